@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Data flows one way:
+// watchlist files → Watchlists → Poller → Resolver (only importer of CLDNS) → observations →
+// HistoryStore + Classification → Detection → Alerting; `dnswatch` is a thin CLI on top.
+let package = Package(
+    name: "dnswatch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dnswatch", targets: ["dnswatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // libldns, wrapped like GRDBSQLite: a module map and a shim header. Imported by Resolver only.
+        .systemLibrary(
+            name: "CLDNS",
+            pkgConfig: "ldns",
+            providers: [.apt(["libldns-dev"])]
+        ),
+        // Value types every layer shares: names, record types, outcomes, classes, durations.
+        .target(name: "DNSWatchModel"),
+        // Watchlist files → normalised domain entries (pure parsing, no I/O beyond reading files).
+        .target(name: "Watchlists", dependencies: ["DNSWatchModel"]),
+        // DNS engine: packets built/parsed by ldns, non-blocking UDP (TCP on truncation).
+        .target(name: "Resolver", dependencies: ["DNSWatchModel", "CLDNS"]),
+        // Provider fingerprints (embedded data file) and the address / name-server classifier.
+        .target(
+            name: "Classification",
+            dependencies: ["DNSWatchModel"],
+            resources: [.embedInCode("fingerprints.tsv")]  // link to data/fingerprints.tsv
+        ),
+        // SQLite history (GRDB, WAL, migrations embedded from migrations/*.sql).
+        .target(
+            name: "HistoryStore",
+            dependencies: ["DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.embedInCode("migrations")]
+        ),
+        // Domain state, transitions, alert typing and severity (pure logic).
+        .target(name: "Detection", dependencies: ["DNSWatchModel"]),
+        // Alert sinks and the delivery of the outbox.
+        .target(
+            name: "Alerting",
+            dependencies: ["DNSWatchModel", .product(name: "Logging", package: "swift-log")]
+        ),
+        // One poll end to end, the scheduler, and the daemon service.
+        .target(
+            name: "Poller",
+            dependencies: [
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ]
+        ),
+        .executableTarget(
+            name: "dnswatch",
+            dependencies: [
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // Test-only helpers: a real Unbound on a free loopback port, a scripted UDP server.
+        .target(name: "TestSupport", dependencies: ["DNSWatchModel"], path: "Tests/TestSupport"),
+        .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
+        .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists"]),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "TestSupport"]),
+        .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
+        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection"]),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "TestSupport", "dnswatch"]
+        ),
+    ]
+)

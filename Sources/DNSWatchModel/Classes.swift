@@ -1,0 +1,46 @@
+/// The kind of a watchlist: what the organisation expects of its domains.
+public enum ListKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case c2
+    case owned
+    case expired
+}
+
+/// The class of an address, a name server, or (combined) of a domain.
+public enum DomainClass: String, Sendable, Hashable, Codable, CaseIterable {
+    case parked
+    case sinkhole
+    case dormant
+    case owned
+    case nxdomain
+    case nodata
+    case unknown
+}
+
+/// The classification of one value (address, name-server name, CNAME target).
+public struct Verdict: Sendable, Hashable, Codable {
+    public var `class`: DomainClass
+    public var provider: String?
+    /// Why: which fingerprint or range matched ("ns *.sedoparking.com (source T)").
+    public var reason: String
+
+    public init(class: DomainClass, provider: String? = nil, reason: String) {
+        self.class = `class`
+        self.provider = provider
+        self.reason = reason
+    }
+}
+
+/// A domain's state: its class, plus the provider for parked and sinkhole.
+public struct DomainState: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var `class`: DomainClass
+    public var provider: String?
+
+    public init(class: DomainClass, provider: String? = nil) {
+        self.class = `class`
+        self.provider = (`class` == .parked || `class` == .sinkhole) ? provider : nil
+    }
+
+    public var description: String {
+        provider.map { "\(self.class.rawValue) (\($0))" } ?? self.class.rawValue
+    }
+}

@@ -1,0 +1,2 @@
+import DNSWatchModel
+import CLDNS

@@ -1,0 +1,74 @@
+import Testing
+@testable import DNSWatchModel
+
+@Suite struct DomainNameTests {
+    @Test(arguments: [
+        ("Example.COM.", "example.com"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("München.DE", "xn--mnchen-3ya.de"),
+        ("例え.テスト", "xn--r8jz45g.xn--zckzah"),
+        ("_dmarc.example.org", "_dmarc.example.org"),
+    ])
+    func normalises(raw: String, expected: String) throws {
+        #expect(try DomainName(raw).value == expected)
+    }
+
+    @Test func rejectsBadNames() {
+        #expect(throws: DomainNameError.emptyLabel) { try DomainName("a..b") }
+        #expect(throws: DomainNameError.wildcard) { try DomainName("*.example.com") }
+        #expect(throws: DomainNameError.badCharacter("!")) { try DomainName("bad!.example") }
+        #expect(throws: DomainNameError.labelTooLong(String(repeating: "a", count: 64))) {
+            try DomainName(String(repeating: "a", count: 64) + ".example")
+        }
+        let long = Array(repeating: String(repeating: "a", count: 60), count: 5).joined(separator: ".")
+        #expect(throws: DomainNameError.nameTooLong(304)) { try DomainName(long) }
+        #expect(throws: DomainNameError.empty) { try DomainName(" . ") }
+    }
+
+    @Test func absoluteHasTrailingDot() throws {
+        #expect(try DomainName("a.example").absolute == "a.example.")
+    }
+}
+
+@Suite struct TimeTests {
+    @Test(arguments: [("90m", 5400), ("36h", 129600), ("7d", 604800), ("1h30m", 5400), ("45", 45), ("2w", 1209600)])
+    func durations(text: String, seconds: Int) throws {
+        #expect(try DurationParser.seconds(text) == seconds)
+    }
+
+    @Test func badDurations() {
+        for bad in ["", "h", "5x", "1h5", "-3"] {
+            #expect(throws: TimeParseError.self) { try DurationParser.seconds(bad) }
+        }
+    }
+
+    @Test func isoAndRelative() throws {
+        #expect(try TimeSpecParser.epoch("2026-11-20T00:00:00Z") == 1_795_132_800)
+        #expect(try TimeSpecParser.epoch("2026-11-20") == 1_795_132_800)
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(try TimeSpecParser.epoch("90m", now: now) == 1_000_000 - 5400)
+        #expect(DurationParser.format(5400) == "1h30m")
+    }
+}
+
+import Foundation
+
+@Suite struct IPTests {
+    @Test func parsesAndPrints() throws {
+        #expect(IPAddress("91.195.240.94")?.description == "91.195.240.94")
+        #expect(IPAddress("2001:DB8:0:0::1")?.description == "2001:db8::1")
+        #expect(IPAddress("300.1.1.1") == nil)
+        #expect(IPAddress("example.com") == nil)
+        #expect(IPAddress("91.195.240.94")?.reversedLabels == "94.240.195.91")
+        #expect(IPAddress("2001:db8::1")?.reversedLabels.hasPrefix("1.0.0.0.") == true)
+    }
+
+    @Test func cidrContains() throws {
+        let c = try #require(CIDR("91.195.240.0/23"))
+        #expect(c.contains(IPAddress("91.195.241.7")!))
+        #expect(!c.contains(IPAddress("91.195.242.1")!))
+        #expect(CIDR("2001:db8::/32")!.contains(IPAddress("2001:db8:ffff::1")!))
+        #expect(CIDR("10.0.0.0/33") == nil)
+        #expect(CIDR("10.1.2.3")?.prefixLength == 32)
+    }
+}
