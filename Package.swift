@@ -50,6 +50,8 @@ let package = Package(
             name: "Alerting",
             dependencies: ["DNSWatchModel", .product(name: "Logging", package: "swift-log")]
         ),
+        // The investigator's queries: which watched domains resolved into an address, and the triage verdict.
+        .target(name: "Investigation", dependencies: ["DNSWatchModel", "HistoryStore", "Classification"]),
         // One poll end to end, the scheduler, and the daemon service.
         .target(
             name: "Poller",
@@ -63,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "dnswatch",
             dependencies: [
-                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller",
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller", "Investigation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +83,7 @@ let package = Package(
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "TestSupport", "dnswatch"]
+            dependencies: ["Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "Investigation", "Detection", "TestSupport"]
         ),
     ]
 )

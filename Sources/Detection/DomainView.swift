@@ -1,0 +1,71 @@
+import DNSWatchModel
+
+/// What one poll (or the stored history) says about a domain: its answers and their classifications.
+/// A failed lookup contributes the last known answer of that type, so failures never change a view.
+public struct DomainView: Sendable, Equatable, Codable {
+    /// Status per record type asked (A, AAAA, NS); absent: never answered.
+    public var statuses: [String: AnswerStatus]
+    /// A and AAAA addresses with their classification.
+    public var addresses: [ClassifiedValue]
+    public var nameServers: [ClassifiedValue]
+    public var cnameTargets: [ClassifiedValue]
+    /// The derived state.
+    public var state: DomainState
+
+    public init(statuses: [RRType: AnswerStatus], addresses: [ClassifiedValue], nameServers: [ClassifiedValue],
+                cnameTargets: [ClassifiedValue] = []) {
+        self.statuses = Dictionary(uniqueKeysWithValues: statuses.map { ($0.key.rawValue, $0.value) })
+        self.addresses = addresses.sorted { $0.value < $1.value }
+        self.nameServers = nameServers.sorted { $0.value < $1.value }
+        self.cnameTargets = cnameTargets
+        self.state = .init(class: .unknown)
+        self.state = StateDeriver.derive(self)
+    }
+
+    public func status(_ t: RRType) -> AnswerStatus? { statuses[t.rawValue] }
+    public var addressSet: Set<String> { Set(addresses.map(\.value)) }
+    public var nameServerSet: Set<String> { Set(nameServers.map(\.value)) }
+    public var isNXDomain: Bool {
+        status(.a) == .nxdomain || status(.aaaa) == .nxdomain || (status(.a) == nil && status(.aaaa) == nil && status(.ns) == .nxdomain)
+    }
+}
+
+/// A value (address, name server, CNAME target) and its verdict.
+public struct ClassifiedValue: Sendable, Equatable, Codable {
+    public var value: String
+    public var verdict: Verdict
+    public init(value: String, verdict: Verdict) {
+        self.value = value
+        self.verdict = verdict
+    }
+}
+
+/// The contract's state rule, in order:
+/// `nxdomain` if the name does not exist; else `sinkhole` if any name server or address is a sinkhole;
+/// else `parked` if the NS set or a CNAME target is parking, or every address is parking; else `owned` if every
+/// address is owned; else `dormant` if every address is dormant; else `nodata` without addresses; else `unknown`.
+public enum StateDeriver {
+    public static func derive(_ v: DomainView) -> DomainState {
+        if v.isNXDomain { return DomainState(class: .nxdomain) }
+        let all = v.nameServers + v.addresses + v.cnameTargets
+        if let s = all.first(where: { $0.verdict.class == .sinkhole }) {
+            return DomainState(class: .sinkhole, provider: s.verdict.provider)
+        }
+        // The NS set is parking when its classified members all are (no NS records: the NS side does not count).
+        if !v.nameServers.isEmpty, v.nameServers.allSatisfy({ $0.verdict.class == .parked }) {
+            return DomainState(class: .parked, provider: v.nameServers[0].verdict.provider)
+        }
+        if let c = v.cnameTargets.first(where: { $0.verdict.class == .parked }) {
+            return DomainState(class: .parked, provider: c.verdict.provider)
+        }
+        if !v.addresses.isEmpty {
+            if v.addresses.allSatisfy({ $0.verdict.class == .parked }) {
+                return DomainState(class: .parked, provider: v.addresses[0].verdict.provider)
+            }
+            if v.addresses.allSatisfy({ $0.verdict.class == .owned }) { return DomainState(class: .owned) }
+            if v.addresses.allSatisfy({ $0.verdict.class == .dormant }) { return DomainState(class: .dormant) }
+            return DomainState(class: .unknown)
+        }
+        return DomainState(class: .nodata)
+    }
+}

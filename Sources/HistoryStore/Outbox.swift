@@ -1,0 +1,43 @@
+import GRDB
+
+/// An alert waiting for one sink.
+public struct PendingDelivery: Sendable, Equatable {
+    public var alertID: Int64
+    public var sink: String
+    public var payload: String
+}
+
+extension HistoryStore {
+    /// Undelivered (alert, sink) pairs for these sinks, oldest first.
+    public func pendingDeliveries(sinks: [String]) throws -> [PendingDelivery] {
+        guard !sinks.isEmpty else { return [] }
+        return try read { db in
+            let marks = Array(repeating: "?", count: sinks.count).joined(separator: ",")
+            return try Row.fetchAll(db, sql: """
+                SELECT d.alert_id, d.sink, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                WHERE d.delivered IS NULL AND d.sink IN (\(marks)) ORDER BY d.alert_id
+                """, arguments: StatementArguments(sinks)).map { PendingDelivery(alertID: $0[0], sink: $0[1], payload: $0[2]) }
+        }
+    }
+
+    /// Queues alerts that exist but were never queued for this sink (a sink configured later gets
+    /// only alerts raised from now on, so this is for the sinks given when the alert was raised).
+    public func recordDelivery(alertID: Int64, sink: String, at time: Int64, error: String?) throws {
+        try write { w in
+            if let error {
+                try w.db.execute(sql: "UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE alert_id = ? AND sink = ?",
+                                 arguments: [error, alertID, sink])
+            } else {
+                try w.db.execute(sql: """
+                    UPDATE deliveries SET attempts = attempts + 1, delivered = ?, last_error = NULL
+                    WHERE alert_id = ? AND sink = ? AND delivered IS NULL
+                    """, arguments: [time, alertID, sink])
+            }
+        }
+    }
+
+    /// How many deliveries are still pending (all sinks).
+    public func pendingCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE delivered IS NULL") ?? 0 }
+    }
+}

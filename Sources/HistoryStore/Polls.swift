@@ -1,0 +1,110 @@
+import DNSWatchModel
+import GRDB
+
+/// A watched domain as a poll sees it: its id, name and active memberships.
+public struct PollTarget: Sendable, Equatable {
+    public var domainID: Int64
+    public var name: String
+    public var memberships: [Membership]
+}
+
+/// A domain's place on a list, with the list's kind and interval.
+public struct Membership: Sendable, Equatable {
+    public var list: String
+    public var kind: ListKind
+    public var interval: Int?
+}
+
+extension HistoryStore {
+    /// Active watched domains with id greater than `afterID`, in id order, at most `limit`
+    /// (a poll streams the watchlist in such chunks). With `dueAt`, only domains due by then:
+    /// never polled, or `next_due` reached.
+    public func pollTargets(afterID: Int64, limit: Int, dueAt: Int64? = nil) throws -> [PollTarget] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.id, d.name, l.name AS list, l.kind, l.interval
+                FROM (SELECT d.id, d.name FROM domains d LEFT JOIN domain_status s ON s.domain_id = d.id
+                      WHERE d.id > ?
+                        AND EXISTS (SELECT 1 FROM memberships m WHERE m.domain_id = d.id AND m.retired IS NULL)
+                        AND (? IS NULL OR s.next_due IS NULL OR s.next_due <= ?)
+                      ORDER BY d.id LIMIT ?) d
+                JOIN memberships m ON m.domain_id = d.id AND m.retired IS NULL
+                JOIN lists l ON l.id = m.list_id
+                ORDER BY d.id, l.name
+                """, arguments: [afterID, dueAt, dueAt, limit])
+            var out: [PollTarget] = []
+            for row in rows {
+                let id: Int64 = row[0]
+                let m = Membership(list: row["list"], kind: ListKind(rawValue: row["kind"]) ?? .c2, interval: row["interval"])
+                if out.last?.domainID == id {
+                    out[out.count - 1].memberships.append(m)
+                } else {
+                    out.append(PollTarget(domainID: id, name: row[1], memberships: [m]))
+                }
+            }
+            return out
+        }
+    }
+
+    /// Starts a poll run; closes runs a killed process left open (they keep `finished` NULL).
+    public func beginPoll(at time: Int64, resolvers: String) throws -> Int64 {
+        try write { w in
+            try w.db.execute(sql: "INSERT INTO polls (started, resolvers) VALUES (?, ?)", arguments: [time, resolvers])
+            return w.db.lastInsertedRowID
+        }
+    }
+
+    /// Marks a poll run finished.
+    public func finishPoll(_ id: Int64, at time: Int64) throws {
+        try write { w in try w.db.execute(sql: "UPDATE polls SET finished = ? WHERE id = ?", arguments: [time, id]) }
+    }
+
+    /// A poll run's record.
+    public func poll(_ id: Int64) throws -> PollRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM polls WHERE id = ?", arguments: [id]).map(PollRecord.init(row:))
+        }
+    }
+
+    /// The most recent poll runs, newest first.
+    public func recentPolls(limit: Int) throws -> [PollRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM polls ORDER BY id DESC LIMIT ?", arguments: [limit]).map(PollRecord.init(row:))
+        }
+    }
+}
+
+/// A stored poll run.
+public struct PollRecord: Sendable, Equatable {
+    public var id: Int64
+    public var started: Int64
+    public var finished: Int64?
+    public var counts: PollCounts
+
+    init(row: Row) {
+        id = row["id"]
+        started = row["started"]
+        finished = row["finished"]
+        var c = PollCounts()
+        c.domains = row["domains"]
+        c.queries = row["queries"]
+        c.answers = row["answers"]
+        c.failures = row["failures"]
+        c.changes = row["changes"]
+        c.alerts = row["alerts"]
+        counts = c
+    }
+}
+
+extension HistoryStore {
+    /// How many domains a poll would visit (all active ones, or those due by `dueAt`).
+    public func countTargets(dueAt: Int64? = nil) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM domains d LEFT JOIN domain_status s ON s.domain_id = d.id
+                WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.domain_id = d.id AND m.retired IS NULL)
+                  AND (? IS NULL OR s.next_due IS NULL OR s.next_due <= ?)
+                """, arguments: [dueAt, dueAt]) ?? 0
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import DNSWatchModel
+import GRDB
+
+/// One span of history, as `dnswatch history` shows it.
+public struct SpanRecord: Sendable, Equatable {
+    public var domain: String
+    public var rrtype: RRType
+    public var status: AnswerStatus
+    public var rdata: [String]
+    public var timeFirst: Int64
+    public var timeLast: Int64
+    public var count: Int
+    public var `class`: DomainClass?
+    public var provider: String?
+}
+
+/// A watched domain that resolved into an address, with when.
+public struct AddressHit: Sendable, Equatable {
+    public var domain: String
+    public var address: String
+    public var rrtype: RRType
+    public var timeFirst: Int64
+    public var timeLast: Int64
+    public var current: Bool
+    /// The class of the span (its addresses together) when it was recorded.
+    public var spanClass: DomainClass?
+}
+
+/// A stored alert.
+public struct StoredAlert: Sendable, Equatable {
+    public var id: Int64
+    public var time: Int64
+    public var severityRank: Int
+    public var payload: String
+}
+
+extension HistoryStore {
+    /// The spans of a domain, oldest first, overlapping [since, until].
+    public func history(domain: String, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) throws -> [SpanRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.* FROM spans s JOIN domains d ON d.id = s.domain_id
+                WHERE d.name = ? AND (? IS NULL OR s.rrtype = ?)
+                  AND (? IS NULL OR s.time_last >= ?) AND (? IS NULL OR s.time_first <= ?)
+                ORDER BY s.time_first, s.id
+                """, arguments: [domain, type?.rawValue, type?.rawValue, since, since, until, until]).compactMap { row in
+                guard let t = RRType(rawValue: row["rrtype"]), let st = AnswerStatus(rawValue: row["status"]) else { return nil }
+                return SpanRecord(domain: domain, rrtype: t, status: st, rdata: RdataCodec.decode(row["rdata"]),
+                                  timeFirst: row["time_first"], timeLast: row["time_last"], count: row["count"],
+                                  class: (row["class"] as String?).flatMap(DomainClass.init(rawValue:)), provider: row["provider"])
+            }
+        }
+    }
+
+    /// Whether the domain is known at all (watched now or before).
+    public func domainExists(_ name: String) throws -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [name]) ?? false }
+    }
+
+    /// Every (domain, address) of A/AAAA history inside `block`, newest last.
+    public func domains(resolvingInto block: CIDR) throws -> [AddressHit] {
+        let type = block.network.isIPv4 ? "A" : "AAAA"
+        return try read { db in
+            var out: [AddressHit] = []
+            let exact = block.prefixLength == block.network.bytes.count * 8 ? block.network.description : nil
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT d.name, s.rdata, s.time_first, s.time_last, (h.span_id IS NOT NULL) AS current, s.class
+                FROM spans s JOIN domains d ON d.id = s.domain_id
+                LEFT JOIN heads h ON h.span_id = s.id
+                WHERE s.rrtype = ? AND s.status = 'NOERROR'
+                  AND (? IS NULL OR instr(char(10) || s.rdata || char(10), char(10) || ? || char(10)) > 0)
+                ORDER BY s.time_first
+                """, arguments: [type, exact, exact])
+            while let row = try rows.next() {
+                for a in RdataCodec.decode(row[1]) {
+                    guard let ip = IPAddress(a), block.contains(ip) else { continue }
+                    out.append(AddressHit(domain: row[0], address: a, rrtype: type == "A" ? .a : .aaaa,
+                                          timeFirst: row[2], timeLast: row[3], current: row[4],
+                                          spanClass: (row[5] as String?).flatMap(DomainClass.init(rawValue:))))
+                }
+            }
+            return out
+        }
+    }
+
+    /// Domains whose NS history names this name server.
+    public func domains(withNameServer ns: String) throws -> [AddressHit] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.name, s.time_first, s.time_last, (h.span_id IS NOT NULL) AS current, s.class
+                FROM spans s JOIN domains d ON d.id = s.domain_id LEFT JOIN heads h ON h.span_id = s.id
+                WHERE s.rrtype = 'NS' AND instr(char(10) || s.rdata || char(10), char(10) || ? || char(10)) > 0
+                ORDER BY s.time_first
+                """, arguments: [ns]).map {
+                AddressHit(domain: $0[0], address: ns, rrtype: .ns, timeFirst: $0[1], timeLast: $0[2], current: $0[3],
+                           spanClass: ($0[4] as String?).flatMap(DomainClass.init(rawValue:)))
+            }
+        }
+    }
+
+    /// Cached origin-ASN answers that have not expired.
+    public func cachedASN(_ addresses: [String], now: Int64) throws -> [String: ASNEntry] {
+        try read { db in
+            var out: [String: ASNEntry] = [:]
+            for chunk in addresses.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                var args = StatementArguments(chunk)
+                args += [now]
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM asn_cache WHERE address IN (\(marks)) AND expires > ?", arguments: args) {
+                    let e = ASNEntry(address: row["address"], asn: row["asn"], prefix: row["prefix"],
+                                     country: row["country"], registry: row["registry"])
+                    out[e.address] = e
+                }
+            }
+            return out
+        }
+    }
+
+    /// Alerts since a time at or above a severity rank, oldest first.
+    public func alerts(since: Int64? = nil, minRank: Int = 0) throws -> [StoredAlert] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, time, severity_rank, payload FROM alerts
+                WHERE (? IS NULL OR time >= ?) AND severity_rank >= ? ORDER BY id
+                """, arguments: [since, since, minRank]).map {
+                StoredAlert(id: $0[0], time: $0[1], severityRank: $0[2], payload: $0[3])
+            }
+        }
+    }
+
+    /// Every domain's stored state view, for re-deriving classes.
+    public func allStates() throws -> [(domainID: Int64, domain: String, viewJSON: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT s.domain_id, d.name, s.view FROM domain_state s JOIN domains d ON d.id = s.domain_id")
+                .map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import DNSWatchModel
+import Foundation
+import GRDB
+
+/// The operations of one write transaction. Handed out by `HistoryStore.write`; never escapes it.
+public struct StoreWriter {
+    let db: Database
+
+    // MARK: Spans
+
+    /// The current span of each (domain, rrtype) of these domains, read in one query.
+    public func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan] {
+        var out: [HeadKey: HeadSpan] = [:]
+        out.reserveCapacity(domainIDs.count * 3)
+        for chunk in domainIDs.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT h.domain_id, h.rrtype, s.id, s.status, s.rdata, s.class, s.provider
+                FROM heads h JOIN spans s ON s.id = h.span_id WHERE h.domain_id IN (\(marks))
+                """, arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                guard let type = RRType(rawValue: row[1]), let status = AnswerStatus(rawValue: row[3]) else { continue }
+                out[HeadKey(domainID: row[0], rrtype: type)] = HeadSpan(
+                    spanID: row[2], status: status, rdata: RdataCodec.decode(row[4]),
+                    class: (row[5] as String?).flatMap(DomainClass.init(rawValue:)), provider: row[6])
+            }
+        }
+        return out
+    }
+
+    /// The same answer as the current span: extend it (time_last, count).
+    public func extend(spanID: Int64, at time: Int64) throws {
+        try db.cachedStatement(sql: "UPDATE spans SET time_last = ?, count = count + 1 WHERE id = ?")
+            .execute(arguments: [time, spanID])
+    }
+
+    /// A new answer: a new span, which becomes the head of its (domain, rrtype).
+    @discardableResult
+    public func startSpan(domainID: Int64, rrtype: RRType, status: AnswerStatus, rdata: [String], at time: Int64,
+                          class cls: DomainClass?, provider: String?, fingerprintVersion: String?) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)
+            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+            """).execute(arguments: [domainID, rrtype.rawValue, status.rawValue, RdataCodec.encode(rdata), time, time,
+                                    cls?.rawValue, provider, fingerprintVersion])
+        let id = db.lastInsertedRowID
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id) VALUES (?, ?, ?)")
+            .execute(arguments: [domainID, rrtype.rawValue, id])
+        return id
+    }
+
+    /// Every address (A and AAAA) this domain has ever resolved to.
+    public func addressesEverSeen(domainID: Int64) throws -> Set<String> {
+        var out = Set<String>()
+        for text in try String.fetchAll(db, sql: "SELECT rdata FROM spans WHERE domain_id = ? AND rrtype IN ('A', 'AAAA')",
+                                        arguments: [domainID]) {
+            out.formUnion(RdataCodec.decode(text))
+        }
+        return out
+    }
+
+    // MARK: Per-domain status
+
+    /// Marks the domain polled (and when it is next due).
+    public func markPolled(domainID: Int64, at time: Int64, nextDue: Int64?) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO domain_status (domain_id, last_polled, next_due) VALUES (?, ?, ?)
+            ON CONFLICT(domain_id) DO UPDATE SET last_polled = excluded.last_polled, next_due = excluded.next_due
+            """).execute(arguments: [domainID, time, nextDue])
+    }
+
+    /// Records a failed lookup: counted, remembered per domain, never a span.
+    public func recordFailure(domainID: Int64, rrtype: RRType, kind: FailureKind, at time: Int64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO domain_status (domain_id, last_failure, last_failure_type, last_failure_kind) VALUES (?, ?, ?, ?)
+            ON CONFLICT(domain_id) DO UPDATE SET last_failure = excluded.last_failure,
+                last_failure_type = excluded.last_failure_type, last_failure_kind = excluded.last_failure_kind
+            """).execute(arguments: [domainID, time, rrtype.rawValue, kind.rawValue])
+    }
+
+    // MARK: Polls
+
+    /// Adds to a poll run's counts (called once per committed batch).
+    public func addPollCounts(pollID: Int64, _ c: PollCounts) throws {
+        try db.execute(sql: """
+            UPDATE polls SET domains = domains + ?, queries = queries + ?, answers = answers + ?,
+                failures = failures + ?, changes = changes + ?, alerts = alerts + ? WHERE id = ?
+            """, arguments: [c.domains, c.queries, c.answers, c.failures, c.changes, c.alerts, pollID])
+    }
+
+    // MARK: Domain state, transitions, alerts
+
+    /// The stored state views (JSON) of these domains.
+    public func stateViews(domainIDs: [Int64]) throws -> [Int64: String] {
+        var out: [Int64: String] = [:]
+        for chunk in domainIDs.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(db, sql: "SELECT domain_id, view FROM domain_state WHERE domain_id IN (\(marks))",
+                                           arguments: StatementArguments(chunk))
+            while let row = try rows.next() { out[row[0]] = row[1] }
+        }
+        return out
+    }
+
+    /// Saves a domain's state; `changed` resets `since`.
+    public func saveState(domainID: Int64, class cls: DomainClass, provider: String?, viewJSON: String,
+                          at time: Int64, changed: Bool, fingerprintVersion: String?) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO domain_state (domain_id, class, provider, view, since, updated, fp_version) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(domain_id) DO UPDATE SET class = excluded.class, provider = excluded.provider, view = excluded.view,
+                since = CASE WHEN ? THEN excluded.since ELSE domain_state.since END,
+                updated = excluded.updated, fp_version = excluded.fp_version
+            """).execute(arguments: [domainID, cls.rawValue, provider, viewJSON, time, time, fingerprintVersion, changed])
+    }
+
+    /// Stores a transition with both sides; returns its id.
+    public func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String,
+                                 fromJSON: String, toJSON: String) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO transitions (domain_id, poll_id, time, type, from_view, to_view) VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [domainID, pollID, time, type, fromJSON, toJSON])
+        return db.lastInsertedRowID
+    }
+
+    /// Stores an alert and queues it for each sink. `payload` builds the JSON given the alert's id.
+    public func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind,
+                            type: String, severity: String, severityRank: Int, sinks: [String],
+                            payload: (Int64) throws -> String) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO alerts (transition_id, time, domain, list, kind, type, severity, severity_rank, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')
+            """).execute(arguments: [transitionID, time, domain, list, kind.rawValue, type, severity, severityRank])
+        let id = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE alerts SET payload = ? WHERE id = ?", arguments: [try payload(id), id])
+        for sink in sinks {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO deliveries (alert_id, sink) VALUES (?, ?)")
+                .execute(arguments: [id, sink])
+        }
+        return id
+    }
+
+    // MARK: Origin ASN cache
+
+    /// Saves origin-ASN answers (nil asn: looked up, none known).
+    public func saveASN(_ entries: [ASNEntry], at time: Int64, ttl: Int64) throws {
+        let st = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO asn_cache (address, asn, prefix, country, registry, fetched, expires)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in entries {
+            try st.execute(arguments: [e.address, e.asn, e.prefix, e.country, e.registry, time, time + ttl])
+        }
+    }
+}
+
+/// Key of a current span.
+public struct HeadKey: Hashable, Sendable {
+    public var domainID: Int64
+    public var rrtype: RRType
+    public init(domainID: Int64, rrtype: RRType) {
+        self.domainID = domainID
+        self.rrtype = rrtype
+    }
+}
+
+/// The current span of a (domain, rrtype).
+public struct HeadSpan: Sendable, Equatable {
+    public var spanID: Int64
+    public var status: AnswerStatus
+    public var rdata: [String]
+    public var `class`: DomainClass?
+    public var provider: String?
+}
+
+/// Counts of a poll run (also the one-line summary).
+public struct PollCounts: Sendable, Equatable {
+    public var domains = 0
+    public var queries = 0
+    public var answers = 0
+    public var failures = 0
+    public var changes = 0
+    public var alerts = 0
+    public init() {}
+
+    public static func += (l: inout PollCounts, r: PollCounts) {
+        l.domains += r.domains
+        l.queries += r.queries
+        l.answers += r.answers
+        l.failures += r.failures
+        l.changes += r.changes
+        l.alerts += r.alerts
+    }
+}
+
+/// One cached origin-ASN answer.
+public struct ASNEntry: Sendable, Equatable {
+    public var address: String
+    public var asn: Int?
+    public var prefix: String?
+    public var country: String?
+    public var registry: String?
+    public init(address: String, asn: Int?, prefix: String? = nil, country: String? = nil, registry: String? = nil) {
+        self.address = address
+        self.asn = asn
+        self.prefix = prefix
+        self.country = country
+        self.registry = registry
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+/// A span's raw answer, for re-deriving its class.
+public struct RawSpan: Sendable {
+    public var id: Int64
+    public var domainID: Int64
+    public var rrtype: RRType
+    public var status: AnswerStatus
+    public var rdata: [String]
+}
+
+extension StoreWriter {
+    /// Spans with id greater than `afterID`, in id order, at most `limit`.
+    public func rawSpans(afterID: Int64, limit: Int) throws -> [RawSpan] {
+        try Row.fetchAll(db, sql: "SELECT id, domain_id, rrtype, status, rdata FROM spans WHERE id > ? ORDER BY id LIMIT ?",
+                         arguments: [afterID, limit]).compactMap { row in
+            guard let t = RRType(rawValue: row[2]), let s = AnswerStatus(rawValue: row[3]) else { return nil }
+            return RawSpan(id: row[0], domainID: row[1], rrtype: t, status: s, rdata: RdataCodec.decode(row[4]))
+        }
+    }
+
+    /// Sets a span's derived class.
+    public func setSpanClass(spanID: Int64, class cls: DomainClass, provider: String?, fingerprintVersion: String) throws {
+        try db.cachedStatement(sql: "UPDATE spans SET class = ?, provider = ?, fp_version = ? WHERE id = ?")
+            .execute(arguments: [cls.rawValue, provider, fingerprintVersion, spanID])
+    }
+
+    /// Cached origin ASNs (expired or not: reclassification uses what was known).
+    public func anyCachedASN(_ address: String) throws -> Int? {
+        try Int.fetchOne(db, sql: "SELECT asn FROM asn_cache WHERE address = ?", arguments: [address])
+    }
+}

@@ -1,0 +1,170 @@
+import DNSWatchModel
+import GRDB
+
+/// A list as declared by a watchlist file or the command line.
+public struct ListSpec: Sendable, Equatable {
+    public var name: String
+    public var kind: ListKind?
+    public var interval: Int?
+    public var description: String?
+    public init(name: String, kind: ListKind? = nil, interval: Int? = nil, description: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.interval = interval
+        self.description = description
+    }
+}
+
+/// A domain to put on a list.
+public struct ListEntry: Sendable, Equatable {
+    public var domain: DomainName
+    public var note: String?
+    public init(domain: DomainName, note: String? = nil) {
+        self.domain = domain
+        self.note = note
+    }
+}
+
+/// What an import or add changed.
+public struct ImportCounts: Sendable, Equatable {
+    public var added = 0
+    public var alreadyPresent = 0
+    public var retired = 0
+    public init() {}
+}
+
+/// One active membership, as `watch list` shows it.
+public struct WatchedDomain: Sendable, Equatable {
+    public var domain: String
+    public var list: String
+    public var kind: ListKind
+    public var interval: Int?
+    public var added: Int64
+    public var note: String?
+}
+
+extension HistoryStore {
+    /// Adds entries to a list (creating it), reactivating retired memberships.
+    /// Kind, interval and description are updated where the spec gives them.
+    public func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) throws -> ImportCounts {
+        try write { w in try w.addEntries(entries, to: spec, now: now) }
+    }
+
+    /// Makes the stored lists equal to `lists`: new domains added, removed ones retired (history kept),
+    /// kind / interval / description updated; lists absent from `lists` are retired as a whole.
+    public func sync(_ lists: [(ListSpec, [ListEntry])], now: Int64) throws -> ImportCounts {
+        try write { w in
+            var total = ImportCounts()
+            var keep = Set<String>()
+            for (spec, entries) in lists {
+                keep.insert(spec.name)
+                let c = try w.addEntries(entries, to: spec, now: now)
+                total.added += c.added
+                total.alreadyPresent += c.alreadyPresent
+                guard let listID = try w.listID(spec.name) else { throw StoreError.unknownList(spec.name) }
+                let wanted = Set(entries.map(\.domain.value))
+                let active = try Row.fetchAll(w.db, sql: """
+                    SELECT d.id, d.name FROM memberships m JOIN domains d ON d.id = m.domain_id
+                    WHERE m.list_id = ? AND m.retired IS NULL
+                    """, arguments: [listID])
+                for row in active where !wanted.contains(row["name"]) {
+                    try w.db.execute(sql: "UPDATE memberships SET retired = ? WHERE list_id = ? AND domain_id = ?",
+                                     arguments: [now, listID, row["id"] as Int64])
+                    total.retired += 1
+                }
+            }
+            let others = try Row.fetchAll(w.db, sql: "SELECT id, name FROM lists")
+            for row in others where !keep.contains(row["name"]) {
+                try w.db.execute(sql: "UPDATE memberships SET retired = ? WHERE list_id = ? AND retired IS NULL",
+                                 arguments: [now, row["id"] as Int64])
+                total.retired += w.db.changesCount
+            }
+            return total
+        }
+    }
+
+    /// Retires domains from one list, or from every list. Returns how many memberships ended.
+    public func remove(_ domains: [DomainName], list: String?, now: Int64) throws -> Int {
+        try write { w in
+            var listID: Int64?
+            if let list {
+                guard let id = try w.listID(list) else { throw StoreError.unknownList(list) }
+                listID = id
+            }
+            var n = 0
+            for d in domains {
+                try w.db.execute(sql: """
+                    UPDATE memberships SET retired = ?
+                    WHERE retired IS NULL AND domain_id = (SELECT id FROM domains WHERE name = ?)
+                      AND (? IS NULL OR list_id = ?)
+                    """, arguments: [now, d.value, listID, listID])
+                n += w.db.changesCount
+            }
+            return n
+        }
+    }
+
+    /// Active memberships, ordered by list then domain.
+    public func watchedDomains(list: String? = nil) throws -> [WatchedDomain] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note
+                FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id
+                WHERE m.retired IS NULL AND (? IS NULL OR l.name = ?)
+                ORDER BY l.name, d.name
+                """, arguments: [list, list]).map { row in
+                WatchedDomain(domain: row["domain"], list: row["list"], kind: ListKind(rawValue: row["kind"]) ?? .c2,
+                              interval: row["interval"], added: row["added"], note: row["note"])
+            }
+        }
+    }
+
+    /// Whether a list of that name exists.
+    public func listExists(_ name: String) throws -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM lists WHERE name = ?", arguments: [name]) ?? false }
+    }
+}
+
+extension StoreWriter {
+    func listID(_ name: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [name])
+    }
+
+    func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) throws -> ImportCounts {
+        let listID: Int64
+        if let id = try self.listID(spec.name) {
+            listID = id
+            try db.execute(sql: """
+                UPDATE lists SET kind = COALESCE(?, kind), interval = COALESCE(?, interval),
+                                 description = COALESCE(?, description) WHERE id = ?
+                """, arguments: [spec.kind?.rawValue, spec.interval, spec.description, id])
+        } else {
+            try db.execute(sql: "INSERT INTO lists (name, kind, interval, description, created) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [spec.name, (spec.kind ?? .c2).rawValue, spec.interval, spec.description, now])
+            listID = db.lastInsertedRowID
+        }
+        var counts = ImportCounts()
+        let insertDomain = try db.cachedStatement(sql: "INSERT INTO domains (name, created) VALUES (?, ?) ON CONFLICT(name) DO NOTHING")
+        let selectDomain = try db.cachedStatement(sql: "SELECT id FROM domains WHERE name = ?")
+        let membership = try db.cachedStatement(sql: "SELECT retired FROM memberships WHERE list_id = ? AND domain_id = ?")
+        let insertMembership = try db.cachedStatement(sql: "INSERT INTO memberships (list_id, domain_id, added, note) VALUES (?, ?, ?, ?)")
+        let reactivate = try db.cachedStatement(sql: "UPDATE memberships SET retired = NULL, added = ?, note = COALESCE(?, note) WHERE list_id = ? AND domain_id = ?")
+        var seen = Set<String>()
+        for entry in entries where seen.insert(entry.domain.value).inserted {
+            try insertDomain.execute(arguments: [entry.domain.value, now])
+            guard let id = try Int64.fetchOne(selectDomain, arguments: [entry.domain.value]) else { continue }
+            if let row = try Row.fetchOne(membership, arguments: [listID, id]) {
+                if (row[0] as Int64?) != nil {
+                    try reactivate.execute(arguments: [now, entry.note, listID, id])
+                    counts.added += 1
+                } else {
+                    counts.alreadyPresent += 1
+                }
+            } else {
+                try insertMembership.execute(arguments: [listID, id, now, entry.note])
+                counts.added += 1
+            }
+        }
+        return counts
+    }
+}

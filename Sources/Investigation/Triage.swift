@@ -1,0 +1,140 @@
+import Classification
+import DNSWatchModel
+import HistoryStore
+
+/// A watched domain seen on the address (or sharing the domain's addresses).
+public struct TriageDomain: Sendable, Equatable, Codable {
+    public var domain: String
+    public var lists: [String]
+    public var kinds: [String]
+    public var address: String
+    public var time_first: Int64
+    public var time_last: Int64
+    public var current: Bool
+    /// How the address was classified when the domain resolved into it ("parked", "unknown", ...).
+    public var `class`: String?
+}
+
+/// The answer to "is this IoC address just parking, and which of our domains are on it?"
+public struct TriageReport: Sendable, Equatable {
+    public enum Verdict: String, Sendable, Codable {
+        case likelyFalsePositive = "likely-false-positive"
+        case suspicious
+        case maliciousHistory = "malicious-history"
+        case unknown
+    }
+
+    public var query: String
+    public var `class`: DomainClass
+    public var provider: String?
+    public var asn: Int?
+    public var fanIn: Int
+    public var domains: [TriageDomain]
+    public var verdict: Verdict
+    public var reason: String
+}
+
+/// Triage rules (docs/triage.md):
+/// 1. sinkhole → suspicious: a host talking to a sinkhole is likely infected; the C&C itself was taken down.
+/// 2. parked → likely-false-positive: parking infrastructure shared by many domains; check where the page redirects.
+/// 3. a `c2`-list domain resolved into it while not parked, sinkholed or dormant → malicious-history.
+/// 4. dormant (non-routable) or owned → likely-false-positive.
+/// 5. several watched domains share it, none of them C&C → suspicious (shared hosting: judge by the domain the host asked for).
+/// 6. otherwise unknown.
+public struct Triage: Sendable {
+    let store: HistoryStore
+    let classifier: Classifier
+
+    public init(store: HistoryStore, classifier: Classifier) {
+        self.store = store
+        self.classifier = classifier
+    }
+
+    /// Triage of an address.
+    public func address(_ ip: IPAddress, asn: Int?) throws -> TriageReport {
+        let verdict = classifier.classify(address: ip, asn: asn)
+        let hits = try store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
+        return try report(query: ip.description, verdict: verdict, asn: asn, hits: hits)
+    }
+
+    /// Triage of a domain: its current state, and the watched domains that share its addresses.
+    public func domain(_ name: DomainName, asnOf: (String) -> Int?) throws -> TriageReport? {
+        let spans = try store.history(domain: name.value)
+        guard !spans.isEmpty else { return nil }
+        let current = Dictionary(grouping: spans, by: \.rrtype).compactMapValues { $0.last }
+        let addresses = [current[.a], current[.aaaa]].compactMap { $0 }.filter { $0.status == .noerror }.flatMap(\.rdata)
+        var hits: [AddressHit] = []
+        for a in addresses {
+            guard let ip = IPAddress(a) else { continue }
+            hits += try store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
+        }
+        let nsSpan = current[.ns]
+        let stateSpans = [current[.ns], current[.a], current[.aaaa]].compactMap { $0 }
+        // The domain's class as its spans say: sinkhole > parked (NS or addresses) > the address class.
+        let cls: DomainState
+        if let s = stateSpans.first(where: { $0.class == .sinkhole }) {
+            cls = DomainState(class: .sinkhole, provider: s.provider)
+        } else if let p = stateSpans.first(where: { $0.class == .parked }), nsSpan?.class == .parked || p.rrtype != .ns {
+            cls = DomainState(class: .parked, provider: p.provider)
+        } else if current[.a]?.status == .nxdomain {
+            cls = DomainState(class: .nxdomain)
+        } else {
+            cls = DomainState(class: current[.a]?.class ?? current[.aaaa]?.class ?? .unknown)
+        }
+        let asn = addresses.lazy.compactMap(asnOf).first
+        let verdict = Verdict(class: cls.class, provider: cls.provider, reason: "")
+        return try report(query: name.value, verdict: verdict, asn: asn, hits: hits.filter { $0.domain != name.value } + hits.filter { $0.domain == name.value })
+    }
+
+    private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit]) throws -> TriageReport {
+        let memberships = Dictionary(grouping: try store.watchedDomains(), by: \.domain)
+        var byDomain: [String: TriageDomain] = [:]
+        for h in hits {
+            let m = memberships[h.domain] ?? []
+            var d = byDomain[h.domain] ?? TriageDomain(domain: h.domain, lists: m.map(\.list), kinds: m.map(\.kind.rawValue),
+                                                       address: h.address, time_first: h.timeFirst, time_last: h.timeLast,
+                                                       current: h.current, class: h.spanClass?.rawValue)
+            d.time_first = min(d.time_first, h.timeFirst)
+            d.time_last = max(d.time_last, h.timeLast)
+            d.current = d.current || h.current
+            if h.spanClass != .parked && h.spanClass != nil && d.class == DomainClass.parked.rawValue { d.class = h.spanClass?.rawValue }
+            byDomain[h.domain] = d
+        }
+        let domains = byDomain.values.sorted { ($0.current ? 0 : 1, $0.domain) < ($1.current ? 0 : 1, $1.domain) }
+        let fanIn = domains.count
+        let provider = verdict.provider
+        let asText = asn.map { " (AS\($0))" } ?? ""
+        let shared = fanIn == 1 ? "1 watched domain resolves into it" : "\(fanIn) watched domains share it"
+        let c2Active = domains.filter { $0.kinds.contains(ListKind.c2.rawValue) && !["parked", "sinkhole", "dormant"].contains($0.class ?? "unknown") }
+        let v: TriageReport.Verdict
+        let reason: String
+        switch verdict.class {
+        case .sinkhole:
+            v = .suspicious
+            reason = "sinkhole of \(provider ?? "a takedown operator")\(asText); \(shared); the C&C was taken down, but a host that talks to it is likely infected — investigate the host"
+        case .parked:
+            v = .likelyFalsePositive
+            reason = "parking infrastructure of \(provider ?? "a parking service")\(asText); \(shared); an IoC match on this address alone is likely a false positive — check where the page redirects"
+        case _ where !c2Active.isEmpty:
+            v = .maliciousHistory
+            let names = c2Active.prefix(5).map(\.domain).joined(separator: ", ")
+            reason = "C&C domain\(c2Active.count == 1 ? "" : "s") \(names) resolved into it while not parked\(asText); \(shared)"
+        case .dormant:
+            v = .likelyFalsePositive
+            reason = "non-routable address (\(verdict.reason)); an IoC match on it says nothing about a remote host"
+        case .owned:
+            v = .likelyFalsePositive
+            reason = "your own infrastructure (\(verdict.reason)); \(shared)"
+        default:
+            if fanIn > 1 {
+                v = .suspicious
+                reason = "unclassified address\(asText) shared by \(fanIn) watched domains (shared hosting?); judge by the domain the host asked for"
+            } else {
+                v = .unknown
+                reason = fanIn == 0 ? "unclassified address\(asText); no watched domain has resolved into it" : "unclassified address\(asText); \(shared)"
+            }
+        }
+        return TriageReport(query: query, class: verdict.class, provider: provider, asn: asn, fanIn: fanIn,
+                            domains: domains, verdict: v, reason: reason)
+    }
+}

@@ -1,0 +1,69 @@
+import DNSWatchModel
+import Detection
+import Foundation
+
+/// One side of an alert, as the contract's alert JSON writes it.
+struct AlertSide: Codable {
+    var status: String
+    var `class`: String
+    var provider: String?
+    var rdata: [String]
+    var ns: [String]
+
+    init(view: DomainView, rrtype: RRType) {
+        let nx = view.isNXDomain
+        status = nx ? AnswerStatus.nxdomain.rawValue : (view.status(rrtype) ?? .nodata).rawValue
+        `class` = view.state.class.rawValue
+        provider = view.state.provider
+        switch rrtype {
+        case .ns: rdata = view.nameServers.map(\.value)
+        case .cname: rdata = view.cnameTargets.map(\.value)
+        case .aaaa: rdata = view.addresses.map(\.value).filter { $0.contains(":") }
+        default: rdata = view.addresses.map(\.value).filter { !$0.contains(":") }
+        }
+        ns = view.nameServers.map(\.value)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(status, forKey: .status)
+        try c.encode(`class`, forKey: .class)
+        try c.encode(provider, forKey: .provider)  // null, not absent
+        try c.encode(rdata, forKey: .rdata)
+        try c.encode(ns, forKey: .ns)
+    }
+}
+
+/// The alert JSON: `{"id","time","domain","list","kind","type","severity","rrtype","from","to","message", ...}`.
+struct AlertPayload: Codable {
+    var id: Int64
+    var time: Int64
+    var domain: String
+    var list: String
+    var kind: String
+    var type: String
+    var severity: String
+    var rrtype: String
+    var from: AlertSide
+    var to: AlertSide
+    var message: String
+    var details: [String]
+    var new_addresses: [String]
+
+    static func make(id: Int64, time: Int64, domain: String, membership: (list: String, kind: ListKind),
+                     severity: Severity, transition t: Transition) -> AlertPayload {
+        let from = AlertSide(view: t.from, rrtype: t.rrtype), to = AlertSide(view: t.to, rrtype: t.rrtype)
+        var message = "\(domain): \(t.type.rawValue): \(t.from.state) → \(t.to.state)"
+        if !t.details.isEmpty { message += "; " + t.details.filter { !$0.hasPrefix("state ") }.joined(separator: "; ") }
+        if message.hasSuffix("; ") { message.removeLast(2) }
+        return AlertPayload(id: id, time: time, domain: domain, list: membership.list, kind: membership.kind.rawValue,
+                            type: t.type.rawValue, severity: severity.rawValue, rrtype: t.rrtype.rawValue,
+                            from: from, to: to, message: message, details: t.details, new_addresses: t.newAddresses)
+    }
+
+    func json() throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(self), as: UTF8.self)
+    }
+}

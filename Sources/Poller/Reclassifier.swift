@@ -1,0 +1,88 @@
+import Classification
+import DNSWatchModel
+import Detection
+import Foundation
+import HistoryStore
+
+/// Re-derives stored classes from the raw answers after the fingerprint data changed:
+/// every span's class and every domain's state view. History (the answers) is not touched, and no
+/// alert is raised: a changed fingerprint is not a change on the wire.
+public struct Reclassifier: Sendable {
+    let store: HistoryStore
+    let classifier: Classifier
+
+    public init(store: HistoryStore, classifier: Classifier) {
+        self.store = store
+        self.classifier = classifier
+    }
+
+    /// Returns (spans re-derived, spans whose class changed, domain states changed).
+    public func run(batch: Int = 5000) throws -> (spans: Int, changedSpans: Int, changedStates: Int) {
+        let classifier = self.classifier
+        var after: Int64 = 0
+        var total = 0, changed = 0
+        while true {
+            let (n, c, last) = try store.write { w -> (Int, Int, Int64?) in
+                let spans = try w.rawSpans(afterID: after, limit: batch)
+                var changed = 0
+                let heads = try w.heads(domainIDs: Array(Set(spans.map(\.domainID))))
+                for s in spans {
+                    let verdicts: [Verdict] = try s.rdata.map { v in
+                        switch s.rrtype {
+                        case .a, .aaaa:
+                            guard let ip = IPAddress(v) else { return Verdict(class: .unknown, reason: "not an address") }
+                            return classifier.classify(address: ip, asn: try w.anyCachedASN(v))
+                        case .ns: return classifier.classify(nameServer: v)
+                        case .cname: return classifier.classify(cnameTarget: v)
+                        case .txt: return Verdict(class: .unknown, reason: "")
+                        }
+                    }
+                    let cls = SpanClassifier.combine(status: s.status, verdicts: verdicts)
+                    let old = heads.values.first { $0.spanID == s.id }
+                    if old != nil && (old?.class != cls.class || old?.provider != cls.provider) { changed += 1 }
+                    try w.setSpanClass(spanID: s.id, class: cls.class, provider: cls.provider, fingerprintVersion: classifier.fingerprintVersion)
+                }
+                return (spans.count, changed, spans.last?.id)
+            }
+            total += n
+            changed += c
+            guard let last else { break }
+            after = last
+        }
+        let states = try reclassifyStates()
+        return (total, changed, states)
+    }
+
+    private func reclassifyStates() throws -> Int {
+        let classifier = self.classifier
+        let all = try store.allStates()
+        let now = Int64(Date().timeIntervalSince1970)
+        return try store.write { w in
+            var changed = 0
+            let decoder = JSONDecoder(), encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            for (id, _, json) in all {
+                let old = try decoder.decode(DomainView.self, from: Data(json.utf8))
+                func re(_ values: [ClassifiedValue], _ f: (String) throws -> Verdict) rethrows -> [ClassifiedValue] {
+                    try values.map { ClassifiedValue(value: $0.value, verdict: try f($0.value)) }
+                }
+                var statuses: [RRType: AnswerStatus] = [:]
+                for (k, v) in old.statuses { if let t = RRType(rawValue: k) { statuses[t] = v } }
+                let view = DomainView(
+                    statuses: statuses,
+                    addresses: try re(old.addresses) { v in
+                        guard let ip = IPAddress(v) else { return Verdict(class: .unknown, reason: "not an address") }
+                        return classifier.classify(address: ip, asn: try w.anyCachedASN(v))
+                    },
+                    nameServers: re(old.nameServers) { classifier.classify(nameServer: $0) },
+                    cnameTargets: re(old.cnameTargets) { classifier.classify(cnameTarget: $0) })
+                guard view != old else { continue }
+                if view.state != old.state { changed += 1 }
+                try w.saveState(domainID: id, class: view.state.class, provider: view.state.provider,
+                                viewJSON: String(decoding: try encoder.encode(view), as: UTF8.self), at: now,
+                                changed: view.state != old.state, fingerprintVersion: classifier.fingerprintVersion)
+            }
+            return changed
+        }
+    }
+}

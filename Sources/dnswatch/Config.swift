@@ -1,0 +1,155 @@
+import DNSWatchModel
+import Foundation
+import TOMLKit
+
+/// The optional TOML config file (`--config PATH` / `$DNSWATCH_CONFIG`). Flags override it.
+/// Unknown keys and bad values are errors that name the key. See docs/config.md.
+struct Config: Sendable {
+    var resolvers: [String] = []
+    var timeout: Double?
+    var retries: Int?
+    var maxInFlight: Int?
+    var qps: Int?
+    var types: [RRType]?
+    var asn: Bool?
+    var batch: Int?
+    var intervals: [ListKind: Int] = [:]
+    var tick: Int?
+    var alertStdout: Bool?
+    var alertFile: String?
+    var webhook: String?
+    var webhookEnv: String?
+    var webhookTimeout: Double?
+    var alertCommand: String?
+    var ownedCIDRs: [CIDR] = []
+    var ownedNameServers: [String] = []
+    var fingerprintFiles: [String] = []
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
+        guard let path = path ?? environment["DNSWATCH_CONFIG"], !path.isEmpty else { return Config() }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Failure(description: "cannot read the config file \(path): \(error.localizedDescription)")
+        }
+        return try parse(text, path: path)
+    }
+
+    static func parse(_ text: String, path: String) throws -> Config {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw Failure(description: "\(path):\(e.source.begin.line): \(e.description)")
+        }
+        let root = table
+        var r = Reader(path: path)
+        var c = Config()
+        try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon"])
+        if let s = try r.table(root, "resolvers") {
+            try r.section(s, "resolvers", allowed: ["servers", "timeout", "retries", "max_in_flight", "qps"])
+            c.resolvers = try r.strings(s, "resolvers.servers") ?? []
+            c.timeout = try r.duration(s, "resolvers.timeout").map(Double.init)
+            c.retries = try r.int(s, "resolvers.retries", min: 0)
+            c.maxInFlight = try r.int(s, "resolvers.max_in_flight", min: 1)
+            c.qps = try r.int(s, "resolvers.qps", min: 0)
+        }
+        if let s = try r.table(root, "poll") {
+            try r.section(s, "poll", allowed: ["types", "asn", "batch"])
+            if let names = try r.strings(s, "poll.types") {
+                c.types = try names.map { n in
+                    guard let t = RRType(name: n), t != .txt else { throw r.bad("poll.types", "unknown record type '\(n)'") }
+                    return t
+                }
+            }
+            c.asn = try r.bool(s, "poll.asn")
+            c.batch = try r.int(s, "poll.batch", min: 1)
+        }
+        if let s = try r.table(root, "intervals") {
+            try r.section(s, "intervals", allowed: ListKind.allCases.map(\.rawValue))
+            for k in ListKind.allCases {
+                if let d = try r.duration(s, "intervals.\(k.rawValue)") { c.intervals[k] = d }
+            }
+        }
+        if let s = try r.table(root, "daemon") {
+            try r.section(s, "daemon", allowed: ["tick"])
+            c.tick = try r.duration(s, "daemon.tick")
+        }
+        if let s = try r.table(root, "alerts") {
+            try r.section(s, "alerts", allowed: ["stdout", "file", "webhook", "webhook_env", "webhook_timeout", "command"])
+            c.alertStdout = try r.bool(s, "alerts.stdout")
+            c.alertFile = try r.string(s, "alerts.file")
+            c.webhook = try r.string(s, "alerts.webhook")
+            c.webhookEnv = try r.string(s, "alerts.webhook_env")
+            c.webhookTimeout = try r.duration(s, "alerts.webhook_timeout").map(Double.init)
+            c.alertCommand = try r.string(s, "alerts.command")
+        }
+        if let s = try r.table(root, "owned") {
+            try r.section(s, "owned", allowed: ["cidrs", "nameservers"])
+            c.ownedCIDRs = try (r.strings(s, "owned.cidrs") ?? []).map { v in
+                guard let cidr = CIDR(v) else { throw r.bad("owned.cidrs", "'\(v)' is not an address or CIDR") }
+                return cidr
+            }
+            c.ownedNameServers = try r.strings(s, "owned.nameservers") ?? []
+        }
+        if let s = try r.table(root, "fingerprints") {
+            try r.section(s, "fingerprints", allowed: ["files"])
+            c.fingerprintFiles = try r.strings(s, "fingerprints.files") ?? []
+        }
+        return c
+    }
+
+    /// Typed access to the TOML document, with errors naming the key.
+    private struct Reader {
+        let path: String
+
+        func bad(_ key: String, _ why: String) -> Failure { Failure(description: "\(path): \(key): \(why)") }
+
+        func section(_ t: TOMLTable, _ name: String, allowed: [String]) throws {
+            for key in t.keys.sorted() where !allowed.contains(key) {
+                throw Failure(description: "\(path): unknown key '\(name.isEmpty ? key : name + "." + key)'")
+            }
+        }
+        private func leaf(_ key: String) -> String { String(key.split(separator: ".").last ?? "") }
+        func table(_ t: TOMLTable, _ key: String) throws -> TOMLTable? {
+            guard let v = t[key] else { return nil }
+            guard let d = v.table else { throw bad(key, "expected a table") }
+            return d
+        }
+        func string(_ t: TOMLTable, _ key: String) throws -> String? {
+            guard let v = t[leaf(key)] else { return nil }
+            guard let s = v.string else { throw bad(key, "expected a string") }
+            return s
+        }
+        func strings(_ t: TOMLTable, _ key: String) throws -> [String]? {
+            guard let v = t[leaf(key)] else { return nil }
+            guard let a = v.array else { throw bad(key, "expected an array of strings") }
+            return try a.map { e in
+                guard let s = e.string else { throw bad(key, "expected an array of strings") }
+                return s
+            }
+        }
+        func bool(_ t: TOMLTable, _ key: String) throws -> Bool? {
+            guard let v = t[leaf(key)] else { return nil }
+            guard let b = v.bool else { throw bad(key, "expected true or false") }
+            return b
+        }
+        func int(_ t: TOMLTable, _ key: String, min: Int) throws -> Int? {
+            guard let v = t[leaf(key)] else { return nil }
+            guard let n = v.int, n >= min else { throw bad(key, "expected a whole number ≥ \(min)") }
+            return n
+        }
+        /// A duration: a string such as "90s", "1h", or a number of seconds.
+        func duration(_ t: TOMLTable, _ key: String) throws -> Int? {
+            guard let v = t[leaf(key)] else { return nil }
+            if let n = v.int, n > 0 { return n }
+            if let s = v.string, let d = try? DurationParser.seconds(s), d > 0 { return d }
+            throw bad(key, "expected a duration such as \"30s\", \"1h\" or \"7d\"")
+        }
+    }
+}

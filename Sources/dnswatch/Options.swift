@@ -1,0 +1,224 @@
+import Alerting
+import ArgumentParser
+import Classification
+import DNSWatchModel
+import Foundation
+import HistoryStore
+import Resolver
+
+/// Exit codes of the contract.
+enum Exit {
+    static let failure = ExitCode(1)
+    static let usage = ExitCode(64)
+    static let badInput = ExitCode(65)
+    static let unavailable = ExitCode(69)
+}
+
+/// An error with the exit code it maps to and a sentence for stderr.
+struct CLIError: Error, CustomStringConvertible {
+    let code: ExitCode
+    let description: String
+    static func usage(_ s: String) -> CLIError { CLIError(code: Exit.usage, description: s) }
+    static func badInput(_ s: String) -> CLIError { CLIError(code: Exit.badInput, description: s) }
+}
+
+/// Writes to stderr (the only place the CLI reports problems).
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Runs a command body, turning errors into one clear sentence on stderr and the contract's exit code.
+func reporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as CLIError {
+        warn("dnswatch: \(e.description)")
+        throw e.code
+    } catch is CancellationError {
+        throw Exit.failure
+    } catch {
+        warn("dnswatch: \(error)")
+        throw Exit.failure
+    }
+}
+
+/// `--db PATH` (else $DNSWATCH_DB, else the XDG data directory).
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The history database (default: $DNSWATCH_DB, else $XDG_DATA_HOME/dnswatch/dnswatch.sqlite).")
+    var db: String?
+
+    var path: String { HistoryStore.resolvePath(flag: db) }
+
+    func open() throws -> HistoryStore {
+        try HistoryStore(path: path)
+    }
+}
+
+/// `--config PATH` (else $DNSWATCH_CONFIG).
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "TOML config file (default: $DNSWATCH_CONFIG).")
+    var config: String?
+
+    func load() throws -> Config {
+        do {
+            return try Config.load(path: config)
+        } catch let e as Config.Failure {
+            throw CLIError.badInput(e.description)
+        }
+    }
+}
+
+/// Which resolvers to ask, and how.
+struct ResolverFlags: ParsableArguments {
+    @Option(name: .customLong("resolver"), help: "Recursive resolver HOST[:PORT] (repeatable; default: /etc/resolv.conf).")
+    var resolvers: [String] = []
+
+    @Option(help: "Seconds to wait for a reply before retrying.")
+    var timeout: Double?
+
+    @Option(help: "Retries per query (each moves to the next resolver).")
+    var retries: Int?
+
+    @Option(name: .customLong("max-in-flight"), help: "Queries in flight at once.")
+    var maxInFlight: Int?
+
+    @Option(help: "Queries per second per resolver (0: no cap).")
+    var qps: Int?
+
+    func validate() throws {
+        if let t = timeout, t <= 0 { throw ValidationError("--timeout must be positive") }
+        if let r = retries, r < 0 { throw ValidationError("--retries must be 0 or more") }
+        if let m = maxInFlight, m < 1 { throw ValidationError("--max-in-flight must be at least 1") }
+        for r in resolvers where (try? ResolverEndpoint(parsing: r)) == nil {
+            throw ValidationError("'\(r)' is not a resolver address (HOST[:PORT] with HOST an IP address)")
+        }
+    }
+
+    var given: Bool { !resolvers.isEmpty }
+
+    func makeResolver(config: Config) throws -> DNSResolver {
+        let texts = resolvers.isEmpty ? config.resolvers : resolvers
+        let endpoints: [ResolverEndpoint]
+        if texts.isEmpty {
+            endpoints = try ResolverEndpoint.systemResolvers()
+        } else {
+            endpoints = try texts.map { t in
+                do { return try ResolverEndpoint(parsing: t) } catch { throw CLIError.usage("'\(t)' is not a resolver address: \(error)") }
+            }
+        }
+        guard !endpoints.isEmpty else {
+            throw CLIError(code: Exit.unavailable, description: "no resolvers: none given with --resolver, in the config, or in /etc/resolv.conf")
+        }
+        var o = ResolverOptions()
+        if let t = timeout ?? config.timeout { o.timeout = t }
+        if let r = retries ?? config.retries { o.retries = r }
+        if let m = maxInFlight ?? config.maxInFlight { o.maxInFlight = m }
+        if let q = qps ?? config.qps { o.queriesPerSecondPerResolver = q > 0 ? q : nil }
+        return try DNSResolver(endpoints: endpoints, options: o)
+    }
+}
+
+/// Provider fingerprints: the shipped set plus the user's files.
+struct FingerprintFlags: ParsableArguments {
+    @Option(name: .customLong("fingerprints"), help: "Extra fingerprint file (TSV, as the shipped one; repeatable).")
+    var files: [String] = []
+
+    func load(config: Config) throws -> FingerprintSet {
+        var set = try FingerprintSet.embedded()
+        for path in config.fingerprintFiles + files {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw CLIError.badInput("cannot read the fingerprint file \(path): \(error.localizedDescription)")
+            }
+            do {
+                set = set.merging(try FingerprintSet(tsv: text, origin: path))
+            } catch {
+                throw CLIError.badInput("\(error)")
+            }
+        }
+        return set
+    }
+
+    func classifier(config: Config) throws -> Classifier {
+        Classifier(fingerprints: try load(config: config),
+                   owned: OwnedInfrastructure(cidrs: config.ownedCIDRs, nameServers: config.ownedNameServers))
+    }
+}
+
+/// Where alerts go (besides the database): flags override the config file.
+struct SinkFlags: ParsableArguments {
+    @Option(name: .customLong("alerts-file"), help: "Append alerts as NDJSON to this file.")
+    var alertsFile: String?
+
+    @Option(help: "POST each alert as JSON to this URL (or set $DNSWATCH_WEBHOOK_URL to keep a token out of argv).")
+    var webhook: String?
+
+    @Option(name: .customLong("alert-command"), help: "Run this command (no shell) with each alert's JSON on stdin.")
+    var alertCommand: String?
+
+    @Flag(name: .customLong("no-stdout-alerts"), help: "Do not print alerts on stdout.")
+    var noStdout = false
+
+    func sinks(config: Config) throws -> [any AlertSink] {
+        var out: [any AlertSink] = []
+        if !noStdout && (config.alertStdout ?? true) { out.append(StdoutSink()) }
+        if let f = alertsFile ?? config.alertFile { out.append(FileSink(path: f)) }
+        let env = ProcessInfo.processInfo.environment
+        let url = webhook ?? config.webhook ?? config.webhookEnv.flatMap { env[$0] } ?? env["DNSWATCH_WEBHOOK_URL"]
+        if let url, !url.isEmpty {
+            guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https" else {
+                throw CLIError.usage("'\(url)' is not an http(s) URL for --webhook")
+            }
+            out.append(WebhookSink(url: u, timeout: config.webhookTimeout ?? 10))
+        }
+        if let cmd = alertCommand ?? config.alertCommand {
+            let argv = try CommandSink.parse(commandLine: cmd)
+            guard !argv.isEmpty else { throw CLIError.usage("--alert-command is empty") }
+            out.append(CommandSink(argv: argv))
+        }
+        return out
+    }
+}
+
+/// Parses `--since`/`--until` style times.
+func epoch(_ text: String?, flag: String) throws -> Int64? {
+    guard let text else { return nil }
+    do {
+        return try TimeSpecParser.epoch(text)
+    } catch {
+        throw CLIError.usage("\(flag): \(error.description)")
+    }
+}
+
+/// Domain names given on the command line, normalised.
+func domainArgument(_ text: String) throws -> DomainName {
+    do {
+        return try DomainName(text)
+    } catch {
+        throw CLIError.usage("'\(text)' is not a domain name: \(error.description)")
+    }
+}
+
+/// Compact JSON for one NDJSON line, keys sorted.
+func jsonLine<T: Encodable>(_ value: T) throws -> String {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try enc.encode(value), as: UTF8.self)
+}
+
+/// A plain text table, columns padded to their widest cell.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ")
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
+
+func isoTime(_ t: Int64) -> String { TimeSpecParser.iso(t) }

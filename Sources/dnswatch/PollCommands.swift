@@ -1,0 +1,172 @@
+import ArgumentParser
+import DNSWatchModel
+import Foundation
+import HistoryStore
+import Logging
+import Poller
+import ServiceLifecycle
+
+/// What poll and daemon share: the store, resolvers, classification, sinks, and how to poll.
+struct PollFlags: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var resolver: ResolverFlags
+    @OptionGroup var fingerprints: FingerprintFlags
+    @OptionGroup var sinks: SinkFlags
+
+    @Option(help: "Record types to ask, comma-separated (default A,AAAA,NS; CNAME is recorded from answer chains).")
+    var types: String?
+
+    @Flag(name: .customLong("no-asn"), help: "Do not look up the origin ASN of new addresses.")
+    var noASN = false
+
+    func validate() throws {
+        if let types { _ = try parseTypes(types) }
+    }
+
+    func parseTypes(_ text: String) throws -> [RRType] {
+        let out = try text.split(separator: ",").map { part -> RRType in
+            guard let t = RRType(name: part.trimmingCharacters(in: .whitespaces)), t != .txt else {
+                throw ValidationError("--types: unknown record type '\(part)' (A, AAAA, NS, CNAME)")
+            }
+            return t
+        }
+        guard !out.isEmpty else { throw ValidationError("--types is empty") }
+        // CNAME is not asked: it is recorded from the chains of address answers.
+        let asked = out.filter { $0 != .cname }
+        return asked.isEmpty ? [.a] : asked
+    }
+
+    func makePoller(config: Config, dueOnly: Bool, logger: Logger, progress: (@Sendable (PollProgress) -> Void)?) throws -> Poller {
+        var o = PollOptions()
+        o.dueOnly = dueOnly
+        if let t = types { o.types = try parseTypes(t) } else if let t = config.types { o.types = t }
+        o.asnLookups = !noASN && (config.asn ?? true)
+        if let b = config.batch { o.batchSize = b }
+        o.defaultIntervals = PollDefaults.intervals(config: config)
+        return Poller(store: try store.open(), engine: try resolver.makeResolver(config: config),
+                      classifier: try fingerprints.classifier(config: config), sinks: try sinks.sinks(config: config),
+                      options: o, logger: logger, progress: progress)
+    }
+}
+
+struct Poll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Resolve the watched domains once, record what changed, and raise alerts.",
+        discussion: "Prints a one-line summary. Exit 69 when every query failed (resolver unavailable). A second poll on the same database exits with a message (or waits with --wait).")
+
+    @OptionGroup var flags: PollFlags
+    @Flag(help: "Only the domains that are due (for cron every few minutes).") var due = false
+    @Flag(help: "Every watched domain (the default).") var all = false
+    @Flag(help: "Wait for another poll on this database to end instead of exiting.") var wait = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        if due && all { throw ValidationError("--due and --all exclude each other") }
+    }
+
+    func run() async throws {
+        try await reporting {
+            let config = try flags.config.load()
+            let logger = Logger(label: "dnswatch.poll")
+            let lock: PollLock
+            do {
+                lock = try PollLock(databasePath: flags.store.path, wait: wait)
+            } catch let e as PollLock.Failure {
+                throw CLIError(code: Exit.failure, description: e.description)
+            }
+            let line = ProgressLine.forStderr()
+            let poller = try flags.makePoller(config: config, dueOnly: due, logger: logger, progress: line.map { l in { l.update($0) } })
+            let summary = try await poller.poll()
+            line?.finish()
+            withExtendedLifetime(lock) {}
+            if json {
+                print(try jsonLine(SummaryJSON(summary)))
+            } else {
+                print(summary.line)
+            }
+            if summary.resolverUnavailable {
+                throw CLIError(code: Exit.unavailable, description: "resolver unavailable: none of \(summary.counts.queries) queries got an answer from \(poller.engine.resolverDescription)")
+            }
+        }
+    }
+}
+
+struct SummaryJSON: Encodable {
+    let poll: Int64, domains: Int, queries: Int, answers: Int, failures: Int, changes: Int, alerts: Int, seconds: Double
+    init(_ s: PollSummary) {
+        poll = s.pollID
+        domains = s.counts.domains
+        queries = s.counts.queries
+        answers = s.counts.answers
+        failures = s.counts.failures
+        changes = s.counts.changes
+        alerts = s.counts.alerts
+        seconds = (s.seconds * 1000).rounded() / 1000
+    }
+}
+
+/// A live progress line on stderr when it is a terminal; nothing otherwise.
+final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date.distantPast
+
+    static func forStderr() -> ProgressLine? {
+        isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil
+    }
+
+    func update(_ p: PollProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard Date().timeIntervalSince(last) > 0.2 || p.done == p.total else { return }
+        last = Date()
+        let qps = p.elapsed > 0 ? Double(p.queries) / p.elapsed : 0
+        let eta = p.done > 0 ? p.elapsed * Double(p.total - p.done) / Double(p.done) : 0
+        warnInline(String(format: "\r%d/%d domains  %.0f queries/s  ETA %.0fs   ", p.done, p.total, qps, eta))
+    }
+
+    func finish() {
+        warnInline("\r\u{1B}[K")
+    }
+
+    private func warnInline(_ s: String) {
+        FileHandle.standardError.write(Data(s.utf8))
+    }
+}
+
+struct Daemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Poll due domains on a schedule until SIGTERM or SIGINT (which end it cleanly, exit 0).")
+
+    @OptionGroup var flags: PollFlags
+    @Option(help: "How often to look for due domains (e.g. 30s, 1m).") var tick: String?
+
+    func run() async throws {
+        try await reporting {
+            let config = try flags.config.load()
+            let tickSeconds: Int
+            if let tick {
+                do { tickSeconds = try DurationParser.seconds(tick) } catch { throw CLIError.usage("--tick: \(error.description)") }
+            } else {
+                tickSeconds = config.tick ?? 60
+            }
+            guard tickSeconds > 0 else { throw CLIError.usage("--tick must be positive") }
+            let logger = Logger(label: "dnswatch.daemon")
+            let lock: PollLock
+            do {
+                lock = try PollLock(databasePath: flags.store.path, wait: false)
+            } catch let e as PollLock.Failure {
+                throw CLIError(code: Exit.failure, description: e.description)
+            }
+            let poller = try flags.makePoller(config: config, dueOnly: true, logger: logger, progress: nil)
+            let service = PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
+                print(summary.line)
+                fflush(stdout)
+            }
+            let group = ServiceGroup(configuration: .init(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            withExtendedLifetime(lock) {}
+        }
+    }
+}

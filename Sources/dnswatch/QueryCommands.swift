@@ -1,0 +1,362 @@
+import ArgumentParser
+import Classification
+import DNSWatchModel
+import Foundation
+import HistoryStore
+import Investigation
+import Poller
+import Resolver
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a domain resolved to, and when (oldest first).",
+        discussion: "--json writes one object a span with passive-DNS Common Output Format names: rrname, rrtype, rdata, time_first, time_last, count, plus status, class and provider.")
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Domain name.") var domain: String
+    @Option(name: .customLong("type"), help: "Only this record type (A, AAAA, NS, CNAME).") var type: String?
+    @Option(help: "Only spans seen at or after TIME (ISO 8601, or 90m / 36h / 7d ago).") var since: String?
+    @Option(help: "Only spans seen at or before TIME.") var until: String?
+    @Flag(help: "One JSON object a span (NDJSON).") var json = false
+
+    func validate() throws {
+        if let type, RRType(name: type) == nil { throw ValidationError("--type: unknown record type '\(type)'") }
+    }
+
+    struct Line: Encodable {
+        let rrname: String, rrtype: String, rdata: [String], time_first: Int64, time_last: Int64, count: Int
+        let status: String, `class`: String?, provider: String?
+        enum CodingKeys: String, CodingKey { case rrname, rrtype, rdata, time_first, time_last, count, status, `class`, provider }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(rrname, forKey: .rrname)
+            try c.encode(rrtype, forKey: .rrtype)
+            try c.encode(rdata, forKey: .rdata)
+            try c.encode(time_first, forKey: .time_first)
+            try c.encode(time_last, forKey: .time_last)
+            try c.encode(count, forKey: .count)
+            try c.encode(status, forKey: .status)
+            try c.encode(`class`, forKey: .class)
+            try c.encode(provider, forKey: .provider)
+        }
+    }
+
+    func run() async throws {
+        try await reporting {
+            let name = try domainArgument(domain)
+            let s = try epoch(since, flag: "--since"), u = try epoch(until, flag: "--until")
+            let spans = try store.open().history(domain: name.value, type: type.flatMap(RRType.init(name:)), since: s, until: u)
+            guard !spans.isEmpty else {
+                warn("dnswatch: no history for \(name.value)")
+                return
+            }
+            if json {
+                for sp in spans {
+                    let rdata = sp.rrtype.hasNameRdata ? sp.rdata.map { $0 + "." } : sp.rdata
+                    print(try jsonLine(Line(rrname: name.absolute, rrtype: sp.rrtype.rawValue, rdata: rdata,
+                                            time_first: sp.timeFirst, time_last: sp.timeLast, count: sp.count,
+                                            status: sp.status.rawValue, class: sp.class?.rawValue, provider: sp.provider)))
+                }
+            } else {
+                print(table(["FIRST SEEN", "LAST SEEN", "COUNT", "TYPE", "ANSWER", "STATUS", "CLASS"], spans.map { sp in
+                    let cls = sp.class.map { c in sp.provider.map { "\(c.rawValue) (\($0))" } ?? c.rawValue } ?? "-"
+                    return [isoTime(sp.timeFirst), isoTime(sp.timeLast), String(sp.count), sp.rrtype.rawValue,
+                            sp.rdata.isEmpty ? "-" : sp.rdata.joined(separator: ", "), sp.status.rawValue, cls]
+                }))
+            }
+        }
+    }
+}
+
+struct Alerts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List raised alerts (oldest first).")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Only alerts raised at or after TIME (ISO 8601, or 90m / 36h / 7d ago).") var since: String?
+    @Option(help: "Minimum severity: info, low, medium, high, critical.") var severity: String?
+    @Flag(help: "One JSON object a line.") var json = false
+
+    static let ranks = ["info", "low", "medium", "high", "critical"]
+
+    func validate() throws {
+        if let severity, !Alerts.ranks.contains(severity.lowercased()) {
+            throw ValidationError("--severity: expected one of \(Alerts.ranks.joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        try await reporting {
+            let minRank = severity.flatMap { Alerts.ranks.firstIndex(of: $0.lowercased()) } ?? 0
+            let alerts = try store.open().alerts(since: try epoch(since, flag: "--since"), minRank: minRank)
+            if json {
+                for a in alerts { print(a.payload) }
+                return
+            }
+            let rows: [[String]] = alerts.compactMap { a in
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(a.payload.utf8)) as? [String: Any] else { return nil }
+                return [isoTime(a.time), obj["severity"] as? String ?? "", obj["type"] as? String ?? "",
+                        obj["domain"] as? String ?? "", obj["list"] as? String ?? "", obj["message"] as? String ?? ""]
+            }
+            if rows.isEmpty {
+                warn("dnswatch: no alerts")
+            } else {
+                print(table(["TIME", "SEVERITY", "TYPE", "DOMAIN", "LIST", "MESSAGE"], rows))
+            }
+        }
+    }
+}
+
+/// Origin ASN for addresses: the cache, and with --resolver a lookup of what is missing (saved to the cache).
+struct ASNSource {
+    let store: HistoryStore
+    let resolver: DNSResolver?
+
+    func asn(for addresses: [IPAddress]) async throws -> [String: Int] {
+        let now = Int64(Date().timeIntervalSince1970)
+        let cached = try store.cachedASN(addresses.map(\.description), now: now)
+        var out = cached.compactMapValues(\.asn)
+        let missing = addresses.filter { cached[$0.description] == nil }
+        if let resolver, !missing.isEmpty {
+            let report = try await resolver.resolve(missing.map { Question(name: OriginASN.queryName(for: $0), type: .txt) })
+            var entries: [ASNEntry] = []
+            for (ip, r) in zip(missing, report.resolutions) {
+                guard let a = r.outcome.answer else { continue }
+                let rec = a.rdata.lazy.compactMap(OriginASN.parse(txt:)).first
+                entries.append(ASNEntry(address: ip.description, asn: rec?.asn, prefix: rec?.prefix, country: rec?.country, registry: rec?.registry))
+                if let n = rec?.asn { out[ip.description] = n }
+            }
+            let toSave = entries
+            try await store.write { w in try w.saveASN(toSave, at: now, ttl: 7 * 86400) }
+        }
+        return out
+    }
+}
+
+/// Flags of the investigation commands: the store, classification, and optional resolvers for missing ASNs.
+struct LookupFlags: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var fingerprints: FingerprintFlags
+    @Option(name: .customLong("resolver"), help: "Look up missing origin ASNs through this resolver HOST[:PORT] (repeatable).")
+    var resolvers: [String] = []
+
+    func setup() throws -> (HistoryStore, Classifier, ASNSource) {
+        let config = try config.load()
+        let store = try store.open()
+        var resolver: DNSResolver? = nil
+        if !resolvers.isEmpty {
+            let endpoints = try resolvers.map { t in
+                do { return try ResolverEndpoint(parsing: t) } catch { throw CLIError.usage("'\(t)' is not a resolver address") }
+            }
+            var o = ResolverOptions()
+            if let t = config.timeout { o.timeout = t }
+            resolver = try DNSResolver(endpoints: endpoints, options: o)
+        }
+        return (store, try fingerprints.classifier(config: config), ASNSource(store: store, resolver: resolver))
+    }
+}
+
+struct IP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ip", abstract: "Watched domains that have resolved into an address or CIDR, with when.")
+
+    @OptionGroup var lookup: LookupFlags
+    @Argument(help: "IP address or CIDR.") var address: String
+    @Flag(help: "One JSON object a line.") var json = false
+
+    func validate() throws {
+        guard CIDR(address) != nil else { throw ValidationError("'\(address)' is not an IP address or CIDR") }
+    }
+
+    struct Line: Encodable {
+        let domain: String, address: String, rrtype: String, time_first: Int64, time_last: Int64, current: Bool
+        let lists: [String], `class`: String, provider: String?, asn: Int?, reason: String
+    }
+
+    func run() async throws {
+        try await reporting {
+            guard let block = CIDR(address) else { throw CLIError.usage("'\(address)' is not an IP address or CIDR") }
+            let (store, classifier, asnSource) = try lookup.setup()
+            let hits = try store.domains(resolvingInto: block)
+            let ips = Array(Set(hits.map(\.address))).compactMap(IPAddress.init)
+            let single = block.prefixLength == block.network.bytes.count * 8 ? [block.network] : []
+            let asns = try await asnSource.asn(for: Array(Set(ips + single)))
+            let lists = Dictionary(grouping: try store.watchedDomains(), by: \.domain)
+            let lines = hits.map { h in
+                let v = IPAddress(h.address).map { classifier.classify(address: $0, asn: asns[h.address]) } ?? Verdict(class: .unknown, reason: "")
+                return Line(domain: h.domain, address: h.address, rrtype: h.rrtype.rawValue, time_first: h.timeFirst, time_last: h.timeLast,
+                            current: h.current, lists: (lists[h.domain] ?? []).map(\.list), class: v.class.rawValue,
+                            provider: v.provider, asn: asns[h.address], reason: v.reason)
+            }
+            if json {
+                for l in lines { print(try jsonLine(l)) }
+            } else if lines.isEmpty {
+                if let ip = single.first {
+                    let v = classifier.classify(address: ip, asn: asns[ip.description])
+                    warn("dnswatch: no watched domain has resolved into \(address) (\(v.class.rawValue)\(v.provider.map { ", \($0)" } ?? ""))")
+                } else {
+                    warn("dnswatch: no watched domain has resolved into \(address)")
+                }
+            } else {
+                print(table(["DOMAIN", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS", "ASN", "LISTS"], lines.map {
+                    [$0.domain, $0.address, isoTime($0.time_first), isoTime($0.time_last), $0.current ? "yes" : "no",
+                     $0.provider.map { p in "\($0.class) (\(p))" } ?? $0.class, $0.asn.map { "AS\($0)" } ?? "-", $0.lists.joined(separator: ",")]
+                }))
+            }
+        }
+    }
+}
+
+struct Classify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify IP addresses or name-server names with the fingerprints (offline; cached ASNs).")
+
+    @OptionGroup var lookup: LookupFlags
+    @Argument(help: "IP addresses or name-server names.") var values: [String]
+    @Flag(help: "One JSON object a line.") var json = false
+
+    struct Line: Encodable {
+        let value: String, `class`: String, provider: String?, reason: String
+        enum CodingKeys: String, CodingKey { case value, `class`, provider, reason }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(value, forKey: .value)
+            try c.encode(`class`, forKey: .class)
+            try c.encode(provider, forKey: .provider)
+            try c.encode(reason, forKey: .reason)
+        }
+    }
+
+    func run() async throws {
+        try await reporting {
+            let (_, classifier, asnSource) = try lookup.setup()
+            let ips = values.compactMap(IPAddress.init)
+            let asns = try await asnSource.asn(for: ips)
+            var lines: [Line] = []
+            for v in values {
+                let verdict: Verdict
+                if let ip = IPAddress(v) {
+                    verdict = classifier.classify(address: ip, asn: asns[ip.description])
+                } else {
+                    let name = try domainArgument(v)
+                    verdict = classifier.classify(nameServer: name.value)
+                }
+                lines.append(Line(value: v, class: verdict.class.rawValue, provider: verdict.provider, reason: verdict.reason))
+            }
+            if json {
+                for l in lines { print(try jsonLine(l)) }
+            } else {
+                print(table(["VALUE", "CLASS", "PROVIDER", "REASON"], lines.map { [$0.value, $0.class, $0.provider ?? "-", $0.reason] }))
+            }
+        }
+    }
+}
+
+struct TriageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "triage",
+        abstract: "Is this IoC address (or domain) just parking, and which of our domains are on it?")
+
+    @OptionGroup var lookup: LookupFlags
+    @Argument(help: "IP address or domain name.") var query: String
+    @Flag(help: "JSON: query, class, provider, asn, fan_in, domains, verdict, reason.") var json = false
+
+    struct Output: Encodable {
+        let query: String, `class`: String, provider: String?, asn: Int?, fan_in: Int, domains: [String]
+        let verdict: String, reason: String, details: [TriageDomain]
+        enum CodingKeys: String, CodingKey { case query, `class`, provider, asn, fan_in, domains, verdict, reason, details }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(query, forKey: .query)
+            try c.encode(`class`, forKey: .class)
+            try c.encode(provider, forKey: .provider)
+            try c.encode(asn, forKey: .asn)
+            try c.encode(fan_in, forKey: .fan_in)
+            try c.encode(domains, forKey: .domains)
+            try c.encode(verdict, forKey: .verdict)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(details, forKey: .details)
+        }
+    }
+
+    func run() async throws {
+        try await reporting {
+            let (store, classifier, asnSource) = try lookup.setup()
+            let triage = Triage(store: store, classifier: classifier)
+            let report: TriageReport
+            if let ip = IPAddress(query) {
+                let asn = try await asnSource.asn(for: [ip])[ip.description]
+                report = try triage.address(ip, asn: asn)
+            } else {
+                let name = try domainArgument(query)
+                let addrs = try store.history(domain: name.value).filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)
+                let asns = try await asnSource.asn(for: Array(Set(addrs)).compactMap(IPAddress.init))
+                guard let r = try triage.domain(name, asnOf: { asns[$0] }) else {
+                    throw CLIError(code: Exit.failure, description: "no history for \(name.value): watch and poll it first, or triage one of its addresses")
+                }
+                report = r
+            }
+            if json {
+                print(try jsonLine(Output(query: report.query, class: report.class.rawValue, provider: report.provider, asn: report.asn,
+                                          fan_in: report.fanIn, domains: report.domains.map(\.domain), verdict: report.verdict.rawValue,
+                                          reason: report.reason, details: report.domains)))
+            } else {
+                var cls = report.class.rawValue
+                if let p = report.provider { cls += " (\(p))" }
+                print("\(report.query): \(cls)\(report.asn.map { ", AS\($0)" } ?? ""), fan-in \(report.fanIn)")
+                print("verdict: \(report.verdict.rawValue) — \(report.reason)")
+                if !report.domains.isEmpty {
+                    print(table(["DOMAIN", "LISTS", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS THEN"], report.domains.map {
+                        [$0.domain, $0.lists.joined(separator: ","), $0.address, isoTime($0.time_first), isoTime($0.time_last),
+                         $0.current ? "yes" : "no", $0.class ?? "-"]
+                    }))
+                }
+            }
+        }
+    }
+}
+
+struct Providers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the loaded provider fingerprints and where they come from.")
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var fingerprints: FingerprintFlags
+    @Flag(help: "One JSON object a line.") var json = false
+
+    struct Line: Encodable {
+        let provider: String, kind: String, value: String, category: String, source: String, origin: String
+    }
+
+    func run() async throws {
+        try await reporting {
+            let set = try fingerprints.load(config: config.load())
+            if json {
+                for f in set.entries {
+                    print(try jsonLine(Line(provider: f.provider, kind: f.kind.rawValue, value: f.value, category: f.category.rawValue,
+                                            source: f.source, origin: f.origin)))
+                }
+            } else {
+                for o in set.origins { print("# \(o.origin): \(o.count) entries") }
+                print("# fingerprint version \(set.version)")
+                print(table(["PROVIDER", "CATEGORY", "KIND", "VALUE", "SOURCE"], set.entries.map {
+                    [$0.provider, $0.category.rawValue, $0.kind.rawValue, $0.value, $0.source]
+                }))
+            }
+        }
+    }
+}
+
+struct Reclassify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-derive stored classes from the raw answers after the fingerprint data changed (no alerts).")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var fingerprints: FingerprintFlags
+
+    func run() async throws {
+        try await reporting {
+            let cfg = try config.load()
+            let r = try Reclassifier(store: store.open(), classifier: fingerprints.classifier(config: cfg)).run()
+            print("spans \(r.spans), current spans reclassified \(r.changedSpans), domain states changed \(r.changedStates)")
+        }
+    }
+}

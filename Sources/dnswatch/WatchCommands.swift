@@ -1,0 +1,202 @@
+import ArgumentParser
+import DNSWatchModel
+import Foundation
+import HistoryStore
+import Watchlists
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the watched domains and their lists.",
+        subcommands: [Import.self, Sync.self, Add.self, Remove.self, List.self]
+    )
+}
+
+/// Reads watchlist files, refusing the whole set on an invalid line unless told to skip them.
+func readWatchlists(_ paths: [String], skipInvalid: Bool) throws -> [ParsedWatchlist] {
+    var parsed: [ParsedWatchlist] = []
+    for path in paths {
+        do {
+            parsed.append(try WatchlistParser.parse(fileAt: path))
+        } catch {
+            throw CLIError(code: Exit.failure, description: "\(error)")
+        }
+    }
+    let invalid = parsed.flatMap(\.invalid)
+    if !invalid.isEmpty {
+        for line in invalid.prefix(50) { warn(line.description) }
+        if invalid.count > 50 { warn("… and \(invalid.count - 50) more invalid lines") }
+        guard skipInvalid else {
+            throw CLIError.badInput("\(invalid.count) invalid line\(invalid.count == 1 ? "" : "s"): nothing imported (use --skip-invalid to import the rest)")
+        }
+    }
+    return parsed
+}
+
+func skippedSummary(_ files: [ParsedWatchlist]) -> (total: Int, detail: String) {
+    var byReason: [String: Int] = [:]
+    for f in files { for (r, n) in f.skipped { byReason[r.rawValue, default: 0] += n } }
+    let total = byReason.values.reduce(0, +)
+    let detail = byReason.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    return (total, detail)
+}
+
+extension Watch {
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add the domains of watchlist files to a list (default: the file name).",
+            discussion: "Indicators that are not domains (addresses, CIDRs, URL paths) are skipped and counted; URLs and host:port contribute their host. An invalid line refuses the whole import (exit 65) unless --skip-invalid.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Watchlist files.") var files: [String]
+        @Option(help: "List name (default: each file's name without extension).") var list: String?
+        @Option(help: "List kind: c2, owned or expired (default: the file header, else c2).") var kind: ListKind?
+        @Flag(name: .customLong("skip-invalid"), help: "Skip invalid lines instead of refusing the import.") var skipInvalid = false
+
+        func run() async throws {
+            try await reporting {
+                let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
+                let db = try store.open()
+                let now = Int64(Date().timeIntervalSince1970)
+                var counts = ImportCounts()
+                // Files of the same list are merged, so duplicates across them are stored once.
+                var order: [String] = []
+                var byList: [String: (ListSpec, [ListEntry])] = [:]
+                for f in parsed {
+                    let name = list ?? f.name
+                    var spec = byList[name]?.0 ?? ListSpec(name: name)
+                    spec.kind = kind ?? f.header.kind ?? spec.kind
+                    spec.interval = f.header.interval ?? spec.interval
+                    spec.description = f.header.description ?? spec.description
+                    let entries = f.entries.map { ListEntry(domain: $0.domain, note: $0.note) }
+                    if byList[name] == nil { order.append(name) }
+                    byList[name] = (spec, (byList[name]?.1 ?? []) + entries)
+                }
+                for name in order {
+                    guard let (spec, entries) = byList[name] else { continue }
+                    let c = try db.addEntries(entries, to: spec, now: now)
+                    counts.added += c.added
+                    counts.alreadyPresent += c.alreadyPresent
+                }
+                let skipped = skippedSummary(parsed)
+                let invalid = parsed.reduce(0) { $0 + $1.invalid.count }
+                var line = "added \(counts.added), already present \(counts.alreadyPresent), skipped \(skipped.total)"
+                if !skipped.detail.isEmpty { line += " (\(skipped.detail))" }
+                if invalid > 0 { line += ", invalid skipped \(invalid)" }
+                print(line)
+            }
+        }
+    }
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the stored lists equal to the *.txt files in a directory.",
+            discussion: "Adds new domains, retires removed ones (their history is kept), updates kind and interval. Lists without a file are retired.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Directory of watchlist files (*.txt).") var directory: String
+        @Flag(name: .customLong("skip-invalid"), help: "Skip invalid lines instead of refusing the sync.") var skipInvalid = false
+
+        func run() async throws {
+            try await reporting {
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+                    throw CLIError.usage("\(directory) is not a directory")
+                }
+                let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+                    .filter { $0.hasSuffix(".txt") }.sorted().map { directory + "/" + $0 }
+                let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
+                let lists = parsed.map { f in
+                    (ListSpec(name: f.name, kind: f.header.kind ?? .c2, interval: f.header.interval, description: f.header.description),
+                     f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })
+                }
+                let c = try store.open().sync(lists, now: Int64(Date().timeIntervalSince1970))
+                print("lists \(lists.count), added \(c.added), already present \(c.alreadyPresent), retired \(c.retired), skipped \(skippedSummary(parsed).total)")
+            }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add domains to a list.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Domain names.") var domains: [String]
+        @Option(help: "List name.") var list: String
+        @Option(help: "List kind: c2, owned or expired (for a new list; default c2).") var kind: ListKind?
+
+        func run() async throws {
+            try await reporting {
+                let names = try domains.map(domainArgument)
+                let c = try store.open().addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: list, kind: kind),
+                                                    now: Int64(Date().timeIntervalSince1970))
+                print("added \(c.added), already present \(c.alreadyPresent)")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop watching domains (their history is kept).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Domain names.") var domains: [String]
+        @Option(help: "Only from this list (default: every list).") var list: String?
+
+        func run() async throws {
+            try await reporting {
+                let names = try domains.map(domainArgument)
+                do {
+                    let n = try store.open().remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
+                    print("removed \(n)")
+                } catch let e as StoreError {
+                    throw CLIError.usage(e.description)
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the watched domains.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Only this list.") var list: String?
+        @Flag(help: "One JSON object a line: domain, list, kind, interval (seconds), added (epoch seconds).") var json = false
+
+        struct Line: Encodable {
+            let domain: String, list: String, kind: String, interval: Int?, added: Int64
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(domain, forKey: .domain)
+                try c.encode(list, forKey: .list)
+                try c.encode(kind, forKey: .kind)
+                try c.encode(interval, forKey: .interval)
+                try c.encode(added, forKey: .added)
+            }
+            enum CodingKeys: String, CodingKey { case domain, list, kind, interval, added }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let rows = try store.open().watchedDomains(list: list)
+                let defaults = PollDefaults.intervals(config: Config())
+                if json {
+                    for r in rows {
+                        print(try jsonLine(Line(domain: r.domain, list: r.list, kind: r.kind.rawValue,
+                                                interval: r.interval ?? defaults[r.kind], added: r.added)))
+                    }
+                } else {
+                    print(table(["DOMAIN", "LIST", "KIND", "INTERVAL", "ADDED", "NOTE"], rows.map {
+                        [$0.domain, $0.list, $0.kind.rawValue, DurationParser.format($0.interval ?? defaults[$0.kind] ?? 3600),
+                         isoTime($0.added), $0.note ?? ""]
+                    }))
+                }
+            }
+        }
+    }
+}
+
+extension ListKind: ExpressibleByArgument {}
+
+/// Defaults that the config can change.
+enum PollDefaults {
+    static func intervals(config: Config) -> [ListKind: Int] {
+        var d: [ListKind: Int] = [.c2: 3600, .owned: 3600, .expired: 3600]
+        for (k, v) in config.intervals { d[k] = v }
+        return d
+    }
+}
