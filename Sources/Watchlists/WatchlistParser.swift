@@ -1,0 +1,116 @@
+import Foundation
+import DNSWatchModel
+
+/// Reads watchlist files: one indicator a line, `#` comments, header comments (`# kind: c2`).
+///
+/// - A `#` at the start of a line or after whitespace starts a comment; a `#` glued to other text
+///   (`http://host/#frag`) belongs to it. A comment after an entry is kept as the entry's note.
+/// - Header comments (`# kind:`, `# interval:`, `# description:`, keys in any case) are read from the
+///   whole-line comments before the first domain; later ones are plain comments. The kind and interval
+///   take the first word of the value; a repeated key overrides the earlier one. A bad value is an
+///   invalid line.
+/// - Every other line is classified by `Indicator.classify`.
+public enum WatchlistParser {
+    /// Parses the text of one file; `path` names it in errors and gives the list name.
+    public static func parse(text: String, path: String) -> ParsedWatchlist {
+        var result = ParsedWatchlist(name: listName(forPath: path), path: path)
+        var seen = Set<DomainName>()
+        var inHeader = true
+        var lineNumber = 0
+        var body = Substring(text)
+        if body.first == "\u{FEFF}" { body = body.dropFirst() }
+
+        for rawLine in body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            lineNumber += 1
+            let (content, comment) = splitComment(rawLine)
+            let indicator = content.trimmingCharacters(in: .whitespaces)
+            if indicator.isEmpty {
+                if inHeader, let comment {
+                    applyHeader(comment, to: &result, line: lineNumber, text: String(rawLine))
+                }
+                continue
+            }
+            switch Indicator.classify(indicator) {
+            case .domain(let name):
+                inHeader = false
+                if seen.insert(name).inserted {
+                    let note = comment.map { $0.trimmingCharacters(in: .whitespaces) }
+                    result.entries.append(
+                        WatchlistEntry(domain: name, note: note?.isEmpty == false ? note : nil, line: lineNumber))
+                } else {
+                    result.duplicates += 1
+                }
+            case .skipped(let reason):
+                result.skipped[reason, default: 0] += 1
+            case .invalid(let reason):
+                result.invalid.append(InvalidLine(path: path, line: lineNumber, text: String(rawLine), reason: reason))
+            }
+        }
+        return result
+    }
+
+    /// Reads and parses a file (UTF-8; undecodable bytes make their lines invalid).
+    public static func parse(fileAt path: String) throws(WatchlistReadError) -> ParsedWatchlist {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw WatchlistReadError(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw WatchlistReadError(path: path, reason: "is a directory") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw WatchlistReadError(path: path, reason: error.localizedDescription)
+        }
+        return parse(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// The list name of a file: its name without directory and extension (`lists/c2-ursnif.txt` → `c2-ursnif`).
+    public static func listName(forPath path: String) -> String {
+        URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    }
+
+    /// Splits a line at its first `#` that starts the line or follows whitespace.
+    /// Returns the content before it and the comment text after it (nil when there is no comment).
+    static func splitComment(_ line: Substring) -> (content: Substring, comment: Substring?) {
+        var previousIsSpace = true
+        for index in line.indices {
+            let ch = line[index]
+            if ch == "#" && previousIsSpace {
+                return (line[..<index], line[line.index(after: index)...])
+            }
+            previousIsSpace = ch.isWhitespace
+        }
+        return (line, nil)
+    }
+
+    /// Reads `key: value` from a whole-line comment (its text after the first `#`).
+    private static func applyHeader(_ comment: Substring, to result: inout ParsedWatchlist, line: Int, text: String) {
+        let body = comment.drop { $0 == "#" || $0.isWhitespace }
+        guard let colon = body.firstIndex(of: ":") else { return }
+        let key = body[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        let value = body[body.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let firstWord = String(value.prefix { !$0.isWhitespace })
+        func fail(_ reason: String) {
+            result.invalid.append(InvalidLine(path: result.path, line: line, text: text, reason: reason))
+        }
+        switch key {
+        case "kind":
+            guard let kind = ListKind(rawValue: firstWord.lowercased()) else {
+                let expected = ListKind.allCases.map(\.rawValue).joined(separator: ", ")
+                return fail("unknown kind '\(firstWord)' (expected \(expected))")
+            }
+            result.header.kind = kind
+        case "interval":
+            guard let seconds = try? DurationParser.seconds(firstWord) else {
+                return fail("bad interval '\(firstWord)' (expected a duration such as 30m, 1h, 6h)")
+            }
+            guard seconds > 0 else { return fail("interval must be longer than 0") }
+            result.header.interval = seconds
+        case "description":
+            result.header.description = value.isEmpty ? nil : value
+        default:
+            break
+        }
+    }
+}
