@@ -1,7 +1,7 @@
 import GRDB
 
 /// An alert waiting for one sink.
-public struct PendingDelivery: Sendable, Equatable {
+public struct QueuedDelivery: Sendable, Equatable {
     public var alertID: Int64
     public var sink: String
     public var payload: String
@@ -9,14 +9,14 @@ public struct PendingDelivery: Sendable, Equatable {
 
 extension HistoryStore {
     /// Undelivered (alert, sink) pairs for these sinks, oldest first.
-    public func pendingDeliveries(sinks: [String]) throws -> [PendingDelivery] {
+    public func pendingDeliveries(sinks: [String]) throws -> [QueuedDelivery] {
         guard !sinks.isEmpty else { return [] }
         return try read { db in
             let marks = Array(repeating: "?", count: sinks.count).joined(separator: ",")
             return try Row.fetchAll(db, sql: """
                 SELECT d.alert_id, d.sink, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
                 WHERE d.delivered IS NULL AND d.sink IN (\(marks)) ORDER BY d.alert_id
-                """, arguments: StatementArguments(sinks)).map { PendingDelivery(alertID: $0[0], sink: $0[1], payload: $0[2]) }
+                """, arguments: StatementArguments(sinks)).map { QueuedDelivery(alertID: $0[0], sink: $0[1], payload: $0[2]) }
         }
     }
 

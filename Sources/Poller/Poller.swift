@@ -86,7 +86,7 @@ public struct Poller: Sendable {
             var next: Task<Batch, any Error>? = nil
             if !targets.isEmpty {
                 afterID = targets[targets.count - 1].domainID
-                let batchTargets = targets
+                let batchTargets = targets.filter { !Poller.neverQueried($0.name) }
                 let engine = self.engine, store = self.store, options = self.options
                 next = Task { try await Poller.resolveBatch(batchTargets, engine: engine, store: store, options: options, now: now) }
                 targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
@@ -284,6 +284,11 @@ public struct Poller: Sendable {
         }
     }
 
+    /// Special-use names that must not go to DNS at all (RFC 7686: `.onion`).
+    static func neverQueried(_ name: String) -> Bool {
+        name == "onion" || name.hasSuffix(".onion")
+    }
+
     /// A stable per-domain offset in [0, share × interval): spreads due times without randomness.
     static func jitter(for name: String, interval: Int, share: Double) -> Int64 {
         let span = Int64(Double(interval) * share)
@@ -295,29 +300,27 @@ public struct Poller: Sendable {
 
     // MARK: Alert delivery
 
-    /// Delivers every queued alert to the configured sinks. A failed delivery stays queued.
-    /// Returns how many deliveries failed this time.
+    /// Delivers every queued alert to the configured sinks, in order per sink. A failed delivery stays
+    /// queued (and holds back that sink's later alerts until the next poll); each outcome is recorded as
+    /// soon as it is known, so nothing is sent twice. Returns how many deliveries failed this time.
     public func deliverOutbox(now: Int64) async throws -> Int {
-        let pending = try store.pendingDeliveries(sinks: sinks.map(\.key))
-        guard !pending.isEmpty else { return 0 }
-        let bySink = Dictionary(sinks.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        var failures = 0
-        var failedSinks = Set<String>()
-        for d in pending {
-            guard let sink = bySink[d.sink], !failedSinks.contains(d.sink) else { continue }
-            try Task.checkCancellation()
+        let queued = try store.pendingDeliveries(sinks: sinks.map(\.key))
+        guard !queued.isEmpty else { return 0 }
+        let store = self.store
+        let results = try await AlertDispatcher(sinks: sinks, logger: logger).deliver(
+            queued.map { (deliveryID: $0.alertID, sinkKey: $0.sink, json: Array($0.payload.utf8)) }
+        ) { result in
+            if case .notAttempted = result.outcome { return }
             do {
-                try await sink.deliver(Array(d.payload.utf8))
-                try store.recordDelivery(alertID: d.alertID, sink: d.sink, at: now, error: nil)
-            } catch is CancellationError {
-                throw CancellationError()
+                try store.recordDelivery(alertID: result.deliveryID, sink: result.sinkKey, at: now, error: result.errorMessage)
             } catch {
-                failures += 1
-                failedSinks.insert(d.sink)  // keep order: later alerts wait for the earlier one
-                logger.warning("alert delivery failed; it stays queued", metadata: ["sink": "\(d.sink)", "error": "\(error)"])
-                try store.recordDelivery(alertID: d.alertID, sink: d.sink, at: now, error: "\(error)")
+                // The outbox row stays pending: at worst the alert is delivered again, never lost.
             }
         }
-        return failures
+        let failed = results.filter { if case .failed = $0.outcome { return true } else { return false } }
+        for r in failed {
+            logger.warning("alert delivery failed; it stays queued", metadata: ["sink": "\(r.sinkKey)", "error": "\(r.errorMessage ?? "")"])
+        }
+        return failed.count
     }
 }

@@ -166,19 +166,21 @@ struct SinkFlags: ParsableArguments {
     func sinks(config: Config) throws -> [any AlertSink] {
         var out: [any AlertSink] = []
         if !noStdout && (config.alertStdout ?? true) { out.append(StdoutSink()) }
-        if let f = alertsFile ?? config.alertFile { out.append(FileSink(path: f)) }
+        if let f = alertsFile ?? config.alertFile { out.append(try FileSink(path: f)) }
         let env = ProcessInfo.processInfo.environment
         let url = webhook ?? config.webhook ?? config.webhookEnv.flatMap { env[$0] } ?? env["DNSWATCH_WEBHOOK_URL"]
         if let url, !url.isEmpty {
             guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https" else {
                 throw CLIError.usage("'\(url)' is not an http(s) URL for --webhook")
             }
-            out.append(WebhookSink(url: u, timeout: config.webhookTimeout ?? 10))
+            out.append(try WebhookSink(url: u, timeout: .milliseconds(Int((config.webhookTimeout ?? 10) * 1000))))
         }
         if let cmd = alertCommand ?? config.alertCommand {
-            let argv = try CommandSink.parse(commandLine: cmd)
-            guard !argv.isEmpty else { throw CLIError.usage("--alert-command is empty") }
-            out.append(CommandSink(argv: argv))
+            do {
+                out.append(try CommandSink(commandLine: cmd))
+            } catch {
+                throw CLIError.usage("--alert-command: \(error.description)")
+            }
         }
         return out
     }
