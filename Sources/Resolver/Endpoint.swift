@@ -1,0 +1,93 @@
+import DNSWatchModel
+import Foundation
+
+/// Errors of the resolver's setup (bad endpoints, resolv.conf, sockets).
+public enum ResolverError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `HOST[:PORT]` text that is not an IP address with an optional port.
+    case invalidEndpoint(String)
+    /// A resolver needs at least one endpoint.
+    case noEndpoints
+    /// resolv.conf could not be read or listed no usable `nameserver`.
+    case resolvConf(path: String, reason: String)
+    /// A socket call failed while setting up (errno text).
+    case socket(String)
+
+    public var description: String {
+        switch self {
+        case .invalidEndpoint(let s): "not a resolver address (IP[:PORT] or [IPv6]:PORT): \(s)"
+        case .noEndpoints: "no resolvers given"
+        case .resolvConf(let path, let reason): "\(path): \(reason)"
+        case .socket(let s): "socket error: \(s)"
+        }
+    }
+}
+
+/// A resolver to send queries to: an IP address and a port (default 53).
+public struct ResolverEndpoint: Sendable, Hashable, CustomStringConvertible {
+    public let address: IPAddress
+    public let port: UInt16
+
+    public init(address: IPAddress, port: UInt16 = 53) {
+        self.address = address
+        self.port = port
+    }
+
+    /// Parses `1.2.3.4`, `1.2.3.4:5353`, `[2001:db8::1]:5353`, `[::1]` or a bare IPv6 address `::1`.
+    public init(_ text: String) throws {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        var host = s
+        var portText: Substring?
+        if s.hasPrefix("[") {
+            guard let close = s.firstIndex(of: "]") else { throw ResolverError.invalidEndpoint(text) }
+            host = String(s[s.index(after: s.startIndex)..<close])
+            let rest = s[s.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { throw ResolverError.invalidEndpoint(text) }
+                portText = rest.dropFirst()
+            }
+        } else if s.filter({ $0 == ":" }).count == 1, let colon = s.firstIndex(of: ":") {
+            host = String(s[..<colon])
+            portText = s[s.index(after: colon)...]
+        }
+        guard let address = IPAddress(host), !host.contains(" ") else { throw ResolverError.invalidEndpoint(text) }
+        var port: UInt16 = 53
+        if let portText {
+            guard !portText.isEmpty, portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber),
+                  let p = UInt16(portText), p > 0 else { throw ResolverError.invalidEndpoint(text) }
+            port = p
+        }
+        self.init(address: address, port: port)
+    }
+
+    /// `1.2.3.4:53` or `[2001:db8::1]:53`.
+    public var description: String {
+        address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+    }
+
+    /// The `nameserver` lines of a resolv.conf, in order (scoped link-local IPv6 entries are skipped).
+    public static func systemResolvers(resolvConf: String = "/etc/resolv.conf") throws -> [ResolverEndpoint] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: resolvConf, encoding: .utf8)
+        } catch {
+            throw ResolverError.resolvConf(path: resolvConf, reason: "cannot read: \(error.localizedDescription)")
+        }
+        let endpoints = parseResolvConf(text)
+        guard !endpoints.isEmpty else { throw ResolverError.resolvConf(path: resolvConf, reason: "no usable nameserver line") }
+        return endpoints
+    }
+
+    /// The usable `nameserver` entries of resolv.conf text.
+    public static func parseResolvConf(_ text: String) -> [ResolverEndpoint] {
+        var out: [ResolverEndpoint] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, fields[0] == "nameserver" else { continue }
+            let value = String(fields[1])
+            guard !value.contains("%"), let address = IPAddress(value) else { continue }
+            let endpoint = ResolverEndpoint(address: address)
+            if !out.contains(endpoint) { out.append(endpoint) }
+        }
+        return out
+    }
+}

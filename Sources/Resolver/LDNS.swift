@@ -1,0 +1,197 @@
+import CLDNS
+import DNSWatchModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An `ldns_status` other than `LDNS_STATUS_OK`, with ldns's own text for it.
+struct LDNSError: Error, CustomStringConvertible, Sendable {
+    let status: UInt32
+    let message: String
+
+    init(_ status: ldns_status) {
+        self.status = status.rawValue
+        if let text = ldns_get_errorstr_by_id(status) {
+            message = String(cString: text)
+        } else {
+            message = "ldns status \(status.rawValue)"
+        }
+    }
+
+    /// For failures ldns reports as a NULL result rather than a status.
+    init(message: String) {
+        status = LDNS_STATUS_ERR.rawValue
+        self.message = message
+    }
+
+    var description: String { "ldns: \(message)" }
+}
+
+/// Owns one `ldns_pkt`; freed when the wrapper goes away.
+final class LDNSPacket {
+    let pointer: UnsafeMutablePointer<ldns_pkt>
+
+    private init(owning pointer: UnsafeMutablePointer<ldns_pkt>) {
+        self.pointer = pointer
+    }
+
+    deinit {
+        ldns_pkt_free(pointer)
+    }
+
+    /// A recursive (RD) query for `name`/`type` class IN with an EDNS0 OPT record advertising `ednsBufferSize`.
+    static func query(name: LDNSName, type: UInt16, ednsBufferSize: UInt16) throws -> LDNSPacket {
+        // ldns_pkt_query_new takes ownership of the name it is given, so hand it a copy.
+        guard let owner = ldns_rdf_clone(name.pointer) else { throw LDNSError(message: "out of memory") }
+        guard let pkt = ldns_pkt_query_new(owner, ldns_rr_type(rawValue: UInt32(type)), LDNS_RR_CLASS_IN, UInt16(LDNS_RD)) else {
+            ldns_rdf_deep_free(owner)
+            throw LDNSError(message: "cannot build a query packet")
+        }
+        let packet = LDNSPacket(owning: pkt)
+        if ednsBufferSize > 0 {
+            ldns_pkt_set_edns_udp_size(pkt, ednsBufferSize)
+        }
+        return packet
+    }
+
+    /// Parses a wire-format message.
+    convenience init(wire: UnsafeRawBufferPointer) throws {
+        guard let base = wire.baseAddress, !wire.isEmpty else { throw LDNSError(LDNS_STATUS_PACKET_OVERFLOW) }
+        var out: UnsafeMutablePointer<ldns_pkt>?
+        let status = ldns_wire2pkt(&out, base.assumingMemoryBound(to: UInt8.self), wire.count)
+        guard status == LDNS_STATUS_OK, let pkt = out else {
+            if let out { ldns_pkt_free(out) }
+            throw LDNSError(status)
+        }
+        self.init(owning: pkt)
+    }
+
+    /// The message in wire format.
+    func wire() throws -> [UInt8] {
+        var buffer: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        let status = ldns_pkt2wire(&buffer, pointer, &size)
+        defer { free(buffer) }
+        guard status == LDNS_STATUS_OK, let buffer else { throw LDNSError(status) }
+        return Array(UnsafeBufferPointer(start: buffer, count: size))
+    }
+
+    var id: UInt16 { ldns_pkt_id(pointer) }
+    var truncated: Bool { ldns_pkt_tc(pointer) != 0 }
+    var rcode: UInt8 { UInt8(truncatingIfNeeded: ldns_pkt_get_rcode(pointer).rawValue) }
+    var isResponse: Bool { ldns_pkt_qr(pointer) != 0 }
+
+    /// Records of the question section.
+    var question: LDNSRecordList { LDNSRecordList(list: ldns_pkt_question(pointer)) }
+    /// Records of the answer section.
+    var answer: LDNSRecordList { LDNSRecordList(list: ldns_pkt_answer(pointer)) }
+}
+
+/// Owns one domain-name `ldns_rdf`.
+final class LDNSName {
+    let pointer: UnsafeMutablePointer<ldns_rdf>
+
+    init(_ text: String) throws {
+        guard let rdf = ldns_dname_new_frm_str(text) else { throw LDNSError(LDNS_STATUS_INVALID_STR) }
+        pointer = rdf
+    }
+
+    deinit {
+        ldns_rdf_deep_free(pointer)
+    }
+
+    /// Presentation text: lower case, no trailing dot (see `DNameText`).
+    var text: String { DNameText.render(pointer) }
+}
+
+/// A borrowed view of a section of an `LDNSPacket`; valid only while the packet lives.
+struct LDNSRecordList {
+    let list: UnsafeMutablePointer<ldns_rr_list>?
+
+    var count: Int { list.map { ldns_rr_list_rr_count($0) } ?? 0 }
+
+    func record(_ i: Int) -> LDNSRecord? {
+        guard let list, let rr = ldns_rr_list_rr(list, i) else { return nil }
+        return LDNSRecord(rr: rr)
+    }
+}
+
+/// A borrowed view of one resource record.
+struct LDNSRecord {
+    let rr: UnsafeMutablePointer<ldns_rr>
+
+    var type: UInt16 { UInt16(truncatingIfNeeded: ldns_rr_get_type(rr).rawValue) }
+    var rrClass: UInt16 { UInt16(truncatingIfNeeded: ldns_rr_get_class(rr).rawValue) }
+    var owner: String {
+        guard let rdf = ldns_rr_owner(rr) else { return "" }
+        return DNameText.render(rdf)
+    }
+    var rdataCount: Int { ldns_rr_rd_count(rr) }
+
+    func rdataBytes(_ i: Int) -> UnsafeRawBufferPointer? {
+        guard let rdf = ldns_rr_rdf(rr, i), let data = ldns_rdf_data(rdf) else { return nil }
+        return UnsafeRawBufferPointer(start: data, count: ldns_rdf_size(rdf))
+    }
+
+    /// Presentation text of the rdata for the types dnswatch records; nil for others or bad rdata.
+    var presentation: String? {
+        switch type {
+        case RRType.a.code, RRType.aaaa.code:
+            guard let bytes = rdataBytes(0), bytes.count == 4 || bytes.count == 16 else { return nil }
+            return IPAddress(bytes: Array(bytes))?.description
+        case RRType.ns.code, RRType.cname.code:
+            guard let rdf = ldns_rr_rdf(rr, 0), ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME else { return nil }
+            return DNameText.render(rdf)
+        case RRType.txt.code:
+            var text: [UInt8] = []
+            for i in 0..<rdataCount {
+                guard let bytes = rdataBytes(i), !bytes.isEmpty else { continue }
+                // A character-string rdf is its length byte followed by the bytes.
+                let n = min(Int(bytes[0]), bytes.count - 1)
+                text.append(contentsOf: bytes[1..<(1 + n)])
+            }
+            return String(decoding: text, as: UTF8.self)
+        default:
+            return nil
+        }
+    }
+}
+
+/// Renders a wire-format domain name the way ldns does (`\.`, `\DDD` escapes), but lower case and
+/// without the trailing dot; the root is "".
+enum DNameText {
+    static func render(_ rdf: UnsafePointer<ldns_rdf>) -> String {
+        guard let data = ldns_rdf_data(rdf) else { return "" }
+        return render(UnsafeBufferPointer(start: data, count: ldns_rdf_size(rdf)))
+    }
+
+    static func render(_ wire: UnsafeBufferPointer<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(wire.count)
+        var i = 0
+        while i < wire.count {
+            let len = Int(wire[i])
+            if len == 0 || i + 1 + len > wire.count { break }
+            if !out.isEmpty { out.append(UInt8(ascii: ".")) }
+            for c in wire[(i + 1)...(i + len)] {
+                switch c {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                    out.append(c | 0x20)
+                case UInt8(ascii: "."), UInt8(ascii: ";"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\\"):
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(c)
+                case 0x21...0x7E:
+                    out.append(c)
+                default:
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(UInt8(ascii: "0") + c / 100)
+                    out.append(UInt8(ascii: "0") + (c / 10) % 10)
+                    out.append(UInt8(ascii: "0") + c % 10)
+                }
+            }
+            i += 1 + len
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

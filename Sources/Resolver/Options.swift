@@ -1,0 +1,77 @@
+import DNSWatchModel
+
+/// Tuning of a `DNSResolver`.
+public struct ResolverOptions: Sendable, Hashable {
+    /// How long to wait for a reply to one transmission, in seconds.
+    public var timeout: Double
+    /// Further transmissions after the first (each to the next resolver in the list).
+    public var retries: Int
+    /// Most queries outstanding at once.
+    public var maxInFlight: Int
+    /// Optional cap of queries sent per second to each resolver.
+    public var queriesPerSecondPerResolver: Double?
+    /// UDP payload size advertised in the EDNS0 OPT record (0: no OPT record).
+    public var ednsBufferSize: UInt16
+    /// Whether a truncated (TC) reply is retried over TCP.
+    public var tcpOnTruncation: Bool
+    /// UDP sockets (each on its own random source port) per address family in use.
+    public var socketsPerFamily: Int
+
+    public init(
+        timeout: Double = 2,
+        retries: Int = 2,
+        maxInFlight: Int = 512,
+        queriesPerSecondPerResolver: Double? = nil,
+        ednsBufferSize: UInt16 = 1232,
+        tcpOnTruncation: Bool = true,
+        socketsPerFamily: Int = 8
+    ) {
+        self.timeout = timeout
+        self.retries = retries
+        self.maxInFlight = maxInFlight
+        self.queriesPerSecondPerResolver = queriesPerSecondPerResolver
+        self.ednsBufferSize = ednsBufferSize
+        self.tcpOnTruncation = tcpOnTruncation
+        self.socketsPerFamily = socketsPerFamily
+    }
+}
+
+/// Counters of one `resolve` call.
+public struct ResolveStats: Sendable, Hashable {
+    /// Queries transmitted (UDP and TCP, first tries and retries).
+    public var sent = 0
+    /// Questions that ended with an answer (NOERROR, NXDOMAIN, NODATA).
+    public var answered = 0
+    /// Questions that ended with a failure.
+    public var failed = 0
+    /// Transmissions after the first one of a question.
+    public var retries = 0
+    /// Transmissions that got no reply in time.
+    public var timeouts = 0
+    /// Replies dropped because they came from another address or port than the server queried.
+    public var droppedWrongSource = 0
+    /// Replies dropped because their ID matched no outstanding query on the socket.
+    public var droppedUnknownID = 0
+    /// Replies dropped because their question section did not match the query.
+    public var droppedWrongQuestion = 0
+    /// Replies from the right source and ID that ldns could not parse.
+    public var malformedReplies = 0
+    /// Questions retried over TCP after a truncated reply.
+    public var tcpFallbacks = 0
+
+    public init() {}
+
+    /// All replies dropped as not belonging to an outstanding query.
+    public var droppedReplies: Int { droppedWrongSource + droppedUnknownID + droppedWrongQuestion }
+}
+
+/// What one `resolve` call produced: one resolution per question, in question order.
+public struct ResolveReport: Sendable {
+    public var resolutions: [Resolution]
+    public var stats: ResolveStats
+
+    public init(resolutions: [Resolution], stats: ResolveStats) {
+        self.resolutions = resolutions
+        self.stats = stats
+    }
+}

@@ -1,2 +1,0 @@
-import DNSWatchModel
-import CLDNS

@@ -1,0 +1,127 @@
+import DNSWatchModel
+@testable import Resolver
+import TestSupport
+import Testing
+
+/// Replies captured from Unbound 1.17 (compressed names, EDNS OPT), decoded by the ldns-backed parser.
+@Suite struct WireDecodingTests {
+    static let aReply = "1000858000010002000000010161076578616d706c650000010001c00c000100010000012c0004c0000201c00c000100010000012c0004c000020200002904d0000000000000"
+    static let aaaaReply = "1001858000010001000000010161076578616d706c6500001c0001c00c001c00010000012c001020010db800000000000000000000000100002904d0000000000000"
+    static let nsReply = "1002858000010001000000010161076578616d706c650000020001c00c000200010000012c0011034e5331074578616d706c65034e45540000002904d0000000000000"
+    static let cnameChainReply = "1003858000010004000000010377777705636861696e036c61620000010001c00c000500010000012c00070465646765c010c02b000500010000012c000704486f7374c010c03e000100010000012c0004c6336408c03e000100010000012c0004c633640700002904d0000000000000"
+    static let nxdomainReply = "100485830001000000010001046e6f7065076578616d706c650000010001c011000600010000003c0026026e73c0110a686f73746d6173746572c0110000000100000e1000000258000151800000003c00002904d0000000000000"
+    static let nodataReply = "1005858000010000000100010161076578616d706c650000100001c00e000600010000003c0026026e73c00e0a686f73746d6173746572c00e0000000100000e1000000258000151800000003c00002904d0000000000000"
+    static let txtReply = "1006858000010001000000010361736e076578616d706c650000100001c00c001000010000012c0034333437383436207c2039312e3139352e3234302e302f3233207c204445207c20726970656e6363207c20323030392d30342d303800002904d0000000000000"
+
+    func decode(_ hex: String, _ name: String, _ type: RRType) throws -> (ParsedReply, ReplyVerdict) {
+        let bytes = try #require(DNSTestWire.bytes(hex: hex))
+        let reply = try ParsedReply(wire: bytes)
+        #expect(reply.asks(name: name, type: type.code))
+        return (reply, ReplyInterpreter.verdict(reply, name: name, type: type.code))
+    }
+
+    @Test func a() throws {
+        let (reply, verdict) = try decode(Self.aReply, "a.example", .a)
+        #expect(reply.id == 0x1000)
+        #expect(reply.isResponse && !reply.truncated && reply.rcode == 0)
+        #expect(verdict == .answer(Answer(status: .noerror, rdata: ["192.0.2.1", "192.0.2.2"])))
+    }
+
+    @Test func aaaaIsRFC5952() throws {
+        let (_, verdict) = try decode(Self.aaaaReply, "a.example", .aaaa)
+        #expect(verdict == .answer(Answer(status: .noerror, rdata: ["2001:db8::1"])))
+    }
+
+    @Test func nsIsLowerCaseWithoutDot() throws {
+        let (_, verdict) = try decode(Self.nsReply, "a.example", .ns)
+        #expect(verdict == .answer(Answer(status: .noerror, rdata: ["ns1.example.net"])))
+    }
+
+    @Test func cnameChain() throws {
+        let (_, verdict) = try decode(Self.cnameChainReply, "www.chain.lab", .a)
+        #expect(verdict == .answer(Answer(
+            status: .noerror, rdata: ["198.51.100.7", "198.51.100.8"], cnameChain: ["edge.chain.lab", "host.chain.lab"])))
+    }
+
+    @Test func nxdomain() throws {
+        let (reply, verdict) = try decode(Self.nxdomainReply, "nope.example", .a)
+        #expect(reply.rcode == 3)
+        #expect(verdict == .answer(Answer(status: .nxdomain)))
+    }
+
+    @Test func nodata() throws {
+        let (_, verdict) = try decode(Self.nodataReply, "a.example", .txt)
+        #expect(verdict == .answer(Answer(status: .nodata)))
+    }
+
+    @Test func txtIsUnquoted() throws {
+        let (_, verdict) = try decode(Self.txtReply, "asn.example", .txt)
+        #expect(verdict == .answer(Answer(status: .noerror, rdata: ["47846 | 91.195.240.0/23 | DE | ripencc | 2009-04-08"])))
+    }
+
+    @Test func questionMismatchIsDetected() throws {
+        let reply = try ParsedReply(wire: try #require(DNSTestWire.bytes(hex: Self.aReply)))
+        #expect(!reply.asks(name: "b.example", type: RRType.a.code))
+        #expect(!reply.asks(name: "a.example", type: RRType.aaaa.code))
+        #expect(reply.asks(name: "a.example", type: RRType.a.code))
+    }
+
+    @Test func garbageThrows() throws {
+        let bytes = try #require(DNSTestWire.bytes(hex: Self.aReply))
+        #expect(throws: LDNSError.self) { try ParsedReply(wire: Array(bytes.prefix(40))) }
+        #expect(throws: LDNSError.self) { try ParsedReply(wire: [0x12, 0x34]) }
+    }
+
+    @Test func recordsOutsideTheChainAreIgnored() throws {
+        let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
+        let bytes = DNSTestWire.reply(to: query, answers: [
+            .a("x.example", "192.0.2.10"), .a("other.example", "192.0.2.99"), .ns("x.example", "ns.example"),
+        ])
+        let reply = try ParsedReply(wire: bytes)
+        #expect(ReplyInterpreter.verdict(reply, name: "x.example", type: 1) == .answer(Answer(status: .noerror, rdata: ["192.0.2.10"])))
+    }
+
+    @Test func nxdomainKeepsChainAndNodataKeepsChain() throws {
+        let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
+        let nx = try ParsedReply(wire: DNSTestWire.reply(to: query, rcode: 3, answers: [.cname("x.example", "Gone.Example.")]))
+        #expect(ReplyInterpreter.verdict(nx, name: "x.example", type: 1) == .answer(Answer(status: .nxdomain, cnameChain: ["gone.example"])))
+        let nodata = try ParsedReply(wire: DNSTestWire.reply(to: query, answers: [.cname("x.example", "y.example")]))
+        #expect(ReplyInterpreter.verdict(nodata, name: "x.example", type: 1) == .answer(Answer(status: .nodata, cnameChain: ["y.example"])))
+    }
+
+    @Test func cnameLoopStops() throws {
+        let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
+        let reply = try ParsedReply(wire: DNSTestWire.reply(to: query, answers: [
+            .cname("x.example", "y.example"), .cname("y.example", "x.example"),
+        ]))
+        #expect(ReplyInterpreter.verdict(reply, name: "x.example", type: 1) == .answer(Answer(status: .nodata, cnameChain: ["y.example"])))
+    }
+
+    @Test func rcodes() throws {
+        let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
+        for (rcode, expected) in [(2, ReplyVerdict.retry(.servfail)), (5, .retry(.refused)), (4, .retry(.otherRcode))] {
+            let reply = try ParsedReply(wire: DNSTestWire.reply(to: query, rcode: UInt8(rcode)))
+            #expect(ReplyInterpreter.verdict(reply, name: "x.example", type: 1) == expected)
+        }
+        let tc = try ParsedReply(wire: DNSTestWire.reply(to: query, truncated: true))
+        #expect(ReplyInterpreter.verdict(tc, name: "x.example", type: 1) == .truncated)
+    }
+
+    @Test func builtQueryHasRDAndEDNS() throws {
+        let name = try LDNSName("Mixed.Example.")
+        #expect(name.text == "mixed.example")
+        let wire = try LDNSPacket.query(name: name, type: RRType.aaaa.code, ednsBufferSize: 1232).wire()
+        let parsed = try #require(DNSTestWire.parseQuery(wire))
+        #expect(parsed.name == "mixed.example")
+        #expect(parsed.type == 28)
+        #expect(parsed.qclass == 1)
+        #expect(parsed.hasAdditional)
+        #expect(wire[2] & 0x01 == 0x01)  // RD
+        // OPT record: root name, type 41, class = UDP payload size 1232.
+        #expect(Array(wire.suffix(11).prefix(5)) == [0x00, 0x00, 0x29, 0x04, 0xD0])
+    }
+
+    @Test func badNameIsRejected() {
+        #expect(throws: LDNSError.self) { try LDNSName(String(repeating: "a", count: 70) + ".example") }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A loopback UDP port that receives queries and never answers (for timeout tests).
+public final class SilentUDPServer: @unchecked Sendable {
+    public let port: UInt16
+    private let fd: Int32
+
+    public init() throws {
+        (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue))
+    }
+
+    /// "127.0.0.1:PORT".
+    public var endpoint: String { "127.0.0.1:\(port)" }
+
+    deinit { close(fd) }
+}
+
+/// One query as a scripted server received it.
+public struct ScriptedRequest: Sendable {
+    public enum Transport: Sendable { case udp, tcp }
+    public var bytes: [UInt8]
+    public var transport: Transport
+    /// 0-based count of requests received before this one (UDP and TCP together).
+    public var index: Int
+}
+
+/// A datagram for a scripted server to send back.
+public struct ScriptedReply: Sendable {
+    public var bytes: [UInt8]
+    /// Send it from a second socket (another source port) instead of the one the query came to.
+    public var fromOtherPort: Bool
+
+    public init(_ bytes: [UInt8], fromOtherPort: Bool = false) {
+        self.bytes = bytes
+        self.fromOtherPort = fromOtherPort
+    }
+}
+
+/// A loopback DNS server (UDP, and TCP on the same port) that answers each query with the replies a closure
+/// returns, in order. Over TCP only the first reply is sent, framed.
+public final class ScriptedUDPServer: @unchecked Sendable {
+    public let port: UInt16
+    private let udp: Int32
+    private let tcp: Int32
+    private let other: Int32
+    private let lock = NSLock()
+    private var stopped = false
+    private var requests = 0
+    private var tcpRequests = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts serving at once on a free loopback port.
+    public init(respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) throws {
+        let pair = try LoopbackSocket.bindUDPAndTCP()
+        udp = pair.udp
+        tcp = pair.tcp
+        port = pair.port
+        other = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue)).fd
+        let thread = Thread { [self] in serve(respond) }
+        thread.name = "scripted-dns-\(port)"
+        thread.start()
+    }
+
+    /// Answers each UDP or TCP query with the datagrams `respond` returns for its bytes.
+    public convenience init(respond: @escaping @Sendable (_ query: [UInt8]) -> [[UInt8]]) throws {
+        try self.init(respond: { (request: ScriptedRequest) in respond(request.bytes).map { ScriptedReply($0) } })
+    }
+
+    /// "127.0.0.1:PORT".
+    public var endpoint: String { "127.0.0.1:\(port)" }
+
+    /// Queries received so far (UDP and TCP).
+    public var requestCount: Int { lock.withLock { requests } }
+    /// Queries received over TCP so far.
+    public var tcpRequestCount: Int { lock.withLock { tcpRequests } }
+
+    /// Stops the server thread and closes its sockets; idempotent.
+    public func stop() {
+        let first = lock.withLock {
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        done.wait()
+        close(udp)
+        close(tcp)
+        close(other)
+    }
+
+    deinit { stop() }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    private func nextIndex(tcp: Bool) -> Int {
+        lock.withLock {
+            defer {
+                requests += 1
+                if tcp { tcpRequests += 1 }
+            }
+            return requests
+        }
+    }
+
+    private func serve(_ respond: @Sendable (ScriptedRequest) -> [ScriptedReply]) {
+        defer { done.signal() }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var fds = [pollfd(fd: udp, events: Int16(POLLIN), revents: 0), pollfd(fd: tcp, events: Int16(POLLIN), revents: 0)]
+        while !isStopped {
+            guard poll(&fds, 2, 20) > 0 else { continue }
+            if fds[0].revents != 0 {
+                var source = sockaddr_storage()
+                var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let n = withUnsafeMutablePointer(to: &source) { src in
+                    src.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, &buffer, buffer.count, 0, $0, &length) }
+                }
+                if n > 0 {
+                    let request = ScriptedRequest(bytes: Array(buffer[0..<n]), transport: .udp, index: nextIndex(tcp: false))
+                    for reply in respond(request) {
+                        let fd = reply.fromOtherPort ? other : udp
+                        _ = withUnsafePointer(to: &source) { src in
+                            src.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                sendto(fd, reply.bytes, reply.bytes.count, 0, $0, length)
+                            }
+                        }
+                    }
+                }
+            }
+            if fds[1].revents != 0 {
+                let client = accept(tcp, nil, nil)
+                if client >= 0 {
+                    serveTCP(client, respond)
+                    close(client)
+                }
+            }
+        }
+    }
+
+    private func serveTCP(_ client: Int32, _ respond: @Sendable (ScriptedRequest) -> [ScriptedReply]) {
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        _ = setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        guard let header = readFully(client, 2) else { return }
+        let length = Int(header[0]) << 8 | Int(header[1])
+        guard let query = readFully(client, length) else { return }
+        let request = ScriptedRequest(bytes: query, transport: .tcp, index: nextIndex(tcp: true))
+        guard let reply = respond(request).first?.bytes else { return }
+        let framed = [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply
+        _ = framed.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    private func readFully(_ fd: Int32, _ count: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+            guard n > 0 else { return nil }
+            got += n
+        }
+        return out
+    }
+}
