@@ -125,7 +125,7 @@ public struct Poller: Sendable {
         for t in targets {
             for type in options.types { questions.append(Question(name: t.name, type: type)) }
         }
-        let resolutions = try await engine.resolve(questions)
+        let resolutions = try await engine.answers(for: questions)
         var addresses = Set<String>()
         for r in resolutions where r.question.type == .a || r.question.type == .aaaa {
             if let a = r.outcome.answer, a.status == .noerror { addresses.formUnion(a.rdata) }
@@ -135,7 +135,7 @@ public struct Poller: Sendable {
         if options.asnLookups {
             let missing = addresses.filter { asn[$0] == nil }.compactMap(IPAddress.init).sorted()
             if !missing.isEmpty {
-                let answers = try await engine.resolve(missing.map { Question(name: OriginASN.queryName(for: $0), type: .txt) })
+                let answers = try await engine.answers(for: missing.map { Question(name: OriginASN.queryName(for: $0), type: .txt) })
                 asnQueries = answers.count
                 var fresh: [ASNEntry] = [], negative: [ASNEntry] = []
                 for (ip, r) in zip(missing, answers) {
@@ -245,7 +245,7 @@ public struct Poller: Sendable {
                         }
                         let cls = SpanClassifier.combine(status: a.status, verdicts: verdicts)
                         try w.startSpan(domainID: target.domainID, rrtype: t, status: a.status, rdata: a.rdata, at: now,
-                                        class: cls.class, provider: cls.provider, fingerprintVersion: classifier.fingerprintVersion)
+                                        class: cls.class, provider: cls.provider, fingerprintVersion: classifier.fingerprints.version)
                         changedSpans = true
                     }
                 }
@@ -259,7 +259,7 @@ public struct Poller: Sendable {
                     let json = String(decoding: try encoder.encode(view), as: UTF8.self)
                     try w.saveState(domainID: target.domainID, class: view.state.class, provider: view.state.provider,
                                     viewJSON: json, at: now, changed: previous?.state != view.state,
-                                    fingerprintVersion: classifier.fingerprintVersion)
+                                    fingerprintVersion: classifier.fingerprints.version)
                     if let t = TransitionDetector.detect(previous: previous, current: view, everSeen: everSeen ?? []) {
                         let fromJSON = String(decoding: try encoder.encode(t.from), as: UTF8.self)
                         let tid = try w.insertTransition(domainID: target.domainID, pollID: pollID, at: now,

@@ -40,7 +40,7 @@ public struct Reclassifier: Sendable {
                     let cls = SpanClassifier.combine(status: s.status, verdicts: verdicts)
                     let old = heads.values.first { $0.spanID == s.id }
                     if old != nil && (old?.class != cls.class || old?.provider != cls.provider) { changed += 1 }
-                    try w.setSpanClass(spanID: s.id, class: cls.class, provider: cls.provider, fingerprintVersion: classifier.fingerprintVersion)
+                    try w.setSpanClass(spanID: s.id, class: cls.class, provider: cls.provider, fingerprintVersion: classifier.fingerprints.version)
                 }
                 return (spans.count, changed, spans.last?.id)
             }
@@ -80,7 +80,7 @@ public struct Reclassifier: Sendable {
                 if view.state != old.state { changed += 1 }
                 try w.saveState(domainID: id, class: view.state.class, provider: view.state.provider,
                                 viewJSON: String(decoding: try encoder.encode(view), as: UTF8.self), at: now,
-                                changed: view.state != old.state, fingerprintVersion: classifier.fingerprintVersion)
+                                changed: view.state != old.state, fingerprintVersion: classifier.fingerprints.version)
             }
             return changed
         }

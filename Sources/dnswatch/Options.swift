@@ -91,7 +91,7 @@ struct ResolverFlags: ParsableArguments {
         if let t = timeout, t <= 0 { throw ValidationError("--timeout must be positive") }
         if let r = retries, r < 0 { throw ValidationError("--retries must be 0 or more") }
         if let m = maxInFlight, m < 1 { throw ValidationError("--max-in-flight must be at least 1") }
-        for r in resolvers where (try? ResolverEndpoint(parsing: r)) == nil {
+        for r in resolvers where (try? ResolverEndpoint(r)) == nil {
             throw ValidationError("'\(r)' is not a resolver address (HOST[:PORT] with HOST an IP address)")
         }
     }
@@ -105,7 +105,7 @@ struct ResolverFlags: ParsableArguments {
             endpoints = try ResolverEndpoint.systemResolvers()
         } else {
             endpoints = try texts.map { t in
-                do { return try ResolverEndpoint(parsing: t) } catch { throw CLIError.usage("'\(t)' is not a resolver address: \(error)") }
+                do { return try ResolverEndpoint(t) } catch { throw CLIError.usage("'\(t)' is not a resolver address: \(error)") }
             }
         }
         guard !endpoints.isEmpty else {
@@ -115,7 +115,7 @@ struct ResolverFlags: ParsableArguments {
         if let t = timeout ?? config.timeout { o.timeout = t }
         if let r = retries ?? config.retries { o.retries = r }
         if let m = maxInFlight ?? config.maxInFlight { o.maxInFlight = m }
-        if let q = qps ?? config.qps { o.queriesPerSecondPerResolver = q > 0 ? q : nil }
+        if let q = qps ?? config.qps { o.queriesPerSecondPerResolver = q > 0 ? Double(q) : nil }
         return try DNSResolver(endpoints: endpoints, options: o)
     }
 }

@@ -146,7 +146,7 @@ struct LookupFlags: ParsableArguments {
         var resolver: DNSResolver? = nil
         if !resolvers.isEmpty {
             let endpoints = try resolvers.map { t in
-                do { return try ResolverEndpoint(parsing: t) } catch { throw CLIError.usage("'\(t)' is not a resolver address") }
+                do { return try ResolverEndpoint(t) } catch { throw CLIError.usage("'\(t)' is not a resolver address") }
             }
             var o = ResolverOptions()
             if let t = config.timeout { o.timeout = t }
@@ -323,7 +323,7 @@ struct Providers: AsyncParsableCommand {
     @Flag(help: "One JSON object a line.") var json = false
 
     struct Line: Encodable {
-        let provider: String, kind: String, value: String, category: String, source: String, origin: String
+        let provider: String, kind: String, value: String, category: String, source: String
     }
 
     func run() async throws {
@@ -332,7 +332,7 @@ struct Providers: AsyncParsableCommand {
             if json {
                 for f in set.entries {
                     print(try jsonLine(Line(provider: f.provider, kind: f.kind.rawValue, value: f.value, category: f.category.rawValue,
-                                            source: f.source, origin: f.origin)))
+                                            source: f.source)))
                 }
             } else {
                 for o in set.origins { print("# \(o.origin): \(o.count) entries") }
