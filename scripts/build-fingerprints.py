@@ -417,7 +417,8 @@ def load_misp_ns(table, path, tma_by_domain, warnings):
                 table.add(provider, "ns", entry, category, ["MN"])
         elif existing:
             for r in existing:
-                r.sources.append("MN") if "MN" not in r.sources else None
+                if "MN" not in r.sources:
+                    r.sources.append("MN")
         elif entry in tma_by_domain:
             # MISP reduced TMA's precise patterns to the registrable domain: it corroborates them, and the
             # broad form is not added (it would catch the same company's ordinary DNS).

@@ -92,8 +92,12 @@ public struct Classifier: Sendable {
     private func best(_ matches: [(prefixLength: Int, payload: Int)], where wanted: (FingerprintCategory) -> Bool) -> Int? {
         var found: (len: Int, id: Int)?
         for m in matches where wanted(fingerprints.entries[m.payload].category) {
-            if let f = found, f.len > m.prefixLength { break }
-            if found == nil || m.payload > found!.id { found = (m.prefixLength, m.payload) }
+            if let f = found {
+                if f.len > m.prefixLength { break }
+                if m.payload > f.id { found = (m.prefixLength, m.payload) }
+            } else {
+                found = (m.prefixLength, m.payload)
+            }
         }
         return found?.id
     }
