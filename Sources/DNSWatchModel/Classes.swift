@@ -22,11 +22,22 @@ public struct Verdict: Sendable, Hashable, Codable {
     public var provider: String?
     /// Why: which fingerprint or range matched ("ns *.sedoparking.com (source T)").
     public var reason: String
+    /// The finer category of the match: for parked "parking" | "marketplace" | "placeholder", for sinkhole
+    /// "sinkhole" | "seizure", for unknown "regdefault" (registrar default name servers; `provider` names the
+    /// registrar) or the category of a weak match. nil when nothing matched.
+    public var subtype: String?
+    /// Set when an address matched a fingerprint only weakly (a shared cloud range whose addresses rotate between
+    /// tenants): the class stays `unknown` and this names the provider it would be; the domain-level combination
+    /// decides whether the name servers or a CNAME agree.
+    public var weakProvider: String?
 
-    public init(class: DomainClass, provider: String? = nil, reason: String) {
+    public init(class: DomainClass, provider: String? = nil, reason: String, subtype: String? = nil,
+                weakProvider: String? = nil) {
         self.class = `class`
         self.provider = provider
         self.reason = reason
+        self.subtype = subtype
+        self.weakProvider = weakProvider
     }
 }
 

@@ -1,0 +1,186 @@
+import DNSWatchModel
+
+/// Classifies one address, name server or CNAME target against the fingerprints and the user's own
+/// infrastructure. Pure and cheap: lookups are hash probes, not scans of the fingerprint list.
+///
+/// Precedence for an address: sinkhole/seizure (address, then origin ASN) > owned > dormant (special-purpose
+/// ranges) > parking address (longest prefix) > parking origin ASN > unknown. A fingerprint match on an address
+/// in a shared cloud range (``SharedCloud``) is weak: the verdict stays `unknown`, with `weakProvider` and
+/// `subtype` naming the match, and the reason starting "weak ... match (shared cloud ...)"; whether it counts
+/// is decided per domain from its name servers and CNAME (Detection).
+///
+/// For a name server: sinkhole/seizure > owned > parking (the most specific pattern among parking,
+/// marketplace, placeholder and registrar-default; ties go to the later entry) > unknown. A registrar-default
+/// match is `unknown` with `subtype` "regdefault" and the registrar as `provider`.
+public struct Classifier: Sendable {
+    public let fingerprints: FingerprintSet
+    public let owned: OwnedInfrastructure
+
+    private let ns: NameIndex
+    private let cname: NameIndex
+    private let ownedNS: NameIndex
+    private let ownedPatterns: [NamePattern]
+    private let addresses: RangeTable<Int>
+    private let ownedRanges: RangeTable<CIDR>
+    private let asns: [Int: [Int]]
+
+    public init(fingerprints: FingerprintSet, owned: OwnedInfrastructure = .init()) {
+        self.fingerprints = fingerprints
+        self.owned = owned
+        var ns = NameIndex(), cname = NameIndex(), addresses = RangeTable<Int>(), asns: [Int: [Int]] = [:]
+        for (id, (entry, value)) in zip(fingerprints.entries, fingerprints.compiled).enumerated() {
+            switch value {
+            case .name(let p): entry.kind == .cname ? cname.insert(p, id: id) : ns.insert(p, id: id)
+            case .range(let c): addresses.insert(c, id)
+            case .asn(let n): asns[n, default: []].append(id)
+            }
+        }
+        var ownedNS = NameIndex(), patterns: [NamePattern] = []
+        for text in owned.nameServers {
+            if case .success(let p) = NamePattern.parse(text) {
+                ownedNS.insert(p, id: patterns.count)
+                patterns.append(p)
+            }
+        }
+        var ownedRanges = RangeTable<CIDR>()
+        for c in owned.cidrs { ownedRanges.insert(c, c) }
+        (self.ns, self.cname, self.addresses, self.asns) = (ns, cname, addresses, asns)
+        (self.ownedNS, self.ownedPatterns, self.ownedRanges) = (ownedNS, patterns, ownedRanges)
+    }
+
+    // MARK: addresses
+
+    /// Classifies an address; `asn` is its origin AS if known (see ``OriginASN``).
+    public func classify(address: IPAddress, asn: Int?) -> Verdict {
+        if let v4 = Classifier.embeddedIPv4(address) {
+            var v = classify(address: v4.address, asn: asn)
+            v.reason = "\(address) is \(v4.kind) \(v4.address): " + v.reason
+            return v
+        }
+        let matches = addresses.matches(address)
+        let shared = SharedCloud.range(containing: address)
+        var weak: Verdict?
+
+        if let hit = best(matches, where: \.isTakedown) {
+            let v = verdict(for: hit, subject: "\(address)")
+            if let shared { weak = weaken(v, fingerprint: fingerprints.entries[hit], shared: shared) } else { return v }
+        }
+        if let asn, let id = asns[asn]?.last(where: { fingerprints.entries[$0].category.isTakedown }) {
+            return verdict(for: id, subject: "origin AS\(asn)")
+        }
+        if let block = ownedRanges.matches(address).first?.payload {
+            return Verdict(class: .owned, reason: "\(address) is in owned range \(block) (user configuration)")
+        }
+        if let block = SpecialPurpose.block(containing: address) {
+            return Verdict(class: .dormant, reason: "\(address) is in \(block.cidr) (\(block.name), \(block.reference))")
+        }
+        if let hit = best(matches, where: \.isParked) {
+            let v = verdict(for: hit, subject: "\(address)")
+            if let shared {
+                weak = weak ?? weaken(v, fingerprint: fingerprints.entries[hit], shared: shared)
+            } else {
+                return v
+            }
+        }
+        if let asn, let id = asns[asn]?.last(where: { fingerprints.entries[$0].category.isParked }) {
+            return verdict(for: id, subject: "origin AS\(asn)")
+        }
+        return weak ?? Verdict(class: .unknown, reason: "no fingerprint matched \(address)" + (asn.map { " (AS\($0))" } ?? ""))
+    }
+
+    /// The longest-prefix match among entries of the wanted categories; for equal prefixes the later entry.
+    private func best(_ matches: [(prefixLength: Int, payload: Int)], where wanted: (FingerprintCategory) -> Bool) -> Int? {
+        var found: (len: Int, id: Int)?
+        for m in matches where wanted(fingerprints.entries[m.payload].category) {
+            if let f = found {
+                if f.len > m.prefixLength { break }
+                if m.payload > f.id { found = (m.prefixLength, m.payload) }
+            } else {
+                found = (m.prefixLength, m.payload)
+            }
+        }
+        return found?.id
+    }
+
+    private func weaken(_ strong: Verdict, fingerprint fp: Fingerprint, shared: SharedCloud.Range) -> Verdict {
+        let what = fp.category.isTakedown ? "sinkhole" : "parking"
+        return Verdict(
+            class: .unknown,
+            reason: "weak \(what) match (shared cloud \(shared.cidr), \(shared.operatorName)): \(strong.reason); "
+                + "counts only if the name servers or a CNAME agree",
+            subtype: fp.category.rawValue,
+            weakProvider: fp.provider
+        )
+    }
+
+    /// IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) addresses carry an IPv4 address.
+    private static func embeddedIPv4(_ a: IPAddress) -> (address: IPAddress, kind: String)? {
+        guard !a.isIPv4 else { return nil }
+        let b = a.bytes
+        if b[0..<10].allSatisfy({ $0 == 0 }), b[10] == 0xff, b[11] == 0xff, let v4 = IPAddress(bytes: Array(b[12...])) {
+            return (v4, "IPv4-mapped")
+        }
+        if b[0..<12] == [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], let v4 = IPAddress(bytes: Array(b[12...])) {
+            return (v4, "NAT64 (RFC 6052) for")
+        }
+        return nil
+    }
+
+    // MARK: names
+
+    /// Classifies a name-server name (case-insensitive, trailing dot optional).
+    public func classify(nameServer: String) -> Verdict {
+        let name = normalizedName(nameServer)
+        let matches = ns.matches(name)
+        if let id = bestName(matches, where: \.isTakedown) { return verdict(for: id, subject: name) }
+        if let m = ownedNS.matches(name).max(by: { $0.specificity < $1.specificity }) {
+            return Verdict(class: .owned, reason: "\(name) matches owned name servers \(ownedPatterns[m.id].text) (user configuration)")
+        }
+        if let id = bestName(matches, where: { $0.isParked || $0 == .regdefault }) { return verdict(for: id, subject: name) }
+        return Verdict(class: .unknown, reason: "no fingerprint matched \(name)")
+    }
+
+    /// Classifies a CNAME target (case-insensitive, trailing dot optional).
+    public func classify(cnameTarget: String) -> Verdict {
+        let name = normalizedName(cnameTarget)
+        let matches = cname.matches(name)
+        if let id = bestName(matches, where: \.isTakedown) { return verdict(for: id, subject: name) }
+        if let id = bestName(matches, where: \.isParked) { return verdict(for: id, subject: name) }
+        return Verdict(class: .unknown, reason: "no fingerprint matched \(name)")
+    }
+
+    /// For `dnswatch classify`: an IP address is classified as an address; anything else as a name server,
+    /// and, if no name-server fingerprint matched, as a CNAME target.
+    public func classify(value: String, asn: Int?) -> Verdict {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let address = IPAddress(text) { return classify(address: address, asn: asn) }
+        let v = classify(nameServer: text)
+        if v.class == .unknown, v.subtype == nil {
+            let c = classify(cnameTarget: text)
+            if c.class != .unknown { return c }
+        }
+        return v
+    }
+
+    private func bestName(_ matches: [(id: Int, specificity: Int)], where wanted: (FingerprintCategory) -> Bool) -> Int? {
+        matches.filter { wanted(fingerprints.entries[$0.id].category) }
+            .max { ($0.specificity, $0.id) < ($1.specificity, $1.id) }?.id
+    }
+
+    // MARK: verdicts
+
+    private func verdict(for id: Int, subject: String) -> Verdict {
+        let fp = fingerprints.entries[id]
+        let matched = subject == fp.value ? fp.label : "\(subject) matches \(fp.label)"
+        switch fp.category {
+        case .regdefault:
+            return Verdict(
+                class: .unknown, provider: fp.provider,
+                reason: "registrar default name servers of \(fp.provider) (\(fp.label), source \(fp.source)): not parking by themselves",
+                subtype: fp.category.rawValue)
+        default:
+            return Verdict(class: fp.category.domainClass, provider: fp.provider,
+                           reason: "\(matched): \(fp.attribution)", subtype: fp.category.rawValue)
+        }
+    }
+}
