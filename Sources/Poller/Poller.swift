@@ -92,11 +92,12 @@ public struct Poller: Sendable {
                 targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
             }
             if let pending {
+                let following = next
                 let batch = try await withTaskCancellationHandler {
                     try await pending.value
                 } onCancel: {
                     pending.cancel()
-                    next?.cancel()
+                    following?.cancel()
                 }
                 counts += try await write(batch, pollID: pollID, now: clock())
                 progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
@@ -152,9 +153,10 @@ public struct Poller: Sendable {
                     }
                 }
                 for e in fresh + negative { asn[e.address] = e }
+                let found = fresh, none = negative
                 try await store.write { w in
-                    try w.saveASN(fresh, at: now, ttl: options.asnTTL)
-                    try w.saveASN(negative, at: now, ttl: options.asnNegativeTTL)
+                    try w.saveASN(found, at: now, ttl: options.asnTTL)
+                    try w.saveASN(none, at: now, ttl: options.asnNegativeTTL)
                 }
             }
         }

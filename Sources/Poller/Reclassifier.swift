@@ -22,8 +22,9 @@ public struct Reclassifier: Sendable {
         var after: Int64 = 0
         var total = 0, changed = 0
         while true {
+            let start = after
             let (n, c, last) = try store.write { w -> (Int, Int, Int64?) in
-                let spans = try w.rawSpans(afterID: after, limit: batch)
+                let spans = try w.rawSpans(afterID: start, limit: batch)
                 var changed = 0
                 let heads = try w.heads(domainIDs: Array(Set(spans.map(\.domainID))))
                 for s in spans {

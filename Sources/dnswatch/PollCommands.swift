@@ -66,7 +66,11 @@ struct Poll: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reporting {
+        try await reporting { try await execute() }
+    }
+
+    private func execute() async throws {
+        do {
             let config = try flags.config.load()
             let logger = Logger(label: "dnswatch.poll")
             let lock: PollLock
@@ -76,7 +80,9 @@ struct Poll: AsyncParsableCommand {
                 throw CLIError(code: Exit.failure, description: e.description)
             }
             let line = ProgressLine.forStderr()
-            let poller = try flags.makePoller(config: config, dueOnly: due, logger: logger, progress: line.map { l in { l.update($0) } })
+            var progress: (@Sendable (PollProgress) -> Void)? = nil
+            if let line { progress = { line.update($0) } }
+            let poller = try flags.makePoller(config: config, dueOnly: due, logger: logger, progress: progress)
             let summary = try await poller.poll()
             line?.finish()
             withExtendedLifetime(lock) {}
@@ -146,7 +152,7 @@ struct Daemon: AsyncParsableCommand {
             let config = try flags.config.load()
             let tickSeconds: Int
             if let tick {
-                do { tickSeconds = try DurationParser.seconds(tick) } catch { throw CLIError.usage("--tick: \(error.description)") }
+                do { tickSeconds = try DurationParser.seconds(tick) } catch { throw CLIError.usage("--tick: \(error)") }
             } else {
                 tickSeconds = config.tick ?? 60
             }
@@ -160,8 +166,7 @@ struct Daemon: AsyncParsableCommand {
             }
             let poller = try flags.makePoller(config: config, dueOnly: true, logger: logger, progress: nil)
             let service = PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
-                print(summary.line)
-                fflush(stdout)
+                FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
             }
             let group = ServiceGroup(configuration: .init(
                 services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

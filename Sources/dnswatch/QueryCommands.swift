@@ -198,9 +198,9 @@ struct IP: AsyncParsableCommand {
                     warn("dnswatch: no watched domain has resolved into \(address)")
                 }
             } else {
-                print(table(["DOMAIN", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS", "ASN", "LISTS"], lines.map {
-                    [$0.domain, $0.address, isoTime($0.time_first), isoTime($0.time_last), $0.current ? "yes" : "no",
-                     $0.provider.map { p in "\($0.class) (\(p))" } ?? $0.class, $0.asn.map { "AS\($0)" } ?? "-", $0.lists.joined(separator: ",")]
+                print(table(["DOMAIN", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS", "ASN", "LISTS"], lines.map { l in
+                    [l.domain, l.address, isoTime(l.time_first), isoTime(l.time_last), l.current ? "yes" : "no",
+                     l.provider.map { "\(l.class) (\($0))" } ?? l.class, l.asn.map { "AS\($0)" } ?? "-", l.lists.joined(separator: ",")]
                 }))
             }
         }

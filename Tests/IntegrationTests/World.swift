@@ -45,7 +45,7 @@ final class World: @unchecked Sendable {
     let dbPath: String
 
     static let sedoA = "91.195.240.94"
-    static let parkedRecords = { (name: String) in
+    static func parkedRecords(_ name: String) -> [String] {
         ["\(name). 300 IN NS ns1.sedoparking.com.", "\(name). 300 IN NS ns2.sedoparking.com.", "\(name). 300 IN A \(sedoA)"]
     }
 
