@@ -40,7 +40,7 @@ enum ChildProcess {
             exit.set(child.terminationReason == .uncaughtSignal
                 ? .signalled(child.terminationStatus) : .exited(child.terminationStatus))
         }
-        try process.run()
+        try await launch(process)
         let output = OutputCollector(limit: outputLimit)
         output.drain(pipe.fileHandleForReading)
 
@@ -67,10 +67,34 @@ enum ChildProcess {
         return Result(termination: termination, output: bytes, outputTruncated: truncated)
     }
 
+    /// Starts `process` from a fresh thread whose signal mask is empty.
+    ///
+    /// The child inherits the signal mask of the thread that starts it, and the threads of Swift's
+    /// cooperative pool and of Dispatch block most signals: started from there, the program would run
+    /// with SIGTERM, SIGINT, SIGHUP... blocked, would ignore our SIGTERM at the timeout, and so would
+    /// anything it starts itself.
+    private static func launch(_ process: Process) async throws {
+        let box = UncheckedBox(process)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                var nothing = sigset_t()
+                sigemptyset(&nothing)
+                pthread_sigmask(SIG_SETMASK, &nothing, nil)
+                do {
+                    try box.value.run()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
     /// A read-only handle on an unlinked temporary file holding `input`. A file rather than a pipe:
     /// the child may exit without reading it, and writing to an abandoned pipe would raise SIGPIPE.
     private static func inputHandle(for input: [UInt8]) throws -> FileHandle {
-        let path = NSTemporaryDirectory() + "/dnswatch-alert-\(UUID().uuidString).json"
+        let path = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("dnswatch-alert-\(UUID().uuidString).json").path
         guard FileManager.default.createFile(atPath: path, contents: Data(input), attributes: [.posixPermissions: 0o600])
         else {
             throw AlertSinkError(sink: "command", reason: .io, message: "cannot create a temporary file for the alert")
@@ -81,6 +105,12 @@ enum ChildProcess {
         }
         return handle
     }
+}
+
+/// Hands a `Process` to the launching thread; it is used there only while the caller waits.
+private final class UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// How the child ended, set once from `Process.terminationHandler`.
@@ -115,8 +145,10 @@ private final class OutputCollector: @unchecked Sendable {
 
     init(limit: Int) { self.limit = max(0, limit) }
 
+    /// Reads on a thread of its own: blocking reads on Dispatch's threads would starve Dispatch, which
+    /// `Process` needs to report terminations (and, on Linux, Swift concurrency runs on).
     func drain(_ handle: FileHandle) {
-        DispatchQueue.global().async {
+        let thread = Thread {
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
@@ -129,6 +161,7 @@ private final class OutputCollector: @unchecked Sendable {
             self.lock.withLock { self.ended = true }
             try? handle.close()
         }
+        thread.start()
     }
 
     func waitForEnd(until deadline: ContinuousClock.Instant) async throws -> Bool {

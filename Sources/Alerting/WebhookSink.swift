@@ -52,8 +52,8 @@ public final class WebhookSink: AlertSink {
         self.endpoint = "\(scheme)://\(shownHost)" + (url.port.map { ":\($0)" } ?? "")
 
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.timeInterval
-        configuration.timeoutIntervalForResource = timeout.timeInterval
+        configuration.timeoutIntervalForRequest = Self.sessionTimeout(timeout)
+        configuration.timeoutIntervalForResource = Self.sessionTimeout(timeout)
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
@@ -89,7 +89,8 @@ public final class WebhookSink: AlertSink {
 
     public func deliver(_ alertJSON: [UInt8]) async throws {
         try Task.checkCancellation()
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout.timeInterval)
+        var request = URLRequest(
+            url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: Self.sessionTimeout(timeout))
         request.httpMethod = "POST"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -119,6 +120,13 @@ public final class WebhookSink: AlertSink {
                 sink: key, reason: .httpStatus(status),
                 message: "webhook \(endpoint) answered HTTP \(status)\(redirect)" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
         }
+    }
+
+    /// The timeout handed to URLSession, a backstop only: the exact bound is enforced by
+    /// `HTTPPost.send`. On Linux URLSession truncates timeouts to whole seconds (0.6 s becomes an
+    /// immediate failure), so it gets the next whole second plus one.
+    private static func sessionTimeout(_ timeout: Duration) -> TimeInterval {
+        max(1, timeout.timeInterval.rounded(.up)) + 1
     }
 
     private static func describe(_ error: URLError?, _ fallback: String) -> String {
