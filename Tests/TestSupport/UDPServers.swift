@@ -8,12 +8,16 @@ public final class SilentUDPServer: @unchecked Sendable {
     public let port: UInt16
     private let fd: Int32
 
-    public init() throws {
-        (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue))
+    private let ipv6: Bool
+
+    /// Binds 127.0.0.1 (or ::1 with `ipv6`) on a free port.
+    public init(ipv6: Bool = false) throws {
+        (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue), ipv6: ipv6)
+        self.ipv6 = ipv6
     }
 
-    /// "127.0.0.1:PORT".
-    public var endpoint: String { "127.0.0.1:\(port)" }
+    /// "127.0.0.1:PORT" or "[::1]:PORT".
+    public var endpoint: String { ipv6 ? "[::1]:\(port)" : "127.0.0.1:\(port)" }
 
     deinit { close(fd) }
 }
@@ -52,25 +56,33 @@ public final class ScriptedUDPServer: @unchecked Sendable {
     private var tcpRequests = 0
     private let done = DispatchSemaphore(value: 0)
 
-    /// Starts serving at once on a free loopback port.
-    public init(respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) throws {
-        let pair = try LoopbackSocket.bindUDPAndTCP()
+    private let ipv6: Bool
+
+    /// Starts serving at once on a free port of 127.0.0.1 (or ::1 with `ipv6`).
+    public init(ipv6: Bool = false, respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) throws {
+        let pair = try LoopbackSocket.bindUDPAndTCP(ipv6: ipv6)
         udp = pair.udp
         tcp = pair.tcp
         port = pair.port
-        other = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue)).fd
+        self.ipv6 = ipv6
+        other = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue), ipv6: ipv6).fd
+        // Room for a whole burst of queries: a test server must not lose datagrams on its own.
+        var size: Int32 = 8 << 20
+        if setsockopt(udp, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         let thread = Thread { [self] in serve(respond) }
         thread.name = "scripted-dns-\(port)"
         thread.start()
     }
 
     /// Answers each UDP or TCP query with the datagrams `respond` returns for its bytes.
-    public convenience init(respond: @escaping @Sendable (_ query: [UInt8]) -> [[UInt8]]) throws {
-        try self.init(respond: { (request: ScriptedRequest) in respond(request.bytes).map { ScriptedReply($0) } })
+    public convenience init(ipv6: Bool = false, respond: @escaping @Sendable (_ query: [UInt8]) -> [[UInt8]]) throws {
+        try self.init(ipv6: ipv6, respond: { (request: ScriptedRequest) in respond(request.bytes).map { ScriptedReply($0) } })
     }
 
-    /// "127.0.0.1:PORT".
-    public var endpoint: String { "127.0.0.1:\(port)" }
+    /// "127.0.0.1:PORT" or "[::1]:PORT".
+    public var endpoint: String { ipv6 ? "[::1]:\(port)" : "127.0.0.1:\(port)" }
 
     /// Queries received so far (UDP and TCP).
     public var requestCount: Int { lock.withLock { requests } }
