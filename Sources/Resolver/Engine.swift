@@ -61,6 +61,7 @@ final class Engine {
     private let timeoutNanos: UInt64
     private let maxAttempts: Int
     private let receiveBuffer: UnsafeMutableRawBufferPointer
+    private let builder: LDNSQueryBuilder
     private var source = sockaddr_storage()
     var stats = ResolveStats()
 
@@ -80,6 +81,7 @@ final class Engine {
         if let qps = options.queriesPerSecondPerResolver, qps > 0 {
             limiter = RateLimiter(servers: n, perSecond: qps)
         }
+        builder = try LDNSQueryBuilder(ednsBufferSize: options.ednsBufferSize)
         receiveBuffer = .allocate(byteCount: 65536, alignment: 8)
         outstanding.reserveCapacity(max(16, min(options.maxInFlight, questions.count) * 2))
         let perFamily = max(1, min(options.socketsPerFamily, questions.count))
@@ -158,10 +160,9 @@ final class Engine {
     /// Builds the query packet of question `q` with ldns; an unusable name fails the question.
     private func prepare(_ q: Int) -> Bool {
         do {
-            let name = try LDNSName(questions[q].name)
-            let packet = try LDNSPacket.query(name: name, type: states[q].type, ednsBufferSize: options.ednsBufferSize)
-            states[q].wire = try packet.wire()
-            states[q].name = name.text
+            let query = try builder.query(name: questions[q].name, type: states[q].type)
+            states[q].wire = query.wire
+            states[q].name = query.name
             return states[q].wire.count >= 12
         } catch {
             finish(q, .failure(.malformed), server: nil)

@@ -40,10 +40,12 @@ final class LDNSPacket {
         ldns_pkt_free(pointer)
     }
 
-    /// A recursive (RD) query for `name`/`type` class IN with an EDNS0 OPT record advertising `ednsBufferSize`.
-    static func query(name: LDNSName, type: UInt16, ednsBufferSize: UInt16) throws -> LDNSPacket {
-        // ldns_pkt_query_new takes ownership of the name it is given, so hand it a copy.
-        guard let owner = ldns_rdf_clone(name.pointer) else { throw LDNSError(message: "out of memory") }
+    /// A recursive (RD) query for `name`/`type` class IN with an EDNS0 OPT record advertising `ednsBufferSize`
+    /// (none when 0). Also returns the name as `DNameText` renders it, for matching replies.
+    static func query(name: String, type: UInt16, ednsBufferSize: UInt16) throws -> (packet: LDNSPacket, name: String) {
+        guard let owner = ldns_dname_new_frm_str(name) else { throw LDNSError(LDNS_STATUS_INVALID_STR) }
+        let text = DNameText.render(owner)
+        // ldns_pkt_query_new takes ownership of `owner` when it succeeds; it fails (out of memory) before using it.
         guard let pkt = ldns_pkt_query_new(owner, ldns_rr_type(rawValue: UInt32(type)), LDNS_RR_CLASS_IN, UInt16(LDNS_RD)) else {
             ldns_rdf_deep_free(owner)
             throw LDNSError(message: "cannot build a query packet")
@@ -52,7 +54,7 @@ final class LDNSPacket {
         if ednsBufferSize > 0 {
             ldns_pkt_set_edns_udp_size(pkt, ednsBufferSize)
         }
-        return packet
+        return (packet, text)
     }
 
     /// Parses a wire-format message.
@@ -65,6 +67,14 @@ final class LDNSPacket {
             throw LDNSError(status)
         }
         self.init(owning: pkt)
+    }
+
+    /// The message in wire format, written through a reusable buffer.
+    func wire(using buffer: LDNSBuffer) throws -> [UInt8] {
+        ldns_buffer_clear(buffer.pointer)
+        let status = ldns_pkt2buffer_wire(buffer.pointer, pointer)
+        guard status == LDNS_STATUS_OK, let data = ldns_buffer_begin(buffer.pointer) else { throw LDNSError(status) }
+        return Array(UnsafeBufferPointer(start: data, count: ldns_buffer_position(buffer.pointer)))
     }
 
     /// The message in wire format.
@@ -88,21 +98,18 @@ final class LDNSPacket {
     var answer: LDNSRecordList { LDNSRecordList(list: ldns_pkt_answer(pointer)) }
 }
 
-/// Owns one domain-name `ldns_rdf`.
-final class LDNSName {
-    let pointer: UnsafeMutablePointer<ldns_rdf>
+/// Owns one `ldns_buffer`, reused to write many packets.
+final class LDNSBuffer {
+    let pointer: UnsafeMutablePointer<ldns_buffer>
 
-    init(_ text: String) throws {
-        guard let rdf = ldns_dname_new_frm_str(text) else { throw LDNSError(LDNS_STATUS_INVALID_STR) }
-        pointer = rdf
+    init(capacity: Int = 512) throws {
+        guard let buffer = ldns_buffer_new(capacity) else { throw LDNSError(message: "out of memory") }
+        pointer = buffer
     }
 
     deinit {
-        ldns_rdf_deep_free(pointer)
+        ldns_buffer_free(pointer)
     }
-
-    /// Presentation text: lower case, no trailing dot (see `DNameText`).
-    var text: String { DNameText.render(pointer) }
 }
 
 /// A borrowed view of a section of an `LDNSPacket`; valid only while the packet lives.
@@ -137,8 +144,11 @@ struct LDNSRecord {
     /// Presentation text of the rdata for the types dnswatch records; nil for others or bad rdata.
     var presentation: String? {
         switch type {
-        case RRType.a.code, RRType.aaaa.code:
-            guard let bytes = rdataBytes(0), bytes.count == 4 || bytes.count == 16 else { return nil }
+        case RRType.a.code:
+            guard let bytes = rdataBytes(0), bytes.count == 4 else { return nil }
+            return IPv4Text.render(bytes)
+        case RRType.aaaa.code:
+            guard let bytes = rdataBytes(0), bytes.count == 16 else { return nil }
             return IPAddress(bytes: Array(bytes))?.description
         case RRType.ns.code, RRType.cname.code:
             guard let rdf = ldns_rr_rdf(rr, 0), ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME else { return nil }
@@ -167,31 +177,65 @@ enum DNameText {
     }
 
     static func render(_ wire: UnsafeBufferPointer<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(wire.count)
-        var i = 0
-        while i < wire.count {
-            let len = Int(wire[i])
-            if len == 0 || i + 1 + len > wire.count { break }
-            if !out.isEmpty { out.append(UInt8(ascii: ".")) }
-            for c in wire[(i + 1)...(i + len)] {
-                switch c {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                    out.append(c | 0x20)
-                case UInt8(ascii: "."), UInt8(ascii: ";"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\\"):
-                    out.append(UInt8(ascii: "\\"))
-                    out.append(c)
-                case 0x21...0x7E:
-                    out.append(c)
-                default:
-                    out.append(UInt8(ascii: "\\"))
-                    out.append(UInt8(ascii: "0") + c / 100)
-                    out.append(UInt8(ascii: "0") + (c / 10) % 10)
-                    out.append(UInt8(ascii: "0") + c % 10)
+        String(unsafeUninitializedCapacity: max(1, wire.count * 4)) { out in
+            var o = 0
+            var i = 0
+            while i < wire.count {
+                let len = Int(wire[i])
+                if len == 0 || i + 1 + len > wire.count { break }
+                if o > 0 {
+                    out[o] = UInt8(ascii: ".")
+                    o += 1
                 }
+                for c in wire[(i + 1)...(i + len)] {
+                    switch c {
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                        out[o] = c | 0x20
+                        o += 1
+                    case UInt8(ascii: "."), UInt8(ascii: ";"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\\"):
+                        out[o] = UInt8(ascii: "\\")
+                        out[o + 1] = c
+                        o += 2
+                    case 0x21...0x7E:
+                        out[o] = c
+                        o += 1
+                    default:
+                        out[o] = UInt8(ascii: "\\")
+                        out[o + 1] = UInt8(ascii: "0") + c / 100
+                        out[o + 2] = UInt8(ascii: "0") + (c / 10) % 10
+                        out[o + 3] = UInt8(ascii: "0") + c % 10
+                        o += 4
+                    }
+                }
+                i += 1 + len
             }
-            i += 1 + len
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Dotted-quad text of four address bytes (what inet_ntop prints, without its formatting machinery).
+enum IPv4Text {
+    static func render(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: 15) { out in
+            var o = 0
+            for (k, b) in bytes.prefix(4).enumerated() {
+                if k > 0 {
+                    out[o] = UInt8(ascii: ".")
+                    o += 1
+                }
+                if b >= 100 {
+                    out[o] = UInt8(ascii: "0") + b / 100
+                    o += 1
+                }
+                if b >= 10 {
+                    out[o] = UInt8(ascii: "0") + (b / 10) % 10
+                    o += 1
+                }
+                out[o] = UInt8(ascii: "0") + b % 10
+                o += 1
+            }
+            return o
+        }
     }
 }

@@ -87,19 +87,20 @@ enum ReplyInterpreter {
     static func answer(_ reply: ParsedReply, name: String, type: UInt16) -> Answer {
         let cname = RRType.cname.code
         var chain: [String] = []
-        var owners: Set<String> = [name]
+        var owners = [name]
         if type != cname {
             var current = name
             while chain.count < maxChain,
                   let target = reply.answers.first(where: { $0.type == cname && $0.owner == current })?.rdata,
                   !owners.contains(target) {
                 chain.append(target)
-                owners.insert(target)
+                owners.append(target)
                 current = target
             }
         }
-        let rdata = reply.answers.compactMap { rr in
-            rr.type == type && owners.contains(rr.owner) ? rr.rdata : nil
+        var rdata: [String] = []
+        for rr in reply.answers where rr.type == type {
+            if let text = rr.rdata, owners.contains(rr.owner) { rdata.append(text) }
         }
         if reply.rcode == 3 { return Answer(status: .nxdomain, rdata: [], cnameChain: chain) }
         return Answer(status: rdata.isEmpty ? .nodata : .noerror, rdata: rdata, cnameChain: chain)

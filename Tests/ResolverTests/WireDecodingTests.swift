@@ -108,9 +108,10 @@ import Testing
     }
 
     @Test func builtQueryHasRDAndEDNS() throws {
-        let name = try LDNSName("Mixed.Example.")
-        #expect(name.text == "mixed.example")
-        let wire = try LDNSPacket.query(name: name, type: RRType.aaaa.code, ednsBufferSize: 1232).wire()
+        let query = try LDNSPacket.query(name: "Mixed.Example.", type: RRType.aaaa.code, ednsBufferSize: 1232)
+        #expect(query.name == "mixed.example")
+        let wire = try query.packet.wire(using: LDNSBuffer())
+        #expect(try query.packet.wire() == wire)
         let parsed = try #require(DNSTestWire.parseQuery(wire))
         #expect(parsed.name == "mixed.example")
         #expect(parsed.type == 28)
@@ -121,7 +122,27 @@ import Testing
         #expect(Array(wire.suffix(11).prefix(5)) == [0x00, 0x00, 0x29, 0x04, 0xD0])
     }
 
+    @Test(arguments: [("Mixed.Example.", RRType.aaaa, UInt16(1232)), ("a.b.c.example", .a, 0), ("x.example", .txt, 4096)])
+    func builderMatchesFullPacketEncoding(name: String, type: RRType, edns: UInt16) throws {
+        let built = try LDNSQueryBuilder(ednsBufferSize: edns).query(name: name, type: type.code)
+        let full = try LDNSPacket.query(name: name, type: type.code, ednsBufferSize: edns)
+        #expect(built.name == full.name)
+        #expect(Array(built.wire.dropFirst(2)) == Array(try full.packet.wire().dropFirst(2)))
+        #expect(DNSTestWire.parseQuery(built.wire)?.hasAdditional == (edns > 0))
+    }
+
+    @Test func presentationHelpers() {
+        let wire: [UInt8] = [3, 0x57, 0x2E, 0x09, 2, 0x41, 0x3B, 0]
+        #expect(wire.withUnsafeBufferPointer { DNameText.render($0) } == "w\\.\\009.a\\;")
+        #expect([UInt8]([0]).withUnsafeBufferPointer { DNameText.render($0) } == "")
+        for bytes: [UInt8] in [[0, 0, 0, 0], [255, 255, 255, 255], [10, 9, 100, 199], [192, 0, 2, 1]] {
+            #expect(bytes.withUnsafeBytes { IPv4Text.render($0) } == IPAddress(bytes: bytes)?.description)
+        }
+    }
+
     @Test func badNameIsRejected() {
-        #expect(throws: LDNSError.self) { try LDNSName(String(repeating: "a", count: 70) + ".example") }
+        #expect(throws: LDNSError.self) {
+            try LDNSPacket.query(name: String(repeating: "a", count: 70) + ".example", type: 1, ednsBufferSize: 0)
+        }
     }
 }

@@ -8,12 +8,16 @@ public final class SilentUDPServer: @unchecked Sendable {
     public let port: UInt16
     private let fd: Int32
 
-    public init() throws {
-        (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue))
+    private let ipv6: Bool
+
+    /// Binds 127.0.0.1 (or ::1 with `ipv6`) on a free port.
+    public init(ipv6: Bool = false) throws {
+        (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue), ipv6: ipv6)
+        self.ipv6 = ipv6
     }
 
-    /// "127.0.0.1:PORT".
-    public var endpoint: String { "127.0.0.1:\(port)" }
+    /// "127.0.0.1:PORT" or "[::1]:PORT".
+    public var endpoint: String { ipv6 ? "[::1]:\(port)" : "127.0.0.1:\(port)" }
 
     deinit { close(fd) }
 }
@@ -40,9 +44,45 @@ public struct ScriptedReply: Sendable {
 }
 
 /// A loopback DNS server (UDP, and TCP on the same port) that answers each query with the replies a closure
-/// returns, in order. Over TCP only the first reply is sent, framed.
+/// returns, in order. Over TCP only the first reply is sent, framed. Stops when stopped or released.
 public final class ScriptedUDPServer: @unchecked Sendable {
     public let port: UInt16
+    private let ipv6: Bool
+    private let core: ScriptedServerCore
+
+    /// Starts serving at once on a free port of 127.0.0.1 (or ::1 with `ipv6`).
+    public init(ipv6: Bool = false, respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) throws {
+        core = try ScriptedServerCore(ipv6: ipv6)
+        port = core.port
+        self.ipv6 = ipv6
+        let core = self.core
+        let thread = Thread { core.serve(respond) }
+        thread.name = "scripted-dns-\(port)"
+        thread.start()
+    }
+
+    /// Answers each UDP or TCP query with the datagrams `respond` returns for its bytes.
+    public convenience init(ipv6: Bool = false, respond: @escaping @Sendable (_ query: [UInt8]) -> [[UInt8]]) throws {
+        try self.init(ipv6: ipv6, respond: { (request: ScriptedRequest) in respond(request.bytes).map { ScriptedReply($0) } })
+    }
+
+    /// "127.0.0.1:PORT" or "[::1]:PORT".
+    public var endpoint: String { ipv6 ? "[::1]:\(port)" : "127.0.0.1:\(port)" }
+
+    /// Queries received so far (UDP and TCP).
+    public var requestCount: Int { core.requestCount }
+    /// Queries received over TCP so far.
+    public var tcpRequestCount: Int { core.tcpRequestCount }
+
+    /// Stops the server thread and closes its sockets; idempotent.
+    public func stop() { core.stop() }
+
+    deinit { core.stop() }
+}
+
+/// The sockets and serving loop of a `ScriptedUDPServer` (owned by its thread and the wrapper).
+final class ScriptedServerCore: @unchecked Sendable {
+    let port: UInt16
     private let udp: Int32
     private let tcp: Int32
     private let other: Int32
@@ -52,33 +92,23 @@ public final class ScriptedUDPServer: @unchecked Sendable {
     private var tcpRequests = 0
     private let done = DispatchSemaphore(value: 0)
 
-    /// Starts serving at once on a free loopback port.
-    public init(respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) throws {
-        let pair = try LoopbackSocket.bindUDPAndTCP()
+    init(ipv6: Bool) throws {
+        let pair = try LoopbackSocket.bindUDPAndTCP(ipv6: ipv6)
         udp = pair.udp
         tcp = pair.tcp
         port = pair.port
-        other = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue)).fd
-        let thread = Thread { [self] in serve(respond) }
-        thread.name = "scripted-dns-\(port)"
-        thread.start()
+        other = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue), ipv6: ipv6).fd
+        // Room for a whole burst of queries: a test server must not lose datagrams on its own.
+        var size: Int32 = 8 << 20
+        if setsockopt(udp, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
     }
 
-    /// Answers each UDP or TCP query with the datagrams `respond` returns for its bytes.
-    public convenience init(respond: @escaping @Sendable (_ query: [UInt8]) -> [[UInt8]]) throws {
-        try self.init(respond: { (request: ScriptedRequest) in respond(request.bytes).map { ScriptedReply($0) } })
-    }
+    var requestCount: Int { lock.withLock { requests } }
+    var tcpRequestCount: Int { lock.withLock { tcpRequests } }
 
-    /// "127.0.0.1:PORT".
-    public var endpoint: String { "127.0.0.1:\(port)" }
-
-    /// Queries received so far (UDP and TCP).
-    public var requestCount: Int { lock.withLock { requests } }
-    /// Queries received over TCP so far.
-    public var tcpRequestCount: Int { lock.withLock { tcpRequests } }
-
-    /// Stops the server thread and closes its sockets; idempotent.
-    public func stop() {
+    func stop() {
         let first = lock.withLock {
             defer { stopped = true }
             return !stopped
@@ -89,8 +119,6 @@ public final class ScriptedUDPServer: @unchecked Sendable {
         close(tcp)
         close(other)
     }
-
-    deinit { stop() }
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
@@ -104,7 +132,7 @@ public final class ScriptedUDPServer: @unchecked Sendable {
         }
     }
 
-    private func serve(_ respond: @Sendable (ScriptedRequest) -> [ScriptedReply]) {
+    func serve(_ respond: @Sendable (ScriptedRequest) -> [ScriptedReply]) {
         defer { done.signal() }
         var buffer = [UInt8](repeating: 0, count: 65536)
         var fds = [pollfd(fd: udp, events: Int16(POLLIN), revents: 0), pollfd(fd: tcp, events: Int16(POLLIN), revents: 0)]

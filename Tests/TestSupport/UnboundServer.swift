@@ -5,7 +5,11 @@ import Glibc
 
 /// A real Unbound on a free loopback port, serving only local zones: everything outside them is REFUSED and
 /// Unbound never sends a query anywhere (no recursion: `.` is a refuse zone and every upstream address is
-/// blocked). Runtime changes go through unbound-control on another free loopback port.
+/// blocked). Runtime changes go through unbound-control on another free loopback port. Unbound's caches keep
+/// nothing (`cache-max-ttl: 0`), so runtime changes show at once.
+///
+/// Note: a CNAME in local data is answered alone (Unbound does not chase it inside local zones); tests that need
+/// a full chain can serve a zone file with `auth-zone` through `extraConfig` plus a `transparent` local zone.
 public final class UnboundServer: @unchecked Sendable {
     /// The DNS port (UDP and TCP) on 127.0.0.1.
     public let port: UInt16
@@ -27,8 +31,9 @@ public final class UnboundServer: @unchecked Sendable {
     ///   - localZones: `local-zone` values, e.g. `"example. static"` (the name may be quoted or not).
     ///   - localData: RR lines, e.g. `"a.example. 300 IN A 192.0.2.1"`.
     ///   - extraConfig: more lines for the `server:` clause.
-    public init(localZones: [String], localData: [String], extraConfig: String = "") throws {
-        port = try LoopbackSocket.freePort()
+    ///   - listenIPv6: also listen on [::1] (same port).
+    public init(localZones: [String], localData: [String], extraConfig: String = "", listenIPv6: Bool = false) throws {
+        port = try LoopbackSocket.freePort(alsoIPv6: listenIPv6)
         var control = try LoopbackSocket.freePort()
         while control == port { control = try LoopbackSocket.freePort() }
         controlPort = control
@@ -37,7 +42,7 @@ public final class UnboundServer: @unchecked Sendable {
         configPath = directory.appendingPathComponent("unbound.conf").path
         let config = UnboundServer.config(
             port: port, controlPort: controlPort, directory: directory.path,
-            localZones: localZones, localData: localData, extraConfig: extraConfig)
+            localZones: localZones, localData: localData, extraConfig: extraConfig, listenIPv6: listenIPv6)
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
 
         process = Process()
@@ -60,6 +65,8 @@ public final class UnboundServer: @unchecked Sendable {
 
     /// "127.0.0.1:PORT".
     public var endpoint: String { "127.0.0.1:\(port)" }
+    /// "[::1]:PORT" (only served with `listenIPv6`).
+    public var endpointIPv6: String { "[::1]:\(port)" }
 
     /// Adds RRs at runtime (`local_datas`); visible to the next query.
     public func addLocalData(_ rrs: [String]) throws {
@@ -129,13 +136,16 @@ public final class UnboundServer: @unchecked Sendable {
 
     static func config(
         port: UInt16, controlPort: UInt16, directory: String,
-        localZones: [String], localData: [String], extraConfig: String
+        localZones: [String], localData: [String], extraConfig: String, listenIPv6: Bool
     ) -> String {
         var lines = [
             "server:",
             "  interface: 127.0.0.1",
+        ]
+        if listenIPv6 { lines.append("  interface: ::1") }
+        lines += [
             "  port: \(port)",
-            "  do-ip6: no",
+            "  do-ip6: \(listenIPv6 ? "yes" : "no")",
             "  do-daemonize: no",
             "  chroot: \"\"",
             "  username: \"\"",

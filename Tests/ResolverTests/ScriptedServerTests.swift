@@ -1,0 +1,183 @@
+import DNSWatchModel
+import Foundation
+import Resolver
+import TestSupport
+import Testing
+
+@Suite struct ScriptedServerTests {
+    @Test func silentResolverTimesOut() async throws {
+        let silent = try SilentUDPServer()
+        let start = Date()
+        let report = try await resolver([silent.endpoint], timeout: 0.2, retries: 1).resolve([q("a.example", .a), q("b.example", .ns)])
+        let elapsed = Date().timeIntervalSince(start)
+        for r in report.resolutions {
+            #expect(r.outcome == .failure(.timeout))
+            #expect(r.attempts == 2)
+            #expect(r.server == nil)
+        }
+        #expect(report.stats.timeouts == 4)
+        #expect(report.stats.sent == 4)
+        #expect(report.stats.retries == 2)
+        #expect(report.stats.failed == 2)
+        #expect(elapsed >= 0.39 && elapsed < 2)
+    }
+
+    @Test func timeoutMovesToTheNextResolver() async throws {
+        let silent = try SilentUDPServer()
+        let unbound = try Zone.unbound()
+        let questions = (0..<10).map { _ in q("a.example", .a) }
+        let report = try await resolver([silent.endpoint, unbound.endpoint], timeout: 0.3, retries: 1).resolve(questions)
+        for (i, r) in report.resolutions.enumerated() {
+            #expect(r.outcome == answer(.noerror, ["192.0.2.1", "192.0.2.2"]))
+            #expect(r.server == unbound.endpoint)
+            // Questions are spread round-robin: even ones start at the silent resolver.
+            #expect(r.attempts == (i % 2 == 0 ? 2 : 1))
+        }
+        #expect(report.stats.timeouts == 5)
+    }
+
+    @Test func spoofedRepliesAreDroppedAndCounted() async throws {
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            let query = request.bytes
+            let id = DNSTestWire.id(of: query)
+            return [
+                ScriptedReply(DNSTestWire.reply(to: query, id: id ^ 0x5A5A, answers: [.a("spoof.example", "6.6.6.6")])),
+                ScriptedReply(DNSTestWire.reply(to: query, questionName: "evil.example", answers: [.a("evil.example", "6.6.6.6")])),
+                ScriptedReply(DNSTestWire.reply(to: query, questionType: 28)),
+                ScriptedReply(aReply(to: query, "6.6.6.6"), fromOtherPort: true),
+                ScriptedReply(aReply(to: query, "192.0.2.77")),
+            ]
+        }
+        let report = try await resolver([server.endpoint]).resolve([q("good.example", .a)])
+        #expect(report.resolutions[0].outcome == answer(.noerror, ["192.0.2.77"]))
+        #expect(report.resolutions[0].attempts == 1)
+        #expect(report.stats.droppedUnknownID == 1)
+        #expect(report.stats.droppedWrongQuestion == 2)
+        #expect(report.stats.droppedWrongSource == 1)
+        #expect(report.stats.droppedReplies == 4)
+    }
+
+    @Test func onlySpoofedRepliesMeanTimeout() async throws {
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            [ScriptedReply(aReply(to: request.bytes, "6.6.6.6"), fromOtherPort: true)]
+        }
+        let r = try await resolver([server.endpoint], timeout: 0.2, retries: 1).resolve(q("good.example", .a))
+        #expect(r.outcome == .failure(.timeout))
+        #expect(server.requestCount == 2)
+    }
+
+    @Test func unparsableReplyIsMalformedOnlyWithoutAValidOne() async throws {
+        let garbage = try ScriptedUDPServer { (query: [UInt8]) -> [[UInt8]] in
+            let reply = aReply(to: query)
+            return [Array(reply.prefix(reply.count - 3))]
+        }
+        let bad = try await resolver([garbage.endpoint], timeout: 0.2, retries: 1).resolve(q("x.example", .a))
+        #expect(bad.outcome == .failure(.malformed))
+        #expect(bad.attempts == 2)
+
+        let mixed = try ScriptedUDPServer { (query: [UInt8]) -> [[UInt8]] in
+            let reply = aReply(to: query)
+            return [Array(reply.prefix(reply.count - 3)), reply]
+        }
+        let report = try await resolver([mixed.endpoint], timeout: 1).resolve([q("x.example", .a)])
+        #expect(report.resolutions[0].outcome == answer(.noerror, ["192.0.2.77"]))
+        #expect(report.stats.malformedReplies == 1)
+    }
+
+    @Test func servfailAndRefusedTryTheNextResolverThenFail() async throws {
+        let servfail = try ScriptedUDPServer { (query: [UInt8]) in [DNSTestWire.reply(to: query, rcode: 2)] }
+        let refused = try ScriptedUDPServer { (query: [UInt8]) in [DNSTestWire.reply(to: query, rcode: 5)] }
+        let good = try ScriptedUDPServer { (query: [UInt8]) in [aReply(to: query)] }
+
+        let viaNext = try await resolver([servfail.endpoint, good.endpoint], retries: 2).resolve([q("x.example", .a), q("y.example", .a)])
+        #expect(viaNext.resolutions.allSatisfy { $0.outcome == answer(.noerror, ["192.0.2.77"]) && $0.server == good.endpoint })
+        #expect(viaNext.resolutions.map(\.attempts) == [2, 1])
+
+        let sf = try await resolver([servfail.endpoint], retries: 2).resolve(q("x.example", .a))
+        #expect(sf.outcome == .failure(.servfail))
+        #expect(sf.attempts == 3)
+        #expect(sf.server == servfail.endpoint)
+        #expect(servfail.requestCount == 4)
+
+        let rf = try await resolver([refused.endpoint], retries: 1).resolve(q("x.example", .a))
+        #expect(rf.outcome == .failure(.refused))
+        #expect(rf.attempts == 2)
+    }
+
+    @Test func truncationFallsBackToTCP() async throws {
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            switch request.transport {
+            case .udp: [ScriptedReply(DNSTestWire.reply(to: request.bytes, truncated: true, answers: [.a("t.example", "192.0.2.1")]))]
+            case .tcp: [ScriptedReply(DNSTestWire.reply(to: request.bytes, answers: (1...3).map { .a("t.example", "192.0.2.\($0)") }))]
+            }
+        }
+        let report = try await resolver([server.endpoint]).resolve([q("t.example", .a)])
+        #expect(report.resolutions[0].outcome == answer(.noerror, ["192.0.2.1", "192.0.2.2", "192.0.2.3"]))
+        #expect(report.resolutions[0].attempts == 2)
+        #expect(report.stats.tcpFallbacks == 1)
+        #expect(server.tcpRequestCount == 1)
+    }
+
+    @Test func tcpFailureAfterTruncationIsATimeout() async throws {
+        // TC over UDP, and the TCP side accepts the connection but never answers.
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            request.transport == .udp ? [ScriptedReply(DNSTestWire.reply(to: request.bytes, truncated: true))] : []
+        }
+        let start = Date()
+        let r = try await resolver([server.endpoint], timeout: 0.3, retries: 0).resolve(q("t.example", .a))
+        #expect(r.outcome == .failure(.network) || r.outcome == .failure(.timeout))
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    @Test func droppingEveryThirdQueryStillAnswersEverything() async throws {
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            request.index % 3 == 2 ? [] : [ScriptedReply(aReply(to: request.bytes))]
+        }
+        let questions = (0..<300).map { q("n\($0).example", .a) }
+        let report = try await resolver([server.endpoint], timeout: 0.3, retries: 8).resolve(questions)
+        #expect(report.resolutions.map(\.question) == questions)
+        let wrong = report.resolutions.filter { $0.outcome != answer(.noerror, ["192.0.2.77"]) }
+        #expect(wrong.isEmpty, "\(wrong.prefix(3)) \(report.stats)")
+        #expect(report.stats.timeouts >= 90)
+        #expect(report.stats.sent == server.requestCount)
+    }
+
+    @Test func ipv6ScriptedResolver() async throws {
+        let server = try ScriptedUDPServer(ipv6: true) { (query: [UInt8]) in [aReply(to: query, "192.0.2.66")] }
+        let r = try await resolver([server.endpoint]).resolve(q("v6.example", .a))
+        #expect(r.outcome == answer(.noerror, ["192.0.2.66"]))
+        #expect(r.server == server.endpoint)
+    }
+
+    @Test func cancellationStopsTheEnginePromptly() async throws {
+        let silent = try SilentUDPServer()
+        let dns = try resolver([silent.endpoint], timeout: 30, retries: 2)
+        let task = Task { try await dns.resolve((0..<100).map { q("c\($0).example", .a) }) }
+        try await Task.sleep(for: .milliseconds(150))
+        let start = Date()
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(Date().timeIntervalSince(start) < 1)
+    }
+
+    @Test func invalidNamesFailWithoutStoppingTheBatch() async throws {
+        let server = try ScriptedUDPServer { (query: [UInt8]) in [aReply(to: query)] }
+        let bad = String(repeating: "x", count: 64) + ".example"
+        let report = try await resolver([server.endpoint]).resolve([q(bad, .a), q("ok.example", .a)])
+        #expect(report.resolutions[0].outcome == .failure(.malformed))
+        #expect(report.resolutions[0].attempts == 0)
+        #expect(report.resolutions[1].outcome == answer(.noerror, ["192.0.2.77"]))
+    }
+
+    @Test func rateCapSpacesQueries() async throws {
+        let server = try ScriptedUDPServer { (query: [UInt8]) in [aReply(to: query)] }
+        let dns = try DNSResolver(
+            endpoints: [try ResolverEndpoint(server.endpoint)],
+            options: ResolverOptions(queriesPerSecondPerResolver: 100))
+        let start = Date()
+        let report = try await dns.resolve((0..<40).map { q("r\($0).example", .a) })
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(report.stats.answered == 40)
+        #expect(elapsed > 0.3 && elapsed < 2)
+    }
+}
