@@ -117,6 +117,7 @@ public struct Poller: Sendable {
         var resolutions: [Resolution]   // targets.count × types.count, in order
         var asn: [String: ASNEntry]
         var asnQueries: Int
+        var asnAnswers: Int
     }
 
     static func resolveBatch(_ targets: [PollTarget], engine: any QueryEngine, store: HistoryStore,
@@ -132,9 +133,11 @@ public struct Poller: Sendable {
             if let a = r.outcome.answer, a.status == .noerror { addresses.formUnion(a.rdata) }
         }
         var asn = try store.cachedASN(Array(addresses), now: now)
-        var asnQueries = 0
+        var asnQueries = 0, asnAnswers = 0
         if options.asnLookups {
-            let missing = addresses.filter { asn[$0] == nil }.compactMap(IPAddress.init).sorted()
+            // Non-routable addresses have no origin: never asked.
+            let missing = addresses.filter { asn[$0] == nil }.compactMap(IPAddress.init)
+                .filter { SpecialPurpose.block(containing: $0) == nil }.sorted()
             if !missing.isEmpty {
                 let answers = try await engine.answers(for: missing.map { Question(name: OriginASN.queryName(for: $0), type: .txt) })
                 asnQueries = answers.count
@@ -142,7 +145,8 @@ public struct Poller: Sendable {
                 for (ip, r) in zip(missing, answers) {
                     switch r.outcome {
                     case .answer(let a):
-                        if let rec = a.rdata.lazy.compactMap(OriginASN.parse(txt:)).first {
+                        asnAnswers += 1
+                        if let rec = OriginASN.best(of: a.rdata) {
                             fresh.append(ASNEntry(address: ip.description, asn: rec.asn, prefix: rec.prefix,
                                                   country: rec.country, registry: rec.registry))
                         } else {
@@ -160,7 +164,7 @@ public struct Poller: Sendable {
                 }
             }
         }
-        return Batch(targets: targets, resolutions: resolutions, asn: asn, asnQueries: asnQueries)
+        return Batch(targets: targets, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers)
     }
 
     // MARK: Writing a batch
@@ -170,6 +174,7 @@ public struct Poller: Sendable {
         let classifier = self.classifier
         let options = self.options
         let sinkKeys = sinks.map(\.key)
+        let logger = self.logger
         return try await store.write { w in
             let ids = batch.targets.map(\.domainID)
             let heads = try w.heads(domainIDs: ids)
@@ -177,6 +182,7 @@ public struct Poller: Sendable {
             var counts = PollCounts()
             counts.domains = batch.targets.count
             counts.queries = batch.resolutions.count + batch.asnQueries
+            counts.answers = batch.asnAnswers
             let decoder = JSONDecoder(), encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             for (i, target) in batch.targets.enumerated() {
@@ -228,7 +234,15 @@ public struct Poller: Sendable {
                 let anyAnswer = !answers.isEmpty
                 var changedSpans = false
                 var everSeen: Set<String>? = nil
-                let previous = views[target.domainID].flatMap { try? decoder.decode(DomainView.self, from: Data($0.utf8)) }
+                var previous: DomainView? = nil
+                if let json = views[target.domainID] {
+                    do {
+                        previous = try decoder.decode(DomainView.self, from: Data(json.utf8))
+                    } catch {
+                        // An unreadable stored view is treated as no view: this poll becomes a new baseline.
+                        logger.warning("stored state unreadable; new baseline", metadata: ["domain": "\(target.name)", "error": "\(error)"])
+                    }
+                }
                 let view = DomainView(statuses: statuses, addresses: addresses, nameServers: nameServers, cnameTargets: cnames)
                 if let previous, previous.addressSet != view.addressSet {
                     everSeen = try w.addressesEverSeen(domainID: target.domainID)

@@ -48,7 +48,7 @@ struct Config: Sendable {
             throw Failure(description: "\(path):\(e.source.begin.line): \(e.description)")
         }
         let root = table
-        var r = Reader(path: path)
+        let r = Reader(path: path)
         var c = Config()
         try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon"])
         if let s = try r.table(root, "resolvers") {

@@ -121,7 +121,7 @@ struct ASNSource {
             var entries: [ASNEntry] = []
             for (ip, r) in zip(missing, report.resolutions) {
                 guard let a = r.outcome.answer else { continue }
-                let rec = a.rdata.lazy.compactMap(OriginASN.parse(txt:)).first
+                let rec = OriginASN.best(of: a.rdata)
                 entries.append(ASNEntry(address: ip.description, asn: rec?.asn, prefix: rec?.prefix, country: rec?.country, registry: rec?.registry))
                 if let n = rec?.asn { out[ip.description] = n }
             }

@@ -33,11 +33,9 @@ func readWatchlists(_ paths: [String], skipInvalid: Bool) throws -> [ParsedWatch
 }
 
 func skippedSummary(_ files: [ParsedWatchlist]) -> (total: Int, detail: String) {
-    var byReason: [String: Int] = [:]
-    for f in files { for (r, n) in f.skipped { byReason[r.rawValue, default: 0] += n } }
-    let total = byReason.values.reduce(0, +)
-    let detail = byReason.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-    return (total, detail)
+    let all = WatchlistParser.merge(files)
+    let detail = all.skipped.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
+    return (all.skippedTotal, detail)
 }
 
 extension Watch {
@@ -60,20 +58,18 @@ extension Watch {
                 var counts = ImportCounts()
                 // Files of the same list are merged, so duplicates across them are stored once.
                 var order: [String] = []
-                var byList: [String: (ListSpec, [ListEntry])] = [:]
+                var byList: [String: [ParsedWatchlist]] = [:]
                 for f in parsed {
                     let name = list ?? f.name
-                    var spec = byList[name]?.0 ?? ListSpec(name: name)
-                    spec.kind = kind ?? f.header.kind ?? spec.kind
-                    spec.interval = f.header.interval ?? spec.interval
-                    spec.description = f.header.description ?? spec.description
-                    let entries = f.entries.map { ListEntry(domain: $0.domain, note: $0.note) }
                     if byList[name] == nil { order.append(name) }
-                    byList[name] = (spec, (byList[name]?.1 ?? []) + entries)
+                    byList[name, default: []].append(f)
                 }
                 for name in order {
-                    guard let (spec, entries) = byList[name] else { continue }
-                    let c = try db.addEntries(entries, to: spec, now: now)
+                    let merged = WatchlistParser.merge(byList[name] ?? [], name: name)
+                    for c in merged.conflicts { warn("dnswatch: \(c)") }
+                    let spec = ListSpec(name: name, kind: kind ?? merged.header.kind, interval: merged.header.interval,
+                                        description: merged.header.description)
+                    let c = try db.addEntries(merged.entries.map { ListEntry(domain: $0.domain, note: $0.note) }, to: spec, now: now)
                     counts.added += c.added
                     counts.alreadyPresent += c.alreadyPresent
                 }
@@ -154,6 +150,7 @@ extension Watch {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the watched domains.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
         @Option(help: "Only this list.") var list: String?
         @Flag(help: "One JSON object a line: domain, list, kind, interval (seconds), added (epoch seconds).") var json = false
 
@@ -173,7 +170,7 @@ extension Watch {
         func run() async throws {
             try await reporting {
                 let rows = try store.open().watchedDomains(list: list)
-                let defaults = PollDefaults.intervals(config: Config())
+                let defaults = PollDefaults.intervals(config: try config.load())
                 if json {
                     for r in rows {
                         print(try jsonLine(Line(domain: r.domain, list: r.list, kind: r.kind.rawValue,

@@ -7,8 +7,8 @@ import Darwin
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 (free port), one connection at a time, for webhook tests.
 /// It records every request and answers according to its behaviour; one request per connection.
-final class TestHTTPServer: @unchecked Sendable {
-    enum Behaviour {
+public final class TestHTTPServer: @unchecked Sendable {
+    public enum Behaviour: Sendable {
         /// `status` (e.g. 503) for the first `count` requests, then 200.
         case failFirst(Int, status: Int)
         /// Reads the request and never answers (the connection stays open until `stop()`).
@@ -17,19 +17,19 @@ final class TestHTTPServer: @unchecked Sendable {
         case redirect
     }
 
-    struct Request {
-        var method: String
-        var path: String
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
         /// Header names in lower case.
-        var headers: [String: String]
-        var body: [UInt8]
+        public var headers: [String: String]
+        public var body: [UInt8]
     }
 
-    struct SetupError: Error, CustomStringConvertible {
-        var description: String
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let behaviour: Behaviour
     private let listener: Int32
     private let lock = NSLock()
@@ -38,7 +38,7 @@ final class TestHTTPServer: @unchecked Sendable {
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(_ behaviour: Behaviour) throws {
+    public init(_ behaviour: Behaviour) throws {
         self.behaviour = behaviour
         let (fd, port) = try Self.makeListener()
         self.listener = fd
@@ -47,11 +47,11 @@ final class TestHTTPServer: @unchecked Sendable {
         thread.start()
     }
 
-    var url: URL { URL(string: "http://127.0.0.1:\(port)/hooks/T0SECRET/B0SECRET/xoxSECRETTOKEN")! }
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)/hooks/T0SECRET/B0SECRET/xoxSECRETTOKEN")! }
 
-    var recorded: [Request] { lock.withLock { requests } }
+    public var recorded: [Request] { lock.withLock { requests } }
 
-    func stop() {
+    public func stop() {
         let alreadyStopping = lock.withLock { () -> Bool in
             defer { stopping = true }
             return stopping
@@ -65,7 +65,7 @@ final class TestHTTPServer: @unchecked Sendable {
     deinit { stop() }
 
     /// A loopback port where nothing listens (bound, then closed).
-    static func closedPort() throws -> UInt16 {
+    public static func closedPort() throws -> UInt16 {
         let (fd, port) = try makeListener()
         close(fd)
         return port
