@@ -3,7 +3,7 @@ import DNSWatchModel
 import HistoryStore
 
 /// A watched domain seen on the address (or sharing the domain's addresses).
-public struct TriageDomain: Sendable, Equatable, Codable {
+public struct TriageDomain: Sendable, Equatable, Encodable {
     public var domain: String
     public var lists: [String]
     public var kinds: [String]
@@ -12,7 +12,7 @@ public struct TriageDomain: Sendable, Equatable, Codable {
     public var time_last: Int64
     public var current: Bool
     /// How the address was classified when the domain resolved into it ("parked", "unknown", ...).
-    public var `class`: String?
+    @NullEncoded public var `class`: String?
 }
 
 /// The answer to "is this IoC address just parking, and which of our domains are on it?"

@@ -3,10 +3,10 @@ import Detection
 import Foundation
 
 /// One side of an alert, as the contract's alert JSON writes it.
-struct AlertSide: Codable {
+struct AlertSide: Encodable {
     var status: String
     var `class`: String
-    var provider: String?
+    @NullEncoded var provider: String?
     var rdata: [String]
     var ns: [String]
 
@@ -24,18 +24,10 @@ struct AlertSide: Codable {
         ns = view.nameServers.map(\.value)
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(status, forKey: .status)
-        try c.encode(`class`, forKey: .class)
-        try c.encode(provider, forKey: .provider)  // null, not absent
-        try c.encode(rdata, forKey: .rdata)
-        try c.encode(ns, forKey: .ns)
-    }
 }
 
 /// The alert JSON: `{"id","time","domain","list","kind","type","severity","rrtype","from","to","message", ...}`.
-struct AlertPayload: Codable {
+struct AlertPayload: Encodable {
     var id: Int64
     var time: Int64
     var domain: String

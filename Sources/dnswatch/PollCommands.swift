@@ -6,6 +6,17 @@ import Logging
 import Poller
 import ServiceLifecycle
 
+extension StoreOptions {
+    /// Takes the database's poll lock: one poll at a time per database.
+    func lockPolls(wait: Bool) throws -> PollLock {
+        do {
+            return try PollLock(databasePath: path, wait: wait)
+        } catch let e as PollLock.Failure {
+            throw CLIError(code: Exit.failure, description: e.description)
+        }
+    }
+}
+
 /// What poll and daemon share: the store, resolvers, classification, sinks, and how to poll.
 struct PollFlags: ParsableArguments {
     @OptionGroup var store: StoreOptions
@@ -73,12 +84,7 @@ struct Poll: AsyncParsableCommand {
         do {
             let config = try flags.config.load()
             let logger = Logger(label: "dnswatch.poll")
-            let lock: PollLock
-            do {
-                lock = try PollLock(databasePath: flags.store.path, wait: wait)
-            } catch let e as PollLock.Failure {
-                throw CLIError(code: Exit.failure, description: e.description)
-            }
+            let lock = try flags.store.lockPolls(wait: wait)
             let line = ProgressLine.forStderr()
             var progress: (@Sendable (PollProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
@@ -158,12 +164,7 @@ struct Daemon: AsyncParsableCommand {
             }
             guard tickSeconds > 0 else { throw CLIError.usage("--tick must be positive") }
             let logger = Logger(label: "dnswatch.daemon")
-            let lock: PollLock
-            do {
-                lock = try PollLock(databasePath: flags.store.path, wait: false)
-            } catch let e as PollLock.Failure {
-                throw CLIError(code: Exit.failure, description: e.description)
-            }
+            let lock = try flags.store.lockPolls(wait: false)
             let poller = try flags.makePoller(config: config, dueOnly: true, logger: logger, progress: nil)
             let service = PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
                 FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))

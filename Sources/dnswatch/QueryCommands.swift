@@ -25,20 +25,9 @@ struct History: AsyncParsableCommand {
 
     struct Line: Encodable {
         let rrname: String, rrtype: String, rdata: [String], time_first: Int64, time_last: Int64, count: Int
-        let status: String, `class`: String?, provider: String?
-        enum CodingKeys: String, CodingKey { case rrname, rrtype, rdata, time_first, time_last, count, status, `class`, provider }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(rrname, forKey: .rrname)
-            try c.encode(rrtype, forKey: .rrtype)
-            try c.encode(rdata, forKey: .rdata)
-            try c.encode(time_first, forKey: .time_first)
-            try c.encode(time_last, forKey: .time_last)
-            try c.encode(count, forKey: .count)
-            try c.encode(status, forKey: .status)
-            try c.encode(`class`, forKey: .class)
-            try c.encode(provider, forKey: .provider)
-        }
+        let status: String
+        @NullEncoded var `class`: String?
+        @NullEncoded var provider: String?
     }
 
     func run() async throws {
@@ -170,7 +159,10 @@ struct IP: AsyncParsableCommand {
 
     struct Line: Encodable {
         let domain: String, address: String, rrtype: String, time_first: Int64, time_last: Int64, current: Bool
-        let lists: [String], `class`: String, provider: String?, asn: Int?, reason: String
+        let lists: [String], `class`: String
+        @NullEncoded var provider: String?
+        @NullEncoded var asn: Int?
+        let reason: String
     }
 
     func run() async throws {
@@ -216,15 +208,9 @@ struct Classify: AsyncParsableCommand {
     @Flag(help: "One JSON object a line.") var json = false
 
     struct Line: Encodable {
-        let value: String, `class`: String, provider: String?, reason: String
-        enum CodingKeys: String, CodingKey { case value, `class`, provider, reason }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(value, forKey: .value)
-            try c.encode(`class`, forKey: .class)
-            try c.encode(provider, forKey: .provider)
-            try c.encode(reason, forKey: .reason)
-        }
+        let value: String, `class`: String
+        @NullEncoded var provider: String?
+        let reason: String
     }
 
     func run() async throws {
@@ -262,21 +248,10 @@ struct TriageCommand: AsyncParsableCommand {
     @Flag(help: "JSON: query, class, provider, asn, fan_in, domains, verdict, reason.") var json = false
 
     struct Output: Encodable {
-        let query: String, `class`: String, provider: String?, asn: Int?, fan_in: Int, domains: [String]
-        let verdict: String, reason: String, details: [TriageDomain]
-        enum CodingKeys: String, CodingKey { case query, `class`, provider, asn, fan_in, domains, verdict, reason, details }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(query, forKey: .query)
-            try c.encode(`class`, forKey: .class)
-            try c.encode(provider, forKey: .provider)
-            try c.encode(asn, forKey: .asn)
-            try c.encode(fan_in, forKey: .fan_in)
-            try c.encode(domains, forKey: .domains)
-            try c.encode(verdict, forKey: .verdict)
-            try c.encode(reason, forKey: .reason)
-            try c.encode(details, forKey: .details)
-        }
+        let query: String, `class`: String
+        @NullEncoded var provider: String?
+        @NullEncoded var asn: Int?
+        let fan_in: Int, domains: [String], verdict: String, reason: String, details: [TriageDomain]
     }
 
     func run() async throws {

@@ -155,16 +155,9 @@ extension Watch {
         @Flag(help: "One JSON object a line: domain, list, kind, interval (seconds), added (epoch seconds).") var json = false
 
         struct Line: Encodable {
-            let domain: String, list: String, kind: String, interval: Int?, added: Int64
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(domain, forKey: .domain)
-                try c.encode(list, forKey: .list)
-                try c.encode(kind, forKey: .kind)
-                try c.encode(interval, forKey: .interval)
-                try c.encode(added, forKey: .added)
-            }
-            enum CodingKeys: String, CodingKey { case domain, list, kind, interval, added }
+            let domain: String, list: String, kind: String
+            @NullEncoded var interval: Int?
+            let added: Int64
         }
 
         func run() async throws {
