@@ -5,6 +5,7 @@ import DNSWatchModel
 import Foundation
 import HistoryStore
 import Resolver
+import Watchlists
 
 /// Exit codes of the contract.
 enum Exit {
@@ -196,12 +197,13 @@ func epoch(_ text: String?, flag: String) throws -> Int64? {
     }
 }
 
-/// Domain names given on the command line, normalised.
+/// A domain name given on the command line, read by the watchlist rules (normalised; a URL gives its
+/// host); an address or anything that is not a domain name is a usage error.
 func domainArgument(_ text: String) throws -> DomainName {
-    do {
-        return try DomainName(text)
-    } catch {
-        throw CLIError.usage("'\(text)' is not a domain name: \(error.description)")
+    switch Indicator.classify(text) {
+    case .domain(let name): return name
+    case .skipped(let why): throw CLIError.usage("'\(text)' is not a domain name (\(why.rawValue))")
+    case .invalid(let why): throw CLIError.usage("'\(text)' is not a domain name: \(why)")
     }
 }
 
