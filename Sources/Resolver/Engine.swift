@@ -4,15 +4,6 @@ import Glibc
 import DNSWatchModel
 import Foundation
 
-/// Set from the calling task's cancellation handler, read by the engine thread.
-final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-
-    func cancel() { lock.withLock { cancelled = true } }
-    var isCancelled: Bool { lock.withLock { cancelled } }
-}
-
 /// Per-question bookkeeping of the engine.
 struct QuestionState {
     enum Phase { case pending, inFlight, tcp, done }
@@ -40,7 +31,7 @@ final class Engine {
     let options: ResolverOptions
     let cancel: CancellationFlag
 
-    private var states: [QuestionState]
+    var states: [QuestionState]
     private var results: [Resolution?]
     private var sockets: [FileDescriptor] = []
     private var pollFDs: [pollfd] = []
@@ -53,13 +44,13 @@ final class Engine {
     private var retryHead = 0
     private var timeoutQueue: [(question: Int32, sequence: UInt32, deadline: UInt64)] = []
     private var timeoutHead = 0
-    private var tcpQueue: [Int] = []
+    var tcpQueue: [Int] = []
     private var inFlight = 0
     private var remaining: Int
-    private var ids = QueryIDSource()
+    var ids = QueryIDSource()
     private var limiter: RateLimiter?
-    private let timeoutNanos: UInt64
-    private let maxAttempts: Int
+    let timeoutNanos: UInt64
+    let maxAttempts: Int
     private let receiveBuffer: UnsafeMutableRawBufferPointer
     private let builder: LDNSQueryBuilder
     private var source = sockaddr_storage()
@@ -317,7 +308,7 @@ final class Engine {
         }
     }
 
-    private func finish(_ q: Int, _ outcome: Outcome, server: Int?) {
+    func finish(_ q: Int, _ outcome: Outcome, server: Int?) {
         guard states[q].phase != .done else { return }
         states[q].phase = .done
         states[q].wire = []
@@ -326,93 +317,5 @@ final class Engine {
             server: server.map { endpoints[$0].description }, attempts: states[q].attempts)
         remaining -= 1
         if case .answer = outcome { stats.answered += 1 } else { stats.failed += 1 }
-    }
-
-    // MARK: TCP after truncation
-
-    /// Asks every truncated question again over TCP, starting with the server that truncated it.
-    private func runTCP() throws {
-        for q in tcpQueue {
-            var tries = 0
-            var server = states[q].server
-            var lastFailure = FailureKind.timeout
-            var lastServer: Int?
-            while states[q].phase != .done {
-                if cancel.isCancelled { throw CancellationError() }
-                guard tries < maxAttempts else {
-                    finish(q, .failure(lastFailure), server: lastServer)
-                    break
-                }
-                tries += 1
-                states[q].attempts += 1
-                stats.sent += 1
-                stats.retries += 1
-                let id = ids.next()
-                states[q].wire[0] = UInt8(id >> 8)
-                states[q].wire[1] = UInt8(id & 0xFF)
-                do {
-                    let bytes = try TCPExchange.exchange(
-                        states[q].wire, with: addresses[server], timeoutNanos: timeoutNanos, cancel: cancel)
-                    let reply = try ParsedReply(wire: bytes)
-                    guard reply.id == id, reply.asks(name: states[q].name, type: states[q].type) else {
-                        stats.droppedWrongQuestion += 1
-                        lastFailure = .malformed
-                        lastServer = server
-                        server = (server + 1) % endpoints.count
-                        continue
-                    }
-                    switch ReplyInterpreter.verdict(reply, name: states[q].name, type: states[q].type) {
-                    case .answer(let answer):
-                        finish(q, .answer(answer), server: server)
-                    case .truncated:
-                        let answer = ReplyInterpreter.answer(reply, name: states[q].name, type: states[q].type)
-                        finish(q, .answer(answer), server: server)
-                    case .retry(let kind):
-                        lastFailure = kind
-                        lastServer = server
-                        server = (server + 1) % endpoints.count
-                    }
-                } catch let error as TCPExchange.Failure {
-                    if case .cancelled = error { throw CancellationError() }
-                    if case .timeout = error { stats.timeouts += 1 }
-                    lastFailure = error.kind
-                    lastServer = nil
-                    server = (server + 1) % endpoints.count
-                } catch {
-                    stats.malformedReplies += 1
-                    lastFailure = .malformed
-                    lastServer = server
-                    server = (server + 1) % endpoints.count
-                }
-            }
-        }
-    }
-}
-
-/// A token bucket per resolver for `queriesPerSecondPerResolver`.
-struct RateLimiter {
-    private var tokens: [Double]
-    private var last: [UInt64]
-    private let rate: Double
-    private let burst: Double
-
-    init(servers: Int, perSecond: Double) {
-        rate = perSecond
-        burst = max(1, perSecond / 20)
-        tokens = Array(repeating: 1, count: servers)
-        last = Array(repeating: monotonicNanos(), count: servers)
-    }
-
-    /// Takes a token for `server`, or returns the nanoseconds until one is available.
-    mutating func take(server: Int, now: UInt64) -> UInt64? {
-        if now > last[server] {
-            tokens[server] = min(burst, tokens[server] + Double(now - last[server]) / 1e9 * rate)
-            last[server] = now
-        }
-        if tokens[server] >= 1 {
-            tokens[server] -= 1
-            return nil
-        }
-        return UInt64((1 - tokens[server]) / rate * 1e9) + 1
     }
 }
