@@ -168,10 +168,10 @@ final class Engine {
         guard let family = socketsByFamily[address.family] else { return .failed }
         let socket = family[nextSocket % family.count]
         nextSocket &+= 1
-        var id = ids.next()
+        var id = ids.nextID()
         var key = UInt32(socket) << 16 | UInt32(id)
         while outstanding[key] != nil {
-            id = ids.next()
+            id = ids.nextID()
             key = UInt32(socket) << 16 | UInt32(id)
         }
         states[q].wire[0] = UInt8(id >> 8)

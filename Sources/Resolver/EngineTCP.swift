@@ -18,7 +18,7 @@ extension Engine {
                 states[q].attempts += 1
                 stats.sent += 1
                 stats.retries += 1
-                let id = ids.next()
+                let id = ids.nextID()
                 states[q].wire[0] = UInt8(id >> 8)
                 states[q].wire[1] = UInt8(id & 0xFF)
                 do {
