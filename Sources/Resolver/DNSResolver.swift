@@ -46,7 +46,7 @@ public final class DNSResolver: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ResolveReport, any Error>) in
                 let thread = Thread {
                     do {
-                        let engine = try Engine(questions: questions, endpoints: endpoints, options: options, cancel: flag)
+                        var engine = try Engine(questions: questions, endpoints: endpoints, options: options, cancel: flag)
                         continuation.resume(returning: try engine.run())
                     } catch {
                         continuation.resume(throwing: error)

@@ -23,8 +23,9 @@ struct QuestionState {
     var sawMalformed = false
 }
 
-/// The UDP event loop of one `resolve` call. Runs on its own thread; not thread-safe.
-final class Engine {
+/// The UDP event loop of one `resolve` call. Runs on its own thread. A struct so that the hot loop's state
+/// needs no dynamic exclusivity checks or reference counting.
+struct Engine {
     let questions: [Question]
     let endpoints: [ResolverEndpoint]
     let addresses: [SocketAddress]
@@ -51,7 +52,7 @@ final class Engine {
     private var limiter: RateLimiter?
     let timeoutNanos: UInt64
     let maxAttempts: Int
-    private let receiveBuffer: UnsafeMutableRawBufferPointer
+    private let receiveBuffer: ReceiveBuffer
     private let builder: LDNSQueryBuilder
     private var source = sockaddr_storage()
     var stats = ResolveStats()
@@ -73,7 +74,7 @@ final class Engine {
             limiter = RateLimiter(servers: n, perSecond: qps)
         }
         builder = try LDNSQueryBuilder(ednsBufferSize: options.ednsBufferSize)
-        receiveBuffer = .allocate(byteCount: 65536, alignment: 8)
+        receiveBuffer = ReceiveBuffer()
         outstanding.reserveCapacity(max(16, min(options.maxInFlight, questions.count) * 2))
         let perFamily = max(1, min(options.socketsPerFamily, questions.count))
         for family in Set(addresses.map(\.family)).sorted() {
@@ -86,12 +87,8 @@ final class Engine {
         }
     }
 
-    deinit {
-        receiveBuffer.deallocate()
-    }
-
     /// Resolves every question; throws `CancellationError` when the flag is raised.
-    func run() throws -> ResolveReport {
+    mutating func run() throws -> ResolveReport {
         while remaining > tcpQueue.count {
             if cancel.isCancelled { throw CancellationError() }
             var now = monotonicNanos()
@@ -123,7 +120,7 @@ final class Engine {
     // MARK: sending
 
     /// Sends queued questions while the in-flight window allows; returns how long to wait for the rate limit.
-    private func sendSome(_ now: UInt64) -> UInt64? {
+    private mutating func sendSome(_ now: UInt64) -> UInt64? {
         while inFlight < options.maxInFlight {
             let fromRetry = retryHead < retryQueue.count
             guard fromRetry || pendingHead < pending.count else { break }
@@ -149,7 +146,7 @@ final class Engine {
     }
 
     /// Builds the query packet of question `q` with ldns; an unusable name fails the question.
-    private func prepare(_ q: Int) -> Bool {
+    private mutating func prepare(_ q: Int) -> Bool {
         do {
             let query = try builder.query(name: questions[q].name, type: states[q].type)
             states[q].wire = query.wire
@@ -163,7 +160,7 @@ final class Engine {
 
     private enum TransmitResult { case sent, failed, wouldBlock }
 
-    private func transmit(_ q: Int, server: Int, now: UInt64) -> TransmitResult {
+    private mutating func transmit(_ q: Int, server: Int, now: UInt64) -> TransmitResult {
         let address = addresses[server]
         guard let family = socketsByFamily[address.family] else { return .failed }
         let socket = family[nextSocket % family.count]
@@ -205,24 +202,25 @@ final class Engine {
 
     // MARK: receiving
 
-    private func drain(socket: Int) {
+    private mutating func drain(socket: Int) {
         let fd = sockets[socket].fd
+        let buffer = receiveBuffer.bytes
         for _ in 0..<256 {
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let n = withUnsafeMutablePointer(to: &source) { src in
                 src.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(fd, receiveBuffer.baseAddress, receiveBuffer.count, 0, $0, &length)
+                    recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length)
                 }
             }
             if n < 0 {
                 if errno == EINTR { continue }
                 return
             }
-            handleDatagram(socket: socket, UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<n]))
+            handleDatagram(socket: socket, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 
-    private func handleDatagram(socket: Int, _ bytes: UnsafeRawBufferPointer) {
+    private mutating func handleDatagram(socket: Int, _ bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 12 else {
             stats.droppedUnknownID += 1
             return
@@ -257,7 +255,7 @@ final class Engine {
         apply(ReplyInterpreter.verdict(reply, name: states[q].name, type: states[q].type), to: q, reply: reply)
     }
 
-    private func apply(_ verdict: ReplyVerdict, to q: Int, reply: ParsedReply) {
+    private mutating func apply(_ verdict: ReplyVerdict, to q: Int, reply: ParsedReply) {
         let server = states[q].server
         switch verdict {
         case .answer(let answer):
@@ -279,7 +277,7 @@ final class Engine {
 
     // MARK: timeouts, retries, results
 
-    private func expireTimeouts(_ now: UInt64) {
+    private mutating func expireTimeouts(_ now: UInt64) {
         while timeoutHead < timeoutQueue.count, timeoutQueue[timeoutHead].deadline <= now {
             let entry = timeoutQueue[timeoutHead]
             timeoutHead += 1
@@ -299,7 +297,7 @@ final class Engine {
         }
     }
 
-    private func retryOrFail(_ q: Int) {
+    private mutating func retryOrFail(_ q: Int) {
         if states[q].attempts < maxAttempts {
             states[q].phase = .pending
             retryQueue.append(Int32(q))
@@ -308,7 +306,7 @@ final class Engine {
         }
     }
 
-    func finish(_ q: Int, _ outcome: Outcome, server: Int?) {
+    mutating func finish(_ q: Int, _ outcome: Outcome, server: Int?) {
         guard states[q].phase != .done else { return }
         states[q].phase = .done
         states[q].wire = []
@@ -318,4 +316,10 @@ final class Engine {
         remaining -= 1
         if case .answer = outcome { stats.answered += 1 } else { stats.failed += 1 }
     }
+}
+
+/// The engine's datagram buffer (64 KiB, freed with the engine).
+final class ReceiveBuffer {
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+    deinit { bytes.deallocate() }
 }

@@ -2,7 +2,7 @@ import DNSWatchModel
 
 extension Engine {
     /// Asks every truncated question again over TCP, starting with the server that truncated it.
-    func runTCP() throws {
+    mutating func runTCP() throws {
         for q in tcpQueue {
             var tries = 0
             var server = states[q].server
