@@ -1,6 +1,15 @@
 import DNSWatchModel
 import Foundation
 
+/// Set from the calling task's cancellation handler, read by the engine thread.
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    func cancel() { lock.withLock { cancelled = true } }
+    var isCancelled: Bool { lock.withLock { cancelled } }
+}
+
 /// Resolves batches of questions through a list of recursive resolvers.
 ///
 /// Each `resolve` call runs one event loop on one dedicated thread: queries are built and replies parsed
@@ -37,7 +46,7 @@ public final class DNSResolver: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ResolveReport, any Error>) in
                 let thread = Thread {
                     do {
-                        let engine = try Engine(questions: questions, endpoints: endpoints, options: options, cancel: flag)
+                        var engine = try Engine(questions: questions, endpoints: endpoints, options: options, cancel: flag)
                         continuation.resume(returning: try engine.run())
                     } catch {
                         continuation.resume(throwing: error)

@@ -4,15 +4,6 @@ import Glibc
 import DNSWatchModel
 import Foundation
 
-/// Set from the calling task's cancellation handler, read by the engine thread.
-final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-
-    func cancel() { lock.withLock { cancelled = true } }
-    var isCancelled: Bool { lock.withLock { cancelled } }
-}
-
 /// Per-question bookkeeping of the engine.
 struct QuestionState {
     enum Phase { case pending, inFlight, tcp, done }
@@ -32,15 +23,16 @@ struct QuestionState {
     var sawMalformed = false
 }
 
-/// The UDP event loop of one `resolve` call. Runs on its own thread; not thread-safe.
-final class Engine {
+/// The UDP event loop of one `resolve` call. Runs on its own thread. A struct so that the hot loop's state
+/// needs no dynamic exclusivity checks or reference counting.
+struct Engine {
     let questions: [Question]
     let endpoints: [ResolverEndpoint]
     let addresses: [SocketAddress]
     let options: ResolverOptions
     let cancel: CancellationFlag
 
-    private var states: [QuestionState]
+    var states: [QuestionState]
     private var results: [Resolution?]
     private var sockets: [FileDescriptor] = []
     private var pollFDs: [pollfd] = []
@@ -53,14 +45,14 @@ final class Engine {
     private var retryHead = 0
     private var timeoutQueue: [(question: Int32, sequence: UInt32, deadline: UInt64)] = []
     private var timeoutHead = 0
-    private var tcpQueue: [Int] = []
+    var tcpQueue: [Int] = []
     private var inFlight = 0
     private var remaining: Int
-    private var ids = QueryIDSource()
+    var ids = QueryIDSource()
     private var limiter: RateLimiter?
-    private let timeoutNanos: UInt64
-    private let maxAttempts: Int
-    private let receiveBuffer: UnsafeMutableRawBufferPointer
+    let timeoutNanos: UInt64
+    let maxAttempts: Int
+    private let receiveBuffer: ReceiveBuffer
     private let builder: LDNSQueryBuilder
     private var source = sockaddr_storage()
     var stats = ResolveStats()
@@ -82,7 +74,7 @@ final class Engine {
             limiter = RateLimiter(servers: n, perSecond: qps)
         }
         builder = try LDNSQueryBuilder(ednsBufferSize: options.ednsBufferSize)
-        receiveBuffer = .allocate(byteCount: 65536, alignment: 8)
+        receiveBuffer = ReceiveBuffer()
         outstanding.reserveCapacity(max(16, min(options.maxInFlight, questions.count) * 2))
         let perFamily = max(1, min(options.socketsPerFamily, questions.count))
         for family in Set(addresses.map(\.family)).sorted() {
@@ -95,12 +87,8 @@ final class Engine {
         }
     }
 
-    deinit {
-        receiveBuffer.deallocate()
-    }
-
     /// Resolves every question; throws `CancellationError` when the flag is raised.
-    func run() throws -> ResolveReport {
+    mutating func run() throws -> ResolveReport {
         while remaining > tcpQueue.count {
             if cancel.isCancelled { throw CancellationError() }
             var now = monotonicNanos()
@@ -132,7 +120,7 @@ final class Engine {
     // MARK: sending
 
     /// Sends queued questions while the in-flight window allows; returns how long to wait for the rate limit.
-    private func sendSome(_ now: UInt64) -> UInt64? {
+    private mutating func sendSome(_ now: UInt64) -> UInt64? {
         while inFlight < options.maxInFlight {
             let fromRetry = retryHead < retryQueue.count
             guard fromRetry || pendingHead < pending.count else { break }
@@ -158,7 +146,7 @@ final class Engine {
     }
 
     /// Builds the query packet of question `q` with ldns; an unusable name fails the question.
-    private func prepare(_ q: Int) -> Bool {
+    private mutating func prepare(_ q: Int) -> Bool {
         do {
             let query = try builder.query(name: questions[q].name, type: states[q].type)
             states[q].wire = query.wire
@@ -172,15 +160,15 @@ final class Engine {
 
     private enum TransmitResult { case sent, failed, wouldBlock }
 
-    private func transmit(_ q: Int, server: Int, now: UInt64) -> TransmitResult {
+    private mutating func transmit(_ q: Int, server: Int, now: UInt64) -> TransmitResult {
         let address = addresses[server]
         guard let family = socketsByFamily[address.family] else { return .failed }
         let socket = family[nextSocket % family.count]
         nextSocket &+= 1
-        var id = ids.next()
+        var id = ids.nextID()
         var key = UInt32(socket) << 16 | UInt32(id)
         while outstanding[key] != nil {
-            id = ids.next()
+            id = ids.nextID()
             key = UInt32(socket) << 16 | UInt32(id)
         }
         states[q].wire[0] = UInt8(id >> 8)
@@ -214,24 +202,25 @@ final class Engine {
 
     // MARK: receiving
 
-    private func drain(socket: Int) {
+    private mutating func drain(socket: Int) {
         let fd = sockets[socket].fd
+        let buffer = receiveBuffer.bytes
         for _ in 0..<256 {
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let n = withUnsafeMutablePointer(to: &source) { src in
                 src.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(fd, receiveBuffer.baseAddress, receiveBuffer.count, 0, $0, &length)
+                    recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length)
                 }
             }
             if n < 0 {
                 if errno == EINTR { continue }
                 return
             }
-            handleDatagram(socket: socket, UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<n]))
+            handleDatagram(socket: socket, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 
-    private func handleDatagram(socket: Int, _ bytes: UnsafeRawBufferPointer) {
+    private mutating func handleDatagram(socket: Int, _ bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 12 else {
             stats.droppedUnknownID += 1
             return
@@ -266,7 +255,7 @@ final class Engine {
         apply(ReplyInterpreter.verdict(reply, name: states[q].name, type: states[q].type), to: q, reply: reply)
     }
 
-    private func apply(_ verdict: ReplyVerdict, to q: Int, reply: ParsedReply) {
+    private mutating func apply(_ verdict: ReplyVerdict, to q: Int, reply: ParsedReply) {
         let server = states[q].server
         switch verdict {
         case .answer(let answer):
@@ -288,7 +277,7 @@ final class Engine {
 
     // MARK: timeouts, retries, results
 
-    private func expireTimeouts(_ now: UInt64) {
+    private mutating func expireTimeouts(_ now: UInt64) {
         while timeoutHead < timeoutQueue.count, timeoutQueue[timeoutHead].deadline <= now {
             let entry = timeoutQueue[timeoutHead]
             timeoutHead += 1
@@ -308,7 +297,7 @@ final class Engine {
         }
     }
 
-    private func retryOrFail(_ q: Int) {
+    private mutating func retryOrFail(_ q: Int) {
         if states[q].attempts < maxAttempts {
             states[q].phase = .pending
             retryQueue.append(Int32(q))
@@ -317,7 +306,7 @@ final class Engine {
         }
     }
 
-    private func finish(_ q: Int, _ outcome: Outcome, server: Int?) {
+    mutating func finish(_ q: Int, _ outcome: Outcome, server: Int?) {
         guard states[q].phase != .done else { return }
         states[q].phase = .done
         states[q].wire = []
@@ -327,92 +316,10 @@ final class Engine {
         remaining -= 1
         if case .answer = outcome { stats.answered += 1 } else { stats.failed += 1 }
     }
-
-    // MARK: TCP after truncation
-
-    /// Asks every truncated question again over TCP, starting with the server that truncated it.
-    private func runTCP() throws {
-        for q in tcpQueue {
-            var tries = 0
-            var server = states[q].server
-            var lastFailure = FailureKind.timeout
-            var lastServer: Int?
-            while states[q].phase != .done {
-                if cancel.isCancelled { throw CancellationError() }
-                guard tries < maxAttempts else {
-                    finish(q, .failure(lastFailure), server: lastServer)
-                    break
-                }
-                tries += 1
-                states[q].attempts += 1
-                stats.sent += 1
-                stats.retries += 1
-                let id = ids.next()
-                states[q].wire[0] = UInt8(id >> 8)
-                states[q].wire[1] = UInt8(id & 0xFF)
-                do {
-                    let bytes = try TCPExchange.exchange(
-                        states[q].wire, with: addresses[server], timeoutNanos: timeoutNanos, cancel: cancel)
-                    let reply = try ParsedReply(wire: bytes)
-                    guard reply.id == id, reply.asks(name: states[q].name, type: states[q].type) else {
-                        stats.droppedWrongQuestion += 1
-                        lastFailure = .malformed
-                        lastServer = server
-                        server = (server + 1) % endpoints.count
-                        continue
-                    }
-                    switch ReplyInterpreter.verdict(reply, name: states[q].name, type: states[q].type) {
-                    case .answer(let answer):
-                        finish(q, .answer(answer), server: server)
-                    case .truncated:
-                        let answer = ReplyInterpreter.answer(reply, name: states[q].name, type: states[q].type)
-                        finish(q, .answer(answer), server: server)
-                    case .retry(let kind):
-                        lastFailure = kind
-                        lastServer = server
-                        server = (server + 1) % endpoints.count
-                    }
-                } catch let error as TCPExchange.Failure {
-                    if case .cancelled = error { throw CancellationError() }
-                    if case .timeout = error { stats.timeouts += 1 }
-                    lastFailure = error.kind
-                    lastServer = nil
-                    server = (server + 1) % endpoints.count
-                } catch {
-                    stats.malformedReplies += 1
-                    lastFailure = .malformed
-                    lastServer = server
-                    server = (server + 1) % endpoints.count
-                }
-            }
-        }
-    }
 }
 
-/// A token bucket per resolver for `queriesPerSecondPerResolver`.
-struct RateLimiter {
-    private var tokens: [Double]
-    private var last: [UInt64]
-    private let rate: Double
-    private let burst: Double
-
-    init(servers: Int, perSecond: Double) {
-        rate = perSecond
-        burst = max(1, perSecond / 20)
-        tokens = Array(repeating: 1, count: servers)
-        last = Array(repeating: monotonicNanos(), count: servers)
-    }
-
-    /// Takes a token for `server`, or returns the nanoseconds until one is available.
-    mutating func take(server: Int, now: UInt64) -> UInt64? {
-        if now > last[server] {
-            tokens[server] = min(burst, tokens[server] + Double(now - last[server]) / 1e9 * rate)
-            last[server] = now
-        }
-        if tokens[server] >= 1 {
-            tokens[server] -= 1
-            return nil
-        }
-        return UInt64((1 - tokens[server]) / rate * 1e9) + 1
-    }
+/// The engine's datagram buffer (64 KiB, freed with the engine).
+final class ReceiveBuffer {
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+    deinit { bytes.deallocate() }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLDNS
 import DNSWatchModel
 
 /// A resolver's socket address, precomputed for `sendto` and for matching reply sources.
@@ -110,20 +111,21 @@ func monotonicNanos() -> UInt64 {
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
-/// Unpredictable 16-bit query IDs, drawn from the system generator four at a time.
+/// Unpredictable 16-bit query IDs from the kernel CSPRNG, fetched 1024 at a time.
 struct QueryIDSource {
-    private var generator = SystemRandomNumberGenerator()
-    private var bits: UInt64 = 0
-    private var left = 0
+    private var pool = [UInt16](repeating: 0, count: 1024)
+    private var next = 1024
+    private var fallback = SystemRandomNumberGenerator()
 
-    mutating func next() -> UInt16 {
-        if left == 0 {
-            bits = generator.next()
-            left = 4
+    mutating func nextID() -> UInt16 {
+        if next == pool.count {
+            let filled = pool.withUnsafeMutableBytes { dnswatch_getrandom($0.baseAddress, $0.count) }
+            if filled != pool.count * 2 {
+                for i in pool.indices { pool[i] = UInt16.random(in: 0...UInt16.max, using: &fallback) }
+            }
+            next = 0
         }
-        let id = UInt16(truncatingIfNeeded: bits)
-        bits >>= 16
-        left -= 1
-        return id
+        defer { next += 1 }
+        return pool[next]
     }
 }

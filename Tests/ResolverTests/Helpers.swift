@@ -40,9 +40,11 @@ func aReply(to query: [UInt8], _ address: String = "192.0.2.77") -> [UInt8] {
     return DNSTestWire.reply(to: query, answers: [.a(name, address)])
 }
 
-/// Thread-safe counter for scripted servers.
-final class Counter: @unchecked Sendable {
+/// IDs and source ports a scripted server saw.
+final class Seen: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.withLock { defer { value += 1 }; return value } }
+    private var ids: [UInt16] = []
+    private var ports: [UInt16] = []
+    func add(id: UInt16, port: UInt16) { lock.withLock { ids.append(id); ports.append(port) } }
+    var snapshot: ([UInt16], [UInt16]) { lock.withLock { (ids, ports) } }
 }

@@ -142,6 +142,20 @@ import Testing
         #expect(report.stats.sent == server.requestCount)
     }
 
+    @Test func queriesUseRandomIDsOnSeveralSourcePorts() async throws {
+        let seen = Seen()
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            seen.add(id: DNSTestWire.id(of: request.bytes), port: request.sourcePort)
+            return [ScriptedReply(aReply(to: request.bytes))]
+        }
+        let report = try await resolver([server.endpoint]).resolve((0..<64).map { q("id\($0).example", .a) })
+        #expect(report.stats.answered == 64)
+        let (ids, ports) = seen.snapshot
+        #expect(Set(ids).count >= 60)
+        #expect(Set(ports).count == 8)
+        #expect(!ports.contains(0))
+    }
+
     @Test func ipv6ScriptedResolver() async throws {
         let server = try ScriptedUDPServer(ipv6: true) { (query: [UInt8]) in [aReply(to: query, "192.0.2.66")] }
         let r = try await resolver([server.endpoint]).resolve(q("v6.example", .a))

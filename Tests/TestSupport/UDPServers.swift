@@ -29,6 +29,8 @@ public struct ScriptedRequest: Sendable {
     public var transport: Transport
     /// 0-based count of requests received before this one (UDP and TCP together).
     public var index: Int
+    /// The client's source port (0 over TCP).
+    public var sourcePort: UInt16 = 0
 }
 
 /// A datagram for a scripted server to send back.
@@ -145,7 +147,10 @@ final class ScriptedServerCore: @unchecked Sendable {
                     src.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, &buffer, buffer.count, 0, $0, &length) }
                 }
                 if n > 0 {
-                    let request = ScriptedRequest(bytes: Array(buffer[0..<n]), transport: .udp, index: nextIndex(tcp: false))
+                    // sin_port and sin6_port sit at the same offset.
+                    let sourcePort = withUnsafeBytes(of: source) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
+                    let request = ScriptedRequest(
+                        bytes: Array(buffer[0..<n]), transport: .udp, index: nextIndex(tcp: false), sourcePort: sourcePort)
                     for reply in respond(request) {
                         let fd = reply.fromOtherPort ? other : udp
                         _ = withUnsafePointer(to: &source) { src in
