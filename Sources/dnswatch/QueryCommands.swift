@@ -298,16 +298,18 @@ struct Providers: AsyncParsableCommand {
     @Flag(help: "One JSON object a line.") var json = false
 
     struct Line: Encodable {
-        let provider: String, kind: String, value: String, category: String, source: String
+        let provider: String, kind: String, value: String, category: String, source: String, origin: String
     }
 
     func run() async throws {
         try await reporting {
             let set = try fingerprints.load(config: config.load())
             if json {
-                for f in set.entries {
+                // Entries are in the order of their origins (the shipped file, then the user's files).
+                let originOf = set.origins.flatMap { Array(repeating: $0.origin, count: $0.count) }
+                for (f, origin) in zip(set.entries, originOf) {
                     print(try jsonLine(Line(provider: f.provider, kind: f.kind.rawValue, value: f.value, category: f.category.rawValue,
-                                            source: f.source)))
+                                            source: f.source, origin: origin)))
                 }
             } else {
                 for o in set.origins { print("# \(o.origin): \(o.count) entries") }
