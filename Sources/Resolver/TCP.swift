@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLDNS
 import DNSWatchModel
 
 /// One DNS exchange over TCP (RFC 7766 two-byte length framing), bounded by a deadline.
