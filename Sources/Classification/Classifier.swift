@@ -184,3 +184,13 @@ public struct Classifier: Sendable {
         }
     }
 }
+
+extension Classifier {
+    /// Names what derived classes depend on: the fingerprint data and the declared own infrastructure.
+    /// Stored with every derived class, so a change of either is noticed and re-derived.
+    public var version: String {
+        guard !owned.cidrs.isEmpty || !owned.nameServers.isEmpty else { return fingerprints.version }
+        let ownedLines = owned.cidrs.map(\.description).sorted() + owned.nameServers.sorted()
+        return fingerprints.version + "+" + FingerprintSet.stableHash(ownedLines)
+    }
+}

@@ -130,9 +130,14 @@ public struct FingerprintSet: Sendable {
 
     /// FNV-1a 64 over the canonical rows: independent of process, platform and file formatting.
     private static func hash(_ entries: [Fingerprint]) -> String {
+        stableHash(entries.map { "\($0.provider)\t\($0.kind.rawValue)\t\($0.value)\t\($0.category.rawValue)\t\($0.source)\n" })
+    }
+
+    /// FNV-1a over the lines, as 12 hex digits: the same on every run and machine.
+    static func stableHash(_ lines: [String]) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for e in entries {
-            for byte in "\(e.provider)\t\(e.kind.rawValue)\t\(e.value)\t\(e.category.rawValue)\t\(e.source)\n".utf8 {
+        for line in lines {
+            for byte in line.utf8 {
                 h ^= UInt64(byte)
                 h = h &* 0x0000_0100_0000_01b3
             }

@@ -30,8 +30,18 @@ public struct StoreWriter {
 
     /// The same answer as the current span: extend it (time_last, count).
     public func extend(spanID: Int64, at time: Int64) throws {
-        try db.cachedStatement(sql: "UPDATE spans SET time_last = ?, count = count + 1 WHERE id = ?")
-            .execute(arguments: [time, spanID])
+        try extend(spanIDs: [spanID], at: time)
+    }
+
+    /// Extends many spans seen again at the same time, a few hundred per statement.
+    public func extend(spanIDs: [Int64], at time: Int64) throws {
+        for chunk in spanIDs.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            var args: StatementArguments = [time]
+            args += StatementArguments(chunk)
+            try db.cachedStatement(sql: "UPDATE spans SET time_last = ?, count = count + 1 WHERE id IN (\(marks))")
+                .execute(arguments: args)
+        }
     }
 
     /// A new answer: a new span, which becomes the head of its (domain, rrtype).
@@ -90,14 +100,14 @@ public struct StoreWriter {
 
     // MARK: Domain state, transitions, alerts
 
-    /// The stored state views (JSON) of these domains.
-    public func stateViews(domainIDs: [Int64]) throws -> [Int64: String] {
-        var out: [Int64: String] = [:]
+    /// The stored states of these domains: the view (JSON) and the classifier version it was derived with.
+    public func storedStates(domainIDs: [Int64]) throws -> [Int64: StoredState] {
+        var out: [Int64: StoredState] = [:]
         for chunk in domainIDs.chunked(500) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(db, sql: "SELECT domain_id, view FROM domain_state WHERE domain_id IN (\(marks))",
+            let rows = try Row.fetchCursor(db, sql: "SELECT domain_id, view, fp_version FROM domain_state WHERE domain_id IN (\(marks))",
                                            arguments: StatementArguments(chunk))
-            while let row = try rows.next() { out[row[0]] = row[1] }
+            while let row = try rows.next() { out[row[0]] = StoredState(viewJSON: row[1], classifierVersion: row[2]) }
         }
         return out
     }
@@ -151,6 +161,12 @@ public struct StoreWriter {
             try st.execute(arguments: [e.address, e.asn, e.prefix, e.country, e.registry, time, time + ttl])
         }
     }
+}
+
+/// A domain's stored state.
+public struct StoredState: Sendable, Equatable {
+    public var viewJSON: String
+    public var classifierVersion: String?
 }
 
 /// Key of a current span.

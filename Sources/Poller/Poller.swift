@@ -118,6 +118,8 @@ public struct Poller: Sendable {
         var asn: [String: ASNEntry]
         var asnQueries: Int
         var asnAnswers: Int
+        /// Addresses whose origin ASN was (re)learnt in this batch: their classification may have changed.
+        var freshASN: Set<String>
     }
 
     static func resolveBatch(_ targets: [PollTarget], engine: any QueryEngine, store: HistoryStore,
@@ -134,6 +136,7 @@ public struct Poller: Sendable {
         }
         var asn = try store.cachedASN(Array(addresses), now: now)
         var asnQueries = 0, asnAnswers = 0
+        var freshASN = Set<String>()
         if options.asnLookups {
             // Non-routable addresses have no origin: never asked.
             let missing = addresses.filter { asn[$0] == nil }.compactMap(IPAddress.init)
@@ -156,7 +159,10 @@ public struct Poller: Sendable {
                         continue  // not cached: asked again next time
                     }
                 }
-                for e in fresh + negative { asn[e.address] = e }
+                for e in fresh + negative {
+                    asn[e.address] = e
+                    freshASN.insert(e.address)
+                }
                 let found = fresh, none = negative
                 try await store.write { w in
                     try w.saveASN(found, at: now, ttl: options.asnTTL)
@@ -164,139 +170,19 @@ public struct Poller: Sendable {
                 }
             }
         }
-        return Batch(targets: targets, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers)
+        return Batch(targets: targets, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers,
+                     freshASN: freshASN)
     }
 
     // MARK: Writing a batch
 
     func write(_ batch: Batch, pollID: Int64, now: Int64) async throws -> PollCounts {
-        let types = options.types
-        let classifier = self.classifier
-        let options = self.options
+        let types = options.types, options = self.options, logger = self.logger, classifier = self.classifier
         let sinkKeys = sinks.map(\.key)
-        let logger = self.logger
         return try await store.write { w in
-            let ids = batch.targets.map(\.domainID)
-            let heads = try w.heads(domainIDs: ids)
-            let views = try w.stateViews(domainIDs: ids)
-            var counts = PollCounts()
-            counts.domains = batch.targets.count
-            counts.queries = batch.resolutions.count + batch.asnQueries
-            counts.answers = batch.asnAnswers
-            let decoder = JSONDecoder(), encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            for (i, target) in batch.targets.enumerated() {
-                let results = batch.resolutions[(i * types.count)..<((i + 1) * types.count)]
-                var answers: [RRType: Answer] = [:]
-                for r in results {
-                    switch r.outcome {
-                    case .answer(let a):
-                        answers[r.question.type] = a
-                        counts.answers += 1
-                    case .failure(let kind):
-                        counts.failures += 1
-                        try w.recordFailure(domainID: target.domainID, rrtype: r.question.type, kind: kind, at: now)
-                    }
-                }
-                // CNAME: recorded from the chain an address answer carried.
-                if let addressAnswer = answers[.a] ?? answers[.aaaa] {
-                    if !addressAnswer.cnameChain.isEmpty {
-                        answers[.cname] = Answer(status: .noerror, rdata: addressAnswer.cnameChain)
-                    } else if let head = heads[HeadKey(domainID: target.domainID, rrtype: .cname)], head.status == .noerror {
-                        answers[.cname] = Answer(status: .nodata)
-                    }
-                }
-                // The view: this poll's answers, and the last known answer of any type that failed now.
-                func current(_ t: RRType) -> (status: AnswerStatus, rdata: [String])? {
-                    if let a = answers[t] { return (a.status, a.status == .noerror ? a.rdata : []) }
-                    if let h = heads[HeadKey(domainID: target.domainID, rrtype: t)] { return (h.status, h.rdata) }
-                    return nil
-                }
-                let asnOf = { (a: String) in batch.asn[a]?.asn }
-                var statuses: [RRType: AnswerStatus] = [:]
-                var addresses: [ClassifiedValue] = [], nameServers: [ClassifiedValue] = [], cnames: [ClassifiedValue] = []
-                for t in [RRType.a, .aaaa, .ns, .cname] {
-                    guard let c = current(t) else { continue }
-                    statuses[t] = c.status
-                    for v in c.rdata {
-                        switch t {
-                        case .a, .aaaa:
-                            let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asnOf(v)) }
-                                ?? Verdict(class: .unknown, reason: "not an address")
-                            addresses.append(ClassifiedValue(value: v, verdict: verdict))
-                        case .ns: nameServers.append(ClassifiedValue(value: v, verdict: classifier.classify(nameServer: v)))
-                        case .cname: cnames.append(ClassifiedValue(value: v, verdict: classifier.classify(cnameTarget: v)))
-                        case .txt: break
-                        }
-                    }
-                }
-                // Spans: extend the head when the answer is the same, else start a new one.
-                let anyAnswer = !answers.isEmpty
-                var changedSpans = false
-                var everSeen: Set<String>? = nil
-                var previous: DomainView? = nil
-                if let json = views[target.domainID] {
-                    do {
-                        previous = try decoder.decode(DomainView.self, from: Data(json.utf8))
-                    } catch {
-                        // An unreadable stored view is treated as no view: this poll becomes a new baseline.
-                        logger.warning("stored state unreadable; new baseline", metadata: ["domain": "\(target.name)", "error": "\(error)"])
-                    }
-                }
-                let view = DomainView(statuses: statuses, addresses: addresses, nameServers: nameServers, cnameTargets: cnames)
-                if let previous, previous.addressSet != view.addressSet {
-                    everSeen = try w.addressesEverSeen(domainID: target.domainID)
-                }
-                for (t, a) in answers.sorted(by: { $0.key < $1.key }) {
-                    let key = HeadKey(domainID: target.domainID, rrtype: t)
-                    if let head = heads[key], head.status == a.status, head.rdata == a.rdata {
-                        try w.extend(spanID: head.spanID, at: now)
-                    } else {
-                        let verdicts: [Verdict]
-                        switch t {
-                        case .a, .aaaa: verdicts = addresses.filter { a.rdata.contains($0.value) }.map(\.verdict)
-                        case .ns: verdicts = nameServers.map(\.verdict)
-                        case .cname: verdicts = cnames.map(\.verdict)
-                        case .txt: verdicts = []
-                        }
-                        let cls = SpanClassifier.combine(status: a.status, verdicts: verdicts)
-                        try w.startSpan(domainID: target.domainID, rrtype: t, status: a.status, rdata: a.rdata, at: now,
-                                        class: cls.class, provider: cls.provider, fingerprintVersion: classifier.fingerprints.version)
-                        changedSpans = true
-                    }
-                }
-                if changedSpans { counts.changes += 1 }
-                let interval = target.memberships.compactMap { $0.interval ?? options.defaultIntervals[$0.kind] }.min() ?? 3600
-                try w.markPolled(domainID: target.domainID, at: now,
-                                 nextDue: now + Int64(interval) - Poller.jitter(for: target.name, interval: interval, share: options.jitter))
-                guard anyAnswer else { continue }  // every lookup failed: no state change, no alert
-                // State and transitions.
-                if previous != view {
-                    let json = String(decoding: try encoder.encode(view), as: UTF8.self)
-                    try w.saveState(domainID: target.domainID, class: view.state.class, provider: view.state.provider,
-                                    viewJSON: json, at: now, changed: previous?.state != view.state,
-                                    fingerprintVersion: classifier.fingerprints.version)
-                    if let t = TransitionDetector.detect(previous: previous, current: view, everSeen: everSeen ?? []) {
-                        let fromJSON = String(decoding: try encoder.encode(t.from), as: UTF8.self)
-                        let tid = try w.insertTransition(domainID: target.domainID, pollID: pollID, at: now,
-                                                         type: t.type.rawValue, fromJSON: fromJSON, toJSON: json)
-                        let ranked = target.memberships.map { m in
-                            (m, Severity.of(t.type, kind: m.kind, to: view.state.class))
-                        }.max { $0.1 < $1.1 }
-                        if let (m, severity) = ranked {
-                            _ = try w.insertAlert(transitionID: tid, at: now, domain: target.name, list: m.list, kind: m.kind,
-                                                  type: t.type.rawValue, severity: severity.rawValue, severityRank: severity.rank,
-                                                  sinks: sinkKeys) { id in
-                                try AlertPayload.make(id: id, time: now, domain: target.name, membership: (m.list, m.kind),
-                                                      severity: severity, transition: t).json()
-                            }
-                            counts.alerts += 1
-                        }
-                    }
-                }
-            }
-            try w.addPollCounts(pollID: pollID, counts)
-            return counts
+            try BatchWriter(w: w, batch: batch, types: types, pollID: pollID, now: now, options: options,
+                            classifierVersion: classifier.version, sinkKeys: sinkKeys, logger: logger,
+                            cache: ClassificationCache(classifier: classifier, asn: batch.asn)).run()
         }
     }
 

@@ -41,7 +41,7 @@ public struct Reclassifier: Sendable {
                     let cls = SpanClassifier.combine(status: s.status, verdicts: verdicts)
                     let old = heads.values.first { $0.spanID == s.id }
                     if old != nil && (old?.class != cls.class || old?.provider != cls.provider) { changed += 1 }
-                    try w.setSpanClass(spanID: s.id, class: cls.class, provider: cls.provider, fingerprintVersion: classifier.fingerprints.version)
+                    try w.setSpanClass(spanID: s.id, class: cls.class, provider: cls.provider, fingerprintVersion: classifier.version)
                 }
                 return (spans.count, changed, spans.last?.id)
             }
@@ -64,24 +64,17 @@ public struct Reclassifier: Sendable {
             encoder.outputFormatting = .sortedKeys
             for (id, _, json) in all {
                 let old = try decoder.decode(DomainView.self, from: Data(json.utf8))
-                func re(_ values: [ClassifiedValue], _ f: (String) throws -> Verdict) rethrows -> [ClassifiedValue] {
-                    try values.map { ClassifiedValue(value: $0.value, verdict: try f($0.value)) }
-                }
-                var statuses: [RRType: AnswerStatus] = [:]
-                for (k, v) in old.statuses { if let t = RRType(rawValue: k) { statuses[t] = v } }
-                let view = DomainView(
-                    statuses: statuses,
-                    addresses: try re(old.addresses) { v in
+                let view = try old.reclassified(
+                    address: { v in
                         guard let ip = IPAddress(v) else { return Verdict(class: .unknown, reason: "not an address") }
                         return classifier.classify(address: ip, asn: try w.anyCachedASN(v))
                     },
-                    nameServers: re(old.nameServers) { classifier.classify(nameServer: $0) },
-                    cnameTargets: re(old.cnameTargets) { classifier.classify(cnameTarget: $0) })
+                    nameServer: classifier.classify(nameServer:), cnameTarget: classifier.classify(cnameTarget:))
                 guard view != old else { continue }
                 if view.state != old.state { changed += 1 }
                 try w.saveState(domainID: id, class: view.state.class, provider: view.state.provider,
                                 viewJSON: String(decoding: try encoder.encode(view), as: UTF8.self), at: now,
-                                changed: view.state != old.state, fingerprintVersion: classifier.fingerprints.version)
+                                changed: view.state != old.state, fingerprintVersion: classifier.version)
             }
             return changed
         }

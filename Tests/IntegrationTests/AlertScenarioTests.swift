@@ -1,3 +1,4 @@
+import Classification
 import DNSWatchModel
 import Foundation
 import HistoryStore
@@ -80,6 +81,24 @@ import TestSupport
         #expect(w.sink.received.first?["severity"] as? String == c.severity)
         try await w.poll(at: 300)
         #expect(w.sink.received.count == 1, "an unchanged poll raises nothing")
+    }
+
+    @Test func newFingerprintsAreNoTransitionButLaterChangesCompareLikeWithLike() async throws {
+        let w = try World(records: ["n.example. 300 IN NS ns1.newparker.example.", "n.example. 300 IN A 45.0.121.5"])
+        try w.watch(["n.example"], list: "l", kind: .c2)
+        try await w.poll(at: 100)
+        let extra = try FingerprintSet(tsv: "NewParker\tns\t*.newparker.example\tparking\ttest\n", origin: "test")
+        let newer = Classifier(fingerprints: try FingerprintSet.embedded().merging(extra))
+        try await w.poller(classifier: newer).poll(clock: { 200 })
+        #expect(w.sink.received.isEmpty, "new data files are not a change on the wire")
+        #expect(try w.store.allStates().first.map { $0.viewJSON.contains("NewParker") } == true)
+        // An address change under the new data: parked → still parked, no alert (the NS still parks it).
+        try w.set("n.example", ["n.example. 300 IN NS ns1.newparker.example.", "n.example. 300 IN A 45.0.121.6"])
+        try await w.poller(classifier: newer).poll(clock: { 300 })
+        #expect(w.sink.received.isEmpty)
+        // Back to the old data: the domain leaves parking by the data alone, again without an alert.
+        try await w.poll(at: 400)
+        #expect(w.sink.received.isEmpty)
     }
 
     @Test func moveInsideSedoIsHistoryOnly() async throws {

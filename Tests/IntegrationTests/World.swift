@@ -67,14 +67,15 @@ final class World: @unchecked Sendable {
                                  to: ListSpec(name: list, kind: kind), now: 1)
     }
 
-    func poller(endpoints: [String]? = nil, timeout: Double = 1, retries: Int = 1, batch: Int = 5000) throws -> Poller {
+    func poller(endpoints: [String]? = nil, timeout: Double = 1, retries: Int = 1, batch: Int = 5000,
+                classifier: Classifier? = nil) throws -> Poller {
         var o = ResolverOptions()
         o.timeout = timeout
         o.retries = retries
         let resolver = try DNSResolver(endpoints: try (endpoints ?? [unbound.endpoint]).map { try ResolverEndpoint($0) }, options: o)
         var p = PollOptions()
         p.batchSize = batch
-        return Poller(store: store, engine: resolver, classifier: classifier, sinks: [sink], options: p,
+        return Poller(store: store, engine: resolver, classifier: classifier ?? self.classifier, sinks: [sink], options: p,
                       logger: Logger(label: "test"))
     }
 

@@ -1,0 +1,223 @@
+import Classification
+import DNSWatchModel
+import Detection
+import Foundation
+import HistoryStore
+import Logging
+
+/// Classifications memoised for one batch: a parking provider's few name servers and addresses come
+/// back thousands of times.
+final class ClassificationCache {
+    private let classifier: Classifier
+    private let asn: [String: ASNEntry]
+    private var addresses: [String: Verdict] = [:]
+    private var nameServers: [String: Verdict] = [:]
+    private var cnames: [String: Verdict] = [:]
+
+    init(classifier: Classifier, asn: [String: ASNEntry]) {
+        self.classifier = classifier
+        self.asn = asn
+    }
+
+    func address(_ v: String) -> Verdict {
+        if let hit = addresses[v] { return hit }
+        let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asn[v]?.asn) }
+            ?? Verdict(class: .unknown, reason: "not an address")
+        addresses[v] = verdict
+        return verdict
+    }
+
+    func nameServer(_ v: String) -> Verdict {
+        if let hit = nameServers[v] { return hit }
+        let verdict = classifier.classify(nameServer: v)
+        nameServers[v] = verdict
+        return verdict
+    }
+
+    func cnameTarget(_ v: String) -> Verdict {
+        if let hit = cnames[v] { return hit }
+        let verdict = classifier.classify(cnameTarget: v)
+        cnames[v] = verdict
+        return verdict
+    }
+}
+
+/// Writes one resolved batch inside one transaction: spans, per-domain status, state, transitions and
+/// alerts. Lives only for the duration of `HistoryStore.write`.
+struct BatchWriter {
+    let w: StoreWriter
+    let batch: Poller.Batch
+    let types: [RRType]
+    let pollID: Int64
+    let now: Int64
+    let options: PollOptions
+    let classifierVersion: String
+    let sinkKeys: [String]
+    let logger: Logger
+    let cache: ClassificationCache
+
+    private let decoder = JSONDecoder()
+    private let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
+    }()
+
+    func run() throws -> PollCounts {
+        let ids = batch.targets.map(\.domainID)
+        let heads = try w.heads(domainIDs: ids)
+        let states = try w.storedStates(domainIDs: ids)
+        var counts = PollCounts()
+        counts.domains = batch.targets.count
+        counts.queries = batch.resolutions.count + batch.asnQueries
+        counts.answers = batch.asnAnswers
+        var extended: [Int64] = []
+        extended.reserveCapacity(batch.resolutions.count)
+        for (i, target) in batch.targets.enumerated() {
+            let results = batch.resolutions[(i * types.count)..<((i + 1) * types.count)]
+            let answers = try collectAnswers(target, results, heads: heads, counts: &counts)
+            try markPolled(target)
+            guard !answers.isEmpty else { continue }  // every lookup failed: no span, no state change, no alert
+            let stored = states[target.domainID]
+            let unchanged = answers.allSatisfy { t, a in heads[HeadKey(domainID: target.domainID, rrtype: t)].map { $0.status == a.status && $0.rdata == a.rdata } ?? false }
+            // Same answers, same classifier, no new origin data: the view cannot have changed.
+            if unchanged, let stored, stored.classifierVersion == classifierVersion,
+               !answers.values.contains(where: { $0.rdata.contains { batch.freshASN.contains($0) } }) {
+                for t in answers.keys { if let h = heads[HeadKey(domainID: target.domainID, rrtype: t)] { extended.append(h.spanID) } }
+                continue
+            }
+            try update(target, answers: answers, heads: heads, stored: stored, extended: &extended, counts: &counts)
+        }
+        try w.extend(spanIDs: extended, at: now)
+        try w.addPollCounts(pollID: pollID, counts)
+        return counts
+    }
+
+    /// This poll's answers by type (CNAME derived from the address answers' chain); failures recorded.
+    private func collectAnswers(_ target: PollTarget, _ results: ArraySlice<Resolution>, heads: [HeadKey: HeadSpan],
+                                counts: inout PollCounts) throws -> [RRType: Answer] {
+        var answers: [RRType: Answer] = [:]
+        for r in results {
+            switch r.outcome {
+            case .answer(let a):
+                answers[r.question.type] = a
+                counts.answers += 1
+            case .failure(let kind):
+                counts.failures += 1
+                try w.recordFailure(domainID: target.domainID, rrtype: r.question.type, kind: kind, at: now)
+            }
+        }
+        if let addressAnswer = answers[.a] ?? answers[.aaaa] {
+            if !addressAnswer.cnameChain.isEmpty {
+                answers[.cname] = Answer(status: .noerror, rdata: addressAnswer.cnameChain)
+            } else if let head = heads[HeadKey(domainID: target.domainID, rrtype: .cname)], head.status == .noerror {
+                answers[.cname] = Answer(status: .nodata)
+            }
+        }
+        return answers
+    }
+
+    private func markPolled(_ target: PollTarget) throws {
+        let interval = target.memberships.compactMap { $0.interval ?? options.defaultIntervals[$0.kind] }.min() ?? 3600
+        try w.markPolled(domainID: target.domainID, at: now,
+                         nextDue: now + Int64(interval) - Poller.jitter(for: target.name, interval: interval, share: options.jitter))
+    }
+
+    /// The domain's view now: this poll's answers, and the last known answer of each type that failed now.
+    private func view(_ target: PollTarget, answers: [RRType: Answer], heads: [HeadKey: HeadSpan]) -> DomainView {
+        var statuses: [RRType: AnswerStatus] = [:]
+        var addresses: [ClassifiedValue] = [], nameServers: [ClassifiedValue] = [], cnames: [ClassifiedValue] = []
+        for t in [RRType.a, .aaaa, .ns, .cname] {
+            let current: (status: AnswerStatus, rdata: [String])
+            if let a = answers[t] {
+                current = (a.status, a.status == .noerror ? a.rdata : [])
+            } else if let h = heads[HeadKey(domainID: target.domainID, rrtype: t)] {
+                current = (h.status, h.rdata)
+            } else {
+                continue
+            }
+            statuses[t] = current.status
+            for v in current.rdata {
+                switch t {
+                case .a, .aaaa: addresses.append(ClassifiedValue(value: v, verdict: cache.address(v)))
+                case .ns: nameServers.append(ClassifiedValue(value: v, verdict: cache.nameServer(v)))
+                case .cname: cnames.append(ClassifiedValue(value: v, verdict: cache.cnameTarget(v)))
+                case .txt: break
+                }
+            }
+        }
+        return DomainView(statuses: statuses, addresses: addresses, nameServers: nameServers, cnameTargets: cnames)
+    }
+
+    /// The full path for a domain whose answers (or classification) changed.
+    private func update(_ target: PollTarget, answers: [RRType: Answer], heads: [HeadKey: HeadSpan], stored: StoredState?,
+                        extended: inout [Int64], counts: inout PollCounts) throws {
+        let view = self.view(target, answers: answers, heads: heads)
+        var previous: DomainView? = nil
+        if let stored {
+            do {
+                previous = try decoder.decode(DomainView.self, from: Data(stored.viewJSON.utf8))
+                // Classified by another classifier version: compare like with like, so a change of the data
+                // files is never taken for a change on the wire (`dnswatch reclassify` does the same for all).
+                if stored.classifierVersion != classifierVersion {
+                    previous = previous?.reclassified(address: cache.address, nameServer: cache.nameServer,
+                                                      cnameTarget: cache.cnameTarget)
+                }
+            } catch {
+                // An unreadable stored view is treated as none: this poll becomes a new baseline.
+                logger.warning("stored state unreadable; new baseline", metadata: ["domain": "\(target.name)", "error": "\(error)"])
+            }
+        }
+        // Addresses the domain had before this poll: only the database knows them all when the set grew.
+        // Read before this poll's spans are written.
+        let everSeen: Set<String>
+        if let previous, !view.addressSet.isSubset(of: previous.addressSet) {
+            everSeen = try w.addressesEverSeen(domainID: target.domainID)
+        } else {
+            everSeen = previous?.addressSet ?? []
+        }
+        var changedSpans = false
+        for (t, a) in answers.sorted(by: { $0.key < $1.key }) {
+            if let head = heads[HeadKey(domainID: target.domainID, rrtype: t)], head.status == a.status, head.rdata == a.rdata {
+                extended.append(head.spanID)
+                continue
+            }
+            let verdicts: [Verdict]
+            switch t {
+            case .a, .aaaa: verdicts = a.rdata.map(cache.address)
+            case .ns: verdicts = a.rdata.map(cache.nameServer)
+            case .cname: verdicts = a.rdata.map(cache.cnameTarget)
+            case .txt: verdicts = []
+            }
+            let cls = SpanClassifier.combine(status: a.status, verdicts: verdicts)
+            try w.startSpan(domainID: target.domainID, rrtype: t, status: a.status, rdata: a.rdata, at: now,
+                            class: cls.class, provider: cls.provider, fingerprintVersion: classifierVersion)
+            changedSpans = true
+        }
+        if changedSpans { counts.changes += 1 }
+
+        guard previous != view || stored?.classifierVersion != classifierVersion else { return }
+        let json = String(decoding: try encoder.encode(view), as: UTF8.self)
+        try w.saveState(domainID: target.domainID, class: view.state.class, provider: view.state.provider, viewJSON: json,
+                        at: now, changed: previous?.state != view.state, fingerprintVersion: classifierVersion)
+        guard let previous, previous != view else { return }
+        guard let t = TransitionDetector.detect(previous: previous, current: view, everSeen: everSeen) else { return }
+        try raise(t, for: target, toJSON: json)
+        counts.alerts += 1
+    }
+
+    /// Stores the transition and its one alert (for the list that makes it most severe), queued for each sink.
+    private func raise(_ t: Transition, for target: PollTarget, toJSON: String) throws {
+        let fromJSON = String(decoding: try encoder.encode(t.from), as: UTF8.self)
+        let tid = try w.insertTransition(domainID: target.domainID, pollID: pollID, at: now, type: t.type.rawValue,
+                                         fromJSON: fromJSON, toJSON: toJSON)
+        guard let (m, severity) = target.memberships.map({ ($0, Severity.of(t.type, kind: $0.kind, to: t.to.state.class)) })
+            .max(by: { $0.1 < $1.1 }) else { return }
+        _ = try w.insertAlert(transitionID: tid, at: now, domain: target.name, list: m.list, kind: m.kind,
+                              type: t.type.rawValue, severity: severity.rawValue, severityRank: severity.rank,
+                              sinks: sinkKeys) { id in
+            try AlertPayload.make(id: id, time: now, domain: target.name, membership: (m.list, m.kind),
+                                  severity: severity, transition: t).json()
+        }
+    }
+}
