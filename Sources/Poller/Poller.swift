@@ -79,31 +79,37 @@ public struct Poller: Sendable {
         let pollID = try store.beginPoll(at: now, resolvers: engine.resolverDescription)
         var counts = PollCounts()
         var afterID: Int64 = 0
-        // Batches are pipelined: batch k+1 is resolved while batch k is written.
-        var pending: Task<Batch, any Error>? = nil
-        var targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
-        while !targets.isEmpty || pending != nil {
-            var next: Task<Batch, any Error>? = nil
-            if !targets.isEmpty {
-                afterID = targets[targets.count - 1].domainID
-                let batchTargets = targets.filter { !Poller.neverQueried($0.name) }
-                let engine = self.engine, store = self.store, options = self.options
-                next = Task { try await Poller.resolveBatch(batchTargets, engine: engine, store: store, options: options, now: now) }
-                targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
+        // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
+        // which would only make them compete for the resolver and the CPU).
+        func startNext() throws -> Task<Batch, any Error>? {
+            let targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
+            guard let last = targets.last else { return nil }
+            afterID = last.domainID
+            let batchTargets = targets.filter { !Poller.neverQueried($0.name) }
+            let engine = self.engine, store = self.store, options = self.options
+            return Task { try await Poller.resolveBatch(batchTargets, engine: engine, store: store, options: options, now: now) }
+        }
+        var pending = try startNext()
+        while let current = pending {
+            let batch = try await withTaskCancellationHandler {
+                try await current.value
+            } onCancel: {
+                current.cancel()
             }
-            if let pending {
-                let following = next
-                let batch = try await withTaskCancellationHandler {
-                    try await pending.value
-                } onCancel: {
-                    pending.cancel()
-                    following?.cancel()
-                }
+            pending = try startNext()
+            let writeStart = Date()
+            do {
                 counts += try await write(batch, pollID: pollID, now: clock())
-                progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
-                                       elapsed: Date().timeIntervalSince(started)))
+            } catch {
+                pending?.cancel()
+                throw error
             }
-            pending = next
+            logger.debug("batch written", metadata: [
+                "domains": "\(batch.targets.count)", "resolve_s": "\(batch.resolveSeconds)",
+                "write_s": "\(Date().timeIntervalSince(writeStart))", "elapsed_s": "\(Date().timeIntervalSince(started))",
+            ])
+            progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
+                                   elapsed: Date().timeIntervalSince(started)))
         }
         try store.finishPoll(pollID, at: clock())
         let failures = try await deliverOutbox(now: clock())
@@ -120,10 +126,12 @@ public struct Poller: Sendable {
         var asnAnswers: Int
         /// Addresses whose origin ASN was (re)learnt in this batch: their classification may have changed.
         var freshASN: Set<String>
+        var resolveSeconds: Double
     }
 
     static func resolveBatch(_ targets: [PollTarget], engine: any QueryEngine, store: HistoryStore,
                              options: PollOptions, now: Int64) async throws -> Batch {
+        let started = Date()
         var questions: [Question] = []
         questions.reserveCapacity(targets.count * options.types.count)
         for t in targets {
@@ -171,7 +179,7 @@ public struct Poller: Sendable {
             }
         }
         return Batch(targets: targets, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers,
-                     freshASN: freshASN)
+                     freshASN: freshASN, resolveSeconds: Date().timeIntervalSince(started))
     }
 
     // MARK: Writing a batch
