@@ -51,10 +51,12 @@ public enum DurationParser {
     }
 }
 
-/// A point in time given as ISO 8601 or as a duration back from now (`--since 36h`).
+/// A point in time given as ISO 8601, as epoch seconds (as every JSON output writes times), or as a
+/// duration back from now with a unit (`--since 36h`).
 public enum TimeSpecParser {
     public static func epoch(_ text: String, now: Date = Date()) throws(TimeParseError) -> Int64 {
         let s = text.trimmingCharacters(in: .whitespaces)
+        if let n = Int64(s), n >= 0 { return n }
         if let d = try? DurationParser.seconds(s) {
             return Int64(now.timeIntervalSince1970) - Int64(d)
         }

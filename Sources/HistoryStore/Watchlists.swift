@@ -41,6 +41,8 @@ public struct WatchedDomain: Sendable, Equatable {
     public var interval: Int?
     public var added: Int64
     public var note: String?
+    /// When the domain left the list; nil while it is watched.
+    public var retired: Int64? = nil
 }
 
 extension HistoryStore {
@@ -58,7 +60,7 @@ extension HistoryStore {
             var keep = Set<String>()
             for (spec, entries) in lists {
                 keep.insert(spec.name)
-                let c = try w.addEntries(entries, to: spec, now: now)
+                let c = try w.addEntries(entries, to: spec, now: now, replaceHeader: true)
                 total.added += c.added
                 total.alreadyPresent += c.alreadyPresent
                 guard let listID = try w.listID(spec.name) else { throw StoreError.unknownList(spec.name) }
@@ -119,6 +121,21 @@ extension HistoryStore {
         }
     }
 
+    /// Every membership a domain ever had, retired ones too (for investigations: a removed C&C domain
+    /// is still C&C history).
+    public func allMemberships() throws -> [WatchedDomain] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
+                FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id
+                ORDER BY l.name, d.name
+                """).map { row in
+                WatchedDomain(domain: row["domain"], list: row["list"], kind: ListKind(rawValue: row["kind"]) ?? .c2,
+                              interval: row["interval"], added: row["added"], note: row["note"], retired: row["retired"])
+            }
+        }
+    }
+
     /// Whether a list of that name exists.
     public func listExists(_ name: String) throws -> Bool {
         try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM lists WHERE name = ?", arguments: [name]) ?? false }
@@ -130,14 +147,21 @@ extension StoreWriter {
         try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [name])
     }
 
-    func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) throws -> ImportCounts {
+    /// - Parameter replaceHeader: set kind, interval and description exactly as `spec` says (sync: the file is
+    ///   the truth), instead of only the values it gives (import, add).
+    func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64, replaceHeader: Bool = false) throws -> ImportCounts {
         let listID: Int64
         if let id = try self.listID(spec.name) {
             listID = id
-            try db.execute(sql: """
-                UPDATE lists SET kind = COALESCE(?, kind), interval = COALESCE(?, interval),
-                                 description = COALESCE(?, description) WHERE id = ?
-                """, arguments: [spec.kind?.rawValue, spec.interval, spec.description, id])
+            if replaceHeader {
+                try db.execute(sql: "UPDATE lists SET kind = ?, interval = ?, description = ? WHERE id = ?",
+                               arguments: [(spec.kind ?? .c2).rawValue, spec.interval, spec.description, id])
+            } else {
+                try db.execute(sql: """
+                    UPDATE lists SET kind = COALESCE(?, kind), interval = COALESCE(?, interval),
+                                     description = COALESCE(?, description) WHERE id = ?
+                    """, arguments: [spec.kind?.rawValue, spec.interval, spec.description, id])
+            }
         } else {
             try db.execute(sql: "INSERT INTO lists (name, kind, interval, description, created) VALUES (?, ?, ?, ?, ?)",
                            arguments: [spec.name, (spec.kind ?? .c2).rawValue, spec.interval, spec.description, now])

@@ -2,16 +2,22 @@ import Classification
 import DNSWatchModel
 import HistoryStore
 
-/// A watched domain seen on the address (or sharing the domain's addresses).
+/// A domain of ours seen on the address (or sharing the queried domain's addresses).
 public struct TriageDomain: Sendable, Equatable, Encodable {
     public var domain: String
+    /// Lists the domain is or was on (a removed C&C domain is still C&C history).
     public var lists: [String]
     public var kinds: [String]
-    public var address: String
+    /// Still watched on some list.
+    public var watched: Bool
+    /// The addresses in question this domain resolved to.
+    public var addresses: [String]
     public var time_first: Int64
     public var time_last: Int64
+    /// Resolves there now.
     public var current: Bool
-    /// How the address was classified when the domain resolved into it ("parked", "unknown", ...).
+    /// How the domain's answer was classified while it resolved there: the most telling class
+    /// ("unknown" beats "parked": the domain was once on a real host there).
     @NullEncoded public var `class`: String?
 }
 
@@ -28,6 +34,7 @@ public struct TriageReport: Sendable, Equatable {
     public var `class`: DomainClass
     public var provider: String?
     public var asn: Int?
+    /// How many of our domains (other than the queried one) resolved into it.
     public var fanIn: Int
     public var domains: [TriageDomain]
     public var verdict: Verdict
@@ -39,7 +46,7 @@ public struct TriageReport: Sendable, Equatable {
 /// 2. parked → likely-false-positive: parking infrastructure shared by many domains; check where the page redirects.
 /// 3. a `c2`-list domain resolved into it while not parked, sinkholed or dormant → malicious-history.
 /// 4. dormant (non-routable) or owned → likely-false-positive.
-/// 5. several watched domains share it, none of them C&C → suspicious (shared hosting: judge by the domain the host asked for).
+/// 5. several of our domains share it, none of them C&C → suspicious (shared hosting: judge by the domain the host asked for).
 /// 6. otherwise unknown.
 public struct Triage: Sendable {
     let store: HistoryStore
@@ -57,10 +64,14 @@ public struct Triage: Sendable {
         return try report(query: ip.description, verdict: verdict, asn: asn, hits: hits)
     }
 
-    /// Triage of a domain: its current state, and the watched domains that share its addresses.
-    public func domain(_ name: DomainName, asnOf: (String) -> Int?) throws -> TriageReport? {
+    /// Triage of a domain: its current state, and our other domains that share its current addresses.
+    /// A domain without history gets class and verdict `unknown`.
+    public func domain(_ name: DomainName, asnOf: (String) -> Int?) throws -> TriageReport {
         let spans = try store.history(domain: name.value)
-        guard !spans.isEmpty else { return nil }
+        guard !spans.isEmpty else {
+            return TriageReport(query: name.value, class: .unknown, provider: nil, asn: nil, fanIn: 0, domains: [],
+                                verdict: .unknown, reason: "no history for \(name.value): watch and poll it, or triage one of its addresses")
+        }
         let current = Dictionary(grouping: spans, by: \.rrtype).compactMapValues { $0.last }
         let addresses = [current[.a], current[.aaaa]].compactMap { $0 }.filter { $0.status == .noerror }.flatMap(\.rdata)
         var hits: [AddressHit] = []
@@ -68,44 +79,47 @@ public struct Triage: Sendable {
             guard let ip = IPAddress(a) else { continue }
             hits += try store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
         }
-        let nsSpan = current[.ns]
-        let stateSpans = [current[.ns], current[.a], current[.aaaa]].compactMap { $0 }
-        // The domain's class as its spans say: sinkhole > parked (NS or addresses) > the address class.
-        let cls: DomainState
-        if let s = stateSpans.first(where: { $0.class == .sinkhole }) {
-            cls = DomainState(class: .sinkhole, provider: s.provider)
-        } else if let p = stateSpans.first(where: { $0.class == .parked }), nsSpan?.class == .parked || p.rrtype != .ns {
-            cls = DomainState(class: .parked, provider: p.provider)
-        } else if current[.a]?.status == .nxdomain {
-            cls = DomainState(class: .nxdomain)
+        let stateSpans = [current[.ns], current[.cname], current[.a], current[.aaaa]].compactMap { $0 }
+        // The domain's class as its current spans say: nxdomain, sinkhole, parked (NS, CNAME or addresses), else the addresses' class.
+        let state: DomainState
+        if current[.a]?.status == .nxdomain || current[.aaaa]?.status == .nxdomain {
+            state = DomainState(class: .nxdomain)
+        } else if let s = stateSpans.first(where: { $0.class == .sinkhole }) {
+            state = DomainState(class: .sinkhole, provider: s.provider)
+        } else if let p = stateSpans.first(where: { $0.class == .parked }) {
+            state = DomainState(class: .parked, provider: p.provider)
         } else {
-            cls = DomainState(class: current[.a]?.class ?? current[.aaaa]?.class ?? .unknown)
+            state = DomainState(class: current[.a]?.class ?? current[.aaaa]?.class ?? .unknown)
         }
-        let asn = addresses.lazy.compactMap(asnOf).first
-        let verdict = Verdict(class: cls.class, provider: cls.provider, reason: "")
-        return try report(query: name.value, verdict: verdict, asn: asn, hits: hits.filter { $0.domain != name.value } + hits.filter { $0.domain == name.value })
+        let verdict = Verdict(class: state.class, provider: state.provider, reason: "")
+        return try report(query: name.value, verdict: verdict, asn: addresses.lazy.compactMap(asnOf).first,
+                          hits: hits.filter { $0.domain != name.value })
     }
 
     private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit]) throws -> TriageReport {
-        let memberships = Dictionary(grouping: try store.watchedDomains(), by: \.domain)
+        let memberships = Dictionary(grouping: try store.allMemberships(), by: \.domain)
         var byDomain: [String: TriageDomain] = [:]
         for h in hits {
             let m = memberships[h.domain] ?? []
-            var d = byDomain[h.domain] ?? TriageDomain(domain: h.domain, lists: m.map(\.list), kinds: m.map(\.kind.rawValue),
-                                                       address: h.address, time_first: h.timeFirst, time_last: h.timeLast,
-                                                       current: h.current, class: h.spanClass?.rawValue)
+            var d = byDomain[h.domain] ?? TriageDomain(
+                domain: h.domain, lists: Array(Set(m.map(\.list))).sorted(), kinds: Array(Set(m.map(\.kind.rawValue))).sorted(),
+                watched: m.contains { $0.retired == nil }, addresses: [], time_first: h.timeFirst, time_last: h.timeLast,
+                current: false, class: nil)
+            if !d.addresses.contains(h.address) { d.addresses = (d.addresses + [h.address]).sorted() }
             d.time_first = min(d.time_first, h.timeFirst)
             d.time_last = max(d.time_last, h.timeLast)
             d.current = d.current || h.current
-            if h.spanClass != .parked && h.spanClass != nil && d.class == DomainClass.parked.rawValue { d.class = h.spanClass?.rawValue }
+            d.class = Triage.moreTelling(d.class, h.spanClass?.rawValue)
             byDomain[h.domain] = d
         }
         let domains = byDomain.values.sorted { ($0.current ? 0 : 1, $0.domain) < ($1.current ? 0 : 1, $1.domain) }
         let fanIn = domains.count
         let provider = verdict.provider
         let asText = asn.map { " (AS\($0))" } ?? ""
-        let shared = fanIn == 1 ? "1 watched domain resolves into it" : "\(fanIn) watched domains share it"
-        let c2Active = domains.filter { $0.kinds.contains(ListKind.c2.rawValue) && !["parked", "sinkhole", "dormant"].contains($0.class ?? "unknown") }
+        let shared = fanIn == 1 ? "1 of our domains resolves into it" : "\(fanIn) of our domains share it"
+        let c2Active = domains.filter {
+            $0.kinds.contains(ListKind.c2.rawValue) && !["parked", "sinkhole", "dormant"].contains($0.class ?? "unknown")
+        }
         let v: TriageReport.Verdict
         let reason: String
         switch verdict.class {
@@ -128,13 +142,21 @@ public struct Triage: Sendable {
         default:
             if fanIn > 1 {
                 v = .suspicious
-                reason = "unclassified address\(asText) shared by \(fanIn) watched domains (shared hosting?); judge by the domain the host asked for"
+                reason = "unclassified\(asText), shared by \(fanIn) of our domains (shared hosting?); judge by the domain the host asked for"
             } else {
                 v = .unknown
-                reason = fanIn == 0 ? "unclassified address\(asText); no watched domain has resolved into it" : "unclassified address\(asText); \(shared)"
+                reason = fanIn == 0 ? "unclassified\(asText); none of our domains has resolved into it" : "unclassified\(asText); \(shared)"
             }
         }
         return TriageReport(query: query, class: verdict.class, provider: provider, asn: asn, fanIn: fanIn,
                             domains: domains, verdict: v, reason: reason)
+    }
+
+    /// Of two span classes, the one that says more about the address: a real host beats parking or quiet.
+    static func moreTelling(_ a: String?, _ b: String?) -> String? {
+        let rank = ["unknown": 4, "owned": 3, "sinkhole": 2, "parked": 1, "dormant": 0]
+        guard let a else { return b }
+        guard let b else { return a }
+        return (rank[b] ?? 0) > (rank[a] ?? 0) ? b : a
     }
 }

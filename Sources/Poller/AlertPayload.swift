@@ -45,9 +45,9 @@ struct AlertPayload: Encodable {
     static func make(id: Int64, time: Int64, domain: String, membership: (list: String, kind: ListKind),
                      severity: Severity, transition t: Transition) -> AlertPayload {
         let from = AlertSide(view: t.from, rrtype: t.rrtype), to = AlertSide(view: t.to, rrtype: t.rrtype)
-        var message = "\(domain): \(t.type.rawValue): \(t.from.state) → \(t.to.state)"
-        if !t.details.isEmpty { message += "; " + t.details.filter { !$0.hasPrefix("state ") }.joined(separator: "; ") }
-        if message.hasSuffix("; ") { message.removeLast(2) }
+        let state = t.from.state == t.to.state ? "still \(t.to.state)" : "\(t.from.state) → \(t.to.state)"
+        let others = t.details.filter { !$0.hasPrefix("state ") }
+        let message = (["\(domain): \(t.type.rawValue): \(state)"] + others).joined(separator: "; ")
         return AlertPayload(id: id, time: time, domain: domain, list: membership.list, kind: membership.kind.rawValue,
                             type: t.type.rawValue, severity: severity.rawValue, rrtype: t.rrtype.rawValue,
                             from: from, to: to, message: message, details: t.details, new_addresses: t.newAddresses)

@@ -30,7 +30,7 @@ public struct PollService: Service {
     private func pollOnce() async throws {
         do {
             let summary = try await poller.poll()
-            report(summary)
+            if summary.counts.domains > 0 { report(summary) }
         } catch is CancellationError {
             throw CancellationError()
         } catch {

@@ -76,6 +76,11 @@ public struct Poller: Sendable {
         let now = clock()
         let dueAt = options.dueOnly ? now : nil
         let total = try store.countTargets(dueAt: dueAt)
+        guard total > 0 else {
+            // Nothing due: no poll run to record, but queued alerts still get their retry.
+            let failures = try await deliverOutbox(now: clock())
+            return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
+        }
         let pollID = try store.beginPoll(at: now, resolvers: engine.resolverDescription)
         var counts = PollCounts()
         var afterID: Int64 = 0
@@ -227,10 +232,7 @@ public struct Poller: Sendable {
                 // The outbox row stays pending: at worst the alert is delivered again, never lost.
             }
         }
-        let failed = results.filter { if case .failed = $0.outcome { return true } else { return false } }
-        for r in failed {
-            logger.warning("alert delivery failed; it stays queued", metadata: ["sink": "\(r.sinkKey)", "error": "\(r.errorMessage ?? "")"])
-        }
-        return failed.count
+        // The dispatcher has logged each failure; the alert stays queued for the next poll.
+        return results.filter { if case .failed = $0.outcome { return true } else { return false } }.count
     }
 }

@@ -1,5 +1,6 @@
 import DNSWatchModel
 import Foundation
+import Resolver
 import TOMLKit
 
 /// The optional TOML config file (`--config PATH` / `$DNSWATCH_CONFIG`). Flags override it.
@@ -54,7 +55,10 @@ struct Config: Sendable {
         if let s = try r.table(root, "resolvers") {
             try r.section(s, "resolvers", allowed: ["servers", "timeout", "retries", "max_in_flight", "qps"])
             c.resolvers = try r.strings(s, "resolvers.servers") ?? []
-            c.timeout = try r.duration(s, "resolvers.timeout").map(Double.init)
+            for server in c.resolvers where (try? ResolverEndpoint(server)) == nil {
+                throw r.bad("resolvers.servers", "'\(server)' is not a resolver address (HOST[:PORT] with HOST an IP address)")
+            }
+            c.timeout = try r.seconds(s, "resolvers.timeout")
             c.retries = try r.int(s, "resolvers.retries", min: 0)
             c.maxInFlight = try r.int(s, "resolvers.max_in_flight", min: 1)
             c.qps = try r.int(s, "resolvers.qps", min: 0)
@@ -86,7 +90,7 @@ struct Config: Sendable {
             c.alertFile = try r.string(s, "alerts.file")
             c.webhook = try r.string(s, "alerts.webhook")
             c.webhookEnv = try r.string(s, "alerts.webhook_env")
-            c.webhookTimeout = try r.duration(s, "alerts.webhook_timeout").map(Double.init)
+            c.webhookTimeout = try r.seconds(s, "alerts.webhook_timeout")
             c.alertCommand = try r.string(s, "alerts.command")
         }
         if let s = try r.table(root, "owned") {
@@ -144,6 +148,18 @@ struct Config: Sendable {
             guard let n = v.int, n >= min else { throw bad(key, "expected a whole number ≥ \(min)") }
             return n
         }
+        /// A timeout: seconds as a number (0.5), or a string "500ms", "2s", "1m".
+        func seconds(_ t: TOMLTable, _ key: String) throws -> Double? {
+            guard let v = t[leaf(key)] else { return nil }
+            if let d = v.double, d > 0 { return d }
+            if let n = v.int, n > 0 { return Double(n) }
+            if let s = v.string {
+                if s.hasSuffix("ms"), let ms = Double(s.dropLast(2)), ms > 0 { return ms / 1000 }
+                if let d = try? DurationParser.seconds(s), d > 0 { return Double(d) }
+            }
+            throw bad(key, "expected a duration such as 0.5, \"500ms\" or \"2s\"")
+        }
+
         /// A duration: a string such as "90s", "1h", or a number of seconds.
         func duration(_ t: TOMLTable, _ key: String) throws -> Int? {
             guard let v = t[leaf(key)] else { return nil }

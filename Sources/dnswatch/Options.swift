@@ -53,7 +53,13 @@ struct StoreOptions: ParsableArguments {
     var path: String { HistoryStore.resolvePath(flag: db) }
 
     func open() throws -> HistoryStore {
-        try HistoryStore(path: path)
+        do {
+            return try HistoryStore(path: path)
+        } catch let e as StoreError {
+            throw CLIError(code: Exit.failure, description: e.description)
+        } catch {
+            throw CLIError(code: Exit.failure, description: "cannot open the database \(path): \(error)")
+        }
     }
 }
 

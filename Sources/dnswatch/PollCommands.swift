@@ -158,7 +158,7 @@ struct Daemon: AsyncParsableCommand {
             let config = try flags.config.load()
             let tickSeconds: Int
             if let tick {
-                do { tickSeconds = try DurationParser.seconds(tick) } catch { throw CLIError.usage("--tick: \(error)") }
+                do { tickSeconds = try DurationParser.seconds(tick) } catch { throw CLIError.usage("--tick: '\(tick)' is not a duration such as 30s, 1m or 5m") }
             } else {
                 tickSeconds = config.tick ?? 60
             }

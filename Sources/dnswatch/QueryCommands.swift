@@ -20,7 +20,9 @@ struct History: AsyncParsableCommand {
     @Flag(help: "One JSON object a span (NDJSON).") var json = false
 
     func validate() throws {
-        if let type, RRType(name: type) == nil { throw ValidationError("--type: unknown record type '\(type)'") }
+        if let type, RRType(name: type) == nil || RRType(name: type) == .txt {
+            throw ValidationError("--type: '\(type)' is not one of A, AAAA, NS, CNAME")
+        }
     }
 
     struct Line: Encodable {
@@ -173,11 +175,11 @@ struct IP: AsyncParsableCommand {
             let ips = Array(Set(hits.map(\.address))).compactMap(IPAddress.init)
             let single = block.prefixLength == block.network.bytes.count * 8 ? [block.network] : []
             let asns = try await asnSource.asn(for: Array(Set(ips + single)))
-            let lists = Dictionary(grouping: try store.watchedDomains(), by: \.domain)
+            let lists = Dictionary(grouping: try store.allMemberships(), by: \.domain)
             let lines = hits.map { h in
                 let v = IPAddress(h.address).map { classifier.classify(address: $0, asn: asns[h.address]) } ?? Verdict(class: .unknown, reason: "")
                 return Line(domain: h.domain, address: h.address, rrtype: h.rrtype.rawValue, time_first: h.timeFirst, time_last: h.timeLast,
-                            current: h.current, lists: (lists[h.domain] ?? []).map(\.list), class: v.class.rawValue,
+                            current: h.current, lists: Array(Set((lists[h.domain] ?? []).map(\.list))).sorted(), class: v.class.rawValue,
                             provider: v.provider, asn: asns[h.address], reason: v.reason)
             }
             if json {
@@ -266,10 +268,7 @@ struct TriageCommand: AsyncParsableCommand {
                 let name = try domainArgument(query)
                 let addrs = try store.history(domain: name.value).filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)
                 let asns = try await asnSource.asn(for: Array(Set(addrs)).compactMap(IPAddress.init))
-                guard let r = try triage.domain(name, asnOf: { asns[$0] }) else {
-                    throw CLIError(code: Exit.failure, description: "no history for \(name.value): watch and poll it first, or triage one of its addresses")
-                }
-                report = r
+                report = try triage.domain(name, asnOf: { asns[$0] })
             }
             if json {
                 print(try jsonLine(Output(query: report.query, class: report.class.rawValue, provider: report.provider, asn: report.asn,
@@ -281,9 +280,9 @@ struct TriageCommand: AsyncParsableCommand {
                 print("\(report.query): \(cls)\(report.asn.map { ", AS\($0)" } ?? ""), fan-in \(report.fanIn)")
                 print("verdict: \(report.verdict.rawValue) — \(report.reason)")
                 if !report.domains.isEmpty {
-                    print(table(["DOMAIN", "LISTS", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS THEN"], report.domains.map {
-                        [$0.domain, $0.lists.joined(separator: ","), $0.address, isoTime($0.time_first), isoTime($0.time_last),
-                         $0.current ? "yes" : "no", $0.class ?? "-"]
+                    print(table(["DOMAIN", "LISTS", "ADDRESSES", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS THEN"], report.domains.map {
+                        [$0.domain, $0.lists.joined(separator: ",") + ($0.watched ? "" : " (removed)"), $0.addresses.joined(separator: ","),
+                         isoTime($0.time_first), isoTime($0.time_last), $0.current ? "yes" : "no", $0.class ?? "-"]
                     }))
                 }
             }

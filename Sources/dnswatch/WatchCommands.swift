@@ -116,7 +116,7 @@ extension Watch {
         @OptionGroup var store: StoreOptions
         @Argument(help: "Domain names.") var domains: [String]
         @Option(help: "List name.") var list: String
-        @Option(help: "List kind: c2, owned or expired (for a new list; default c2).") var kind: ListKind?
+        @Option(help: "List kind: c2, owned or expired (sets the list's kind; a new list defaults to c2).") var kind: ListKind?
 
         func run() async throws {
             try await reporting {
@@ -140,6 +140,7 @@ extension Watch {
                 do {
                     let n = try store.open().remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
                     print("removed \(n)")
+                    if n < names.count { warn("dnswatch: \(names.count - n) of the names were not watched\(list.map { " on \($0)" } ?? "")") }
                 } catch let e as StoreError {
                     throw CLIError.usage(e.description)
                 }

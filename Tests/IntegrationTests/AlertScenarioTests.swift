@@ -64,6 +64,9 @@ import TestSupport
         Case(type: "ns-change", kind: .owned,
              before: ["d.example. 300 IN A 198.51.100.7", "d.example. 300 IN NS ns1.corp.example."],
              after: ["d.example. 300 IN A 198.51.100.7", "d.example. 300 IN NS ns1.hijacker.example."], severity: "high"),
+        Case(type: "ns-change", kind: .c2,
+             before: ["d.example. 300 IN A 45.0.121.77", "d.example. 300 IN NS ns1.host.example."],
+             after: ["d.example. 300 IN A 45.0.121.77", "d.example. 300 IN NS ns2.other.example."], severity: "medium"),
         Case(type: "changed", kind: .c2, before: ["d.example. 300 IN A 45.0.121.77"],
              after: ["d.example. 300 IN A 198.51.100.7"], severity: "medium"),
     ]

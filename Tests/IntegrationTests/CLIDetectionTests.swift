@@ -68,6 +68,11 @@ import TestSupport
         let unknown = try cli.file("u.toml", "[alerts]\nfiel = \"x\"\n")
         let r = try cli.run(["watch", "list", "--config", unknown])
         #expect(r.code == 65 && r.err.contains("alerts.fiel"))
+        let servers = try cli.file("v.toml", "[resolvers]\nservers = [\"notanip\"]\n")
+        let sv = try cli.run(["classify", "1.2.3.4", "--config", servers])
+        #expect(sv.code == 65 && sv.err.contains("resolvers.servers"))
+        let timeout = try cli.file("t.toml", "[resolvers]\ntimeout = \"500ms\"\n[alerts]\nwebhook_timeout = 0.5\n")
+        #expect(try cli.run(["watch", "list", "--config", timeout]).code == 0)
         let bad = try cli.file("b.toml", "[resolvers]\nretries = \"many\"\n")
         let b = try cli.run(["poll", "--config", bad])
         #expect(b.code == 65 && b.err.contains("resolvers.retries"))
@@ -101,6 +106,38 @@ import TestSupport
         #expect(r.code == 65 && r.err.contains("bad.tsv:2"))
     }
 
+    @Test func removedC2DomainStaysC2HistoryInTriage() throws {
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: ["live.example. 300 IN A 45.0.121.77"])
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "live.example", "--list", "ursnif", "--kind", "c2"]).code == 0)
+        #expect(try cli.run(["poll", "--resolver", unbound.endpoint, "--no-asn"]).code == 0)
+        #expect(CLI.json(try cli.run(["triage", "45.0.121.77", "--json"]).out)["verdict"] as? String == "malicious-history")
+        #expect(try cli.run(["watch", "remove", "live.example"]).out.contains("removed 1"))
+        let after = CLI.json(try cli.run(["triage", "45.0.121.77", "--json"]).out)
+        #expect(after["verdict"] as? String == "malicious-history")
+        let details = try #require(after["details"] as? [[String: Any]])
+        #expect(details.first?["watched"] as? Bool == false && details.first?["lists"] as? [String] == ["ursnif"])
+        #expect(try cli.run(["history", "live.example", "--json"]).lines.count == 3, "history kept")
+    }
+
+    @Test func syncMakesTheListsEqualToTheFiles() throws {
+        let cli = try CLI()
+        let dir = cli.workdir.appendingPathComponent("lists")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "# kind: owned\n# interval: 2h\na.example\nb.example\n".write(to: dir.appendingPathComponent("ours.txt"), atomically: true, encoding: .utf8)
+        try "x.example\n".write(to: dir.appendingPathComponent("other.txt"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["watch", "sync", dir.path]).code == 0)
+        var rows = try cli.run(["watch", "list", "--json"]).lines.map(CLI.json)
+        #expect(rows.count == 3 && rows.first { $0["domain"] as? String == "a.example" }?["interval"] as? Int == 7200)
+        try "# kind: expired\nb.example\nc.example\n".write(to: dir.appendingPathComponent("ours.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("other.txt"))
+        let r = try cli.run(["watch", "sync", dir.path])
+        #expect(r.out.contains("added 1") && r.out.contains("retired 2"))
+        rows = try cli.run(["watch", "list", "--json"]).lines.map(CLI.json)
+        #expect(rows.compactMap { $0["domain"] as? String } == ["b.example", "c.example"])
+        #expect(rows.allSatisfy { $0["kind"] as? String == "expired" && $0["interval"] as? Int == 3600 }, "a header removed from the file is removed from the list")
+    }
+
     @Test func ipAndTriageCommands() throws {
         let unbound = try UnboundServer(localZones: ["example. static", "cymru.com. static"], localData: Self.parked + [
             "p2.example. 300 IN NS ns1.sedoparking.com.", "p2.example. 300 IN A 91.195.240.94",
@@ -120,6 +157,10 @@ import TestSupport
         #expect((j["reason"] as? String)?.contains("Sedo") == true)
         let d = CLI.json(try cli.run(["triage", "c2.example", "--json"]).out)
         #expect(d["class"] as? String == "parked" && d["verdict"] as? String == "likely-false-positive")
+        let selfTriage = CLI.json(try cli.run(["triage", "p2.example", "--json"]).out)
+        #expect(selfTriage["fan_in"] as? Int == 1 && selfTriage["domains"] as? [String] == ["c2.example"], "not counted in its own fan-in")
+        let unknownDomain = try cli.run(["triage", "never.example", "--json"])
+        #expect(unknownDomain.code == 0 && CLI.json(unknownDomain.out)["verdict"] as? String == "unknown")
         let none = CLI.json(try cli.run(["triage", "45.0.121.200", "--json"]).out)
         #expect(none["verdict"] as? String == "unknown" && none["fan_in"] as? Int == 0 && none.keys.contains("provider"))
         #expect(try cli.run(["ip", "not-an-ip"]).code == 64)

@@ -47,6 +47,7 @@ import Testing
         #expect(try TimeSpecParser.epoch("2026-11-20") == 1_795_132_800)
         let now = Date(timeIntervalSince1970: 1_000_000)
         #expect(try TimeSpecParser.epoch("90m", now: now) == 1_000_000 - 5400)
+        #expect(try TimeSpecParser.epoch("1795729000", now: now) == 1_795_729_000, "a bare number is epoch seconds")
         #expect(DurationParser.format(5400) == "1h30m")
     }
 }
