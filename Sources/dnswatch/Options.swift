@@ -173,7 +173,14 @@ struct SinkFlags: ParsableArguments {
     func sinks(config: Config) throws -> [any AlertSink] {
         var out: [any AlertSink] = []
         if !noStdout && (config.alertStdout ?? true) { out.append(StdoutSink()) }
-        if let f = alertsFile ?? config.alertFile { out.append(try FileSink(path: f)) }
+        if let f = alertsFile ?? config.alertFile {
+            let dir = (f as NSString).deletingLastPathComponent
+            var isDir: ObjCBool = false
+            guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
+                throw CLIError.usage("--alerts-file: the directory \(dir) does not exist")
+            }
+            out.append(try FileSink(path: f))
+        }
         let env = ProcessInfo.processInfo.environment
         let url = webhook ?? config.webhook ?? config.webhookEnv.flatMap { env[$0] } ?? env["DNSWATCH_WEBHOOK_URL"]
         if let url, !url.isEmpty {

@@ -77,6 +77,8 @@ extension Watch {
                 let invalid = parsed.reduce(0) { $0 + $1.invalid.count }
                 var line = "added \(counts.added), already present \(counts.alreadyPresent), skipped \(skipped.total)"
                 if !skipped.detail.isEmpty { line += " (\(skipped.detail))" }
+                let duplicates = WatchlistParser.merge(parsed).duplicates
+                if duplicates > 0 { line += ", duplicates \(duplicates)" }
                 if invalid > 0 { line += ", invalid skipped \(invalid)" }
                 print(line)
             }
