@@ -35,13 +35,15 @@ import TestSupport
 
     @Test func dueSelectsExactlyTheDomainsWhoseListIntervalHasPassed() async throws {
         let w = try BulkWorld()
-        let fast = BulkWorld.names(40, prefix: "f"), slow = BulkWorld.names(30, prefix: "s"), gone = BulkWorld.names(20, prefix: "e")
+        // `both` are on the fast and the slow list: the shorter interval applies.
+        let both = BulkWorld.names(8, prefix: "b")
+        let fast = BulkWorld.names(40, prefix: "f") + both, slow = BulkWorld.names(30, prefix: "s"), gone = BulkWorld.names(20, prefix: "e")
         // fast: 10 minutes from the file's `# interval:` header, imported by the CLI.
         let file = try w.watchlistFile("fast.txt", header: ["# kind: c2", "# interval: 10m"], names: fast)
         let imported = try CLI().run(["watch", "import", file, "--db", w.dbPath])
         try #require(imported.code == 0, "\(imported.err)")
         // slow: 1 hour on the list spec; gone: no interval, so the kind's default (30 minutes here).
-        try w.watch(slow, list: "slow", interval: 3600)
+        try w.watch(slow + both, list: "slow", interval: 3600)
         try w.watch(gone, list: "gone", kind: .expired)
         let interval = Dictionary(uniqueKeysWithValues: fast.map { ($0, 600) } + slow.map { ($0, 3600) } + gone.map { ($0, 1800) })
         let poller = try w.poller {
@@ -86,6 +88,22 @@ import TestSupport
         let polls = try audit.polls()
         #expect(polls.map(\.domains) == steps.map(\.due.count))
         #expect(polls.allSatisfy { $0.finished != nil })
+    }
+
+    @Test func cliPollDueSkipsWhatWasJustPolled() async throws {
+        let w = try BulkWorld()
+        let names = BulkWorld.names(20, prefix: "c")
+        let file = try w.watchlistFile("hourly.txt", header: ["# interval: 1h"], names: names)
+        let cli = try CLI()
+        try #require(try cli.run(["watch", "import", file, "--db", w.dbPath]).code == 0)
+        let first = try cli.run(["poll", "--due"] + w.pollArgs)
+        #expect(first.code == 0 && first.out.hasPrefix("domains=20 queries=60 answers=60 failures=0 "), "\(first.out) \(first.err)")
+        let again = try cli.run(["poll", "--due"] + w.pollArgs)
+        #expect(again.code == 0 && again.out.hasPrefix("domains=0 queries=0 "), "nothing due an hour early: \(again.out) \(again.err)")
+        let all = try cli.run(["poll"] + w.pollArgs)
+        #expect(all.code == 0 && all.out.hasPrefix("domains=20 "), "without --due, everything: \(all.out)")
+        let polls = try Audit(w.dbPath).polls()
+        #expect(polls.map(\.domains) == [20, 0, 20] && polls.allSatisfy { $0.finished != nil })
     }
 
     @Test func jitterSpreadsTheDueTimesOfABigList() async throws {
