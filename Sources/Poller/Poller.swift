@@ -79,10 +79,20 @@ public struct Poller: Sendable {
         let pollID = try store.beginPoll(at: now, resolvers: engine.resolverDescription)
         var counts = PollCounts()
         var afterID: Int64 = 0
-        // Batches are pipelined: batch k+1 is resolved while batch k is written.
+        // Batches are pipelined: batch k+1 is resolved while batch k is written. Batch k+1 starts only once
+        // batch k is resolved: two resolutions at once would double the queries in flight and the --qps rate
+        // (the resolver's limits hold per resolution).
         var pending: Task<Batch, any Error>? = nil
         var targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
         while !targets.isEmpty || pending != nil {
+            var resolved: Batch? = nil
+            if let pending {
+                resolved = try await withTaskCancellationHandler {
+                    try await pending.value
+                } onCancel: {
+                    pending.cancel()
+                }
+            }
             var next: Task<Batch, any Error>? = nil
             if !targets.isEmpty {
                 afterID = targets[targets.count - 1].domainID
@@ -91,15 +101,13 @@ public struct Poller: Sendable {
                 next = Task { try await Poller.resolveBatch(batchTargets, engine: engine, store: store, options: options, now: now) }
                 targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
             }
-            if let pending {
-                let following = next
-                let batch = try await withTaskCancellationHandler {
-                    try await pending.value
-                } onCancel: {
-                    pending.cancel()
-                    following?.cancel()
+            if let batch = resolved {
+                do {
+                    counts += try await write(batch, pollID: pollID, now: clock())
+                } catch {
+                    next?.cancel()
+                    throw error
                 }
-                counts += try await write(batch, pollID: pollID, now: clock())
                 progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
                                        elapsed: Date().timeIntervalSince(started)))
             }
