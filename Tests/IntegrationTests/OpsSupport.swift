@@ -58,10 +58,11 @@ final class BulkWorld: @unchecked Sendable {
     }
 
     /// A poller wired like the CLI's, without origin-ASN lookups and without sinks.
-    func poller(_ configure: (inout PollOptions) -> Void = { _ in }) throws -> Poller {
+    func poller(qps: Double? = nil, _ configure: (inout PollOptions) -> Void = { _ in }) throws -> Poller {
         var o = ResolverOptions()
         o.timeout = 2
         o.retries = 2
+        o.queriesPerSecondPerResolver = qps
         let resolver = try DNSResolver(endpoints: [try ResolverEndpoint(unbound.endpoint)], options: o)
         var p = PollOptions()
         p.asnLookups = false
@@ -71,7 +72,19 @@ final class BulkWorld: @unchecked Sendable {
 
     /// Common `dnswatch` arguments: this database, this resolver, no ASN lookups.
     var pollArgs: [String] { ["--db", dbPath, "--resolver", unbound.endpoint, "--no-asn"] }
+
+    /// Runs `dnswatch` to completion without blocking a thread of the test runner's pool (which other
+    /// tests share) while it runs.
+    func dnswatch(_ args: [String], timeout: Double = 120) async throws -> CLI.Result {
+        let p = try Background(args, workdir: workdir)
+        let end = try await p.wait(timeout: timeout)
+        return CLI.Result(code: end?.status ?? -1, out: p.out, err: p.err + (end == nil ? "\n(killed after \(timeout) s)" : ""))
+    }
 }
+
+/// The operational tests run one at a time: they are heavy (tens of thousands of queries, several
+/// processes) and some measure time, so they neither overlap each other nor load the machine twice over.
+@Suite(.serialized) enum OperationsTests {}
 
 // MARK: - Reading the database as an auditor
 
@@ -170,6 +183,10 @@ final class Background: @unchecked Sendable {
     let outPath: String
     let errPath: String
     let started = Date()
+    private let lock = NSLock()
+    private var _ended: Date?
+    /// When the process ended, taken by its termination handler (not by a test loop that may be starved).
+    var endedAt: Date? { lock.withLock { _ended } }
 
     init(_ args: [String], workdir: URL, environment: [String: String] = [:]) throws {
         let tag = UUID().uuidString.prefix(8)
@@ -187,6 +204,11 @@ final class Background: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.terminationHandler = { [weak self] _ in
+            guard let self else { return }
+            let now = Date()
+            self.lock.withLock { self._ended = now }
+        }
         try process.run()
     }
 
@@ -212,7 +234,7 @@ final class Background: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(5))
         }
         process.waitUntilExit()
-        return (process.terminationStatus, process.terminationReason == .uncaughtSignal, Date())
+        return (process.terminationStatus, process.terminationReason == .uncaughtSignal, endedAt ?? Date())
     }
 
     deinit {
@@ -248,7 +270,7 @@ extension Background {
         while ended.contains(where: { $0 == nil }), Date() < deadline {
             for (i, p) in processes.enumerated() where ended[i] == nil && !p.isRunning {
                 p.process.waitUntilExit()
-                ended[i] = (p.process.terminationStatus, Date())
+                ended[i] = (p.process.terminationStatus, p.endedAt ?? Date())
             }
             try sample()
             try await Task.sleep(for: .milliseconds(5))
