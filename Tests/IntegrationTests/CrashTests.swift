@@ -41,7 +41,7 @@ extension OperationsTests {
             let file = try w.watchlistFile("big.txt", header: ["# kind: c2"], names: BulkWorld.names(Self.domains))
             let imported = try await w.dnswatch(["watch", "import", file, "--db", w.dbPath])
             try #require(imported.code == 0 && imported.out.hasPrefix("added \(Self.domains),"), "\(imported.err)")
-            let config = try w.watchlistFile("dnswatch.toml", names: ["[poll]", "batch = \(Self.batch)"])
+            let config = try w.file("dnswatch.toml", lines: ["[poll]", "batch = \(Self.batch)"])
             let args = ["poll"] + w.pollArgs + ["--config", config]
             let audit = try Audit(w.dbPath)
 

@@ -36,7 +36,7 @@ extension OperationsTests {
             try w.watch(BulkWorld.names(Self.domains), list: "c2", interval: c.moment == .laterPoll ? 2 : nil)
             // Small batches, and during a poll a query cap (900 queries at 400/s: over 2 s), so the signal lands
             // in the middle of a poll.
-            let config = try w.watchlistFile("dnswatch.toml", names: ["[poll]", "batch = 50"])
+            let config = try w.file("dnswatch.toml", lines: ["[poll]", "batch = 50"])
             let args = ["daemon"] + w.pollArgs + ["--tick", "1s", "--config", config] + (c.moment == .idle ? [] : ["--qps", "400"])
             let daemon = try Background(args, workdir: w.workdir)
             let audit = try Audit(w.dbPath)

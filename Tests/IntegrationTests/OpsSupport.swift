@@ -50,11 +50,16 @@ final class BulkWorld: @unchecked Sendable {
                                  to: ListSpec(name: list, kind: kind, interval: interval), now: 1)
     }
 
-    /// A watchlist file in the work directory (header lines, then one name a line).
-    func watchlistFile(_ name: String, header: [String] = [], names: [String]) throws -> String {
+    /// A text file in the work directory, one line each; returns its path.
+    func file(_ name: String, lines: [String]) throws -> String {
         let path = workdir.appendingPathComponent(name).path
-        try (header + names).joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    /// A watchlist file: header lines, then one name a line.
+    func watchlistFile(_ name: String, header: [String] = [], names: [String]) throws -> String {
+        try file(name, lines: header + names)
     }
 
     /// A poller wired like the CLI's, without origin-ASN lookups and without sinks.
