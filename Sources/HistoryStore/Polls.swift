@@ -46,7 +46,7 @@ extension HistoryStore {
         }
     }
 
-    /// Starts a poll run; closes runs a killed process left open (they keep `finished` NULL).
+    /// Starts a poll run. Runs a killed process left open are not touched: they keep `finished` NULL.
     public func beginPoll(at time: Int64, resolvers: String) throws -> Int64 {
         try write { w in
             try w.db.execute(sql: "INSERT INTO polls (started, resolvers) VALUES (?, ?)", arguments: [time, resolvers])

@@ -1,0 +1,87 @@
+import DNSWatchModel
+import Foundation
+import HistoryStore
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension OperationsTests {
+    /// `dnswatch daemon`: SIGTERM and SIGINT end it cleanly, during a poll (which completes and commits, and no
+    /// other starts) or between polls.
+    @Suite struct DaemonTests {
+        static let domains = 300
+
+        enum Moment: String, Sendable {
+            case firstPoll = "during the first poll"
+            case laterPoll = "during a later poll"
+            case idle = "between polls"
+        }
+
+        struct Case: Sendable, CustomStringConvertible {
+            let signal: Int32
+            let moment: Moment
+            var description: String { "\(signal == SIGTERM ? "SIGTERM" : "SIGINT") \(moment.rawValue)" }
+        }
+
+        static let cases = [Case(signal: SIGTERM, moment: .firstPoll), Case(signal: SIGINT, moment: .firstPoll),
+                            Case(signal: SIGTERM, moment: .laterPoll),
+                            Case(signal: SIGTERM, moment: .idle), Case(signal: SIGINT, moment: .idle)]
+
+        @Test(arguments: cases)
+        func signalEndsTheDaemonCleanly(_ c: Case) async throws {
+            let w = try BulkWorld()
+            // For a later poll, an interval of 2 s makes the domains due again while the daemon runs.
+            try w.watch(BulkWorld.names(Self.domains), list: "c2", interval: c.moment == .laterPoll ? 2 : nil)
+            // Small batches, and during a poll a query cap (900 queries at 400/s: over 2 s), so the signal lands
+            // in the middle of a poll.
+            let config = try w.file("dnswatch.toml", lines: ["[poll]", "batch = 50"])
+            let args = ["daemon"] + w.pollArgs + ["--tick", "1s", "--config", config] + (c.moment == .idle ? [] : ["--qps", "400"])
+            let daemon = try Background(args, workdir: w.workdir)
+            let audit = try Audit(w.dbPath)
+            switch c.moment {
+            case .firstPoll, .laterPoll:
+                // A poll with a batch in and more to come.
+                let first = c.moment == .firstPoll
+                let inPoll = try await eventually(timeout: 20) {
+                    let polls = try audit.polls()
+                    guard let p = polls.last, first ? polls.count == 1 : polls.count > 1 else { return false }
+                    return p.domains >= 50 && p.finished == nil
+                }
+                try #require(inPoll && daemon.isRunning, "no poll got under way: \(daemon.err)")
+                if first { try #require(daemon.outLines.isEmpty, "the first poll ended before the signal") }
+            case .idle:
+                // The first poll, then at least one tick (nothing due: domains=0).
+                let ticked = try await eventually(timeout: 20) { daemon.outLines.count >= 2 }
+                try #require(ticked, "no summary lines: \(daemon.out) \(daemon.err)")
+            }
+            let atSignal = try audit.polls()
+            let signalled = Date()
+            daemon.signal(c.signal)
+            let end = try await daemon.wait(timeout: 30)
+            let took = end.map { $0.ended.timeIntervalSince(signalled) } ?? -1
+            figure("daemon \(c): exit \(end.map { String($0.status) } ?? "none") \(String(format: "%.2f", took)) s after the signal; at the signal: \(atSignal.last.map(String.init(describing:)) ?? "no poll")")
+            #expect(end?.status == 0 && end?.signalled == false, "\(c): exit \(String(describing: end)); \(daemon.err)")
+            #expect(took >= 0 && took < 8, "\(c): ended \(took) s after the signal")
+            let polls = try audit.polls()
+            #expect(!polls.isEmpty && polls.allSatisfy { $0.finished != nil }, "every run finished: \(polls)")
+            #expect(polls.count == atSignal.count, "no poll began after the signal: \(polls)")
+            // The poll under way at the signal completed: it went on past what it had at the signal, and
+            // printed its summary, as every poll did.
+            if c.moment != .idle, let before = atSignal.last, let after = polls.last {
+                #expect(after.id == before.id && after.domains > before.domains, "at the signal \(before), at the end \(after)")
+            }
+            #expect(daemon.outLines.count == polls.count && zip(daemon.outLines, polls).allSatisfy { $0.hasPrefix("domains=\($1.domains) ") },
+                    "\(daemon.out)")
+            #expect(polls.first?.domains == Self.domains && polls.allSatisfy { $0.failures == 0 })
+            if c.moment != .laterPoll {
+                #expect(polls.dropFirst().allSatisfy { $0.domains == 0 }, "nothing else was due: \(polls)")
+            }
+            #expect(try w.store.integrityCheck() == "ok")
+            #expect(try audit.spanProblems() == Audit.SpanProblems())
+            // Every domain whole: one span per type, all of a domain's types seen equally often.
+            #expect(try audit.domains().allSatisfy { $0.spans == 3 && $0.minCount == $0.maxCount && $0.timeLasts == 1 })
+        }
+    }
+}
