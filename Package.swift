@@ -78,12 +78,15 @@ let package = Package(
         .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists"]),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "TestSupport"]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
-        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore"]),
+        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "Investigation", "Detection", "TestSupport"]
+            dependencies: [
+                "Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "Investigation", "Detection", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )

@@ -88,6 +88,7 @@ struct BatchWriter {
             }
             try update(target, answers: answers, heads: heads, stored: stored, extended: &extended, counts: &counts)
         }
+        for target in batch.unasked { try markPolled(target) }
         try w.extend(spanIDs: extended, at: now)
         try w.addPollCounts(pollID: pollID, counts)
         return counts

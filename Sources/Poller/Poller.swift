@@ -90,9 +90,8 @@ public struct Poller: Sendable {
             let targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
             guard let last = targets.last else { return nil }
             afterID = last.domainID
-            let batchTargets = targets.filter { !Poller.neverQueried($0.name) }
             let engine = self.engine, store = self.store, options = self.options
-            return Task { try await Poller.resolveBatch(batchTargets, engine: engine, store: store, options: options, now: now) }
+            return Task { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
         }
         var pending = try startNext()
         while let current = pending {
@@ -124,7 +123,10 @@ public struct Poller: Sendable {
     // MARK: Resolution
 
     struct Batch: Sendable {
+        /// The domains asked about.
         var targets: [PollTarget]
+        /// Special-use names never sent to DNS; only marked polled.
+        var unasked: [PollTarget]
         var resolutions: [Resolution]   // targets.count × types.count, in order
         var asn: [String: ASNEntry]
         var asnQueries: Int
@@ -134,9 +136,11 @@ public struct Poller: Sendable {
         var resolveSeconds: Double
     }
 
-    static func resolveBatch(_ targets: [PollTarget], engine: any QueryEngine, store: HistoryStore,
+    static func resolveBatch(_ batchTargets: [PollTarget], engine: any QueryEngine, store: HistoryStore,
                              options: PollOptions, now: Int64) async throws -> Batch {
         let started = Date()
+        let targets = batchTargets.filter { !Poller.neverQueried($0.name) }
+        let unasked = batchTargets.filter { Poller.neverQueried($0.name) }
         var questions: [Question] = []
         questions.reserveCapacity(targets.count * options.types.count)
         for t in targets {
@@ -183,7 +187,7 @@ public struct Poller: Sendable {
                 }
             }
         }
-        return Batch(targets: targets, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers,
+        return Batch(targets: targets, unasked: unasked, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers,
                      freshASN: freshASN, resolveSeconds: Date().timeIntervalSince(started))
     }
 
