@@ -6,15 +6,15 @@ ALTER TABLE spans ADD COLUMN class TEXT;
 ALTER TABLE spans ADD COLUMN provider TEXT;
 ALTER TABLE spans ADD COLUMN fp_version TEXT;
 
--- The current state of each domain (its class, plus the provider for parked and sinkhole).
+-- The current state of each domain (its class, plus the provider for parked and sinkhole). What it
+-- was derived from is the domain's current spans (`heads`), classified with `fp_version`.
 CREATE TABLE domain_state (
     domain_id   INTEGER PRIMARY KEY REFERENCES domains(id),
     class       TEXT    NOT NULL,
     provider    TEXT,
-    view        TEXT    NOT NULL,        -- JSON: addresses, name servers, statuses the state came from
-    since       INTEGER NOT NULL,
+    since       INTEGER NOT NULL,        -- when the domain entered this state
     updated     INTEGER NOT NULL,
-    fp_version  TEXT
+    fp_version  TEXT                     -- classifier version (fingerprints + own infrastructure)
 );
 
 CREATE TABLE transitions (

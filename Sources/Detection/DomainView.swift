@@ -69,17 +69,3 @@ public enum StateDeriver {
         return DomainState(class: .nodata)
     }
 }
-
-extension DomainView {
-    /// The same answers classified anew (after the fingerprints or the declared own infrastructure changed).
-    public func reclassified(address: (String) throws -> Verdict, nameServer: (String) throws -> Verdict,
-                             cnameTarget: (String) throws -> Verdict) rethrows -> DomainView {
-        var types: [RRType: AnswerStatus] = [:]
-        for (k, v) in statuses { if let t = RRType(rawValue: k) { types[t] = v } }
-        return DomainView(
-            statuses: types,
-            addresses: try addresses.map { ClassifiedValue(value: $0.value, verdict: try address($0.value)) },
-            nameServers: try nameServers.map { ClassifiedValue(value: $0.value, verdict: try nameServer($0.value)) },
-            cnameTargets: try cnameTargets.map { ClassifiedValue(value: $0.value, verdict: try cnameTarget($0.value)) })
-    }
-}

@@ -128,11 +128,12 @@ extension HistoryStore {
         }
     }
 
-    /// Every domain's stored state view, for re-deriving classes.
-    public func allStates() throws -> [(domainID: Int64, domain: String, viewJSON: String)] {
+    /// A domain's stored state, if it was ever polled with an answer.
+    public func state(of domain: String) throws -> DomainState? {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT s.domain_id, d.name, s.view FROM domain_state s JOIN domains d ON d.id = s.domain_id")
-                .map { ($0[0], $0[1], $0[2]) }
+            try Row.fetchOne(db, sql: """
+                SELECT s.class, s.provider FROM domain_state s JOIN domains d ON d.id = s.domain_id WHERE d.name = ?
+                """, arguments: [domain]).map { DomainState(class: DomainClass(rawValue: $0[0]) ?? .unknown, provider: $0[1]) }
         }
     }
 }

@@ -59,6 +59,29 @@ public struct StoreWriter {
         return id
     }
 
+    /// Starts many spans at once (multi-row inserts), each becoming the head of its (domain, rrtype):
+    /// the heads are set by one statement for the whole set.
+    public func startSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String?) throws {
+        guard !spans.isEmpty else { return }
+        let before = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM spans") ?? 0
+        for chunk in spans.chunked(50) {
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var args = StatementArguments()
+            for sp in chunk {
+                args += [sp.domainID, sp.rrtype.rawValue, sp.status.rawValue, RdataCodec.encode(sp.rdata), time, time,
+                         sp.class?.rawValue, sp.provider, fingerprintVersion]
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)
+                VALUES \(rows)
+                """).execute(arguments: args)
+        }
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id)
+            SELECT domain_id, rrtype, max(id) FROM spans WHERE id > ? GROUP BY domain_id, rrtype
+            """, arguments: [before])
+    }
+
     /// Every address (A and AAAA) this domain has ever resolved to.
     public func addressesEverSeen(domainID: Int64) throws -> Set<String> {
         var out = Set<String>()
@@ -73,10 +96,20 @@ public struct StoreWriter {
 
     /// Marks the domain polled (and when it is next due).
     public func markPolled(domainID: Int64, at time: Int64, nextDue: Int64?) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO domain_status (domain_id, last_polled, next_due) VALUES (?, ?, ?)
-            ON CONFLICT(domain_id) DO UPDATE SET last_polled = excluded.last_polled, next_due = excluded.next_due
-            """).execute(arguments: [domainID, time, nextDue])
+        try markPolled([(domainID, nextDue)], at: time)
+    }
+
+    /// Marks many domains polled at once (multi-row upserts).
+    public func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?)], at time: Int64) throws {
+        for chunk in domains.chunked(100) {
+            let rows = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var args = StatementArguments()
+            for d in chunk { args += [d.domainID, time, d.nextDue] }
+            try db.cachedStatement(sql: """
+                INSERT INTO domain_status (domain_id, last_polled, next_due) VALUES \(rows)
+                ON CONFLICT(domain_id) DO UPDATE SET last_polled = excluded.last_polled, next_due = excluded.next_due
+                """).execute(arguments: args)
+        }
     }
 
     /// Records a failed lookup: counted, remembered per domain, never a span.
@@ -100,27 +133,37 @@ public struct StoreWriter {
 
     // MARK: Domain state, transitions, alerts
 
-    /// The stored states of these domains: the view (JSON) and the classifier version it was derived with.
+    /// The stored states of these domains, with the classifier version each was derived with.
     public func storedStates(domainIDs: [Int64]) throws -> [Int64: StoredState] {
         var out: [Int64: StoredState] = [:]
         for chunk in domainIDs.chunked(500) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(db, sql: "SELECT domain_id, view, fp_version FROM domain_state WHERE domain_id IN (\(marks))",
+            let rows = try Row.fetchCursor(db, sql: "SELECT domain_id, class, provider, fp_version FROM domain_state WHERE domain_id IN (\(marks))",
                                            arguments: StatementArguments(chunk))
-            while let row = try rows.next() { out[row[0]] = StoredState(viewJSON: row[1], classifierVersion: row[2]) }
+            while let row = try rows.next() {
+                out[row[0]] = StoredState(state: DomainState(class: DomainClass(rawValue: row[1]) ?? .unknown, provider: row[2]),
+                                          classifierVersion: row[3])
+            }
         }
         return out
     }
 
-    /// Saves a domain's state; `changed` resets `since`.
-    public func saveState(domainID: Int64, class cls: DomainClass, provider: String?, viewJSON: String,
-                          at time: Int64, changed: Bool, fingerprintVersion: String?) throws {
+    /// Saves a domain's state; a changed class or provider resets `since`.
+    public func saveState(domainID: Int64, _ state: DomainState, at time: Int64, classifierVersion: String?) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO domain_state (domain_id, class, provider, view, since, updated, fp_version) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(domain_id) DO UPDATE SET class = excluded.class, provider = excluded.provider, view = excluded.view,
-                since = CASE WHEN ? THEN excluded.since ELSE domain_state.since END,
+            INSERT INTO domain_state (domain_id, class, provider, since, updated, fp_version) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(domain_id) DO UPDATE SET
+                since = CASE WHEN domain_state.class IS excluded.class AND domain_state.provider IS excluded.provider
+                             THEN domain_state.since ELSE excluded.since END,
+                class = excluded.class, provider = excluded.provider,
                 updated = excluded.updated, fp_version = excluded.fp_version
-            """).execute(arguments: [domainID, cls.rawValue, provider, viewJSON, time, time, fingerprintVersion, changed])
+            """).execute(arguments: [domainID, state.class.rawValue, state.provider, time, time, classifierVersion])
+    }
+
+    /// Domain ids with a stored state, after `afterID`, in order, at most `limit`.
+    public func stateDomainIDs(afterID: Int64, limit: Int) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT domain_id FROM domain_state WHERE domain_id > ? ORDER BY domain_id LIMIT ?",
+                           arguments: [afterID, limit])
     }
 
     /// Stores a transition with both sides; returns its id.
@@ -163,9 +206,27 @@ public struct StoreWriter {
     }
 }
 
+/// A span to start.
+public struct NewSpan: Sendable {
+    public var domainID: Int64
+    public var rrtype: RRType
+    public var status: AnswerStatus
+    public var rdata: [String]
+    public var `class`: DomainClass?
+    public var provider: String?
+    public init(domainID: Int64, rrtype: RRType, status: AnswerStatus, rdata: [String], class cls: DomainClass?, provider: String?) {
+        self.domainID = domainID
+        self.rrtype = rrtype
+        self.status = status
+        self.rdata = rdata
+        self.class = cls
+        self.provider = provider
+    }
+}
+
 /// A domain's stored state.
 public struct StoredState: Sendable, Equatable {
-    public var viewJSON: String
+    public var state: DomainState
     public var classifierVersion: String?
 }
 

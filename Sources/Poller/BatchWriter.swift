@@ -3,7 +3,6 @@ import DNSWatchModel
 import Detection
 import Foundation
 import HistoryStore
-import Logging
 
 /// Classifications memoised for one batch: a parking provider's few name servers and addresses come
 /// back thousands of times.
@@ -53,10 +52,8 @@ struct BatchWriter {
     let options: PollOptions
     let classifierVersion: String
     let sinkKeys: [String]
-    let logger: Logger
     let cache: ClassificationCache
 
-    private let decoder = JSONDecoder()
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = .sortedKeys
@@ -73,10 +70,13 @@ struct BatchWriter {
         counts.answers = batch.asnAnswers
         var extended: [Int64] = []
         extended.reserveCapacity(batch.resolutions.count)
+        var started: [NewSpan] = []
+        var polled: [(domainID: Int64, nextDue: Int64?)] = []
+        polled.reserveCapacity(batch.targets.count + batch.unasked.count)
         for (i, target) in batch.targets.enumerated() {
             let results = batch.resolutions[(i * types.count)..<((i + 1) * types.count)]
             let answers = try collectAnswers(target, results, heads: heads, counts: &counts)
-            try markPolled(target)
+            polled.append((target.domainID, nextDue(target)))
             guard !answers.isEmpty else { continue }  // every lookup failed: no span, no state change, no alert
             let stored = states[target.domainID]
             let unchanged = answers.allSatisfy { t, a in heads[HeadKey(domainID: target.domainID, rrtype: t)].map { $0.status == a.status && $0.rdata == a.rdata } ?? false }
@@ -86,10 +86,13 @@ struct BatchWriter {
                 for t in answers.keys { if let h = heads[HeadKey(domainID: target.domainID, rrtype: t)] { extended.append(h.spanID) } }
                 continue
             }
-            try update(target, answers: answers, heads: heads, stored: stored, extended: &extended, counts: &counts)
+            try update(target, answers: answers, heads: heads, stored: stored, extended: &extended, started: &started,
+                       counts: &counts)
         }
-        for target in batch.unasked { try markPolled(target) }
+        for target in batch.unasked { polled.append((target.domainID, nextDue(target))) }
         try w.extend(spanIDs: extended, at: now)
+        try w.startSpans(started, at: now, fingerprintVersion: classifierVersion)
+        try w.markPolled(polled, at: now)
         try w.addPollCounts(pollID: pollID, counts)
         return counts
     }
@@ -118,21 +121,24 @@ struct BatchWriter {
         return answers
     }
 
-    private func markPolled(_ target: PollTarget) throws {
+    /// When the domain is next due: its shortest list interval from now, less its jitter.
+    private func nextDue(_ target: PollTarget) -> Int64 {
         let interval = target.memberships.compactMap { $0.interval ?? options.defaultIntervals[$0.kind] }.min() ?? 3600
-        try w.markPolled(domainID: target.domainID, at: now,
-                         nextDue: now + Int64(interval) - Poller.jitter(for: target.name, interval: interval, share: options.jitter))
+        return now + Int64(interval) - Poller.jitter(for: target.name, interval: interval, share: options.jitter)
     }
 
     /// The domain's view now: this poll's answers, and the last known answer of each type that failed now.
-    private func view(_ target: PollTarget, answers: [RRType: Answer], heads: [HeadKey: HeadSpan]) -> DomainView {
+    /// With no answers it is the view before this poll (its current spans), classified the same way, so a
+    /// change of the data files is never taken for a change on the wire.
+    static func view(domainID: Int64, answers: [RRType: Answer], heads: [HeadKey: HeadSpan],
+                     cache: ClassificationCache) -> DomainView {
         var statuses: [RRType: AnswerStatus] = [:]
         var addresses: [ClassifiedValue] = [], nameServers: [ClassifiedValue] = [], cnames: [ClassifiedValue] = []
         for t in [RRType.a, .aaaa, .ns, .cname] {
             let current: (status: AnswerStatus, rdata: [String])
             if let a = answers[t] {
                 current = (a.status, a.status == .noerror ? a.rdata : [])
-            } else if let h = heads[HeadKey(domainID: target.domainID, rrtype: t)] {
+            } else if let h = heads[HeadKey(domainID: domainID, rrtype: t)] {
                 current = (h.status, h.rdata)
             } else {
                 continue
@@ -152,25 +158,13 @@ struct BatchWriter {
 
     /// The full path for a domain whose answers (or classification) changed.
     private func update(_ target: PollTarget, answers: [RRType: Answer], heads: [HeadKey: HeadSpan], stored: StoredState?,
-                        extended: inout [Int64], counts: inout PollCounts) throws {
-        let view = self.view(target, answers: answers, heads: heads)
-        var previous: DomainView? = nil
-        if let stored {
-            do {
-                previous = try decoder.decode(DomainView.self, from: Data(stored.viewJSON.utf8))
-                // Classified by another classifier version: compare like with like, so a change of the data
-                // files is never taken for a change on the wire (`dnswatch reclassify` does the same for all).
-                if stored.classifierVersion != classifierVersion {
-                    previous = previous?.reclassified(address: cache.address, nameServer: cache.nameServer,
-                                                      cnameTarget: cache.cnameTarget)
-                }
-            } catch {
-                // An unreadable stored view is treated as none: this poll becomes a new baseline.
-                logger.warning("stored state unreadable; new baseline", metadata: ["domain": "\(target.name)", "error": "\(error)"])
-            }
-        }
+                        extended: inout [Int64], started: inout [NewSpan], counts: inout PollCounts) throws {
+        let view = BatchWriter.view(domainID: target.domainID, answers: answers, heads: heads, cache: cache)
+        // The view before this poll, from the current spans; none for the first observation (the baseline).
+        let hasHistory = [RRType.a, .aaaa, .ns].contains { heads[HeadKey(domainID: target.domainID, rrtype: $0)] != nil }
+        let previous = hasHistory ? BatchWriter.view(domainID: target.domainID, answers: [:], heads: heads, cache: cache) : nil
         // Addresses the domain had before this poll: only the database knows them all when the set grew.
-        // Read before this poll's spans are written.
+        // (This batch's new spans are written after every domain of it is done.)
         let everSeen: Set<String>
         if let previous, !view.addressSet.isSubset(of: previous.addressSet) {
             everSeen = try w.addressesEverSeen(domainID: target.domainID)
@@ -191,25 +185,24 @@ struct BatchWriter {
             case .txt: verdicts = []
             }
             let cls = SpanClassifier.combine(status: a.status, verdicts: verdicts)
-            try w.startSpan(domainID: target.domainID, rrtype: t, status: a.status, rdata: a.rdata, at: now,
-                            class: cls.class, provider: cls.provider, fingerprintVersion: classifierVersion)
+            started.append(NewSpan(domainID: target.domainID, rrtype: t, status: a.status, rdata: a.rdata,
+                                   class: cls.class, provider: cls.provider))
             changedSpans = true
         }
         if changedSpans { counts.changes += 1 }
-
-        guard previous != view || stored?.classifierVersion != classifierVersion else { return }
-        let json = String(decoding: try encoder.encode(view), as: UTF8.self)
-        try w.saveState(domainID: target.domainID, class: view.state.class, provider: view.state.provider, viewJSON: json,
-                        at: now, changed: previous?.state != view.state, fingerprintVersion: classifierVersion)
-        guard let previous, previous != view else { return }
-        guard let t = TransitionDetector.detect(previous: previous, current: view, everSeen: everSeen) else { return }
-        try raise(t, for: target, toJSON: json)
+        if stored?.state != view.state || stored?.classifierVersion != classifierVersion {
+            try w.saveState(domainID: target.domainID, view.state, at: now, classifierVersion: classifierVersion)
+        }
+        guard let previous, previous != view,
+              let t = TransitionDetector.detect(previous: previous, current: view, everSeen: everSeen) else { return }
+        try raise(t, for: target)
         counts.alerts += 1
     }
 
     /// Stores the transition and its one alert (for the list that makes it most severe), queued for each sink.
-    private func raise(_ t: Transition, for target: PollTarget, toJSON: String) throws {
+    private func raise(_ t: Transition, for target: PollTarget) throws {
         let fromJSON = String(decoding: try encoder.encode(t.from), as: UTF8.self)
+        let toJSON = String(decoding: try encoder.encode(t.to), as: UTF8.self)
         let tid = try w.insertTransition(domainID: target.domainID, pollID: pollID, at: now, type: t.type.rawValue,
                                          fromJSON: fromJSON, toJSON: toJSON)
         guard let (m, severity) = target.memberships.map({ ($0, Severity.of(t.type, kind: $0.kind, to: t.to.state.class)) })

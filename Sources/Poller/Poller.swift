@@ -194,11 +194,11 @@ public struct Poller: Sendable {
     // MARK: Writing a batch
 
     func write(_ batch: Batch, pollID: Int64, now: Int64) async throws -> PollCounts {
-        let types = options.types, options = self.options, logger = self.logger, classifier = self.classifier
+        let types = options.types, options = self.options, classifier = self.classifier
         let sinkKeys = sinks.map(\.key)
         return try await store.write { w in
             try BatchWriter(w: w, batch: batch, types: types, pollID: pollID, now: now, options: options,
-                            classifierVersion: classifier.version, sinkKeys: sinkKeys, logger: logger,
+                            classifierVersion: classifier.version, sinkKeys: sinkKeys,
                             cache: ClassificationCache(classifier: classifier, asn: batch.asn)).run()
         }
     }

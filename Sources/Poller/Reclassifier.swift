@@ -50,33 +50,40 @@ public struct Reclassifier: Sendable {
             guard let last else { break }
             after = last
         }
-        let states = try reclassifyStates()
+        let states = try reclassifyStates(batch: batch)
         return (total, changed, states)
     }
 
-    private func reclassifyStates() throws -> Int {
+    /// Re-derives every domain's state from its current spans.
+    private func reclassifyStates(batch: Int) throws -> Int {
         let classifier = self.classifier
-        let all = try store.allStates()
         let now = Int64(Date().timeIntervalSince1970)
-        return try store.write { w in
-            var changed = 0
-            let decoder = JSONDecoder(), encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            for (id, _, json) in all {
-                let old = try decoder.decode(DomainView.self, from: Data(json.utf8))
-                let view = try old.reclassified(
-                    address: { v in
-                        guard let ip = IPAddress(v) else { return Verdict(class: .unknown, reason: "not an address") }
-                        return classifier.classify(address: ip, asn: try w.anyCachedASN(v))
-                    },
-                    nameServer: classifier.classify(nameServer:), cnameTarget: classifier.classify(cnameTarget:))
-                guard view != old else { continue }
-                if view.state != old.state { changed += 1 }
-                try w.saveState(domainID: id, class: view.state.class, provider: view.state.provider,
-                                viewJSON: String(decoding: try encoder.encode(view), as: UTF8.self), at: now,
-                                changed: view.state != old.state, fingerprintVersion: classifier.version)
+        var after: Int64 = 0
+        var changed = 0
+        while true {
+            let start = after
+            let (n, last) = try store.write { w -> (Int, Int64?) in
+                let ids = try w.stateDomainIDs(afterID: start, limit: batch)
+                let heads = try w.heads(domainIDs: ids)
+                let stored = try w.storedStates(domainIDs: ids)
+                var asn: [String: ASNEntry] = [:]
+                for head in heads.values where head.status == .noerror {
+                    for v in head.rdata where IPAddress(v) != nil { asn[v] = ASNEntry(address: v, asn: try w.anyCachedASN(v)) }
+                }
+                let cache = ClassificationCache(classifier: classifier, asn: asn)
+                var n = 0
+                for id in ids {
+                    let view = BatchWriter.view(domainID: id, answers: [:], heads: heads, cache: cache)
+                    guard stored[id]?.state != view.state || stored[id]?.classifierVersion != classifier.version else { continue }
+                    if stored[id]?.state != view.state { n += 1 }
+                    try w.saveState(domainID: id, view.state, at: now, classifierVersion: classifier.version)
+                }
+                return (n, ids.last)
             }
-            return changed
+            changed += n
+            guard let last else { break }
+            after = last
         }
+        return changed
     }
 }

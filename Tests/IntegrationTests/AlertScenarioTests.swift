@@ -94,7 +94,7 @@ import TestSupport
         let newer = Classifier(fingerprints: try FingerprintSet.embedded().merging(extra))
         try await w.poller(classifier: newer).poll(clock: { 200 })
         #expect(w.sink.received.isEmpty, "new data files are not a change on the wire")
-        #expect(try w.store.allStates().first.map { $0.viewJSON.contains("NewParker") } == true)
+        #expect(try w.store.state(of: "n.example") == DomainState(class: .parked, provider: "NewParker"))
         // An address change under the new data: parked → still parked, no alert (the NS still parks it).
         try w.set("n.example", ["n.example. 300 IN NS ns1.newparker.example.", "n.example. 300 IN A 45.0.121.6"])
         try await w.poller(classifier: newer).poll(clock: { 300 })
@@ -102,6 +102,7 @@ import TestSupport
         // Back to the old data: the domain leaves parking by the data alone, again without an alert.
         try await w.poll(at: 400)
         #expect(w.sink.received.isEmpty)
+        #expect(try w.store.state(of: "n.example") == DomainState(class: .unknown))
     }
 
     @Test func moveInsideSedoIsHistoryOnly() async throws {
