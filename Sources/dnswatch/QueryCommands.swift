@@ -212,6 +212,8 @@ struct Classify: AsyncParsableCommand {
     struct Line: Encodable {
         let value: String, `class`: String
         @NullEncoded var provider: String?
+        /// The finer kind of match: parking | marketplace | placeholder, sinkhole | seizure, regdefault.
+        @NullEncoded var subtype: String?
         let reason: String
     }
 
@@ -229,12 +231,15 @@ struct Classify: AsyncParsableCommand {
                     let name = try domainArgument(v)
                     verdict = classifier.classify(nameServer: name.value)
                 }
-                lines.append(Line(value: v, class: verdict.class.rawValue, provider: verdict.provider, reason: verdict.reason))
+                lines.append(Line(value: v, class: verdict.class.rawValue, provider: verdict.provider, subtype: verdict.subtype,
+                                  reason: verdict.reason))
             }
             if json {
                 for l in lines { print(try jsonLine(l)) }
             } else {
-                print(table(["VALUE", "CLASS", "PROVIDER", "REASON"], lines.map { [$0.value, $0.class, $0.provider ?? "-", $0.reason] }))
+                print(table(["VALUE", "CLASS", "PROVIDER", "REASON"], lines.map { l in
+                    [l.value, l.subtype.map { "\(l.class) (\($0))" } ?? l.class, l.provider ?? "-", l.reason]
+                }))
             }
         }
     }
