@@ -72,6 +72,8 @@ struct Engine {
     static let batchSize = 64
     /// Fewest messages per `sendmmsg` when a batch is spread over the sockets.
     static let minChunk = 8
+    /// Free in-flight places worth a `sendSome` while replies are still due.
+    private let sendThreshold: Int
 
     init(questions: [Question], endpoints: [ResolverEndpoint], options: ResolverOptions, cancel: CancellationFlag) throws {
         self.questions = questions
@@ -86,6 +88,7 @@ struct Engine {
         remaining = questions.count
         timeoutNanos = UInt64(max(0.001, options.timeout) * 1e9)
         maxAttempts = 1 + max(0, options.retries)
+        sendThreshold = max(1, min(32, options.maxInFlight / 8))
         if let qps = options.queriesPerSecondPerResolver, qps > 0 {
             limiter = RateLimiter(servers: n, perSecond: qps)
         }
@@ -114,7 +117,10 @@ struct Engine {
             if cancel.isCancelled { throw CancellationError() }
             var now = monotonicNanos()
             expireTimeouts(now)
-            let sendWait = sendSome(now)
+            // Wait for a few free places rather than sending one query per reply (fewer, fuller sendmmsg calls).
+            let queued = retryQueue.count - retryHead + pending.count - pendingHead
+            let room = options.maxInFlight - inFlight
+            let sendWait = room >= sendThreshold || room >= queued || inFlight == 0 ? sendSome(now) : nil
             guard remaining > tcpQueue.count else { break }
             now = monotonicNanos()
             var waitNanos: UInt64 = 50_000_000
@@ -132,8 +138,12 @@ struct Engine {
             }
         }
         if !tcpQueue.isEmpty { try runTCP() }
-        let resolutions = results.enumerated().map { i, r in
-            r ?? Resolution(question: questions[i], outcome: .failure(.network), server: nil, attempts: states[i].attempts)
+        var resolutions: [Resolution] = []
+        resolutions.reserveCapacity(results.count)
+        for i in results.indices {
+            // Moved out, not copied.
+            resolutions.append(results[i].take()
+                ?? Resolution(question: questions[i], outcome: .failure(.network), server: nil, attempts: states[i].attempts))
         }
         return ResolveReport(resolutions: resolutions, stats: stats)
     }
