@@ -142,4 +142,31 @@ import Testing
         }
         #expect(server.requestCount == 200 - questions.indices.filter { $0 % 7 == 3 }.count)
     }
+
+    @Test func aSendThatFailsMovesOnToTheNextResolver() async throws {
+        let good = try ScriptedUDPServer { (query: [UInt8]) in [aReply(to: query)] }
+        // Port 0: the kernel refuses the datagram (EINVAL) before anything is sent.
+        let refused = ResolverEndpoint(address: try #require(IPAddress("127.0.0.1")), port: 0)
+        let dns = try DNSResolver(endpoints: [refused, try ResolverEndpoint(good.endpoint)], options: ResolverOptions(retries: 2))
+        let questions = (0..<50).map { q("f\($0).example", .a) }
+        let report = try await dns.resolve(questions)
+        #expect(report.resolutions.map(\.question) == questions)
+        for (i, r) in report.resolutions.enumerated() {
+            #expect(r.outcome == answer(.noerror, ["192.0.2.77"]) && r.server == good.endpoint, "\(i)")
+            #expect(r.attempts == (i % 2 == 0 ? 2 : 1), "\(i)")
+        }
+        #expect(report.stats.sent == 50 && report.stats.retries == 25 && report.stats.timeouts == 0)
+        #expect(good.requestCount == 50)
+    }
+
+    @Test func truncatedReplyIsTheAnswerWithoutTCP() async throws {
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            [ScriptedReply(DNSTestWire.reply(to: request.bytes, truncated: true, answers: [.a("t.example", "192.0.2.5")]))]
+        }
+        let dns = try DNSResolver(
+            endpoints: [try ResolverEndpoint(server.endpoint)], options: ResolverOptions(tcpOnTruncation: false))
+        let report = try await dns.resolve([q("t.example", .a)])
+        #expect(report.resolutions[0].outcome == answer(.noerror, ["192.0.2.5"]))
+        #expect(report.stats.tcpFallbacks == 0 && report.stats.sent == 1)
+    }
 }
