@@ -8,6 +8,10 @@ extension Engine {
             var server = states[q].server
             var lastFailure = FailureKind.timeout
             var lastServer: Int?
+            var wire = queryWire(q)
+            let nameCount = Int(states[q].nameCount)
+            let question = Array(wire[12..<(12 + nameCount + 4)])
+            let type = states[q].type
             while states[q].phase != .done {
                 if cancel.isCancelled { throw CancellationError() }
                 guard tries < maxAttempts else {
@@ -19,25 +23,34 @@ extension Engine {
                 stats.sent += 1
                 stats.retries += 1
                 let id = ids.nextID()
-                states[q].wire[0] = UInt8(id >> 8)
-                states[q].wire[1] = UInt8(id & 0xFF)
+                wire[0] = UInt8(id >> 8)
+                wire[1] = UInt8(id & 0xFF)
                 do {
-                    let bytes = try TCPExchange.exchange(
-                        states[q].wire, with: addresses[server], timeoutNanos: timeoutNanos, cancel: cancel)
+                    let bytes = try TCPExchange.exchange(wire, with: addresses[server], timeoutNanos: timeoutNanos, cancel: cancel)
                     let reply = try ParsedReply(wire: bytes)
-                    guard reply.id == id, reply.asks(name: states[q].name, type: states[q].type) else {
+                    guard reply.id == id, reply.asks(question: question) else {
                         stats.droppedWrongQuestion += 1
                         lastFailure = .malformed
                         lastServer = server
                         server = (server + 1) % endpoints.count
                         continue
                     }
-                    switch ReplyInterpreter.verdict(reply, name: states[q].name, type: states[q].type) {
+                    let verdict = try reply.bytes.withUnsafeBytes { b in
+                        try question.withUnsafeBytes { qb in
+                            let name = UnsafeRawBufferPointer(rebasing: qb[0..<nameCount])
+                            var verdict = try ReplyInterpreter.verdict(b, reply.layout, name: name, type: type, records: records)
+                            if verdict == .truncated {
+                                // Truncated over TCP too: what came is the answer.
+                                verdict = .answer(try ReplyInterpreter.answer(b, reply.layout, name: name, type: type, records: records))
+                            }
+                            return verdict
+                        }
+                    }
+                    switch verdict {
                     case .answer(let answer):
                         finish(q, .answer(answer), server: server)
                     case .truncated:
-                        let answer = ReplyInterpreter.answer(reply, name: states[q].name, type: states[q].type)
-                        finish(q, .answer(answer), server: server)
+                        break  // not reached: turned into an answer above
                     case .retry(let kind):
                         lastFailure = kind
                         lastServer = server

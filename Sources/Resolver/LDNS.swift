@@ -57,18 +57,6 @@ final class LDNSPacket {
         return (packet, text)
     }
 
-    /// Parses a wire-format message.
-    convenience init(wire: UnsafeRawBufferPointer) throws {
-        guard let base = wire.baseAddress, !wire.isEmpty else { throw LDNSError(LDNS_STATUS_PACKET_OVERFLOW) }
-        var out: UnsafeMutablePointer<ldns_pkt>?
-        let status = ldns_wire2pkt(&out, base.assumingMemoryBound(to: UInt8.self), wire.count)
-        guard status == LDNS_STATUS_OK, let pkt = out else {
-            if let out { ldns_pkt_free(out) }
-            throw LDNSError(status)
-        }
-        self.init(owning: pkt)
-    }
-
     /// The message in wire format, written through a reusable buffer.
     func wire(using buffer: LDNSBuffer) throws -> [UInt8] {
         ldns_buffer_clear(buffer.pointer)
@@ -86,16 +74,6 @@ final class LDNSPacket {
         guard status == LDNS_STATUS_OK, let buffer else { throw LDNSError(status) }
         return Array(UnsafeBufferPointer(start: buffer, count: size))
     }
-
-    var id: UInt16 { ldns_pkt_id(pointer) }
-    var truncated: Bool { ldns_pkt_tc(pointer) != 0 }
-    var rcode: UInt8 { UInt8(truncatingIfNeeded: ldns_pkt_get_rcode(pointer).rawValue) }
-    var isResponse: Bool { ldns_pkt_qr(pointer) != 0 }
-
-    /// Records of the question section.
-    var question: LDNSRecordList { LDNSRecordList(list: ldns_pkt_question(pointer)) }
-    /// Records of the answer section.
-    var answer: LDNSRecordList { LDNSRecordList(list: ldns_pkt_answer(pointer)) }
 }
 
 /// Owns one `ldns_buffer`, reused to write many packets.
@@ -112,18 +90,6 @@ final class LDNSBuffer {
     }
 }
 
-/// A borrowed view of a section of an `LDNSPacket`; valid only while the packet lives.
-struct LDNSRecordList {
-    let list: UnsafeMutablePointer<ldns_rr_list>?
-
-    var count: Int { list.map { ldns_rr_list_rr_count($0) } ?? 0 }
-
-    func record(_ i: Int) -> LDNSRecord? {
-        guard let list, let rr = ldns_rr_list_rr(list, i) else { return nil }
-        return LDNSRecord(rr: rr)
-    }
-}
-
 /// A borrowed view of one resource record.
 struct LDNSRecord {
     let rr: UnsafeMutablePointer<ldns_rr>
@@ -133,6 +99,16 @@ struct LDNSRecord {
     var owner: String {
         guard let rdf = ldns_rr_owner(rr) else { return "" }
         return DNameText.render(rdf)
+    }
+    /// The owner name in (uncompressed) wire form; valid while the record lives.
+    var ownerWire: UnsafeRawBufferPointer {
+        guard let rdf = ldns_rr_owner(rr), let data = ldns_rdf_data(rdf) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: data, count: ldns_rdf_size(rdf))
+    }
+    /// The first rdata field when it is a domain name (NS, CNAME), in wire form; valid while the record lives.
+    var nameRdata: UnsafeRawBufferPointer? {
+        guard let rdf = ldns_rr_rdf(rr, 0), ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME, let data = ldns_rdf_data(rdf) else { return nil }
+        return UnsafeRawBufferPointer(start: data, count: ldns_rdf_size(rdf))
     }
     var rdataCount: Int { ldns_rr_rd_count(rr) }
 
@@ -149,7 +125,7 @@ struct LDNSRecord {
             return IPv4Text.render(bytes)
         case RRType.aaaa.code:
             guard let bytes = rdataBytes(0), bytes.count == 16 else { return nil }
-            return IPAddress(bytes: Array(bytes))?.description
+            return IPv6Text.render(bytes)
         case RRType.ns.code, RRType.cname.code:
             guard let rdf = ldns_rr_rdf(rr, 0), ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME else { return nil }
             return DNameText.render(rdf)
@@ -236,6 +212,61 @@ enum IPv4Text {
                 o += 1
             }
             return o
+        }
+    }
+}
+
+/// RFC 5952 text of sixteen address bytes, as glibc's inet_ntop prints it: lower-case hex without leading
+/// zeros, the longest run of two or more zero groups (the first of equal runs) as "::". Addresses whose
+/// first ten bytes are zero (IPv4-mapped and -compatible forms, which inet_ntop prints with a dotted quad)
+/// are handed to `IPAddress`.
+enum IPv6Text {
+    static func render(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard bytes.count == 16 else { return "" }
+        if bytes.prefix(10).allSatisfy({ $0 == 0 }) {
+            return IPAddress(bytes: Array(bytes))?.description ?? ""
+        }
+        var groups: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &groups) { raw in
+            let g = raw.bindMemory(to: UInt16.self)
+            var bestStart = -1, bestLength = 0, runStart = -1
+            for i in 0..<8 {
+                g[i] = UInt16(bytes[2 * i]) << 8 | UInt16(bytes[2 * i + 1])
+                if g[i] == 0 {
+                    if runStart < 0 { runStart = i }
+                    if i - runStart + 1 > bestLength { bestStart = runStart; bestLength = i - runStart + 1 }
+                } else {
+                    runStart = -1
+                }
+            }
+            if bestLength < 2 { bestStart = -1 }
+            return String(unsafeUninitializedCapacity: 41) { out in
+                var o = 0
+                var i = 0
+                while i < 8 {
+                    if i == bestStart {
+                        out[o] = UInt8(ascii: ":")
+                        out[o + 1] = UInt8(ascii: ":")
+                        o += 2
+                        i += bestLength
+                        continue
+                    }
+                    if i > 0 && !(bestStart >= 0 && i == bestStart + bestLength) {
+                        out[o] = UInt8(ascii: ":")
+                        o += 1
+                    }
+                    let v = g[i]
+                    var shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0
+                    while shift >= 0 {
+                        let d = UInt8((v >> UInt16(shift)) & 0xF)
+                        out[o] = d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10
+                        o += 1
+                        shift -= 4
+                    }
+                    i += 1
+                }
+                return o
+            }
         }
     }
 }

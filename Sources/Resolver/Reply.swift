@@ -1,60 +1,72 @@
+import CLDNS
 import DNSWatchModel
 
-/// One answer-section record, reduced to what dnswatch uses.
-struct ParsedRecord: Sendable, Equatable {
-    var owner: String
-    var type: UInt16
-    /// Presentation text (see `LDNSRecord.presentation`); nil for types dnswatch does not record.
-    var rdata: String?
+/// The answer-section records of one reply, parsed by ldns record by record (`ldns_wire2rr`); the storage
+/// is reused from reply to reply and the records are freed by `clear()` (or with the reader).
+final class AnswerRecords {
+    private(set) var records: [UnsafeMutablePointer<ldns_rr>] = []
+
+    init() {
+        records.reserveCapacity(16)
+    }
+
+    deinit { clear() }
+
+    /// Parses the `layout.answerCount` records of the answer section of `b` with ldns.
+    func read(_ b: UnsafeRawBufferPointer, _ layout: ReplyLayout) throws(LDNSError) {
+        clear()
+        guard let base = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else { throw LDNSError(LDNS_STATUS_PACKET_OVERFLOW) }
+        var pos = layout.answerStart
+        for _ in 0..<layout.answerCount {
+            var rr: UnsafeMutablePointer<ldns_rr>?
+            let status = ldns_wire2rr(&rr, base, b.count, &pos, LDNS_SECTION_ANSWER)
+            guard status == LDNS_STATUS_OK, let rr else {
+                if let rr { ldns_rr_free(rr) }
+                clear()
+                throw LDNSError(status == LDNS_STATUS_OK ? LDNS_STATUS_MEM_ERR : status)
+            }
+            records.append(rr)
+        }
+    }
+
+    func clear() {
+        for rr in records { ldns_rr_free(rr) }
+        records.removeAll(keepingCapacity: true)
+    }
 }
 
-/// A reply message decoded by ldns into Swift values (no C objects survive the init).
+/// A reply message, checked and decoded with the same code the engine uses (for TCP replies and tests):
+/// its layout read from the bytes and its answer section parsed by ldns.
 struct ParsedReply: Sendable {
-    var id: UInt16
-    var isResponse: Bool
-    var truncated: Bool
-    var rcode: UInt8
-    var questionName: String?
-    var questionType: UInt16
-    var questionClass: UInt16
-    var questionCount: Int
-    var answers: [ParsedRecord]
+    let bytes: [UInt8]
+    let layout: ReplyLayout
 
-    /// Decodes a wire-format reply; throws `LDNSError` when ldns cannot parse it.
+    var id: UInt16 { layout.id }
+    var isResponse: Bool { layout.isResponse }
+    var truncated: Bool { layout.truncated }
+    var rcode: UInt8 { layout.rcode }
+
+    /// Decodes a wire-format reply; throws `LDNSError` when it is cut short, a name is malformed or ldns
+    /// cannot parse an answer record.
     init(wire: UnsafeRawBufferPointer) throws {
-        let packet = try LDNSPacket(wire: wire)
-        id = packet.id
-        isResponse = packet.isResponse
-        truncated = packet.truncated
-        rcode = packet.rcode
-        let question = packet.question
-        questionCount = question.count
-        if let q = question.record(0) {
-            questionName = q.owner
-            questionType = q.type
-            questionClass = q.rrClass
-        } else {
-            questionName = nil
-            questionType = 0
-            questionClass = 0
-        }
-        let section = packet.answer
-        var records: [ParsedRecord] = []
-        records.reserveCapacity(section.count)
-        for i in 0..<section.count {
-            guard let rr = section.record(i) else { continue }
-            records.append(ParsedRecord(owner: rr.owner, type: rr.type, rdata: rr.presentation))
-        }
-        answers = records
+        layout = try ReplyLayout(wire)
+        try AnswerRecords().read(wire, layout)
+        bytes = Array(wire)
     }
 
     init(wire: [UInt8]) throws {
         self = try wire.withUnsafeBytes { try ParsedReply(wire: $0) }
     }
 
-    /// Whether the question section is exactly `name`/`type`/IN (`name` as rendered by `DNameText`).
+    /// Whether the question section is exactly `question` (wire name, type, class; the name in any case).
+    func asks(question: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { b in question.withUnsafeBytes { layout.asks($0, in: b) } }
+    }
+
+    /// Whether the question section is exactly `name`/`type`/IN.
     func asks(name: String, type: UInt16) -> Bool {
-        questionCount == 1 && questionType == type && questionClass == 1 && questionName == name
+        guard let question = WireName.question(name: name, type: type) else { return false }
+        return asks(question: question)
     }
 }
 
@@ -71,12 +83,14 @@ enum ReplyVerdict: Sendable, Equatable {
 enum ReplyInterpreter {
     static let maxChain = 16
 
-    /// Turns a matched reply into a verdict for the question `name`/`type`.
-    static func verdict(_ reply: ParsedReply, name: String, type: UInt16) -> ReplyVerdict {
-        guard reply.isResponse else { return .retry(.malformed) }
-        if reply.truncated { return .truncated }
-        switch reply.rcode {
-        case 0, 3: return .answer(answer(reply, name: name, type: type))
+    /// Turns a reply that asks `name` (wire form) / `type` into a verdict; parses the answer section with
+    /// ldns only when the verdict needs it.
+    static func verdict(_ b: UnsafeRawBufferPointer, _ layout: ReplyLayout, name: UnsafeRawBufferPointer, type: UInt16,
+                        records: AnswerRecords) throws(LDNSError) -> ReplyVerdict {
+        guard layout.isResponse else { return .retry(.malformed) }
+        if layout.truncated { return .truncated }
+        switch layout.rcode {
+        case 0, 3: return .answer(try answer(b, layout, name: name, type: type, records: records))
         case 2: return .retry(.servfail)
         case 5: return .retry(.refused)
         default: return .retry(.otherRcode)
@@ -84,25 +98,59 @@ enum ReplyInterpreter {
     }
 
     /// Follows the CNAME chain from `name` and takes the records of `type` owned by the name or a chain target.
-    static func answer(_ reply: ParsedReply, name: String, type: UInt16) -> Answer {
+    static func answer(_ b: UnsafeRawBufferPointer, _ layout: ReplyLayout, name: UnsafeRawBufferPointer, type: UInt16,
+                       records: AnswerRecords) throws(LDNSError) -> Answer {
+        try records.read(b, layout)
+        defer { records.clear() }
+        return answer(records.records, rcode: layout.rcode, name: name, type: type)
+    }
+
+    static func answer(_ rrs: [UnsafeMutablePointer<ldns_rr>], rcode: UInt8, name: UnsafeRawBufferPointer, type: UInt16) -> Answer {
         let cname = RRType.cname.code
         var chain: [String] = []
-        var owners = [name]
-        if type != cname {
+        var targets: [UnsafeRawBufferPointer] = []
+        if type != cname && rrs.contains(where: { LDNSRecord(rr: $0).type == cname }) {
             var current = name
             while chain.count < maxChain,
-                  let target = reply.answers.first(where: { $0.type == cname && $0.owner == current })?.rdata,
-                  !owners.contains(target) {
-                chain.append(target)
-                owners.append(target)
+                  let rr = rrs.first(where: { LDNSRecord(rr: $0).type == cname && WireName.equal(LDNSRecord(rr: $0).ownerWire, current) }),
+                  let target = LDNSRecord(rr: rr).nameRdata,
+                  !WireName.equal(target, name), !targets.contains(where: { WireName.equal($0, target) }) {
+                chain.append(DNameText.render(target.bindMemory(to: UInt8.self)))
+                targets.append(target)
                 current = target
             }
         }
+        if rcode == 3 { return Answer(status: .nxdomain, rdata: [], cnameChain: chain) }
         var rdata: [String] = []
-        for rr in reply.answers where rr.type == type {
-            if let text = rr.rdata, owners.contains(rr.owner) { rdata.append(text) }
+        for rr in rrs {
+            let record = LDNSRecord(rr: rr)
+            guard record.type == type else { continue }
+            let owner = record.ownerWire
+            guard WireName.equal(owner, name) || targets.contains(where: { WireName.equal($0, owner) }) else { continue }
+            if let text = record.presentation { rdata.append(text) }
         }
-        if reply.rcode == 3 { return Answer(status: .nxdomain, rdata: [], cnameChain: chain) }
         return Answer(status: rdata.isEmpty ? .nodata : .noerror, rdata: rdata, cnameChain: chain)
+    }
+
+    /// For replies decoded into a `ParsedReply` (TCP, tests); `name` is a domain name in text.
+    static func verdict(_ reply: ParsedReply, name: String, type: UInt16) -> ReplyVerdict {
+        guard let question = WireName.question(name: name, type: type) else { return .retry(.malformed) }
+        return reply.bytes.withUnsafeBytes { b in
+            question.withUnsafeBytes { q in
+                (try? verdict(b, reply.layout, name: UnsafeRawBufferPointer(rebasing: q.dropLast(4)), type: type,
+                              records: AnswerRecords())) ?? .retry(.malformed)
+            }
+        }
+    }
+
+    /// The answer a `ParsedReply` gives for `name` (text) / `type`, whatever its RCODE and flags.
+    static func answer(_ reply: ParsedReply, name: String, type: UInt16) -> Answer {
+        let question = WireName.question(name: name, type: type) ?? [0, 0, 0, 0, 0]
+        return reply.bytes.withUnsafeBytes { b in
+            question.withUnsafeBytes { q in
+                (try? answer(b, reply.layout, name: UnsafeRawBufferPointer(rebasing: q.dropLast(4)), type: type,
+                             records: AnswerRecords())) ?? Answer(status: .nodata)
+            }
+        }
     }
 }
