@@ -8,7 +8,18 @@ public struct Answer: Sendable, Hashable, Codable {
 
     public init(status: AnswerStatus, rdata: [String] = [], cnameChain: [String] = []) {
         self.status = status
-        self.rdata = Array(Set(rdata)).sorted()
+        // Sorted and without duplicates; one value (the common case) needs no work.
+        if rdata.count < 2 {
+            self.rdata = rdata
+        } else {
+            var sorted = rdata.sorted()
+            var last = 0
+            for i in 1..<sorted.count where sorted[i] != sorted[last] {
+                last += 1
+                sorted[last] = sorted[i]
+            }
+            self.rdata = Array(sorted[...last])
+        }
         self.cnameChain = cnameChain
     }
 }

@@ -97,6 +97,18 @@ public final class HistoryStore: Sendable {
 
 /// Rdata sets are stored as their sorted values joined by newlines.
 enum RdataCodec {
-    static func encode(_ values: [String]) -> String { values.sorted().joined(separator: "\n") }
-    static func decode(_ text: String) -> [String] { text.isEmpty ? [] : text.components(separatedBy: "\n") }
+    /// `values` sorted (an `Answer`'s rdata already is) and joined.
+    static func encode(_ values: [String]) -> String {
+        switch values.count {
+        case 0: return ""
+        case 1: return values[0]
+        default:
+            let sorted = zip(values, values.dropFirst()).allSatisfy { $0 < $1 } ? values : values.sorted()
+            return sorted.joined(separator: "\n")
+        }
+    }
+
+    static func decode(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
 }

@@ -21,7 +21,7 @@ public struct StoreWriter {
             while let row = try rows.next() {
                 guard let type = RRType(rawValue: row[1]), let status = AnswerStatus(rawValue: row[3]) else { continue }
                 out[HeadKey(domainID: row[0], rrtype: type)] = HeadSpan(
-                    spanID: row[2], status: status, rdata: RdataCodec.decode(row[4]),
+                    spanID: row[2], status: status, rdataText: row[4],
                     class: (row[5] as String?).flatMap(DomainClass.init(rawValue:)), provider: row[6])
             }
         }
@@ -244,9 +244,17 @@ public struct HeadKey: Hashable, Sendable {
 public struct HeadSpan: Sendable, Equatable {
     public var spanID: Int64
     public var status: AnswerStatus
-    public var rdata: [String]
+    /// The stored rdata text (sorted values joined by newlines): compared as it is on the hot path.
+    public var rdataText: String
     public var `class`: DomainClass?
     public var provider: String?
+
+    public var rdata: [String] { RdataCodec.decode(rdataText) }
+
+    /// Whether `answer` is this span's answer.
+    public func matches(_ answer: Answer) -> Bool {
+        status == answer.status && rdataText == RdataCodec.encode(answer.rdata)
+    }
 }
 
 /// Counts of a poll run (also the one-line summary).

@@ -9,18 +9,21 @@ import HistoryStore
 final class ClassificationCache {
     private let classifier: Classifier
     private let asn: [String: ASNEntry]
+    /// Origin ASNs not in `asn`, looked up only when an address is classified (not on the fast path).
+    private let lookup: (String) -> Int?
     private var addresses: [String: Verdict] = [:]
     private var nameServers: [String: Verdict] = [:]
     private var cnames: [String: Verdict] = [:]
 
-    init(classifier: Classifier, asn: [String: ASNEntry]) {
+    init(classifier: Classifier, asn: [String: ASNEntry], lookup: @escaping (String) -> Int? = { _ in nil }) {
         self.classifier = classifier
         self.asn = asn
+        self.lookup = lookup
     }
 
     func address(_ v: String) -> Verdict {
         if let hit = addresses[v] { return hit }
-        let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asn[v]?.asn) }
+        let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asn[v]?.asn ?? lookup(v)) }
             ?? Verdict(class: .unknown, reason: "not an address")
         addresses[v] = verdict
         return verdict
@@ -79,7 +82,7 @@ struct BatchWriter {
             polled.append((target.domainID, nextDue(target)))
             guard !answers.isEmpty else { continue }  // every lookup failed: no span, no state change, no alert
             let stored = states[target.domainID]
-            let unchanged = answers.allSatisfy { t, a in heads[HeadKey(domainID: target.domainID, rrtype: t)].map { $0.status == a.status && $0.rdata == a.rdata } ?? false }
+            let unchanged = answers.allSatisfy { t, a in heads[HeadKey(domainID: target.domainID, rrtype: t)]?.matches(a) ?? false }
             // Same answers, same classifier, no new origin data: the view cannot have changed.
             if unchanged, let stored, stored.classifierVersion == classifierVersion,
                !answers.values.contains(where: { $0.rdata.contains { batch.freshASN.contains($0) } }) {
@@ -173,7 +176,7 @@ struct BatchWriter {
         }
         var changedSpans = false
         for (t, a) in answers.sorted(by: { $0.key < $1.key }) {
-            if let head = heads[HeadKey(domainID: target.domainID, rrtype: t)], head.status == a.status, head.rdata == a.rdata {
+            if let head = heads[HeadKey(domainID: target.domainID, rrtype: t)], head.matches(a) {
                 extended.append(head.spanID)
                 continue
             }

@@ -75,13 +75,6 @@ public struct Poller: Sendable {
         let started = Date()
         let now = clock()
         let dueAt = options.dueOnly ? now : nil
-        let total = try store.countTargets(dueAt: dueAt)
-        guard total > 0 else {
-            // Nothing due: no poll run to record, but queued alerts still get their retry.
-            let failures = try await deliverOutbox(now: clock())
-            return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
-        }
-        let pollID = try store.beginPoll(at: now, resolvers: engine.resolverDescription)
         var counts = PollCounts()
         var afterID: Int64 = 0
         // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
@@ -94,6 +87,20 @@ public struct Poller: Sendable {
             return Task { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
         }
         var pending = try startNext()
+        guard pending != nil else {
+            // Nothing due: no poll run to record, but queued alerts still get their retry.
+            let failures = try await deliverOutbox(now: clock())
+            return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
+        }
+        // The first batch is on its way; meanwhile the run is recorded (and counted, for a progress line).
+        let pollID: Int64, total: Int
+        do {
+            pollID = try store.beginPoll(at: now, resolvers: engine.resolverDescription)
+            total = progress == nil ? 0 : try store.countTargets(dueAt: dueAt)
+        } catch {
+            pending?.cancel()
+            throw error
+        }
         while let current = pending {
             let batch = try await withTaskCancellationHandler {
                 try await current.value
@@ -151,7 +158,8 @@ public struct Poller: Sendable {
         for r in resolutions where r.question.type == .a || r.question.type == .aaaa {
             if let a = r.outcome.answer, a.status == .noerror { addresses.formUnion(a.rdata) }
         }
-        var asn = try store.cachedASN(Array(addresses), now: now)
+        // Without lookups the cache is read lazily, only for domains whose answers changed.
+        var asn = options.asnLookups ? try store.cachedASN(Array(addresses), now: now) : [:]
         var asnQueries = 0, asnAnswers = 0
         var freshASN = Set<String>()
         if options.asnLookups {
@@ -199,7 +207,13 @@ public struct Poller: Sendable {
         return try await store.write { w in
             try BatchWriter(w: w, batch: batch, types: types, pollID: pollID, now: now, options: options,
                             classifierVersion: classifier.version, sinkKeys: sinkKeys,
-                            cache: ClassificationCache(classifier: classifier, asn: batch.asn)).run()
+                            cache: ClassificationCache(classifier: classifier, asn: batch.asn) { address in
+                                do {
+                                    return try w.anyCachedASN(address)
+                                } catch {
+                                    return nil  // a failed cache read only loses ASN-based matching
+                                }
+                            }).run()
         }
     }
 

@@ -54,6 +54,14 @@ import Testing
 
 import Foundation
 
+@Suite struct AnswerTests {
+    @Test func rdataIsSortedWithoutDuplicates() {
+        #expect(Answer(status: .noerror, rdata: ["b", "a", "b", "c", "a"]).rdata == ["a", "b", "c"])
+        #expect(Answer(status: .noerror, rdata: ["x"]).rdata == ["x"])
+        #expect(Answer(status: .nodata).rdata.isEmpty)
+    }
+}
+
 @Suite struct IPTests {
     @Test func parsesAndPrints() throws {
         #expect(IPAddress("91.195.240.94")?.description == "91.195.240.94")
