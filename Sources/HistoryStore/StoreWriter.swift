@@ -324,6 +324,18 @@ extension StoreWriter {
             .execute(arguments: [cls.rawValue, provider, fingerprintVersion, spanID])
     }
 
+    /// Cached origin ASNs of many addresses (expired or not: classification uses what was known).
+    public func cachedASNs(_ addresses: [String]) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for chunk in addresses.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(db, sql: "SELECT address, asn FROM asn_cache WHERE asn IS NOT NULL AND address IN (\(marks))",
+                                           arguments: StatementArguments(chunk))
+            while let row = try rows.next() { out[row[0]] = row[1] }
+        }
+        return out
+    }
+
     /// Cached origin ASNs (expired or not: reclassification uses what was known).
     public func anyCachedASN(_ address: String) throws -> Int? {
         try Int.fetchOne(db, sql: "SELECT asn FROM asn_cache WHERE address = ?", arguments: [address])

@@ -8,22 +8,24 @@ import HistoryStore
 /// back thousands of times.
 final class ClassificationCache {
     private let classifier: Classifier
-    private let asn: [String: ASNEntry]
-    /// Origin ASNs not in `asn`, looked up only when an address is classified (not on the fast path).
-    private let lookup: (String) -> Int?
+    private var asn: [String: Int]
     private var addresses: [String: Verdict] = [:]
     private var nameServers: [String: Verdict] = [:]
     private var cnames: [String: Verdict] = [:]
 
-    init(classifier: Classifier, asn: [String: ASNEntry], lookup: @escaping (String) -> Int? = { _ in nil }) {
+    init(classifier: Classifier, asn: [String: ASNEntry]) {
         self.classifier = classifier
-        self.asn = asn
-        self.lookup = lookup
+        self.asn = asn.compactMapValues(\.asn)
+    }
+
+    /// Adds origin ASNs read from the cache.
+    func add(_ more: [String: Int]) {
+        asn.merge(more) { old, _ in old }
     }
 
     func address(_ v: String) -> Verdict {
         if let hit = addresses[v] { return hit }
-        let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asn[v]?.asn ?? lookup(v)) }
+        let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asn[v]) }
             ?? Verdict(class: .unknown, reason: "not an address")
         addresses[v] = verdict
         return verdict
@@ -74,6 +76,7 @@ struct BatchWriter {
         var extended: [Int64] = []
         extended.reserveCapacity(batch.resolutions.count)
         var started: [NewSpan] = []
+        var changed: [(PollTarget, [RRType: Answer], StoredState?)] = []
         var polled: [(domainID: Int64, nextDue: Int64?)] = []
         polled.reserveCapacity(batch.targets.count + batch.unasked.count)
         for (i, target) in batch.targets.enumerated() {
@@ -89,6 +92,18 @@ struct BatchWriter {
                 for t in answers.keys { if let h = heads[HeadKey(domainID: target.domainID, rrtype: t)] { extended.append(h.spanID) } }
                 continue
             }
+            changed.append((target, answers, stored))
+        }
+        // Domains whose answers (or classifier) changed: their addresses' cached origin ASNs in one read.
+        var addresses = Set<String>()
+        for (target, answers, _) in changed {
+            for t in [RRType.a, .aaaa] {
+                addresses.formUnion(answers[t]?.rdata ?? [])
+                addresses.formUnion(heads[HeadKey(domainID: target.domainID, rrtype: t)]?.rdata ?? [])
+            }
+        }
+        cache.add(try w.cachedASNs(addresses.filter { batch.asn[$0] == nil }))
+        for (target, answers, stored) in changed {
             try update(target, answers: answers, heads: heads, stored: stored, extended: &extended, started: &started,
                        counts: &counts)
         }

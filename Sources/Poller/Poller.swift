@@ -158,7 +158,7 @@ public struct Poller: Sendable {
         for r in resolutions where r.question.type == .a || r.question.type == .aaaa {
             if let a = r.outcome.answer, a.status == .noerror { addresses.formUnion(a.rdata) }
         }
-        // Without lookups the cache is read lazily, only for domains whose answers changed.
+        // Without lookups the cache is read when writing, only for the domains whose answers changed.
         var asn = options.asnLookups ? try store.cachedASN(Array(addresses), now: now) : [:]
         var asnQueries = 0, asnAnswers = 0
         var freshASN = Set<String>()
@@ -207,13 +207,7 @@ public struct Poller: Sendable {
         return try await store.write { w in
             try BatchWriter(w: w, batch: batch, types: types, pollID: pollID, now: now, options: options,
                             classifierVersion: classifier.version, sinkKeys: sinkKeys,
-                            cache: ClassificationCache(classifier: classifier, asn: batch.asn) { address in
-                                do {
-                                    return try w.anyCachedASN(address)
-                                } catch {
-                                    return nil  // a failed cache read only loses ASN-based matching
-                                }
-                            }).run()
+                            cache: ClassificationCache(classifier: classifier, asn: batch.asn)).run()
         }
     }
 

@@ -66,11 +66,8 @@ public struct Reclassifier: Sendable {
                 let ids = try w.stateDomainIDs(afterID: start, limit: batch)
                 let heads = try w.heads(domainIDs: ids)
                 let stored = try w.storedStates(domainIDs: ids)
-                var asn: [String: ASNEntry] = [:]
-                for head in heads.values where head.status == .noerror {
-                    for v in head.rdata where IPAddress(v) != nil { asn[v] = ASNEntry(address: v, asn: try w.anyCachedASN(v)) }
-                }
-                let cache = ClassificationCache(classifier: classifier, asn: asn)
+                let cache = ClassificationCache(classifier: classifier, asn: [:])
+                cache.add(try w.cachedASNs(heads.values.filter { $0.status == .noerror }.flatMap(\.rdata)))
                 var n = 0
                 for id in ids {
                     let view = BatchWriter.view(domainID: id, answers: [:], heads: heads, cache: cache)
