@@ -79,8 +79,14 @@ public struct Poller: Sendable {
         var afterID: Int64 = 0
         // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
         // which would only make them compete for the resolver and the CPU).
+        // The last batch is kept small: its write is the one thing nothing else overlaps.
+        let total = try store.countTargets(dueAt: dueAt)
+        var remaining = total
+        let tail = min(1000, max(1, options.batchSize / 4))
         func startNext() throws -> Task<Batch, any Error>? {
-            let targets = try store.pollTargets(afterID: afterID, limit: options.batchSize, dueAt: dueAt)
+            let size = remaining <= tail ? tail : min(options.batchSize, remaining - tail)
+            let targets = try store.pollTargets(afterID: afterID, limit: size, dueAt: dueAt)
+            remaining -= targets.count
             guard let last = targets.last else { return nil }
             afterID = last.domainID
             let engine = self.engine, store = self.store, options = self.options
@@ -92,11 +98,10 @@ public struct Poller: Sendable {
             let failures = try await deliverOutbox(now: clock())
             return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
         }
-        // The first batch is on its way; meanwhile the run is recorded (and counted, for a progress line).
-        let pollID: Int64, total: Int
+        // The first batch is on its way; meanwhile the run is recorded.
+        let pollID: Int64
         do {
             pollID = try store.beginPoll(at: now, resolvers: engine.resolverDescription)
-            total = progress == nil ? 0 : try store.countTargets(dueAt: dueAt)
         } catch {
             pending?.cancel()
             throw error
