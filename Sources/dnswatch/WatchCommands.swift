@@ -167,6 +167,10 @@ extension Watch {
             try await reporting {
                 let rows = try store.open().watchedDomains(list: list)
                 let defaults = PollDefaults.intervals(config: try config.load())
+                if rows.isEmpty {
+                    warn("dnswatch: no watched domains\(list.map { " on \($0)" } ?? "")")
+                    return
+                }
                 if json {
                     for r in rows {
                         print(try jsonLine(Line(domain: r.domain, list: r.list, kind: r.kind.rawValue,
