@@ -108,3 +108,23 @@ extension HistoryStore {
         }
     }
 }
+
+extension HistoryStore {
+    /// Brings due times forward where a domain's interval got shorter since it was polled (a list's
+    /// `interval` changed, the config's defaults changed, or the domain joined a list polled more often):
+    /// `next_due` becomes at most `last_polled` + the domain's current shortest interval.
+    public func clampDueTimes(defaultIntervals: [ListKind: Int]) throws {
+        let interval = """
+            (SELECT min(COALESCE(l.interval, CASE l.kind WHEN 'c2' THEN ? WHEN 'owned' THEN ? ELSE ? END))
+             FROM memberships m JOIN lists l ON l.id = m.list_id
+             WHERE m.domain_id = domain_status.domain_id AND m.retired IS NULL)
+            """
+        let d = [ListKind.c2, .owned, .expired].map { defaultIntervals[$0] ?? 3600 }
+        try write { w in
+            try w.db.execute(sql: """
+                UPDATE domain_status SET next_due = last_polled + \(interval)
+                WHERE last_polled IS NOT NULL AND next_due > last_polled + \(interval)
+                """, arguments: StatementArguments(d + d))
+        }
+    }
+}

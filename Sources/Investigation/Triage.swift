@@ -64,8 +64,8 @@ public struct Triage: Sendable {
         return try report(query: ip.description, verdict: verdict, asn: asn, hits: hits)
     }
 
-    /// Triage of a domain: its current state, and our other domains that share its current addresses.
-    /// A domain without history gets class and verdict `unknown`.
+    /// Triage of a domain: its current state, its own history, and our other domains that shared any
+    /// address it ever had. A domain without history gets class and verdict `unknown`.
     public func domain(_ name: DomainName, asnOf: (String) -> Int?) throws -> TriageReport {
         let spans = try store.history(domain: name.value)
         guard !spans.isEmpty else {
@@ -73,9 +73,10 @@ public struct Triage: Sendable {
                                 verdict: .unknown, reason: "no history for \(name.value): watch and poll it, or triage one of its addresses")
         }
         let current = Dictionary(grouping: spans, by: \.rrtype).compactMapValues { $0.last }
-        let addresses = [current[.a], current[.aaaa]].compactMap { $0 }.filter { $0.status == .noerror }.flatMap(\.rdata)
+        let currentAddresses = [current[.a], current[.aaaa]].compactMap { $0 }.filter { $0.status == .noerror }.flatMap(\.rdata)
+        let everAddresses = Set(spans.filter { ($0.rrtype == .a || $0.rrtype == .aaaa) && $0.status == .noerror }.flatMap(\.rdata))
         var hits: [AddressHit] = []
-        for a in addresses {
+        for a in everAddresses.sorted() {
             guard let ip = IPAddress(a) else { continue }
             hits += try store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
         }
@@ -92,12 +93,17 @@ public struct Triage: Sendable {
             state = DomainState(class: current[.a]?.class ?? current[.aaaa]?.class ?? .unknown)
         }
         let verdict = Verdict(class: state.class, provider: state.provider, reason: "")
-        return try report(query: name.value, verdict: verdict, asn: addresses.lazy.compactMap(asnOf).first,
-                          hits: hits.filter { $0.domain != name.value })
+        let own = hits.filter { $0.domain == name.value }
+        return try report(query: name.value, verdict: verdict, asn: currentAddresses.lazy.compactMap(asnOf).first,
+                          hits: hits.filter { $0.domain != name.value }, own: own)
     }
 
-    private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit]) throws -> TriageReport {
+    /// - Parameter own: for a domain query, the domain's own address history (not counted in the fan-in,
+    ///   but C&C history of its own outranks its current parking).
+    private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit], own: [AddressHit] = []) throws -> TriageReport {
         let memberships = Dictionary(grouping: try store.allMemberships(), by: \.domain)
+        let ownKinds = Set((memberships[query] ?? []).map(\.kind))
+        let ownLive = own.filter { $0.spanClass == .unknown }.map(\.address)
         var byDomain: [String: TriageDomain] = [:]
         for h in hits {
             let m = memberships[h.domain] ?? []
@@ -123,6 +129,10 @@ public struct Triage: Sendable {
         let v: TriageReport.Verdict
         let reason: String
         switch verdict.class {
+        case _ where ownKinds.contains(.c2) && !ownLive.isEmpty:
+            v = .maliciousHistory
+            let addrs = Array(Set(ownLive)).sorted().prefix(5).joined(separator: ", ")
+            reason = "a C&C domain of ours, live on \(addrs) while not parked (now \(DomainState(class: verdict.class, provider: provider))); \(shared)"
         case .sinkhole:
             v = .suspicious
             reason = "sinkhole of \(provider ?? "a takedown operator")\(asText); \(shared); the C&C was taken down, but a host that talks to it is likely infected — investigate the host"

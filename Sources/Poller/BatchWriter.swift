@@ -73,6 +73,7 @@ struct BatchWriter {
         counts.domains = batch.targets.count
         counts.queries = batch.resolutions.count + batch.asnQueries
         counts.answers = batch.asnAnswers
+        counts.failures = batch.asnQueries - batch.asnAnswers
         var extended: [Int64] = []
         extended.reserveCapacity(batch.resolutions.count)
         var started: [NewSpan] = []
@@ -82,8 +83,10 @@ struct BatchWriter {
         for (i, target) in batch.targets.enumerated() {
             let results = batch.resolutions[(i * types.count)..<((i + 1) * types.count)]
             let answers = try collectAnswers(target, results, heads: heads, counts: &counts)
+            // Every lookup failed: no span, no state change, no alert; and still due (an outage must not
+            // push the domain's next poll back by a whole interval).
+            guard !answers.isEmpty else { continue }
             polled.append((target.domainID, nextDue(target)))
-            guard !answers.isEmpty else { continue }  // every lookup failed: no span, no state change, no alert
             let stored = states[target.domainID]
             let unchanged = answers.allSatisfy { t, a in heads[HeadKey(domainID: target.domainID, rrtype: t)]?.matches(a) ?? false }
             // Same answers, same classifier, no new origin data: the view cannot have changed.
@@ -178,13 +181,18 @@ struct BatchWriter {
     private func update(_ target: PollTarget, answers: [RRType: Answer], heads: [HeadKey: HeadSpan], stored: StoredState?,
                         extended: inout [Int64], started: inout [NewSpan], counts: inout PollCounts) throws {
         let view = BatchWriter.view(domainID: target.domainID, answers: answers, heads: heads, cache: cache)
-        // The view before this poll, from the current spans; none for the first observation (the baseline).
-        let hasHistory = [RRType.a, .aaaa, .ns].contains { heads[HeadKey(domainID: target.domainID, rrtype: $0)] != nil }
-        let previous = hasHistory ? BatchWriter.view(domainID: target.domainID, answers: [:], heads: heads, cache: cache) : nil
+        // A state needs a complete view: A, AAAA and NS each answered now or before (whatever this poll
+        // asked), and no address whose origin lookup failed just now (it may be parked by its ASN). Else
+        // spans only, as for a failed lookup.
+        let complete = RRType.pollDefault.allSatisfy { answers[$0] != nil || heads[HeadKey(domainID: target.domainID, rrtype: $0)] != nil }
+            && !view.addresses.contains { batch.asnUnknown.contains($0.value) }
+        // The view before this poll, from the current spans, if it had a state (states come only from
+        // complete views); none for the first complete observation (the baseline).
+        let previous = stored == nil ? nil : BatchWriter.view(domainID: target.domainID, answers: [:], heads: heads, cache: cache)
         // Addresses the domain had before this poll: only the database knows them all when the set grew.
         // (This batch's new spans are written after every domain of it is done.)
         let everSeen: Set<String>
-        if let previous, !view.addressSet.isSubset(of: previous.addressSet) {
+        if complete, let previous, !view.addressSet.isSubset(of: previous.addressSet) {
             everSeen = try w.addressesEverSeen(domainID: target.domainID)
         } else {
             everSeen = previous?.addressSet ?? []
@@ -208,6 +216,7 @@ struct BatchWriter {
             changedSpans = true
         }
         if changedSpans { counts.changes += 1 }
+        guard complete else { return }
         if stored?.state != view.state || stored?.classifierVersion != classifierVersion {
             try w.saveState(domainID: target.domainID, view.state, at: now, classifierVersion: classifierVersion)
         }

@@ -75,6 +75,7 @@ public struct Poller: Sendable {
         let started = Date()
         let now = clock()
         let dueAt = options.dueOnly ? now : nil
+        if options.dueOnly { try store.clampDueTimes(defaultIntervals: options.defaultIntervals) }
         var counts = PollCounts()
         var afterID: Int64 = 0
         // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
@@ -145,6 +146,8 @@ public struct Poller: Sendable {
         var asnAnswers: Int
         /// Addresses whose origin ASN was (re)learnt in this batch: their classification may have changed.
         var freshASN: Set<String>
+        /// Addresses whose origin lookup failed in this batch (and that are not cached): not classifiable yet.
+        var asnUnknown: Set<String>
         var resolveSeconds: Double
     }
 
@@ -166,7 +169,7 @@ public struct Poller: Sendable {
         // Without lookups the cache is read when writing, only for the domains whose answers changed.
         var asn = options.asnLookups ? try store.cachedASN(Array(addresses), now: now) : [:]
         var asnQueries = 0, asnAnswers = 0
-        var freshASN = Set<String>()
+        var freshASN = Set<String>(), asnUnknown = Set<String>()
         if options.asnLookups {
             // Non-routable addresses have no origin: never asked.
             let missing = addresses.filter { asn[$0] == nil }.compactMap(IPAddress.init)
@@ -186,7 +189,7 @@ public struct Poller: Sendable {
                             negative.append(ASNEntry(address: ip.description, asn: nil))
                         }
                     case .failure:
-                        continue  // not cached: asked again next time
+                        asnUnknown.insert(ip.description)  // not cached: asked again next time
                     }
                 }
                 for e in fresh + negative {
@@ -201,7 +204,7 @@ public struct Poller: Sendable {
             }
         }
         return Batch(targets: targets, unasked: unasked, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers,
-                     freshASN: freshASN, resolveSeconds: Date().timeIntervalSince(started))
+                     freshASN: freshASN, asnUnknown: asnUnknown, resolveSeconds: Date().timeIntervalSince(started))
     }
 
     // MARK: Writing a batch

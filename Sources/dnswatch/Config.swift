@@ -1,5 +1,7 @@
 import DNSWatchModel
 import Foundation
+import Alerting
+import Classification
 import Resolver
 import TOMLKit
 
@@ -92,6 +94,14 @@ struct Config: Sendable {
             c.webhookEnv = try r.string(s, "alerts.webhook_env")
             c.webhookTimeout = try r.seconds(s, "alerts.webhook_timeout")
             c.alertCommand = try r.string(s, "alerts.command")
+            // Checked here so that a bad value names its key (flags are checked where they are used).
+            if let url = c.webhook {
+                guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
+                    throw r.bad("alerts.webhook", "not an http(s) URL")
+                }
+            }
+            if let file = c.alertFile, let why = alertFileProblem(file) { throw r.bad("alerts.file", why) }
+            if let command = c.alertCommand, let why = alertCommandProblem(command) { throw r.bad("alerts.command", why) }
         }
         if let s = try r.table(root, "owned") {
             try r.section(s, "owned", allowed: ["cidrs", "nameservers"])
@@ -100,10 +110,16 @@ struct Config: Sendable {
                 return cidr
             }
             c.ownedNameServers = try r.strings(s, "owned.nameservers") ?? []
+            if let bad = OwnedInfrastructure(nameServers: c.ownedNameServers).invalidNameServers.first {
+                throw r.bad("owned.nameservers", "'\(bad.pattern)': \(bad.reason)")
+            }
         }
         if let s = try r.table(root, "fingerprints") {
             try r.section(s, "fingerprints", allowed: ["files"])
             c.fingerprintFiles = try r.strings(s, "fingerprints.files") ?? []
+            for file in c.fingerprintFiles where !FileManager.default.isReadableFile(atPath: file) {
+                throw r.bad("fingerprints.files", "cannot read \(file)")
+            }
         }
         return c
     }
@@ -168,4 +184,29 @@ struct Config: Sendable {
             throw bad(key, "expected a duration such as \"30s\", \"1h\" or \"7d\"")
         }
     }
+}
+
+/// Why an alerts file cannot be used, or nil: its directory must exist.
+func alertFileProblem(_ path: String) -> String? {
+    let dir = (path as NSString).deletingLastPathComponent
+    var isDir: ObjCBool = false
+    guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
+        return "the directory \(dir) does not exist"
+    }
+    return nil
+}
+
+/// Why an alert command cannot be run, or nil: it must parse (no shell) and its program must exist.
+func alertCommandProblem(_ command: String) -> String? {
+    let argv: [String]
+    do {
+        argv = try CommandSink.parse(commandLine: command)
+    } catch {
+        return error.message
+    }
+    guard let program = argv.first else { return "empty command" }
+    guard CommandSink.resolveExecutable(program) != nil else {
+        return "'\(program)' not found\(program.contains("/") ? "" : " on PATH") or not executable"
+    }
+    return nil
 }

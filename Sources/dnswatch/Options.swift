@@ -174,11 +174,7 @@ struct SinkFlags: ParsableArguments {
         var out: [any AlertSink] = []
         if !noStdout && (config.alertStdout ?? true) { out.append(StdoutSink()) }
         if let f = alertsFile ?? config.alertFile {
-            let dir = (f as NSString).deletingLastPathComponent
-            var isDir: ObjCBool = false
-            guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
-                throw CLIError.usage("--alerts-file: the directory \(dir) does not exist")
-            }
+            if let why = alertFileProblem(f) { throw CLIError.usage("--alerts-file: \(why)") }
             out.append(try FileSink(path: f))
         }
         let env = ProcessInfo.processInfo.environment
@@ -190,6 +186,7 @@ struct SinkFlags: ParsableArguments {
             out.append(try WebhookSink(url: u, timeout: .milliseconds(Int((config.webhookTimeout ?? 10) * 1000))))
         }
         if let cmd = alertCommand ?? config.alertCommand {
+            if let why = alertCommandProblem(cmd) { throw CLIError.usage("--alert-command: \(why)") }
             do {
                 out.append(try CommandSink(commandLine: cmd))
             } catch {

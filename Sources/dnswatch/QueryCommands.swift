@@ -38,7 +38,8 @@ struct History: AsyncParsableCommand {
             let s = try epoch(since, flag: "--since"), u = try epoch(until, flag: "--until")
             let spans = try store.open().history(domain: name.value, type: type.flatMap(RRType.init(name:)), since: s, until: u)
             guard !spans.isEmpty else {
-                warn("dnswatch: no history for \(name.value)")
+                let windowed = s != nil || u != nil || type != nil
+                warn("dnswatch: no history for \(name.value)\(windowed ? " in that window or type" : "")")
                 return
             }
             if json {
@@ -228,8 +229,8 @@ struct Classify: AsyncParsableCommand {
                 if let ip = IPAddress(v) {
                     verdict = classifier.classify(address: ip, asn: asns[ip.description])
                 } else {
-                    let name = try domainArgument(v)
-                    verdict = classifier.classify(nameServer: name.value)
+                    // A name server, else a CNAME target (parking services' CNAME fingerprints).
+                    verdict = classifier.classify(value: try domainArgument(v).value, asn: nil)
                 }
                 lines.append(Line(value: v, class: verdict.class.rawValue, provider: verdict.provider, subtype: verdict.subtype,
                                   reason: verdict.reason))

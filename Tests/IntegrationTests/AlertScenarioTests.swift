@@ -105,6 +105,53 @@ import TestSupport
         #expect(try w.store.state(of: "n.example") == DomainState(class: .unknown))
     }
 
+    @Test func anIncompleteFirstPollIsNoBaseline() async throws {
+        let w = try World(records: ["l.example. 300 IN A 45.0.121.77", "l.example. 300 IN NS ns1.host.example."])
+        try w.watch(["l.example"], list: "l", kind: .c2)
+        // Only NS known: no state yet (a state from the NS alone would say nodata, and the next full poll
+        // would take the domain's addresses for an activation).
+        try await w.poller(types: [.ns]).poll(clock: { 100 })
+        #expect(try w.store.state(of: "l.example") == nil)
+        try await w.poll(at: 200)
+        #expect(try w.store.state(of: "l.example") == DomainState(class: .unknown))
+        #expect(w.sink.received.isEmpty, "the first complete view is the baseline")
+    }
+
+    @Test func aFailedOriginLookupDefersTheStateInsteadOfAlerting() async throws {
+        // 45.0.121.50 is parked at Sedo only by its origin AS (47846) in this world, not by an address fingerprint.
+        let w = try World(records: ["s.example. 300 IN A 45.0.121.50"])
+        try w.watch(["s.example"], list: "l", kind: .c2)
+        try w.unbound.removeLocalZone("cymru.com.")  // origin lookups now REFUSED: failures
+        let first = try await w.poll(at: 100)
+        #expect(first.counts.failures == 1, "the failed origin lookup is counted")
+        #expect(try w.store.state(of: "s.example") == nil, "not classifiable yet")
+        try w.unbound.addLocalZone("cymru.com.", type: "static")
+        try w.unbound.addLocalData(["50.121.0.45.origin.asn.cymru.com. 300 IN TXT \"47846 | 45.0.121.0/24 | DE | ripencc | 2015-01-01\""])
+        try await w.poll(at: 200)
+        #expect(try w.store.cachedASN(["45.0.121.50"], now: 200)["45.0.121.50"]?.asn == 47846)
+        #expect(try w.store.state(of: "s.example") == DomainState(class: .parked, provider: "Sedo"))
+        #expect(w.sink.received.isEmpty, "baseline, no false parked alert")
+        try w.set("s.example", ["s.example. 300 IN A 45.0.121.77"])
+        try await w.poll(at: 300)
+        #expect(w.sink.types == ["activation"])
+    }
+
+    @Test func triageOfAC2DomainRemembersItWasLive() async throws {
+        let w = try World(records: ["flip.example. 300 IN A 45.0.121.77", "calm.example. 300 IN A 45.0.121.78"])
+        try w.watch(["flip.example"], list: "ursnif", kind: .c2)
+        try w.watch(["calm.example"], list: "ours", kind: .owned)
+        try await w.poll(at: 100)
+        try w.set("flip.example", World.parkedRecords("flip.example"))
+        try await w.poll(at: 200)
+        let triage = Triage(store: w.store, classifier: w.classifier)
+        let flip = try triage.domain(try DomainName("flip.example"), asnOf: { _ in nil })
+        #expect(flip.class == .parked && flip.provider == "Sedo")
+        #expect(flip.verdict == .maliciousHistory, "parked now, but it was live: \(flip.reason)")
+        #expect(flip.reason.contains("45.0.121.77"))
+        let calm = try triage.domain(try DomainName("calm.example"), asnOf: { _ in nil })
+        #expect(calm.verdict == .unknown && calm.fanIn == 0)
+    }
+
     @Test func moveInsideSedoIsHistoryOnly() async throws {
         let w = try World(records: World.parkedRecords("s.example"))
         try w.watch(["s.example"], list: "l", kind: .c2)

@@ -68,13 +68,15 @@ final class World: @unchecked Sendable {
     }
 
     func poller(endpoints: [String]? = nil, timeout: Double = 1, retries: Int = 1, batch: Int = 5000,
-                classifier: Classifier? = nil) throws -> Poller {
+                classifier: Classifier? = nil, types: [RRType] = RRType.pollDefault, due: Bool = false) throws -> Poller {
         var o = ResolverOptions()
         o.timeout = timeout
         o.retries = retries
         let resolver = try DNSResolver(endpoints: try (endpoints ?? [unbound.endpoint]).map { try ResolverEndpoint($0) }, options: o)
         var p = PollOptions()
         p.batchSize = batch
+        p.types = types
+        p.dueOnly = due
         return Poller(store: store, engine: resolver, classifier: classifier ?? self.classifier, sinks: [sink], options: p,
                       logger: Logger(label: "test"))
     }
