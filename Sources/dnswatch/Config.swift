@@ -34,6 +34,9 @@ struct Config: Sendable {
 
     static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
         guard let path = path ?? environment["DNSWATCH_CONFIG"], !path.isEmpty else { return Config() }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Failure(description: "the config file \(path) does not exist")
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
