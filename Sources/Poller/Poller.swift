@@ -84,14 +84,26 @@ public struct Poller: Sendable {
         let total = try store.countTargets(dueAt: dueAt)
         var remaining = total
         let tail = min(1000, max(1, options.batchSize / 4))
-        func startNext() throws -> Task<Batch, any Error>? {
-            let size = remaining <= tail ? tail : min(options.batchSize, remaining - tail)
+        // The next batch's targets are read while the current one resolves, so resolutions follow each other
+        // without a gap.
+        // The first batches are small too, so that resolving starts at once and the pipeline fills sooner.
+        var ramp = [tail, 2 * tail]
+        func nextTargets() throws -> [PollTarget] {
+            let full = ramp.isEmpty ? options.batchSize : min(ramp.removeFirst(), options.batchSize)
+            let size = remaining <= tail ? tail : min(full, remaining - tail)
             let targets = try store.pollTargets(afterID: afterID, limit: size, dueAt: dueAt)
             remaining -= targets.count
-            guard let last = targets.last else { return nil }
-            afterID = last.domainID
+            if let last = targets.last { afterID = last.domainID }
+            return targets
+        }
+        var upcoming = try nextTargets()
+        func startNext() throws -> Task<Batch, any Error>? {
+            let targets = upcoming
+            guard !targets.isEmpty else { return nil }
             let engine = self.engine, store = self.store, options = self.options
-            return Task { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
+            let task = Task { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
+            upcoming = try nextTargets()
+            return task
         }
         var pending = try startNext()
         guard pending != nil else {
