@@ -80,19 +80,13 @@ public struct Poller: Sendable {
         var afterID: Int64 = 0
         // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
         // which would only make them compete for the resolver and the CPU).
-        // The last batch is kept small: its write is the one thing nothing else overlaps.
         let total = try store.countTargets(dueAt: dueAt)
-        var remaining = total
-        let tail = min(1000, max(1, options.batchSize / 4))
+        var plan = Poller.batchPlan(total: total, batchSize: options.batchSize)[...]
         // The next batch's targets are read while the current one resolves, so resolutions follow each other
         // without a gap.
-        // The first batches are small too, so that resolving starts at once and the pipeline fills sooner.
-        var ramp = [tail, 2 * tail]
         func nextTargets() throws -> [PollTarget] {
-            let full = ramp.isEmpty ? options.batchSize : min(ramp.removeFirst(), options.batchSize)
-            let size = remaining <= tail ? tail : min(full, remaining - tail)
+            let size = plan.popFirst() ?? options.batchSize  // domains added meanwhile: more full batches
             let targets = try store.pollTargets(afterID: afterID, limit: size, dueAt: dueAt)
-            remaining -= targets.count
             if let last = targets.last { afterID = last.domainID }
             return targets
         }
@@ -229,6 +223,22 @@ public struct Poller: Sendable {
                             classifierVersion: classifier.version, sinkKeys: sinkKeys,
                             cache: ClassificationCache(classifier: classifier, asn: batch.asn)).run()
         }
+    }
+
+    /// The sizes of a poll's batches: small first ones, so that resolving starts at once and the pipeline
+    /// fills sooner; full ones; and a small last one, since its write is the only part nothing overlaps.
+    public static func batchPlan(total: Int, batchSize: Int) -> [Int] {
+        let tail = min(1000, max(1, batchSize / 4))
+        var ramp = [tail, 2 * tail][...]
+        var sizes: [Int] = []
+        var remaining = total
+        while remaining > 0 {
+            let full = min(ramp.popFirst() ?? batchSize, batchSize)
+            let size = remaining <= tail ? remaining : min(full, remaining - tail)
+            sizes.append(size)
+            remaining -= size
+        }
+        return sizes
     }
 
     /// Special-use names that must not go to DNS at all (RFC 7686: `.onion`).

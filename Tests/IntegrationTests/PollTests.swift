@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Foundation
 import HistoryStore
+import Poller
 import Testing
 import TestSupport
 
@@ -63,6 +64,16 @@ import TestSupport
         #expect(s.counts.domains == 1 && s.counts.queries == 4 && s.counts.answers == 4 && s.counts.failures == 0, "\(s.counts)")
         #expect(try w.store.history(domain: "expyuzz4wqqyqhjn.onion").isEmpty)
         #expect(try w.store.countTargets(dueAt: 101) == 0, "not selected again by the next --due poll")
+    }
+
+    @Test func batchPlanCoversEveryDomainWithSmallEnds() {
+        #expect(Poller.batchPlan(total: 20_000, batchSize: 5000) == [1000, 2000, 5000, 5000, 5000, 1000, 1000])
+        #expect(Poller.batchPlan(total: 700, batchSize: 5000) == [700])
+        #expect(Poller.batchPlan(total: 0, batchSize: 5000).isEmpty)
+        for total in [1, 999, 1001, 4321, 12_345, 100_000] {
+            let plan = Poller.batchPlan(total: total, batchSize: 2000)
+            #expect(plan.reduce(0, +) == total && plan.allSatisfy { $0 > 0 && $0 <= 2000 })
+        }
     }
 
     @Test func anOutageLeavesTheDomainsDue() async throws {
