@@ -8,6 +8,7 @@ public enum Migrations {
         ("0001_core", String(decoding: PackageResources._001_core_sql, as: UTF8.self)),
         ("0002_detection", String(decoding: PackageResources._002_detection_sql, as: UTF8.self)),
         ("0003_schedule", String(decoding: PackageResources._003_schedule_sql, as: UTF8.self)),
+        ("0004_answer_hash", String(decoding: PackageResources._004_answer_hash_sql, as: UTF8.self)),
     ]
 
     /// A migrator that applies each file once, in order, each in its own transaction.

@@ -96,19 +96,55 @@ public struct StoreWriter {
 
     /// Marks the domain polled (and when it is next due).
     public func markPolled(domainID: Int64, at time: Int64, nextDue: Int64?) throws {
-        try markPolled([(domainID, nextDue)], at: time)
+        try markPolled([(domainID, nextDue, nil)], at: time)
     }
 
-    /// Marks many domains polled at once (multi-row upserts).
-    public func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?)], at time: Int64) throws {
+    /// Marks many domains polled at once (multi-row upserts), with the hash of the answers they gave.
+    public func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws {
         for chunk in domains.chunked(100) {
-            let rows = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            let rows = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             var args = StatementArguments()
-            for d in chunk { args += [d.domainID, time, d.nextDue] }
+            for d in chunk { args += [d.domainID, time, d.nextDue, d.answerHash] }
             try db.cachedStatement(sql: """
-                INSERT INTO domain_status (domain_id, last_polled, next_due) VALUES \(rows)
-                ON CONFLICT(domain_id) DO UPDATE SET last_polled = excluded.last_polled, next_due = excluded.next_due
+                INSERT INTO domain_status (domain_id, last_polled, next_due, answer_hash) VALUES \(rows)
+                ON CONFLICT(domain_id) DO UPDATE SET last_polled = excluded.last_polled, next_due = excluded.next_due,
+                    answer_hash = excluded.answer_hash
                 """).execute(arguments: args)
+        }
+    }
+
+    /// The answer hash and stored state of each of these domains (for telling unchanged ones apart).
+    public func pollMemory(domainIDs: [Int64]) throws -> [Int64: (answerHash: Int64?, state: StoredState?)] {
+        var out: [Int64: (answerHash: Int64?, state: StoredState?)] = [:]
+        out.reserveCapacity(domainIDs.count)
+        for chunk in domainIDs.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version
+                FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
+                WHERE d.id IN (\(marks))
+                """, arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                let state = (row[2] as String?).map {
+                    StoredState(state: DomainState(class: DomainClass(rawValue: $0) ?? .unknown, provider: row[3]), classifierVersion: row[4])
+                }
+                out[row[0]] = (row[1], state)
+            }
+        }
+        return out
+    }
+
+    /// Extends the current spans of these types of these domains (seen again, unchanged).
+    public func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws {
+        let typeList = types.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        for chunk in domainIDs.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            var args: StatementArguments = [time]
+            args += StatementArguments(chunk)
+            try db.execute(sql: """
+                UPDATE spans SET time_last = ?, count = count + 1
+                WHERE id IN (SELECT span_id FROM heads WHERE domain_id IN (\(marks)) AND rrtype IN (\(typeList)))
+                """, arguments: args)
         }
     }
 

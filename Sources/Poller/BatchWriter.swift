@@ -66,38 +66,40 @@ struct BatchWriter {
     }()
 
     func run() throws -> PollCounts {
-        let ids = batch.targets.map(\.domainID)
-        let heads = try w.heads(domainIDs: ids)
-        let states = try w.storedStates(domainIDs: ids)
+        let memory = try w.pollMemory(domainIDs: batch.targets.map(\.domainID))
         var counts = PollCounts()
         counts.domains = batch.targets.count
         counts.queries = batch.resolutions.count + batch.asnQueries
         counts.answers = batch.asnAnswers
         counts.failures = batch.asnQueries - batch.asnAnswers
-        var extended: [Int64] = []
-        extended.reserveCapacity(batch.resolutions.count)
-        var started: [NewSpan] = []
+        // Unchanged domains, grouped by the record types they answered: their current spans are extended.
+        var unchanged: [[RRType]: [Int64]] = [:]
         var changed: [(PollTarget, [RRType: Answer], StoredState?)] = []
-        var polled: [(domainID: Int64, nextDue: Int64?)] = []
+        var polled: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)] = []
         polled.reserveCapacity(batch.targets.count + batch.unasked.count)
         for (i, target) in batch.targets.enumerated() {
             let results = batch.resolutions[(i * types.count)..<((i + 1) * types.count)]
-            let answers = try collectAnswers(target, results, heads: heads, counts: &counts)
+            let answers = try collectAnswers(target, results, counts: &counts)
             // Every lookup failed: no span, no state change, no alert; and still due (an outage must not
             // push the domain's next poll back by a whole interval).
             guard !answers.isEmpty else { continue }
-            polled.append((target.domainID, nextDue(target)))
-            let stored = states[target.domainID]
-            let unchanged = answers.allSatisfy { t, a in heads[HeadKey(domainID: target.domainID, rrtype: t)]?.matches(a) ?? false }
-            // Same answers, same classifier, no new origin data: the view cannot have changed.
-            if unchanged, let stored, stored.classifierVersion == classifierVersion,
+            let hash = BatchWriter.hash(answers)
+            polled.append((target.domainID, nextDue(target), hash))
+            let remembered = memory[target.domainID]
+            // Same answers as last time, same classifier, no new origin data: nothing can have changed.
+            if let remembered, remembered.answerHash == hash, let stored = remembered.state,
+               stored.classifierVersion == classifierVersion,
                !answers.values.contains(where: { $0.rdata.contains { batch.freshASN.contains($0) } }) {
-                for t in answers.keys { if let h = heads[HeadKey(domainID: target.domainID, rrtype: t)] { extended.append(h.spanID) } }
+                unchanged[answers.keys.sorted(), default: []].append(target.domainID)
                 continue
             }
-            changed.append((target, answers, stored))
+            changed.append((target, answers, remembered?.state))
         }
-        // Domains whose answers (or classifier) changed: their addresses' cached origin ASNs in one read.
+        for (types, ids) in unchanged { try w.extendHeads(domainIDs: ids, types: types, at: now) }
+
+        // The rest: compare with their current spans.
+        let heads = try w.heads(domainIDs: changed.map(\.0.domainID))
+        // Their addresses' cached origin ASNs in one read.
         var addresses = Set<String>()
         for (target, answers, _) in changed {
             for t in [RRType.a, .aaaa] {
@@ -106,11 +108,19 @@ struct BatchWriter {
             }
         }
         cache.add(try w.cachedASNs(addresses.filter { batch.asn[$0] == nil }))
+        var extended: [Int64] = []
+        var started: [NewSpan] = []
         for (target, answers, stored) in changed {
+            var answers = answers
+            // A CNAME chain that is gone: the CNAME's current span ends with NODATA.
+            if answers[.cname] == nil, answers[.a] != nil || answers[.aaaa] != nil,
+               let head = heads[HeadKey(domainID: target.domainID, rrtype: .cname)], head.status == .noerror {
+                answers[.cname] = Answer(status: .nodata)
+            }
             try update(target, answers: answers, heads: heads, stored: stored, extended: &extended, started: &started,
                        counts: &counts)
         }
-        for target in batch.unasked { polled.append((target.domainID, nextDue(target))) }
+        for target in batch.unasked { polled.append((target.domainID, nextDue(target), nil)) }
         try w.extend(spanIDs: extended, at: now)
         try w.startSpans(started, at: now, fingerprintVersion: classifierVersion)
         try w.markPolled(polled, at: now)
@@ -118,9 +128,8 @@ struct BatchWriter {
         return counts
     }
 
-    /// This poll's answers by type (CNAME derived from the address answers' chain); failures recorded.
-    private func collectAnswers(_ target: PollTarget, _ results: ArraySlice<Resolution>, heads: [HeadKey: HeadSpan],
-                                counts: inout PollCounts) throws -> [RRType: Answer] {
+    /// This poll's answers by type (CNAME from the address answers' chain); failures recorded.
+    private func collectAnswers(_ target: PollTarget, _ results: ArraySlice<Resolution>, counts: inout PollCounts) throws -> [RRType: Answer] {
         var answers: [RRType: Answer] = [:]
         for r in results {
             switch r.outcome {
@@ -132,14 +141,31 @@ struct BatchWriter {
                 try w.recordFailure(domainID: target.domainID, rrtype: r.question.type, kind: kind, at: now)
             }
         }
-        if let addressAnswer = answers[.a] ?? answers[.aaaa] {
-            if !addressAnswer.cnameChain.isEmpty {
-                answers[.cname] = Answer(status: .noerror, rdata: addressAnswer.cnameChain)
-            } else if let head = heads[HeadKey(domainID: target.domainID, rrtype: .cname)], head.status == .noerror {
-                answers[.cname] = Answer(status: .nodata)
-            }
+        if let chain = (answers[.a] ?? answers[.aaaa])?.cnameChain, !chain.isEmpty {
+            answers[.cname] = Answer(status: .noerror, rdata: chain)
         }
         return answers
+    }
+
+    /// A hash of a domain's answers (types, statuses, rdata): equal answers, equal hash (FNV-1a, 64 bits).
+    static func hash(_ answers: [RRType: Answer]) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ s: String) {
+            for byte in s.utf8 {
+                h ^= UInt64(byte)
+                h = h &* 0x0000_0100_0000_01b3
+            }
+            h ^= 0x1F
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        for t in answers.keys.sorted() {
+            guard let a = answers[t] else { continue }
+            mix(t.rawValue)
+            mix(a.status.rawValue)
+            for v in a.rdata { mix(v) }
+            mix("")
+        }
+        return Int64(bitPattern: h)
     }
 
     /// When the domain is next due: its shortest list interval from now, less its jitter.
