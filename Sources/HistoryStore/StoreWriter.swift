@@ -372,8 +372,4 @@ extension StoreWriter {
         return out
     }
 
-    /// Cached origin ASNs (expired or not: reclassification uses what was known).
-    public func anyCachedASN(_ address: String) throws -> Int? {
-        try Int.fetchOne(db, sql: "SELECT asn FROM asn_cache WHERE address = ?", arguments: [address])
-    }
 }

@@ -26,21 +26,21 @@ public struct Reclassifier: Sendable {
             let (n, c, last) = try store.write { w -> (Int, Int, Int64?) in
                 let spans = try w.rawSpans(afterID: start, limit: batch)
                 var changed = 0
-                let heads = try w.heads(domainIDs: Array(Set(spans.map(\.domainID))))
+                // The current spans among them, by id: a changed class there is a changed current class.
+                let current = Dictionary(try w.heads(domainIDs: Array(Set(spans.map(\.domainID)))).values.map { ($0.spanID, $0) },
+                                         uniquingKeysWith: { a, _ in a })
+                let cache = ClassificationCache(classifier: classifier, asn: [:])
+                cache.add(try w.cachedASNs(spans.filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)))
                 for s in spans {
-                    let verdicts: [Verdict] = try s.rdata.map { v in
-                        switch s.rrtype {
-                        case .a, .aaaa:
-                            guard let ip = IPAddress(v) else { return Verdict(class: .unknown, reason: "not an address") }
-                            return classifier.classify(address: ip, asn: try w.anyCachedASN(v))
-                        case .ns: return classifier.classify(nameServer: v)
-                        case .cname: return classifier.classify(cnameTarget: v)
-                        case .txt: return Verdict(class: .unknown, reason: "")
-                        }
+                    let verdicts: [Verdict]
+                    switch s.rrtype {
+                    case .a, .aaaa: verdicts = s.rdata.map(cache.address)
+                    case .ns: verdicts = s.rdata.map(cache.nameServer)
+                    case .cname: verdicts = s.rdata.map(cache.cnameTarget)
+                    case .txt: verdicts = []
                     }
                     let cls = SpanClassifier.combine(status: s.status, verdicts: verdicts)
-                    let old = heads.values.first { $0.spanID == s.id }
-                    if old != nil && (old?.class != cls.class || old?.provider != cls.provider) { changed += 1 }
+                    if let old = current[s.id], old.class != cls.class || old.provider != cls.provider { changed += 1 }
                     try w.setSpanClass(spanID: s.id, class: cls.class, provider: cls.provider, fingerprintVersion: classifier.version)
                 }
                 return (spans.count, changed, spans.last?.id)
