@@ -92,6 +92,14 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         self.network = CIDR.mask(network, prefixLength)
     }
 
+    /// An IPv4-mapped IPv6 block (`::ffff:192.0.2.0/120`) as the IPv4 block it stands for; else itself.
+    public var unmapped: CIDR {
+        let b = network.bytes
+        guard b.count == 16, prefixLength >= 96, b[0..<10].allSatisfy({ $0 == 0 }), b[10] == 0xFF, b[11] == 0xFF,
+              let v4 = IPAddress(bytes: Array(b[12..<16])) else { return self }
+        return CIDR(network: v4, prefixLength: prefixLength - 96)
+    }
+
     public func contains(_ a: IPAddress) -> Bool {
         a.bytes.count == network.bytes.count && CIDR.mask(a, prefixLength) == network
     }

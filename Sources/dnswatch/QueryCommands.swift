@@ -170,7 +170,7 @@ struct IP: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            guard let block = CIDR(address) else { throw CLIError.usage("'\(address)' is not an IP address or CIDR") }
+            guard let block = CIDR(address)?.unmapped else { throw CLIError.usage("'\(address)' is not an IP address or CIDR") }
             let (store, classifier, asnSource) = try lookup.setup()
             let hits = try store.domains(resolvingInto: block)
             let ips = Array(Set(hits.map(\.address))).compactMap(IPAddress.init)
@@ -267,7 +267,8 @@ struct TriageCommand: AsyncParsableCommand {
             let (store, classifier, asnSource) = try lookup.setup()
             let triage = Triage(store: store, classifier: classifier)
             let report: TriageReport
-            if let ip = IPAddress(query) {
+            if let given = IPAddress(query) {
+                let ip = CIDR(network: given, prefixLength: given.bytes.count * 8).unmapped.network
                 let asn = try await asnSource.asn(for: [ip])[ip.description]
                 report = try triage.address(ip, asn: asn)
             } else {

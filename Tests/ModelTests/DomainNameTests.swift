@@ -79,5 +79,8 @@ import Foundation
         #expect(CIDR("2001:db8::/32")!.contains(IPAddress("2001:db8:ffff::1")!))
         #expect(CIDR("10.0.0.0/33") == nil)
         #expect(CIDR("10.1.2.3")?.prefixLength == 32)
+        #expect(CIDR("::ffff:91.195.240.94")?.unmapped.description == "91.195.240.94/32")
+        #expect(CIDR("::ffff:91.195.240.0/119")?.unmapped.description == "91.195.240.0/23")
+        #expect(CIDR("2001:db8::/32")?.unmapped.description == "2001:db8::/32")
     }
 }
