@@ -173,44 +173,16 @@ public struct Poller: Sendable {
             if let a = r.outcome.answer, a.status == .noerror { addresses.formUnion(a.rdata) }
         }
         // Without lookups the cache is read when writing, only for the domains whose answers changed.
-        var asn = options.asnLookups ? try store.cachedASN(Array(addresses), now: now) : [:]
-        var asnQueries = 0, asnAnswers = 0
-        var freshASN = Set<String>(), asnUnknown = Set<String>()
+        var origins = OriginLookup.Result()
         if options.asnLookups {
-            // Non-routable addresses have no origin: never asked.
-            let missing = addresses.filter { asn[$0] == nil }.compactMap(IPAddress.init)
-                .filter { SpecialPurpose.block(containing: $0) == nil }.sorted()
-            if !missing.isEmpty {
-                let answers = try await engine.answers(for: missing.map { Question(name: OriginASN.queryName(for: $0), type: .txt) })
-                asnQueries = answers.count
-                var fresh: [ASNEntry] = [], negative: [ASNEntry] = []
-                for (ip, r) in zip(missing, answers) {
-                    switch r.outcome {
-                    case .answer(let a):
-                        asnAnswers += 1
-                        if let rec = OriginASN.best(of: a.rdata) {
-                            fresh.append(ASNEntry(address: ip.description, asn: rec.asn, prefix: rec.prefix,
-                                                  country: rec.country, registry: rec.registry))
-                        } else {
-                            negative.append(ASNEntry(address: ip.description, asn: nil))
-                        }
-                    case .failure:
-                        asnUnknown.insert(ip.description)  // not cached: asked again next time
-                    }
-                }
-                for e in fresh + negative {
-                    asn[e.address] = e
-                    freshASN.insert(e.address)
-                }
-                let found = fresh, none = negative
-                try await store.write { w in
-                    try w.saveASN(found, at: now, ttl: options.asnTTL)
-                    try w.saveASN(none, at: now, ttl: options.asnNegativeTTL)
-                }
-            }
+            var lookup = OriginLookup(store: store, engine: engine)
+            lookup.ttl = options.asnTTL
+            lookup.negativeTTL = options.asnNegativeTTL
+            origins = try await lookup.lookUp(Array(addresses), now: now)
         }
-        return Batch(targets: targets, unasked: unasked, resolutions: resolutions, asn: asn, asnQueries: asnQueries, asnAnswers: asnAnswers,
-                     freshASN: freshASN, asnUnknown: asnUnknown, resolveSeconds: Date().timeIntervalSince(started))
+        return Batch(targets: targets, unasked: unasked, resolutions: resolutions, asn: origins.entries,
+                     asnQueries: origins.queries, asnAnswers: origins.answers, freshASN: origins.fresh,
+                     asnUnknown: origins.failed, resolveSeconds: Date().timeIntervalSince(started))
     }
 
     // MARK: Writing a batch

@@ -100,27 +100,10 @@ struct Alerts: AsyncParsableCommand {
 
 /// Origin ASN for addresses: the cache, and with --resolver a lookup of what is missing (saved to the cache).
 struct ASNSource {
-    let store: HistoryStore
-    let resolver: DNSResolver?
+    let lookup: OriginLookup
 
     func asn(for addresses: [IPAddress]) async throws -> [String: Int] {
-        let now = Int64(Date().timeIntervalSince1970)
-        let cached = try store.cachedASN(addresses.map(\.description), now: now)
-        var out = cached.compactMapValues(\.asn)
-        let missing = addresses.filter { cached[$0.description] == nil }
-        if let resolver, !missing.isEmpty {
-            let report = try await resolver.resolve(missing.map { Question(name: OriginASN.queryName(for: $0), type: .txt) })
-            var entries: [ASNEntry] = []
-            for (ip, r) in zip(missing, report.resolutions) {
-                guard let a = r.outcome.answer else { continue }
-                let rec = OriginASN.best(of: a.rdata)
-                entries.append(ASNEntry(address: ip.description, asn: rec?.asn, prefix: rec?.prefix, country: rec?.country, registry: rec?.registry))
-                if let n = rec?.asn { out[ip.description] = n }
-            }
-            let toSave = entries
-            try await store.write { w in try w.saveASN(toSave, at: now, ttl: 7 * 86400) }
-        }
-        return out
+        try await lookup.lookUp(addresses.map(\.description), now: Int64(Date().timeIntervalSince1970)).entries.compactMapValues(\.asn)
     }
 }
 
@@ -144,7 +127,7 @@ struct LookupFlags: ParsableArguments {
             if let t = config.timeout { o.timeout = t }
             resolver = try DNSResolver(endpoints: endpoints, options: o)
         }
-        return (store, try fingerprints.classifier(config: config), ASNSource(store: store, resolver: resolver))
+        return (store, try fingerprints.classifier(config: config), ASNSource(lookup: OriginLookup(store: store, engine: resolver)))
     }
 }
 
