@@ -112,3 +112,8 @@ enum RdataCodec {
         text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 }
+
+/// `?,?,?` for an `IN (...)` list of `count` values.
+func placeholders(_ count: Int) -> String {
+    Array(repeating: "?", count: count).joined(separator: ",")
+}

@@ -12,7 +12,7 @@ extension HistoryStore {
     public func pendingDeliveries(sinks: [String]) throws -> [QueuedDelivery] {
         guard !sinks.isEmpty else { return [] }
         return try read { db in
-            let marks = Array(repeating: "?", count: sinks.count).joined(separator: ",")
+            let marks = placeholders(sinks.count)
             return try Row.fetchAll(db, sql: """
                 SELECT d.alert_id, d.sink, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
                 WHERE d.delivered IS NULL AND d.sink IN (\(marks)) ORDER BY d.alert_id

@@ -103,7 +103,7 @@ extension HistoryStore {
         try read { db in
             var out: [String: ASNEntry] = [:]
             for chunk in addresses.chunked(500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let marks = placeholders(chunk.count)
                 var args = StatementArguments(chunk)
                 args += [now]
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM asn_cache WHERE address IN (\(marks)) AND expires > ?", arguments: args) {

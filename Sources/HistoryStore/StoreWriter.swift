@@ -13,7 +13,7 @@ public struct StoreWriter {
         var out: [HeadKey: HeadSpan] = [:]
         out.reserveCapacity(domainIDs.count * 3)
         for chunk in domainIDs.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let marks = placeholders(chunk.count)
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT h.domain_id, h.rrtype, s.id, s.status, s.rdata, s.class, s.provider
                 FROM heads h JOIN spans s ON s.id = h.span_id WHERE h.domain_id IN (\(marks))
@@ -28,35 +28,15 @@ public struct StoreWriter {
         return out
     }
 
-    /// The same answer as the current span: extend it (time_last, count).
-    public func extend(spanID: Int64, at time: Int64) throws {
-        try extend(spanIDs: [spanID], at: time)
-    }
-
     /// Extends many spans seen again at the same time, a few hundred per statement.
     public func extend(spanIDs: [Int64], at time: Int64) throws {
         for chunk in spanIDs.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let marks = placeholders(chunk.count)
             var args: StatementArguments = [time]
             args += StatementArguments(chunk)
             try db.cachedStatement(sql: "UPDATE spans SET time_last = ?, count = count + 1 WHERE id IN (\(marks))")
                 .execute(arguments: args)
         }
-    }
-
-    /// A new answer: a new span, which becomes the head of its (domain, rrtype).
-    @discardableResult
-    public func startSpan(domainID: Int64, rrtype: RRType, status: AnswerStatus, rdata: [String], at time: Int64,
-                          class cls: DomainClass?, provider: String?, fingerprintVersion: String?) throws -> Int64 {
-        try db.cachedStatement(sql: """
-            INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)
-            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
-            """).execute(arguments: [domainID, rrtype.rawValue, status.rawValue, RdataCodec.encode(rdata), time, time,
-                                    cls?.rawValue, provider, fingerprintVersion])
-        let id = db.lastInsertedRowID
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id) VALUES (?, ?, ?)")
-            .execute(arguments: [domainID, rrtype.rawValue, id])
-        return id
     }
 
     /// Starts many spans at once (multi-row inserts), each becoming the head of its (domain, rrtype):
@@ -94,11 +74,6 @@ public struct StoreWriter {
 
     // MARK: Per-domain status
 
-    /// Marks the domain polled (and when it is next due).
-    public func markPolled(domainID: Int64, at time: Int64, nextDue: Int64?) throws {
-        try markPolled([(domainID, nextDue, nil)], at: time)
-    }
-
     /// Marks many domains polled at once (multi-row upserts), with the hash of the answers they gave.
     public func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws {
         for chunk in domains.chunked(100) {
@@ -118,7 +93,7 @@ public struct StoreWriter {
         var out: [Int64: (answerHash: Int64?, state: StoredState?)] = [:]
         out.reserveCapacity(domainIDs.count)
         for chunk in domainIDs.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let marks = placeholders(chunk.count)
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version
                 FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
@@ -138,7 +113,7 @@ public struct StoreWriter {
     public func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws {
         let typeList = types.map { "'\($0.rawValue)'" }.joined(separator: ",")
         for chunk in domainIDs.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let marks = placeholders(chunk.count)
             var args: StatementArguments = [time]
             args += StatementArguments(chunk)
             try db.execute(sql: """
@@ -168,21 +143,6 @@ public struct StoreWriter {
     }
 
     // MARK: Domain state, transitions, alerts
-
-    /// The stored states of these domains, with the classifier version each was derived with.
-    public func storedStates(domainIDs: [Int64]) throws -> [Int64: StoredState] {
-        var out: [Int64: StoredState] = [:]
-        for chunk in domainIDs.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(db, sql: "SELECT domain_id, class, provider, fp_version FROM domain_state WHERE domain_id IN (\(marks))",
-                                           arguments: StatementArguments(chunk))
-            while let row = try rows.next() {
-                out[row[0]] = StoredState(state: DomainState(class: DomainClass(rawValue: row[1]) ?? .unknown, provider: row[2]),
-                                          classifierVersion: row[3])
-            }
-        }
-        return out
-    }
 
     /// Saves a domain's state; a changed class or provider resets `since`.
     public func saveState(domainID: Int64, _ state: DomainState, at time: Int64, classifierVersion: String?) throws {
@@ -364,7 +324,7 @@ extension StoreWriter {
     public func cachedASNs(_ addresses: [String]) throws -> [String: Int] {
         var out: [String: Int] = [:]
         for chunk in addresses.chunked(500) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let marks = placeholders(chunk.count)
             let rows = try Row.fetchCursor(db, sql: "SELECT address, asn FROM asn_cache WHERE asn IS NOT NULL AND address IN (\(marks))",
                                            arguments: StatementArguments(chunk))
             while let row = try rows.next() { out[row[0]] = row[1] }

@@ -38,6 +38,16 @@ final class ClassificationCache {
         return verdict
     }
 
+    /// The verdicts of one answer's values, by record type.
+    func verdicts(_ type: RRType, _ rdata: [String]) -> [Verdict] {
+        switch type {
+        case .a, .aaaa: rdata.map(address)
+        case .ns: rdata.map(nameServer)
+        case .cname: rdata.map(cnameTarget)
+        case .txt: []
+        }
+    }
+
     func cnameTarget(_ v: String) -> Verdict {
         if let hit = cnames[v] { return hit }
         let verdict = classifier.classify(cnameTarget: v)
@@ -229,14 +239,7 @@ struct BatchWriter {
                 extended.append(head.spanID)
                 continue
             }
-            let verdicts: [Verdict]
-            switch t {
-            case .a, .aaaa: verdicts = a.rdata.map(cache.address)
-            case .ns: verdicts = a.rdata.map(cache.nameServer)
-            case .cname: verdicts = a.rdata.map(cache.cnameTarget)
-            case .txt: verdicts = []
-            }
-            let cls = SpanClassifier.combine(status: a.status, verdicts: verdicts)
+            let cls = SpanClassifier.combine(status: a.status, verdicts: cache.verdicts(t, a.rdata))
             started.append(NewSpan(domainID: target.domainID, rrtype: t, status: a.status, rdata: a.rdata,
                                    class: cls.class, provider: cls.provider))
             changedSpans = true

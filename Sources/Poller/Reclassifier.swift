@@ -32,14 +32,7 @@ public struct Reclassifier: Sendable {
                 let cache = ClassificationCache(classifier: classifier, asn: [:])
                 cache.add(try w.cachedASNs(spans.filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)))
                 for s in spans {
-                    let verdicts: [Verdict]
-                    switch s.rrtype {
-                    case .a, .aaaa: verdicts = s.rdata.map(cache.address)
-                    case .ns: verdicts = s.rdata.map(cache.nameServer)
-                    case .cname: verdicts = s.rdata.map(cache.cnameTarget)
-                    case .txt: verdicts = []
-                    }
-                    let cls = SpanClassifier.combine(status: s.status, verdicts: verdicts)
+                    let cls = SpanClassifier.combine(status: s.status, verdicts: cache.verdicts(s.rrtype, s.rdata))
                     if let old = current[s.id], old.class != cls.class || old.provider != cls.provider { changed += 1 }
                     try w.setSpanClass(spanID: s.id, class: cls.class, provider: cls.provider, fingerprintVersion: classifier.version)
                 }
@@ -65,7 +58,7 @@ public struct Reclassifier: Sendable {
             let (n, last) = try store.write { w -> (Int, Int64?) in
                 let ids = try w.stateDomainIDs(afterID: start, limit: batch)
                 let heads = try w.heads(domainIDs: ids)
-                let stored = try w.storedStates(domainIDs: ids)
+                let stored = try w.pollMemory(domainIDs: ids).compactMapValues(\.state)
                 let cache = ClassificationCache(classifier: classifier, asn: [:])
                 cache.add(try w.cachedASNs(heads.values.filter { $0.status == .noerror }.flatMap(\.rdata)))
                 var n = 0

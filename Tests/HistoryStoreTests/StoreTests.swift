@@ -73,9 +73,10 @@ func temporaryDatabase() -> String {
         try store.write { w in
             let head = try w.heads(domainIDs: [id])[HeadKey(domainID: id, rrtype: type)]
             if let head, head.status == status, head.rdata == rdata.sorted() {
-                try w.extend(spanID: head.spanID, at: t)
+                try w.extend(spanIDs: [head.spanID], at: t)
             } else {
-                try w.startSpan(domainID: id, rrtype: type, status: status, rdata: rdata, at: t, class: nil, provider: nil, fingerprintVersion: nil)
+                try w.startSpans([NewSpan(domainID: id, rrtype: type, status: status, rdata: rdata, class: nil, provider: nil)],
+                                 at: t, fingerprintVersion: nil)
             }
         }
     }
@@ -142,8 +143,7 @@ func temporaryDatabase() -> String {
         let all = try store.pollTargets(afterID: 0, limit: 10, dueAt: 100)
         #expect(all.count == 2)
         try store.write { w in
-            try w.markPolled(domainID: all[0].domainID, at: 100, nextDue: 200)
-            try w.markPolled(domainID: all[1].domainID, at: 100, nextDue: 150)
+            try w.markPolled([(all[0].domainID, 200, nil), (all[1].domainID, 150, nil)], at: 100)
         }
         #expect(try store.pollTargets(afterID: 0, limit: 10, dueAt: 120).isEmpty)
         #expect(try store.pollTargets(afterID: 0, limit: 10, dueAt: 160).map(\.name) == ["b.example"])
