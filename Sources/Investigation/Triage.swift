@@ -80,18 +80,8 @@ public struct Triage: Sendable {
             guard let ip = IPAddress(a) else { continue }
             hits += try store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
         }
-        let stateSpans = [current[.ns], current[.cname], current[.a], current[.aaaa]].compactMap { $0 }
-        // The domain's class as its current spans say: nxdomain, sinkhole, parked (NS, CNAME or addresses), else the addresses' class.
-        let state: DomainState
-        if current[.a]?.status == .nxdomain || current[.aaaa]?.status == .nxdomain {
-            state = DomainState(class: .nxdomain)
-        } else if let s = stateSpans.first(where: { $0.class == .sinkhole }) {
-            state = DomainState(class: .sinkhole, provider: s.provider)
-        } else if let p = stateSpans.first(where: { $0.class == .parked }) {
-            state = DomainState(class: .parked, provider: p.provider)
-        } else {
-            state = DomainState(class: current[.a]?.class ?? current[.aaaa]?.class ?? .unknown)
-        }
+        // The domain's state as the last poll derived it (none yet: its view was never complete).
+        let state = try store.state(of: name.value) ?? DomainState(class: .unknown)
         let verdict = Verdict(class: state.class, provider: state.provider, reason: "")
         let own = hits.filter { $0.domain == name.value }
         return try report(query: name.value, verdict: verdict, asn: currentAddresses.lazy.compactMap(asnOf).first,

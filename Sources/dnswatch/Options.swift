@@ -111,9 +111,7 @@ struct ResolverFlags: ParsableArguments {
         if texts.isEmpty {
             endpoints = try ResolverEndpoint.systemResolvers()
         } else {
-            endpoints = try texts.map { t in
-                do { return try ResolverEndpoint(t) } catch { throw CLIError.usage("'\(t)' is not a resolver address: \(error)") }
-            }
+            endpoints = try resolverEndpoints(texts)
         }
         guard !endpoints.isEmpty else {
             throw CLIError(code: Exit.unavailable, description: "no resolvers: none given with --resolver, in the config, or in /etc/resolv.conf")
@@ -124,6 +122,13 @@ struct ResolverFlags: ParsableArguments {
         if let m = maxInFlight ?? config.maxInFlight { o.maxInFlight = m }
         if let q = qps ?? config.qps { o.queriesPerSecondPerResolver = q > 0 ? Double(q) : nil }
         return try DNSResolver(endpoints: endpoints, options: o)
+    }
+}
+
+/// `HOST[:PORT]` texts as resolver endpoints; a bad one is a usage error.
+func resolverEndpoints(_ texts: [String]) throws -> [ResolverEndpoint] {
+    try texts.map { t in
+        do { return try ResolverEndpoint(t) } catch { throw CLIError.usage("'\(t)' is not a resolver address: \(error)") }
     }
 }
 

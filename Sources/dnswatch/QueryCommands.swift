@@ -120,9 +120,7 @@ struct LookupFlags: ParsableArguments {
         let store = try store.open()
         var resolver: DNSResolver? = nil
         if !resolvers.isEmpty {
-            let endpoints = try resolvers.map { t in
-                do { return try ResolverEndpoint(t) } catch { throw CLIError.usage("'\(t)' is not a resolver address") }
-            }
+            let endpoints = try resolverEndpoints(resolvers)
             var o = ResolverOptions()
             if let t = config.timeout { o.timeout = t }
             resolver = try DNSResolver(endpoints: endpoints, options: o)
