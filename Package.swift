@@ -62,10 +62,18 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
+        // The TOML config file: typed, checked, every error naming its key.
+        .target(
+            name: "DNSWatchConfig",
+            dependencies: [
+                "DNSWatchModel", "Alerting", "Classification", "Resolver",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         .executableTarget(
             name: "dnswatch",
             dependencies: [
-                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller", "Investigation",
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller", "Investigation", "DNSWatchConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

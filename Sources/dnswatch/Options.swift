@@ -1,3 +1,4 @@
+import DNSWatchConfig
 import Alerting
 import ArgumentParser
 import Classification

@@ -1,3 +1,4 @@
+import DNSWatchConfig
 import ArgumentParser
 import DNSWatchModel
 import Foundation

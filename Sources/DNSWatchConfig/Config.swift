@@ -7,32 +7,33 @@ import TOMLKit
 
 /// The optional TOML config file (`--config PATH` / `$DNSWATCH_CONFIG`). Flags override it.
 /// Unknown keys and bad values are errors that name the key. See docs/config.md.
-struct Config: Sendable {
-    var resolvers: [String] = []
-    var timeout: Double?
-    var retries: Int?
-    var maxInFlight: Int?
-    var qps: Int?
-    var types: [RRType]?
-    var asn: Bool?
-    var batch: Int?
-    var intervals: [ListKind: Int] = [:]
-    var tick: Int?
-    var alertStdout: Bool?
-    var alertFile: String?
-    var webhook: String?
-    var webhookEnv: String?
-    var webhookTimeout: Double?
-    var alertCommand: String?
-    var ownedCIDRs: [CIDR] = []
-    var ownedNameServers: [String] = []
-    var fingerprintFiles: [String] = []
+public struct Config: Sendable {
+    public init() {}
+    public var resolvers: [String] = []
+    public var timeout: Double?
+    public var retries: Int?
+    public var maxInFlight: Int?
+    public var qps: Int?
+    public var types: [RRType]?
+    public var asn: Bool?
+    public var batch: Int?
+    public var intervals: [ListKind: Int] = [:]
+    public var tick: Int?
+    public var alertStdout: Bool?
+    public var alertFile: String?
+    public var webhook: String?
+    public var webhookEnv: String?
+    public var webhookTimeout: Double?
+    public var alertCommand: String?
+    public var ownedCIDRs: [CIDR] = []
+    public var ownedNameServers: [String] = []
+    public var fingerprintFiles: [String] = []
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
         guard let path = path ?? environment["DNSWATCH_CONFIG"], !path.isEmpty else { return Config() }
         guard FileManager.default.fileExists(atPath: path) else {
             throw Failure(description: "the config file \(path) does not exist")
@@ -46,7 +47,7 @@ struct Config: Sendable {
         return try parse(text, path: path)
     }
 
-    static func parse(_ text: String, path: String) throws -> Config {
+    public static func parse(_ text: String, path: String) throws -> Config {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -190,7 +191,7 @@ struct Config: Sendable {
 }
 
 /// Why an alerts file cannot be used, or nil: its directory must exist.
-func alertFileProblem(_ path: String) -> String? {
+public func alertFileProblem(_ path: String) -> String? {
     let dir = (path as NSString).deletingLastPathComponent
     var isDir: ObjCBool = false
     guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
@@ -200,7 +201,7 @@ func alertFileProblem(_ path: String) -> String? {
 }
 
 /// Why an alert command cannot be run, or nil: it must parse (no shell) and its program must exist.
-func alertCommandProblem(_ command: String) -> String? {
+public func alertCommandProblem(_ command: String) -> String? {
     let argv: [String]
     do {
         argv = try CommandSink.parse(commandLine: command)
