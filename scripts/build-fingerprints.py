@@ -2,15 +2,15 @@
 """Build data/fingerprints.tsv, the provider fingerprints embedded in dnswatch.
 
 Inputs (offline):
-  * ../shared/reference/parking-and-sinkholes.tsv            (curated rows; keys T, MN, MI, MD, Mc:x, D, K:n, U, H, DI, S, G, B)
-  * ../shared/reference/sources/tma22-parking_services.json  (key T)
-  * ../shared/reference/sources/misp-parking-domain-ns.json  (key MN)
-  * ../shared/reference/sources/misp-parking-domain.json     (key MI)
-  * ../shared/reference/sources/misp-sinkholes.json          (key MS)
+  * data/reference/parking-and-sinkholes.tsv            (curated rows; keys T, MN, MI, MD, Mc:x, D, K:n, U, H, DI, S, G, B)
+  * data/reference/sources/tma22-parking_services.json  (key T)
+  * data/reference/sources/misp-parking-domain-ns.json  (key MN)
+  * data/reference/sources/misp-parking-domain.json     (key MI)
+  * data/reference/sources/misp-sinkholes.json          (key MS)
   * the tables EXTERNAL_* below: facts (names, addresses, operators) transcribed from public lists that are
-    not in /work/shared; each names its repository and commit (see data/README.md).
+    not in data/reference; each names its repository and commit (see data/README.md).
 
-Usage: python3 scripts/build-fingerprints.py [--shared DIR] [--out data/fingerprints.tsv]
+Usage: python3 scripts/build-fingerprints.py [--reference DIR] [--out data/fingerprints.tsv]
 The output is deterministic; run it again after changing an input and commit the result.
 """
 import argparse
@@ -24,7 +24,7 @@ CATEGORIES = ["sinkhole", "seizure", "parking", "marketplace", "placeholder", "r
 PARKED = {"parking", "marketplace", "placeholder"}
 
 # --------------------------------------------------------------------------------------------------------------
-# External public lists (not available offline in /work/shared), transcribed with their commits.
+# External public lists (not available offline in data/reference), transcribed with their commits.
 # --------------------------------------------------------------------------------------------------------------
 
 # S = mthcht/awesome-lists Lists/Domains/sinkholed_servers/sinkhole_ns_list.csv
@@ -458,8 +458,7 @@ def load_misp_addresses(table, path, source, categories, default_category, warni
             add_address(table, provider, net, default_category, source, warnings)
 
 
-def build(shared):
-    ref = os.path.join(shared, "reference")
+def build(ref):
     src = os.path.join(ref, "sources")
     table = Table()
     warnings = []
@@ -538,10 +537,10 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
     ap = argparse.ArgumentParser()
-    ap.add_argument("--shared", default=os.path.join(os.path.dirname(root), "shared"))
+    ap.add_argument("--reference", default=os.path.join(root, "data", "reference"))
     ap.add_argument("--out", default=os.path.join(root, "data", "fingerprints.tsv"))
     args = ap.parse_args()
-    table, warnings = build(args.shared)
+    table, warnings = build(args.reference)
     rows = sorted(table.rows, key=sort_key)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(HEADER)

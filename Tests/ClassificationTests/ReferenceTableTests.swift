@@ -3,7 +3,7 @@ import Testing
 @testable import Classification
 import DNSWatchModel
 
-/// Every row of the curated reference table (../shared/reference/parking-and-sinkholes.tsv) must classify as its
+/// Every row of the curated reference table (data/reference/parking-and-sinkholes.tsv, copied from the project's shared reference data) must classify as its
 /// provider and class with the shipped fingerprints.
 @Suite struct ReferenceTableTests {
     struct Row: CustomStringConvertible {
@@ -19,7 +19,7 @@ import DNSWatchModel
     static func rows() throws -> [Row] {
         let url = referenceDirectory.appendingPathComponent("parking-and-sinkholes.tsv")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            Issue.record("reference table missing or unreadable: \(url.path) (expected ../shared/reference/ next to the package)")
+            Issue.record("reference table missing or unreadable: \(url.path) (expected data/reference/ in the repository)")
             return []
         }
         var rows: [Row] = []

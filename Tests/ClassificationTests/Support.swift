@@ -7,8 +7,8 @@ import DNSWatchModel
 let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-/// /work/shared/reference, found as ../shared/reference next to the package.
-let referenceDirectory: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference")
+/// The reference data copied into the repository (data/reference, provenance in its README.md).
+let referenceDirectory: URL = packageRoot.appendingPathComponent("data/reference")
 
 func ip(_ s: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> IPAddress {
     try #require(IPAddress(s), "bad test address \(s)", sourceLocation: sourceLocation)

@@ -3,17 +3,17 @@ import Testing
 import DNSWatchModel
 @testable import Watchlists
 
-/// The Ursnif trail file of the maltrail project, imported as it is (see shared/reference/real/README.md).
+/// The Ursnif trail file of the maltrail project, imported as it is (a copy in data/reference/real/, provenance in its README.md).
 /// Expected figures were measured with an independent extraction (Python `ipaddress` + regular expressions,
 /// cross-checked with a grep/sed pipeline): 13 390 lines = 1 819 comments + 2 466 blank + 9 105 indicators.
 @Suite struct RealTrailFileTests {
     static let path = packageRoot()
-        .appendingPathComponent("../shared/reference/real/maltrail-ursnif.txt").standardizedFileURL.path
+        .appendingPathComponent("data/reference/real/maltrail-ursnif.txt").standardizedFileURL.path
 
     func load() throws -> ParsedWatchlist {
         try #require(
             FileManager.default.fileExists(atPath: Self.path),
-            "real trail file missing at \(Self.path): expected ../shared/reference/real/maltrail-ursnif.txt next to the package")
+            "real trail file missing at \(Self.path): expected data/reference/real/maltrail-ursnif.txt in the repository")
         return try WatchlistParser.parse(fileAt: Self.path)
     }
 
