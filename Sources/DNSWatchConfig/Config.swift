@@ -28,6 +28,18 @@ public struct Config: Sendable {
     public var ownedCIDRs: [CIDR] = []
     public var ownedNameServers: [String] = []
     public var fingerprintFiles: [String] = []
+    /// Mode of the files dnswatch creates: 0600 (default) or 0640 (a reader in the same group).
+    public var fileMode: mode_t = Config.fileModes[0]
+
+    /// The file modes `file_mode` may name: owner only, or owner and group reading.
+    public static let fileModes: [mode_t] = [0o600, 0o640]
+
+    /// Domains per poll batch.
+    public static let batchRange: ClosedRange<Int> = 1...100_000
+    /// How often the daemon looks for due domains, in seconds.
+    public static let tickRange: ClosedRange<Int> = 1...86_400
+    /// The longest one webhook delivery may take, in seconds.
+    public static let webhookTimeoutRange: ClosedRange<Double> = 0.001...300
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -35,8 +47,13 @@ public struct Config: Sendable {
 
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
         guard let path = path ?? environment["DNSWATCH_CONFIG"], !path.isEmpty else { return Config() }
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw Failure(description: "the config file \(path) does not exist")
+        }
+        guard !isDirectory.boolValue else { throw Failure(description: "the config file \(path) is a directory") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw Failure(description: "the config file \(path) is not readable")
         }
         let text: String
         do {
@@ -57,17 +74,28 @@ public struct Config: Sendable {
         let root = table
         let r = Reader(path: path)
         var c = Config()
-        try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon"])
+        try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon", "file_mode"])
+        if let v = root["file_mode"] {
+            let mode: mode_t? = v.string.flatMap { mode_t($0, radix: 8) } ?? v.int.map { mode_t(truncatingIfNeeded: $0) }
+            guard let mode, Config.fileModes.contains(mode) else { throw r.bad("file_mode", "expected \"0600\" or \"0640\"") }
+            c.fileMode = mode
+        }
         if let s = try r.table(root, "resolvers") {
             try r.section(s, "resolvers", allowed: ["servers", "timeout", "retries", "max_in_flight", "qps"])
-            c.resolvers = try r.strings(s, "resolvers.servers") ?? []
-            for server in c.resolvers where (try? ResolverEndpoint(server)) == nil {
-                throw r.bad("resolvers.servers", "'\(server)' is not a resolver address (HOST[:PORT] with HOST an IP address)")
+            if let servers = try r.strings(s, "resolvers.servers") {
+                // An empty list never falls back to /etc/resolv.conf silently: leaving the key out does.
+                guard !servers.isEmpty else {
+                    throw r.bad("resolvers.servers", "empty: list at least one resolver, or remove the key to use /etc/resolv.conf")
+                }
+                for server in servers {
+                    do { _ = try ResolverEndpoint(server) } catch { throw r.bad("resolvers.servers", error.description) }
+                }
+                c.resolvers = servers
             }
-            c.timeout = try r.seconds(s, "resolvers.timeout")
-            c.retries = try r.int(s, "resolvers.retries", min: 0)
-            c.maxInFlight = try r.int(s, "resolvers.max_in_flight", min: 1)
-            c.qps = try r.int(s, "resolvers.qps", min: 0)
+            c.timeout = try r.seconds(s, "resolvers.timeout", in: ResolverOptions.Limits.timeout)
+            c.retries = try r.int(s, "resolvers.retries", in: ResolverOptions.Limits.retries)
+            c.maxInFlight = try r.int(s, "resolvers.max_in_flight", in: ResolverOptions.Limits.maxInFlight)
+            c.qps = try r.int(s, "resolvers.qps", in: ResolverOptions.Limits.qps)
         }
         if let s = try r.table(root, "poll") {
             try r.section(s, "poll", allowed: ["types", "asn", "batch"])
@@ -78,17 +106,17 @@ public struct Config: Sendable {
                 }
             }
             c.asn = try r.bool(s, "poll.asn")
-            c.batch = try r.int(s, "poll.batch", min: 1)
+            c.batch = try r.int(s, "poll.batch", in: Config.batchRange)
         }
         if let s = try r.table(root, "intervals") {
             try r.section(s, "intervals", allowed: ListKind.allCases.map(\.rawValue))
             for k in ListKind.allCases {
-                if let d = try r.duration(s, "intervals.\(k.rawValue)") { c.intervals[k] = d }
+                if let d = try r.duration(s, "intervals.\(k.rawValue)", in: PollInterval.range) { c.intervals[k] = d }
             }
         }
         if let s = try r.table(root, "daemon") {
             try r.section(s, "daemon", allowed: ["tick"])
-            c.tick = try r.duration(s, "daemon.tick")
+            c.tick = try r.duration(s, "daemon.tick", in: Config.tickRange)
         }
         if let s = try r.table(root, "alerts") {
             try r.section(s, "alerts", allowed: ["stdout", "file", "webhook", "webhook_env", "webhook_timeout", "command"])
@@ -96,7 +124,7 @@ public struct Config: Sendable {
             c.alertFile = try r.string(s, "alerts.file")
             c.webhook = try r.string(s, "alerts.webhook")
             c.webhookEnv = try r.string(s, "alerts.webhook_env")
-            c.webhookTimeout = try r.seconds(s, "alerts.webhook_timeout")
+            c.webhookTimeout = try r.seconds(s, "alerts.webhook_timeout", in: Config.webhookTimeoutRange)
             c.alertCommand = try r.string(s, "alerts.command")
             // Checked here so that a bad value names its key (flags are checked where they are used).
             if let url = c.webhook {
@@ -163,29 +191,45 @@ public struct Config: Sendable {
             guard let b = v.bool else { throw bad(key, "expected true or false") }
             return b
         }
-        func int(_ t: TOMLTable, _ key: String, min: Int) throws -> Int? {
+        func int(_ t: TOMLTable, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
             guard let v = t[leaf(key)] else { return nil }
-            guard let n = v.int, n >= min else { throw bad(key, "expected a whole number ≥ \(min)") }
+            guard let n = v.int, range.contains(n) else {
+                throw bad(key, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
             return n
         }
-        /// A timeout: seconds as a number (0.5), or a string "500ms", "2s", "1m".
-        func seconds(_ t: TOMLTable, _ key: String) throws -> Double? {
+        /// A timeout: seconds as a number (0.5), or a string "500ms", "2s", "1m", within `range`.
+        func seconds(_ t: TOMLTable, _ key: String, in range: ClosedRange<Double>) throws -> Double? {
             guard let v = t[leaf(key)] else { return nil }
-            if let d = v.double, d > 0 { return d }
-            if let n = v.int, n > 0 { return Double(n) }
-            if let s = v.string {
-                if s.hasSuffix("ms"), let ms = Double(s.dropLast(2)), ms > 0 { return ms / 1000 }
-                if let d = try? DurationParser.seconds(s), d > 0 { return Double(d) }
+            var value: Double?
+            if let d = v.double { value = d }
+            else if let n = v.int { value = Double(n) }
+            else if let s = v.string {
+                if s.hasSuffix("ms"), let ms = Double(s.dropLast(2)) { value = ms / 1000 }
+                else {
+                    do { value = Double(try DurationParser.seconds(s)) } catch { throw bad(key, error.description) }
+                }
             }
-            throw bad(key, "expected a duration such as 0.5, \"500ms\" or \"2s\"")
+            guard let value else { throw bad(key, "expected a duration such as 0.5, \"500ms\" or \"2s\"") }
+            guard range.contains(value) else {
+                throw bad(key, "\(value) s is out of range (\(range.lowerBound) s to \(range.upperBound) s)")
+            }
+            return value
         }
 
-        /// A duration: a string such as "90s", "1h", or a number of seconds.
-        func duration(_ t: TOMLTable, _ key: String) throws -> Int? {
+        /// A duration: a string such as "90s", "1h", or a number of seconds, within `range`.
+        func duration(_ t: TOMLTable, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
             guard let v = t[leaf(key)] else { return nil }
-            if let n = v.int, n > 0 { return n }
-            if let s = v.string, let d = try? DurationParser.seconds(s), d > 0 { return d }
-            throw bad(key, "expected a duration such as \"30s\", \"1h\" or \"7d\"")
+            var value: Int?
+            if let n = v.int { value = n }
+            else if let s = v.string {
+                do { value = try DurationParser.seconds(s) } catch { throw bad(key, error.description) }
+            }
+            guard let value else { throw bad(key, "expected a duration such as \"30s\", \"1h\" or \"7d\"") }
+            guard range.contains(value) else {
+                throw bad(key, "out of range (\(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound)))")
+            }
+            return value
         }
     }
 }

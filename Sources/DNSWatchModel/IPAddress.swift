@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// An IPv4 or IPv6 address as its 4 or 16 bytes, parsed and printed with inet_pton / inet_ntop.
+/// An IPv4 or IPv6 address as its 4 or 16 bytes, parsed with inet_pton and printed by `IPAddressText`.
 public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public let bytes: [UInt8]
 
@@ -30,11 +30,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Canonical text (RFC 5952 for IPv6).
     public var description: String {
-        var buf = [CChar](repeating: 0, count: 64)
-        let family = isIPv4 ? AF_INET : AF_INET6
-        let ok = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &buf, socklen_t(buf.count)) != nil }
-        guard ok else { return bytes.map(String.init).joined(separator: ".") }
-        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        bytes.withUnsafeBytes { isIPv4 ? IPAddressText.ipv4($0) : IPAddressText.ipv6($0) }
     }
 
     /// The reverse-order label form used by PTR and origin-ASN lookups:
@@ -117,3 +113,84 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 }
 
 import Foundation
+
+/// The one text form of addresses, for `IPAddress` and for the resolver's AAAA/A rdata (which renders
+/// straight from the reply's bytes).
+public enum IPAddressText {
+    /// Dotted quad of four address bytes.
+    public static func ipv4(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: 15) { out in
+            var o = 0
+            for (k, b) in bytes.prefix(4).enumerated() {
+                if k > 0 {
+                    out[o] = UInt8(ascii: ".")
+                    o += 1
+                }
+                if b >= 100 {
+                    out[o] = UInt8(ascii: "0") + b / 100
+                    o += 1
+                }
+                if b >= 10 {
+                    out[o] = UInt8(ascii: "0") + (b / 10) % 10
+                    o += 1
+                }
+                out[o] = UInt8(ascii: "0") + b % 10
+                o += 1
+            }
+            return o
+        }
+    }
+
+    /// RFC 5952 text of sixteen address bytes: lower-case hex without leading zeros, the longest run of
+    /// two or more zero groups (the first of equal runs) as "::", and the dotted quad only for
+    /// IPv4-mapped addresses (`::ffff:192.0.2.1`). Unlike glibc's inet_ntop, the deprecated
+    /// IPv4-compatible form is not used: `::1:6100` stays `::1:6100`, not `::0.1.97.0`.
+    public static func ipv6(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard bytes.count == 16 else { return "" }
+        if bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return "::ffff:" + ipv4(UnsafeRawBufferPointer(rebasing: bytes[12..<16]))
+        }
+        var groups: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &groups) { raw in
+            let g = raw.bindMemory(to: UInt16.self)
+            var bestStart = -1, bestLength = 0, runStart = -1
+            for i in 0..<8 {
+                g[i] = UInt16(bytes[2 * i]) << 8 | UInt16(bytes[2 * i + 1])
+                if g[i] == 0 {
+                    if runStart < 0 { runStart = i }
+                    if i - runStart + 1 > bestLength { bestStart = runStart; bestLength = i - runStart + 1 }
+                } else {
+                    runStart = -1
+                }
+            }
+            if bestLength < 2 { bestStart = -1 }
+            return String(unsafeUninitializedCapacity: 41) { out in
+                var o = 0
+                var i = 0
+                while i < 8 {
+                    if i == bestStart {
+                        out[o] = UInt8(ascii: ":")
+                        out[o + 1] = UInt8(ascii: ":")
+                        o += 2
+                        i += bestLength
+                        continue
+                    }
+                    if i > 0 && !(bestStart >= 0 && i == bestStart + bestLength) {
+                        out[o] = UInt8(ascii: ":")
+                        o += 1
+                    }
+                    let v = g[i]
+                    var shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0
+                    while shift >= 0 {
+                        let d = UInt8((v >> UInt16(shift)) & 0xF)
+                        out[o] = d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10
+                        o += 1
+                        shift -= 4
+                    }
+                    i += 1
+                }
+                return o
+            }
+        }
+    }
+}

@@ -1,19 +1,34 @@
 import DNSWatchModel
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Errors of the history database, each with a sentence for the user.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     case newerDatabase(path: String, unknown: [String])
     case cannotCreateDirectory(String, String)
+    case cannotCreate(String, String)
     case unknownList(String)
+    /// `--db ''` or `DNSWATCH_DB=''`: empty never silently means the default.
+    case emptyPath(source: String)
+    /// The file is an SQLite database of another program (it has tables, but not dnswatch's).
+    case foreignDatabase(String)
+    /// The file is not an SQLite database at all, or not a regular file.
+    case notADatabase(String, String)
 
     public var description: String {
         switch self {
         case .newerDatabase(let path, let unknown):
             "the database \(path) was migrated by a newer dnswatch (unknown migrations: \(unknown.joined(separator: ", "))); use that version or another --db"
         case .cannotCreateDirectory(let dir, let why): "cannot create the database directory \(dir): \(why)"
+        case .cannotCreate(let path, let why): "cannot create the database \(path): \(why)"
         case .unknownList(let name): "no list named '\(name)'"
+        case .emptyPath(let source): "\(source) is empty: name a database file, or leave it unset for the default"
+        case .foreignDatabase(let path):
+            "\(path) is another program's SQLite database (it has tables but no dnswatch migrations); nothing was changed: use another --db"
+        case .notADatabase(let path, let why): "\(path) is not a dnswatch database: \(why)"
         }
     }
 }
@@ -22,13 +37,24 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
 /// Every write goes through one transaction at a time (`write`), in batches, never one commit per answer.
 public final class HistoryStore: Sendable {
     public let path: String
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
+
+    /// Mode of the files dnswatch creates (database, its -wal and -shm, the poll lock): owner only.
+    public static let defaultFileMode: mode_t = 0o600
+    /// Mode of the directories dnswatch creates.
+    public static let directoryMode: mode_t = 0o700
 
     /// `--db PATH`, else `$DNSWATCH_DB`, else `$XDG_DATA_HOME/dnswatch/dnswatch.sqlite`
-    /// (`~/.local/share/dnswatch/dnswatch.sqlite`).
-    public static func resolvePath(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let flag, !flag.isEmpty { return flag }
-        if let env = environment["DNSWATCH_DB"], !env.isEmpty { return env }
+    /// (`~/.local/share/dnswatch/dnswatch.sqlite`). An empty flag or variable is an error, never the default.
+    public static func resolvePath(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(StoreError) -> String {
+        if let flag {
+            guard !flag.isEmpty else { throw .emptyPath(source: "--db") }
+            return flag
+        }
+        if let env = environment["DNSWATCH_DB"] {
+            guard !env.isEmpty else { throw .emptyPath(source: "$DNSWATCH_DB") }
+            return env
+        }
         let base: String
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
             base = xdg
@@ -38,31 +64,113 @@ public final class HistoryStore: Sendable {
         return base + "/dnswatch/dnswatch.sqlite"
     }
 
-    /// Opens (creating the file and its directory if needed) and migrates the database.
-    public init(path: String, busyTimeout: TimeInterval = 30) throws {
+    /// Whether a database file exists at `path` (commands that only read open nothing when it does not).
+    public static func exists(at path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// Opens (creating the file and its directories if needed) and migrates the database.
+    ///
+    /// A new file is created with `fileMode` (default 0600) and new directories 0700, whatever the
+    /// umask; SQLite gives the -wal and -shm files the database's mode. An existing file is checked
+    /// read-only first: another program's database, or a file that is not SQLite, is refused before
+    /// anything is written to it.
+    public init(path: String, fileMode: mode_t = HistoryStore.defaultFileMode, busyTimeout: TimeInterval = 30) throws {
         self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            } catch {
-                throw StoreError.cannotCreateDirectory(dir, error.localizedDescription)
-            }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFREG else { throw StoreError.notADatabase(path, "not a regular file") }
+            if st.st_size > 0 { try Self.checkIsOurs(path) }
+        } else {
+            try Self.createFile(path, mode: fileMode)
         }
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 16777216")
         }
-        pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrate(pool, path: path)
+        self.pool = pool
+    }
+
+    /// A migrated, empty, in-memory store: what commands that only read answer from when the database
+    /// file does not exist (they never create one).
+    public static func empty() throws -> HistoryStore {
+        try HistoryStore(inMemory: ())
+    }
+
+    private init(inMemory: Void) throws {
+        path = ":memory:"
+        let queue = try DatabaseQueue()
+        try Self.migrate(queue, path: path)
+        pool = queue
+    }
+
+    private static func migrate(_ writer: any DatabaseWriter, path: String) throws {
         let migrator = Migrations.migrator()
-        let unknown = try pool.read { db -> [String] in
+        let unknown = try writer.read { db -> [String] in
             let applied = try migrator.appliedIdentifiers(db)
             let known = Set(Migrations.all.map(\.id))
             return applied.subtracting(known).sorted()
         }
         guard unknown.isEmpty else { throw StoreError.newerDatabase(path: path, unknown: unknown) }
-        try migrator.migrate(pool)
+        try migrator.migrate(writer)
+    }
+
+    /// Refuses, through a read-only connection (nothing written, journal mode untouched), a database
+    /// that has tables but none of dnswatch's migrations, and a file SQLite cannot read.
+    private static func checkIsOurs(_ path: String) throws {
+        var config = Configuration()
+        config.readonly = true
+        let tables: [String]
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            tables = try queue.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            }
+            guard !tables.isEmpty else { return }
+            let ours = try queue.read { db -> Bool in
+                guard tables.contains("grdb_migrations") else { return false }
+                let ids = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+                return ids.contains(Migrations.all[0].id)
+            }
+            guard ours else { throw StoreError.foreignDatabase(path) }
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
+            throw StoreError.notADatabase(path, "the file is not an SQLite database")
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CANTOPEN || e.resultCode == .SQLITE_PERM {
+            throw StoreError.notADatabase(path, "cannot open it (\(e.message ?? "permission denied"))")
+        }
+    }
+
+    /// Creates the missing directories of `path` (0700) and the file itself (`mode`, exclusive).
+    private static func createFile(_ path: String, mode: mode_t) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try createDirectories(dir) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        if fd < 0 {
+            let err = errno
+            if err == EEXIST { return }  // created meanwhile by another dnswatch
+            throw StoreError.cannotCreate(path, String(cString: strerror(err)))
+        }
+        defer { close(fd) }
+        // The umask may have narrowed the mode (never widened): set exactly what was asked.
+        if fchmod(fd, mode) != 0 { throw StoreError.cannotCreate(path, String(cString: strerror(errno))) }
+    }
+
+    /// `mkdir -p` with mode 0700 for each directory it creates.
+    static func createDirectories(_ dir: String) throws {
+        var st = stat()
+        if stat(dir, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFDIR else { throw StoreError.cannotCreateDirectory(dir, "a file of that name exists") }
+            return
+        }
+        let parent = (dir as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != dir { try createDirectories(parent) }
+        if mkdir(dir, directoryMode) != 0, errno != EEXIST {
+            throw StoreError.cannotCreateDirectory(dir, String(cString: strerror(errno)))
+        }
     }
 
     /// The ids of the migrations applied to this database, in order.

@@ -1,12 +1,21 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// An exclusive lock on a database's poll, held as an flock(2) on `<db>.lock`. The kernel releases it
-/// when the process ends in any way (kill -9 included), so a crashed poll never leaves it stale.
+/// An exclusive lock on a database's polls, held as an flock(2) on `<real path of the db>.lock`. The
+/// kernel releases it when the process ends in any way (kill -9 included), so a crashed poll never
+/// leaves it stale. The lock is taken on the database's resolved path, so two spellings of one file
+/// (a symbolic link, `./x` and `x`) share one lock.
+///
+/// Writers that must not run beside a poll (`Poller`, `Reclassifier`) take a `PollLock` rather than a
+/// store: holding the lock is what gives them the store.
 public final class PollLock: Sendable {
+    public let store: HistoryStore
+    /// The lock file.
+    public let path: String
     private let fd: Int32
 
     public enum Failure: Error, Sendable, CustomStringConvertible {
@@ -21,17 +30,36 @@ public final class PollLock: Sendable {
         }
     }
 
-    /// Takes the lock; with `wait`, blocks until the other poll ends, else fails at once with `.busy`.
-    public init(databasePath: String, wait: Bool) throws {
-        let path = databasePath + ".lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    /// Takes the lock of `store`'s database; with `wait`, blocks until the other poll ends, else fails at
+    /// once with `.busy`. Blocking: call it before the poll starts, not from a task that others wait on.
+    public init(store: HistoryStore, wait: Bool, fileMode: mode_t = HistoryStore.defaultFileMode) throws {
+        let path = Self.lockPath(forDatabase: store.path)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, fileMode)
         guard fd >= 0 else { throw Failure.cannotOpen(path, errno) }
         while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
             if errno == EINTR { continue }
             close(fd)
             throw Failure.busy(path)
         }
+        self.store = store
+        self.path = path
         self.fd = fd
+    }
+
+    /// `<database>.lock`, the database's path resolved (links followed, `.` and `..` removed) so that
+    /// every spelling of one file names one lock.
+    public static func lockPath(forDatabase database: String) -> String {
+        if let real = realPath(database) { return real + ".lock" }
+        let dir = (database as NSString).deletingLastPathComponent
+        let base = (database as NSString).lastPathComponent
+        if let realDir = realPath(dir.isEmpty ? "." : dir) { return realDir + "/" + base + ".lock" }
+        return database + ".lock"
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
     }
 
     deinit {

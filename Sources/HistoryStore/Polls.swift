@@ -35,7 +35,7 @@ extension HistoryStore {
             var out: [PollTarget] = []
             for row in rows {
                 let id: Int64 = row[0]
-                let m = Membership(list: row["list"], kind: ListKind(rawValue: row["kind"]) ?? .c2, interval: row["interval"])
+                let m = Membership(list: row["list"], kind: try row.decode(ListKind.self, forColumn: "kind"), interval: row["interval"])
                 if out.last?.domainID == id {
                     out[out.count - 1].memberships.append(m)
                 } else {
@@ -112,19 +112,35 @@ extension HistoryStore {
 extension HistoryStore {
     /// Brings due times forward where a domain's interval got shorter since it was polled (a list's
     /// `interval` changed, the config's defaults changed, or the domain joined a list polled more often):
-    /// `next_due` becomes at most `last_polled` + the domain's current shortest interval.
-    public func clampDueTimes(defaultIntervals: [ListKind: Int]) throws {
-        let interval = """
-            (SELECT min(COALESCE(l.interval, CASE l.kind WHEN 'c2' THEN ? WHEN 'owned' THEN ? ELSE ? END))
-             FROM memberships m JOIN lists l ON l.id = m.list_id
-             WHERE m.domain_id = domain_status.domain_id AND m.retired IS NULL)
-            """
-        let d = [ListKind.c2, .owned, .expired].map { defaultIntervals[$0] ?? 3600 }
+    /// `next_due` becomes at most `last_polled` + the domain's current shortest interval
+    /// (`PollInterval.Defaults.shortest`, the one rule the poll also uses).
+    public func clampDueTimes(defaults: PollInterval.Defaults) throws {
         try write { w in
-            try w.db.execute(sql: """
-                UPDATE domain_status SET next_due = last_polled + \(interval)
-                WHERE last_polled IS NOT NULL AND next_due > last_polled + \(interval)
-                """, arguments: StatementArguments(d + d))
+            // Only domains due later than the shortest interval of any active list allows can need it.
+            let lists = try Row.fetchAll(w.db, sql: """
+                SELECT DISTINCT l.interval, l.kind FROM lists l JOIN memberships m ON m.list_id = l.id AND m.retired IS NULL
+                """)
+            let intervals = try lists.map { defaults.interval(listInterval: $0["interval"], kind: try $0.decode(ListKind.self, forColumn: "kind")) }
+            guard let floor = intervals.min() else { return }
+            let rows = try Row.fetchAll(w.db, sql: """
+                SELECT s.domain_id, s.last_polled, s.next_due, l.interval, l.kind FROM domain_status s
+                JOIN memberships m ON m.domain_id = s.domain_id AND m.retired IS NULL JOIN lists l ON l.id = m.list_id
+                WHERE s.last_polled IS NOT NULL AND s.next_due - s.last_polled > ?
+                ORDER BY s.domain_id
+                """, arguments: [floor])
+            var i = 0
+            while i < rows.count {
+                let id: Int64 = rows[i][0], lastPolled: Int64 = rows[i][1], nextDue: Int64 = rows[i][2]
+                var memberships: [(interval: Int?, kind: ListKind)] = []
+                while i < rows.count, rows[i][0] as Int64 == id {
+                    memberships.append((rows[i][3], try rows[i].decode(ListKind.self, forColumn: "kind")))
+                    i += 1
+                }
+                let latest = lastPolled + Int64(defaults.shortest(memberships))
+                if nextDue > latest {
+                    try w.db.execute(sql: "UPDATE domain_status SET next_due = ? WHERE domain_id = ?", arguments: [latest, id])
+                }
+            }
         }
     }
 }

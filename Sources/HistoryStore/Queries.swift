@@ -30,7 +30,14 @@ public struct AddressHit: Sendable, Equatable {
 public struct StoredAlert: Sendable, Equatable {
     public var id: Int64
     public var time: Int64
+    public var domain: String
+    public var list: String
+    public var type: String
+    public var severity: String
     public var severityRank: Int
+    /// The alert's `message`, read from the payload by SQLite.
+    public var message: String
+    /// The alert as JSON, as delivered to sinks.
     public var payload: String
 }
 
@@ -120,10 +127,12 @@ extension HistoryStore {
     public func alerts(since: Int64? = nil, minRank: Int = 0) throws -> [StoredAlert] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, time, severity_rank, payload FROM alerts
+                SELECT id, time, domain, list, type, severity, severity_rank, coalesce(json_extract(payload, '$.message'), '') AS message,
+                       payload FROM alerts
                 WHERE (? IS NULL OR time >= ?) AND severity_rank >= ? ORDER BY id
                 """, arguments: [since, since, minRank]).map {
-                StoredAlert(id: $0[0], time: $0[1], severityRank: $0[2], payload: $0[3])
+                StoredAlert(id: $0["id"], time: $0["time"], domain: $0["domain"], list: $0["list"], type: $0["type"],
+                            severity: $0["severity"], severityRank: $0["severity_rank"], message: $0["message"], payload: $0["payload"])
             }
         }
     }

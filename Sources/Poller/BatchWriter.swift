@@ -159,14 +159,10 @@ struct BatchWriter {
 
     /// A hash of a domain's answers (types, statuses, rdata): equal answers, equal hash (FNV-1a, 64 bits).
     static func hash(_ answers: [RRType: Answer]) -> Int64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h = FNV1a()
         func mix(_ s: String) {
-            for byte in s.utf8 {
-                h ^= UInt64(byte)
-                h = h &* 0x0000_0100_0000_01b3
-            }
-            h ^= 0x1F
-            h = h &* 0x0000_0100_0000_01b3
+            h.mix(s)
+            h.mix(0x1F)  // a separator, so that ("ab", "c") and ("a", "bc") differ
         }
         for t in answers.keys.sorted() {
             guard let a = answers[t] else { continue }
@@ -175,12 +171,12 @@ struct BatchWriter {
             for v in a.rdata { mix(v) }
             mix("")
         }
-        return Int64(bitPattern: h)
+        return Int64(bitPattern: h.value)
     }
 
     /// When the domain is next due: its shortest list interval from now, less its jitter.
     private func nextDue(_ target: PollTarget) -> Int64 {
-        let interval = target.memberships.compactMap { $0.interval ?? options.defaultIntervals[$0.kind] }.min() ?? 3600
+        let interval = options.defaultIntervals.shortest(target.memberships.map { ($0.interval, $0.kind) })
         return now + Int64(interval) - Poller.jitter(for: target.name, interval: interval, share: options.jitter)
     }
 

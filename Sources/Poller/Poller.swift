@@ -19,7 +19,7 @@ public struct PollOptions: Sendable {
     /// Domains per batch: resolved together, written in one transaction; bounds memory.
     public var batchSize = 5000
     /// Interval per list kind when a list sets none (seconds).
-    public var defaultIntervals: [ListKind: Int] = [.c2: 3600, .owned: 3600, .expired: 3600]
+    public var defaultIntervals = PollInterval.Defaults()
     /// Share of the interval by which a domain's next due time is spread (so a big list does not fall due at once).
     public var jitter = 0.1
     public init() {}
@@ -51,7 +51,9 @@ public struct PollProgress: Sendable {
 /// One poll end to end: due domains → resolver → history spans + classification → detection → alerts.
 /// Data flows one way; the Poller owns no state between polls beyond what is in the store.
 public struct Poller: Sendable {
-    public let store: HistoryStore
+    /// The database's poll lock, which a poll needs: it gives the store.
+    public let lock: PollLock
+    public var store: HistoryStore { lock.store }
     public let engine: any QueryEngine
     public let classifier: Classifier
     public let sinks: [any AlertSink]
@@ -59,9 +61,9 @@ public struct Poller: Sendable {
     public let logger: Logger
     public let progress: (@Sendable (PollProgress) -> Void)?
 
-    public init(store: HistoryStore, engine: any QueryEngine, classifier: Classifier, sinks: [any AlertSink] = [],
+    public init(lock: PollLock, engine: any QueryEngine, classifier: Classifier, sinks: [any AlertSink] = [],
                 options: PollOptions = PollOptions(), logger: Logger, progress: (@Sendable (PollProgress) -> Void)? = nil) {
-        self.store = store
+        self.lock = lock
         self.engine = engine
         self.classifier = classifier
         self.sinks = sinks
@@ -70,12 +72,12 @@ public struct Poller: Sendable {
         self.progress = progress
     }
 
-    /// Runs one poll. The caller holds the `PollLock`.
+    /// Runs one poll.
     public func poll(clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) async throws -> PollSummary {
         let started = Date()
         let now = clock()
         let dueAt = options.dueOnly ? now : nil
-        if options.dueOnly { try store.clampDueTimes(defaultIntervals: options.defaultIntervals) }
+        if options.dueOnly { try store.clampDueTimes(defaults: options.defaultIntervals) }
         var counts = PollCounts()
         var afterID: Int64 = 0
         // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
@@ -222,9 +224,9 @@ public struct Poller: Sendable {
     static func jitter(for name: String, interval: Int, share: Double) -> Int64 {
         let span = Int64(Double(interval) * share)
         guard span > 0 else { return 0 }
-        var h: UInt64 = 1469598103934665603
-        for b in name.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
-        return Int64(h % UInt64(span))
+        var h = FNV1a()
+        h.mix(name)
+        return Int64(h.value % UInt64(span))
     }
 
     // MARK: Alert delivery

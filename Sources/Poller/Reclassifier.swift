@@ -8,11 +8,13 @@ import HistoryStore
 /// every span's class and every domain's state view. History (the answers) is not touched, and no
 /// alert is raised: a changed fingerprint is not a change on the wire.
 public struct Reclassifier: Sendable {
-    let store: HistoryStore
+    /// The poll lock: a reclassification must not interleave with a poll's batches.
+    let lock: PollLock
+    var store: HistoryStore { lock.store }
     let classifier: Classifier
 
-    public init(store: HistoryStore, classifier: Classifier) {
-        self.store = store
+    public init(lock: PollLock, classifier: Classifier) {
+        self.lock = lock
         self.classifier = classifier
     }
 

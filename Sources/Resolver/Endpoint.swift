@@ -11,6 +11,10 @@ public enum ResolverError: Error, Sendable, Equatable, CustomStringConvertible {
     case resolvConf(path: String, reason: String)
     /// A socket call failed while setting up (errno text).
     case socket(String)
+    /// An address no recursive resolver can have (multicast, broadcast, unspecified).
+    case unusableAddress(String, reason: String)
+    /// A bare IPv6 address whose last group could be a port (`::1:6100`).
+    case ambiguousEndpoint(String)
 
     public var description: String {
         switch self {
@@ -18,6 +22,9 @@ public enum ResolverError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noEndpoints: "no resolvers given"
         case .resolvConf(let path, let reason): "\(path): \(reason)"
         case .socket(let s): "socket error: \(s)"
+        case .unusableAddress(let s, let reason): "\(s) cannot be a resolver: \(reason)"
+        case .ambiguousEndpoint(let s):
+            "\(s) is ambiguous: write [ADDRESS]:PORT for an IPv6 address with a port, or [ADDRESS] for the whole address"
         }
     }
 }
@@ -33,7 +40,9 @@ public struct ResolverEndpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses `1.2.3.4`, `1.2.3.4:5353`, `[2001:db8::1]:5353`, `[::1]` or a bare IPv6 address `::1`.
-    public init(_ text: String) throws {
+    /// A bare IPv6 address that would still be one without its last group (`::1:6100`, `fe80::1:53`)
+    /// is refused as ambiguous; multicast, broadcast and unspecified addresses are refused.
+    public init(_ text: String) throws(ResolverError) {
         let s = text.trimmingCharacters(in: .whitespaces)
         var host = s
         var portText: Substring?
@@ -50,6 +59,12 @@ public struct ResolverEndpoint: Sendable, Hashable, CustomStringConvertible {
             portText = s[s.index(after: colon)...]
         }
         guard let address = IPAddress(host), !host.contains(" ") else { throw ResolverError.invalidEndpoint(text) }
+        if !s.hasPrefix("["), !address.isIPv4, let lastColon = s.lastIndex(of: ":"),
+           s[s.index(after: lastColon)...].allSatisfy({ $0.isASCII && $0.isNumber }),
+           IPAddress(String(s[..<lastColon])) != nil {
+            throw ResolverError.ambiguousEndpoint(text)
+        }
+        if let why = Self.unusable(address) { throw ResolverError.unusableAddress(text, reason: why) }
         var port: UInt16 = 53
         if let portText {
             guard !portText.isEmpty, portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber),
@@ -57,6 +72,19 @@ public struct ResolverEndpoint: Sendable, Hashable, CustomStringConvertible {
             port = p
         }
         self.init(address: address, port: port)
+    }
+
+    /// Why a resolver cannot be at `address`, or nil.
+    static func unusable(_ address: IPAddress) -> String? {
+        let b = address.bytes
+        if b.allSatisfy({ $0 == 0 }) { return "the unspecified address is nobody's address" }
+        if address.isIPv4 {
+            if b[0] >= 224 && b[0] <= 239 { return "a multicast address" }
+            if b == [255, 255, 255, 255] { return "the broadcast address" }
+        } else if b[0] == 0xFF {
+            return "a multicast address"
+        }
+        return nil
     }
 
     /// `1.2.3.4:53` or `[2001:db8::1]:53`.
@@ -84,7 +112,7 @@ public struct ResolverEndpoint: Sendable, Hashable, CustomStringConvertible {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 2, fields[0] == "nameserver" else { continue }
             let value = String(fields[1])
-            guard !value.contains("%"), let address = IPAddress(value) else { continue }
+            guard !value.contains("%"), let address = IPAddress(value), unusable(address) == nil else { continue }
             let endpoint = ResolverEndpoint(address: address)
             if !out.contains(endpoint) { out.append(endpoint) }
         }

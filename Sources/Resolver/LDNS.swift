@@ -122,10 +122,10 @@ struct LDNSRecord {
         switch type {
         case RRType.a.code:
             guard let bytes = rdataBytes(0), bytes.count == 4 else { return nil }
-            return IPv4Text.render(bytes)
+            return IPAddressText.ipv4(bytes)
         case RRType.aaaa.code:
             guard let bytes = rdataBytes(0), bytes.count == 16 else { return nil }
-            return IPv6Text.render(bytes)
+            return IPAddressText.ipv6(bytes)
         case RRType.ns.code, RRType.cname.code:
             guard let rdf = ldns_rr_rdf(rr, 0), ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME else { return nil }
             return DNameText.render(rdf)
@@ -186,87 +186,6 @@ enum DNameText {
                 i += 1 + len
             }
             return o
-        }
-    }
-}
-
-/// Dotted-quad text of four address bytes (what inet_ntop prints, without its formatting machinery).
-enum IPv4Text {
-    static func render(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: 15) { out in
-            var o = 0
-            for (k, b) in bytes.prefix(4).enumerated() {
-                if k > 0 {
-                    out[o] = UInt8(ascii: ".")
-                    o += 1
-                }
-                if b >= 100 {
-                    out[o] = UInt8(ascii: "0") + b / 100
-                    o += 1
-                }
-                if b >= 10 {
-                    out[o] = UInt8(ascii: "0") + (b / 10) % 10
-                    o += 1
-                }
-                out[o] = UInt8(ascii: "0") + b % 10
-                o += 1
-            }
-            return o
-        }
-    }
-}
-
-/// RFC 5952 text of sixteen address bytes, as glibc's inet_ntop prints it: lower-case hex without leading
-/// zeros, the longest run of two or more zero groups (the first of equal runs) as "::". Addresses whose
-/// first ten bytes are zero (IPv4-mapped and -compatible forms, which inet_ntop prints with a dotted quad)
-/// are handed to `IPAddress`.
-enum IPv6Text {
-    static func render(_ bytes: UnsafeRawBufferPointer) -> String {
-        guard bytes.count == 16 else { return "" }
-        if bytes.prefix(10).allSatisfy({ $0 == 0 }) {
-            return IPAddress(bytes: Array(bytes))?.description ?? ""
-        }
-        var groups: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
-        return withUnsafeMutableBytes(of: &groups) { raw in
-            let g = raw.bindMemory(to: UInt16.self)
-            var bestStart = -1, bestLength = 0, runStart = -1
-            for i in 0..<8 {
-                g[i] = UInt16(bytes[2 * i]) << 8 | UInt16(bytes[2 * i + 1])
-                if g[i] == 0 {
-                    if runStart < 0 { runStart = i }
-                    if i - runStart + 1 > bestLength { bestStart = runStart; bestLength = i - runStart + 1 }
-                } else {
-                    runStart = -1
-                }
-            }
-            if bestLength < 2 { bestStart = -1 }
-            return String(unsafeUninitializedCapacity: 41) { out in
-                var o = 0
-                var i = 0
-                while i < 8 {
-                    if i == bestStart {
-                        out[o] = UInt8(ascii: ":")
-                        out[o + 1] = UInt8(ascii: ":")
-                        o += 2
-                        i += bestLength
-                        continue
-                    }
-                    if i > 0 && !(bestStart >= 0 && i == bestStart + bestLength) {
-                        out[o] = UInt8(ascii: ":")
-                        o += 1
-                    }
-                    let v = g[i]
-                    var shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0
-                    while shift >= 0 {
-                        let d = UInt8((v >> UInt16(shift)) & 0xF)
-                        out[o] = d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10
-                        o += 1
-                        shift -= 4
-                    }
-                    i += 1
-                }
-                return o
-            }
         }
     }
 }

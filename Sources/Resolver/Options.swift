@@ -75,3 +75,16 @@ public struct ResolveReport: Sendable {
         self.stats = stats
     }
 }
+
+extension ResolverOptions {
+    /// The values a user may set, for flags and the config file alike (outside them a value is refused,
+    /// never clamped or left to trap in arithmetic).
+    public enum Limits {
+        /// Seconds one try may wait.
+        public static let timeout: ClosedRange<Double> = 0.001...60
+        public static let retries: ClosedRange<Int> = 0...10
+        public static let maxInFlight: ClosedRange<Int> = 1...65_536
+        /// Queries per second per resolver; 0 is no cap.
+        public static let qps: ClosedRange<Int> = 0...1_000_000
+    }
+}

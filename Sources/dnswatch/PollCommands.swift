@@ -7,17 +7,6 @@ import Logging
 import Poller
 import ServiceLifecycle
 
-extension StoreOptions {
-    /// Takes the database's poll lock: one poll at a time per database.
-    func lockPolls(wait: Bool) throws -> PollLock {
-        do {
-            return try PollLock(databasePath: path, wait: wait)
-        } catch let e as PollLock.Failure {
-            throw CLIError(code: Exit.failure, description: e.description)
-        }
-    }
-}
-
 /// What poll and daemon share: the store, resolvers, classification, sinks, and how to poll.
 struct PollFlags: ParsableArguments {
     @OptionGroup var store: StoreOptions
@@ -49,14 +38,14 @@ struct PollFlags: ParsableArguments {
         return asked.isEmpty ? [.a] : asked
     }
 
-    func makePoller(config: Config, dueOnly: Bool, logger: Logger, progress: (@Sendable (PollProgress) -> Void)?) throws -> Poller {
+    func makePoller(lock: PollLock, config: Config, dueOnly: Bool, logger: Logger, progress: (@Sendable (PollProgress) -> Void)?) throws -> Poller {
         var o = PollOptions()
         o.dueOnly = dueOnly
         if let t = types { o.types = try parseTypes(t) } else if let t = config.types { o.types = t }
         o.asnLookups = !noASN && (config.asn ?? true)
         if let b = config.batch { o.batchSize = b }
-        o.defaultIntervals = PollDefaults.intervals(config: config)
-        return Poller(store: try store.open(), engine: try resolver.makeResolver(config: config),
+        o.defaultIntervals = PollInterval.Defaults(overrides: config.intervals)
+        return Poller(lock: lock, engine: try resolver.makeResolver(config: config),
                       classifier: try fingerprints.classifier(config: config), sinks: try sinks.sinks(config: config),
                       options: o, logger: logger, progress: progress)
     }
@@ -85,14 +74,13 @@ struct Poll: AsyncParsableCommand {
         do {
             let config = try flags.config.load()
             let logger = Logger(label: "dnswatch.poll")
-            let lock = try flags.store.lockPolls(wait: wait)
+            let lock = try flags.store.lockPolls(config: config, wait: wait)
             let line = ProgressLine.forStderr()
             var progress: (@Sendable (PollProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
-            let poller = try flags.makePoller(config: config, dueOnly: due, logger: logger, progress: progress)
+            let poller = try flags.makePoller(lock: lock, config: config, dueOnly: due, logger: logger, progress: progress)
             let summary = try await poller.poll()
             line?.finish()
-            withExtendedLifetime(lock) {}
             if json {
                 print(try jsonLine(SummaryJSON(summary)))
             } else {
@@ -159,21 +147,22 @@ struct Daemon: AsyncParsableCommand {
             let config = try flags.config.load()
             let tickSeconds: Int
             if let tick {
-                do { tickSeconds = try DurationParser.seconds(tick) } catch { throw CLIError.usage("--tick: '\(tick)' is not a duration such as 30s, 1m or 5m") }
+                do { tickSeconds = try DurationParser.seconds(tick) } catch { throw CLIError.usage("--tick: \(error)") }
+                guard Config.tickRange.contains(tickSeconds) else {
+                    throw CLIError.usage("--tick: \(tick) is out of range (\(DurationParser.format(Config.tickRange.lowerBound)) to \(DurationParser.format(Config.tickRange.upperBound)))")
+                }
             } else {
                 tickSeconds = config.tick ?? 60
             }
-            guard tickSeconds > 0 else { throw CLIError.usage("--tick must be positive") }
             let logger = Logger(label: "dnswatch.daemon")
-            let lock = try flags.store.lockPolls(wait: false)
-            let poller = try flags.makePoller(config: config, dueOnly: true, logger: logger, progress: nil)
+            let lock = try flags.store.lockPolls(config: config, wait: false)
+            let poller = try flags.makePoller(lock: lock, config: config, dueOnly: true, logger: logger, progress: nil)
             let service = PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
                 FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
             }
             let group = ServiceGroup(configuration: .init(
                 services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
-            withExtendedLifetime(lock) {}
         }
     }
 }

@@ -2,6 +2,7 @@ import DNSWatchConfig
 import ArgumentParser
 import Classification
 import DNSWatchModel
+import Detection
 import Foundation
 import HistoryStore
 import Investigation
@@ -37,7 +38,7 @@ struct History: AsyncParsableCommand {
         try await reporting {
             let name = try domainArgument(domain)
             let s = try epoch(since, flag: "--since"), u = try epoch(until, flag: "--until")
-            let spans = try store.open().history(domain: name.value, type: type.flatMap(RRType.init(name:)), since: s, until: u)
+            let spans = try store.openForReading().history(domain: name.value, type: type.flatMap(RRType.init(name:)), since: s, until: u)
             guard !spans.isEmpty else {
                 let windowed = s != nil || u != nil || type != nil
                 warn("dnswatch: no history for \(name.value)\(windowed ? " in that window or type" : "")")
@@ -66,37 +67,29 @@ struct Alerts: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Only alerts raised at or after TIME (ISO 8601, or 90m / 36h / 7d ago).") var since: String?
-    @Option(help: "Minimum severity: info, low, medium, high, critical.") var severity: String?
+    @Option(help: "Minimum severity: info, low, medium, high, critical.") var severity: Severity?
     @Flag(help: "One JSON object a line.") var json = false
-
-    static let ranks = ["info", "low", "medium", "high", "critical"]
-
-    func validate() throws {
-        if let severity, !Alerts.ranks.contains(severity.lowercased()) {
-            throw ValidationError("--severity: expected one of \(Alerts.ranks.joined(separator: ", "))")
-        }
-    }
 
     func run() async throws {
         try await reporting {
-            let minRank = severity.flatMap { Alerts.ranks.firstIndex(of: $0.lowercased()) } ?? 0
-            let alerts = try store.open().alerts(since: try epoch(since, flag: "--since"), minRank: minRank)
+            let alerts = try store.openForReading().alerts(since: try epoch(since, flag: "--since"), minRank: severity?.rank ?? 0)
             if json {
                 for a in alerts { print(a.payload) }
                 return
             }
-            let rows: [[String]] = alerts.compactMap { a in
-                guard let obj = try? JSONSerialization.jsonObject(with: Data(a.payload.utf8)) as? [String: Any] else { return nil }
-                return [isoTime(a.time), obj["severity"] as? String ?? "", obj["type"] as? String ?? "",
-                        obj["domain"] as? String ?? "", obj["list"] as? String ?? "", obj["message"] as? String ?? ""]
-            }
-            if rows.isEmpty {
+            if alerts.isEmpty {
                 warn("dnswatch: no alerts")
             } else {
-                print(table(["TIME", "SEVERITY", "TYPE", "DOMAIN", "LIST", "MESSAGE"], rows))
+                print(table(["TIME", "SEVERITY", "TYPE", "DOMAIN", "LIST", "MESSAGE"], alerts.map { a in
+                    [isoTime(a.time), a.severity, a.type, a.domain, a.list, a.message]
+                }))
             }
         }
     }
+}
+
+extension Severity: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
 }
 
 /// Origin ASN for addresses: the cache, and with --resolver a lookup of what is missing (saved to the cache).
@@ -118,7 +111,7 @@ struct LookupFlags: ParsableArguments {
 
     func setup() throws -> (HistoryStore, Classifier, ASNSource) {
         let config = try config.load()
-        let store = try store.open()
+        let store = try store.openForReading()
         var resolver: DNSResolver? = nil
         if !resolvers.isEmpty {
             let endpoints = try resolverEndpoints(resolvers)
@@ -316,11 +309,13 @@ struct Reclassify: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var config: ConfigOptions
     @OptionGroup var fingerprints: FingerprintFlags
+    @Flag(help: "Wait for a poll on this database to end instead of exiting.") var wait = false
 
     func run() async throws {
         try await reporting {
             let cfg = try config.load()
-            let r = try Reclassifier(store: store.open(), classifier: fingerprints.classifier(config: cfg)).run()
+            let lock = try store.lockPolls(config: cfg, wait: wait)
+            let r = try Reclassifier(lock: lock, classifier: fingerprints.classifier(config: cfg)).run()
             print("spans \(r.spans), current spans reclassified \(r.changedSpans), domain states changed \(r.changedStates)")
         }
     }

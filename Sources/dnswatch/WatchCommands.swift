@@ -46,6 +46,7 @@ extension Watch {
             discussion: "Indicators that are not domains (addresses, CIDRs, URL paths) are skipped and counted; URLs and host:port contribute their host. An invalid line refuses the whole import (exit 65) unless --skip-invalid.")
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Watchlist files.") var files: [String]
         @Option(help: "List name (default: each file's name without extension).") var list: String?
         @Option(help: "List kind: c2, owned or expired (default: the file header, else c2).") var kind: ListKind?
@@ -54,7 +55,7 @@ extension Watch {
         func run() async throws {
             try await reporting {
                 let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
-                let db = try store.open()
+                let db = try store.open(config: config.load())
                 let now = Int64(Date().timeIntervalSince1970)
                 var counts = ImportCounts()
                 // Files of the same list are merged, so duplicates across them are stored once.
@@ -92,8 +93,10 @@ extension Watch {
             discussion: "Adds new domains, retires removed ones (their history is kept), updates kind and interval. Lists without a file are retired.")
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Directory of watchlist files (*.txt).") var directory: String
         @Flag(name: .customLong("skip-invalid"), help: "Skip invalid lines instead of refusing the sync.") var skipInvalid = false
+        @Flag(name: .customLong("allow-empty"), help: "Accept a directory without *.txt files (retires every list).") var allowEmpty = false
 
         func run() async throws {
             try await reporting {
@@ -103,12 +106,15 @@ extension Watch {
                 }
                 let files = try FileManager.default.contentsOfDirectory(atPath: directory)
                     .filter { $0.hasSuffix(".txt") }.sorted().map { directory + "/" + $0 }
+                guard !files.isEmpty || allowEmpty else {
+                    throw CLIError.usage("\(directory) has no *.txt watchlist files: syncing it would retire every list (pass --allow-empty to do that)")
+                }
                 let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
                 let lists = parsed.map { f in
                     (ListSpec(name: f.name, kind: f.header.kind ?? .c2, interval: f.header.interval, description: f.header.description),
                      f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })
                 }
-                let c = try store.open().sync(lists, now: Int64(Date().timeIntervalSince1970))
+                let c = try store.open(config: config.load()).sync(lists, now: Int64(Date().timeIntervalSince1970))
                 print("lists \(lists.count), added \(c.added), already present \(c.alreadyPresent), retired \(c.retired), skipped \(skippedSummary(parsed).total)")
             }
         }
@@ -117,6 +123,7 @@ extension Watch {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add domains to a list.")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Domain names.") var domains: [String]
         @Option(help: "List name.") var list: String
         @Option(help: "List kind: c2, owned or expired (sets the list's kind; a new list defaults to c2).") var kind: ListKind?
@@ -124,7 +131,7 @@ extension Watch {
         func run() async throws {
             try await reporting {
                 let names = try domains.map(domainArgument)
-                let c = try store.open().addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: list, kind: kind),
+                let c = try store.open(config: config.load()).addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: list, kind: kind),
                                                     now: Int64(Date().timeIntervalSince1970))
                 print("added \(c.added), already present \(c.alreadyPresent)")
             }
@@ -134,6 +141,7 @@ extension Watch {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop watching domains (their history is kept).")
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Domain names.") var domains: [String]
         @Option(help: "Only from this list (default: every list).") var list: String?
 
@@ -141,7 +149,7 @@ extension Watch {
             try await reporting {
                 let names = try domains.map(domainArgument)
                 do {
-                    let n = try store.open().remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
+                    let n = try store.open(config: config.load()).remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
                     print("removed \(n)")
                     if n < names.count { warn("dnswatch: \(names.count - n) of the names were not watched\(list.map { " on \($0)" } ?? "")") }
                 } catch let e as StoreError {
@@ -166,8 +174,8 @@ extension Watch {
 
         func run() async throws {
             try await reporting {
-                let rows = try store.open().watchedDomains(list: list)
-                let defaults = PollDefaults.intervals(config: try config.load())
+                let rows = try store.openForReading().watchedDomains(list: list)
+                let defaults = PollInterval.Defaults(overrides: try config.load().intervals)
                 if rows.isEmpty {
                     warn("dnswatch: no watched domains\(list.map { " on \($0)" } ?? "")")
                     return
@@ -175,11 +183,11 @@ extension Watch {
                 if json {
                     for r in rows {
                         print(try jsonLine(Line(domain: r.domain, list: r.list, kind: r.kind.rawValue,
-                                                interval: r.interval ?? defaults[r.kind], added: r.added)))
+                                                interval: defaults.interval(listInterval: r.interval, kind: r.kind), added: r.added)))
                     }
                 } else {
                     print(table(["DOMAIN", "LIST", "KIND", "INTERVAL", "ADDED", "NOTE"], rows.map {
-                        [$0.domain, $0.list, $0.kind.rawValue, DurationParser.format($0.interval ?? defaults[$0.kind] ?? 3600),
+                        [$0.domain, $0.list, $0.kind.rawValue, DurationParser.format(defaults.interval(listInterval: $0.interval, kind: $0.kind)),
                          isoTime($0.added), $0.note ?? ""]
                     }))
                 }
@@ -189,12 +197,3 @@ extension Watch {
 }
 
 extension ListKind: ExpressibleByArgument {}
-
-/// Defaults that the config can change.
-enum PollDefaults {
-    static func intervals(config: Config) -> [ListKind: Int] {
-        var d: [ListKind: Int] = [.c2: 3600, .owned: 3600, .expired: 3600]
-        for (k, v) in config.intervals { d[k] = v }
-        return d
-    }
-}

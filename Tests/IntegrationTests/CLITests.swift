@@ -1,4 +1,5 @@
 import Foundation
+import HistoryStore
 import Poller
 import Testing
 import TestSupport
@@ -84,7 +85,7 @@ struct CLI {
     @Test func realTrailFileImportsAsItIs() throws {
         let cli = try CLI()
         let trail = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/reference/real/maltrail-ursnif.txt")
+            .deletingLastPathComponent().appendingPathComponent("data/reference/real/maltrail-ursnif.txt")
         try #require(FileManager.default.fileExists(atPath: trail.path), "missing \(trail.path)")
         let r = try cli.run(["watch", "import", trail.path, "--list", "ursnif"])
         #expect(r.code == 0)
@@ -130,7 +131,7 @@ struct CLI {
     @Test func aSecondPollOnTheSameDatabaseExitsWithAMessage() throws {
         let cli = try CLI()
         #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
-        let held = try PollLock(databasePath: cli.db, wait: false)
+        let held = try PollLock(store: HistoryStore(path: cli.db), wait: false)
         let r = try cli.run(["poll", "--resolver", "127.0.0.1:9", "--no-asn"])
         #expect(r.code == 1)
         #expect(r.err.contains("another dnswatch poll is running"))

@@ -72,7 +72,7 @@ final class BulkWorld: @unchecked Sendable {
         var p = PollOptions()
         p.asnLookups = false
         configure(&p)
-        return Poller(store: store, engine: resolver, classifier: classifier, options: p, logger: Logger(label: "ops-test"))
+        return Poller(lock: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier, options: p, logger: Logger(label: "ops-test"))
     }
 
     /// Common `dnswatch` arguments: this database, this resolver, no ASN lookups.

@@ -49,7 +49,7 @@ extension OperationsTests {
             let interval = Dictionary(uniqueKeysWithValues: fast.map { ($0, 600) } + slow.map { ($0, 3600) } + gone.map { ($0, 1800) })
             let poller = try w.poller {
                 $0.dueOnly = true
-                $0.defaultIntervals[.expired] = 1800
+                $0.defaultIntervals = PollInterval.Defaults(overrides: [.expired: 1800])
             }
             let audit = try Audit(w.dbPath)
             // Each step is chosen so that every domain is clearly due (its interval has fully passed) or clearly

@@ -77,7 +77,7 @@ final class World: @unchecked Sendable {
         p.batchSize = batch
         p.types = types
         p.dueOnly = due
-        return Poller(store: store, engine: resolver, classifier: classifier ?? self.classifier, sinks: [sink], options: p,
+        return Poller(lock: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier ?? self.classifier, sinks: [sink], options: p,
                       logger: Logger(label: "test"))
     }
 

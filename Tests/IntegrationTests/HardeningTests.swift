@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+import HistoryStore
+import Testing
+import TestSupport
+
+/// Hostile or careless input to the CLI, each case as a user would reproduce it (issue 7's table).
+@Suite(.serialized) struct HardeningTests {
+    static let world = ["a.example. 300 IN A 192.0.2.10", "a.example. 300 IN NS ns1.a.example."]
+
+    /// Row 1: a stored interval too large for due-time arithmetic (as an older dnswatch could store)
+    /// never stops polls.
+    @Test func aHugeStoredIntervalNeverStopsPolls() throws {
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: Self.world)
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
+        let db = try DatabaseQueue(path: cli.db)
+        try db.write { try $0.execute(sql: "UPDATE lists SET interval = 9223372036854775807") }
+        let args = ["--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts"]
+        for extra in [["--all"], ["--due"], ["--due"]] {
+            let r = try cli.run(["poll"] + extra + args)
+            #expect(r.code == 0, "\(extra): \(r.err)")
+        }
+        let listed = try cli.run(["watch", "list", "--json"]).lines.map(CLI.json)
+        #expect(listed.first?["interval"] as? Int == 366 * 86400, "read as the largest interval")
+    }
+
+    /// Row 3: numbers out of range are usage errors (64) with a sentence, never a trap.
+    @Test func outOfRangeNumbersAreUsageErrors() throws {
+        let cli = try CLI()
+        for args in [["--timeout", "inf"], ["--timeout", "1e300"], ["--timeout", "nan"], ["--timeout", "0"],
+                     ["--retries", "9223372036854775807"], ["--qps=-1"], ["--max-in-flight", "0"]] {
+            let r = try cli.run(["poll", "--resolver", "127.0.0.1:9", "--no-asn"] + args)
+            #expect(r.code == 64, "\(args): \(r.code) \(r.err)")
+            #expect(r.err.contains("out of range") || r.err.contains("Error"), "\(args): \(r.err)")
+        }
+        for args in [["history", "a.example", "--since", "200000000000000d"], ["history", "a.example", "--until", "9999999999999999999"],
+                     ["daemon", "--resolver", "127.0.0.1:9", "--tick", "200000000000000d"], ["daemon", "--resolver", "127.0.0.1:9", "--tick", "30d"]] {
+            let r = try cli.run(args)
+            #expect(r.code == 64, "\(args): \(r.code) \(r.err)")
+        }
+    }
+
+    /// Row 3, config side: out-of-range values are bad input (65) naming the key.
+    @Test func outOfRangeConfigValuesNameTheirKey() throws {
+        let cli = try CLI()
+        for (text, key) in [("[resolvers]\ntimeout = \"200000000000000d\"", "resolvers.timeout"),
+                            ("[resolvers]\ntimeout = 1e300", "resolvers.timeout"),
+                            ("[resolvers]\nretries = 9223372036854775807", "resolvers.retries"),
+                            ("[daemon]\ntick = \"400d\"", "daemon.tick"),
+                            ("[intervals]\nc2 = \"106751991167300d\"", "intervals.c2"),
+                            ("[resolvers]\nservers = []", "resolvers.servers"),
+                            ("[resolvers]\nservers = [\"224.0.0.251\"]", "resolvers.servers"),
+                            ("file_mode = \"0666\"", "file_mode")] {
+            let config = try cli.file("c.toml", text)
+            let r = try cli.run(["poll", "--config", config, "--no-asn"])
+            #expect(r.code == 65, "\(text): \(r.code) \(r.err)")
+            #expect(r.err.contains(key), "\(text): \(r.err)")
+        }
+    }
+
+    /// Row 4: the database, its WAL files and the poll lock are 0600, new directories 0700, whatever the umask.
+    @Test func createdFilesAreOwnerOnly() throws {
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: Self.world)
+        let cli = try CLI()
+        let db = cli.workdir.appendingPathComponent("new/dir/db.sqlite").path
+        let old = umask(0o022)
+        defer { umask(old) }
+        #expect(try cli.run(["watch", "add", "a.example", "--list", "l", "--db", db]).code == 0)
+        // A reader keeps the WAL open so that -wal and -shm exist while their modes are read.
+        let reader = try DatabaseQueue(path: db)
+        try reader.read { _ = try Int.fetchOne($0, sql: "SELECT count(*) FROM domains") }
+        #expect(try cli.run(["poll", "--db", db, "--resolver", unbound.endpoint, "--no-asn"]).code == 0)
+        for f in [db, db + "-wal", db + "-shm", db + ".lock"] where FileManager.default.fileExists(atPath: f) {
+            #expect(mode(f) == 0o600, "\(f): \(String(mode(f), radix: 8))")
+        }
+        #expect(mode(db) == 0o600)
+        #expect(mode(db + ".lock") == 0o600)
+        #expect(mode(cli.workdir.appendingPathComponent("new").path) == 0o700)
+        #expect(mode(cli.workdir.appendingPathComponent("new/dir").path) == 0o700)
+        // The config may widen files to 0640 for a reader in the same group.
+        let wide = cli.workdir.appendingPathComponent("wide.sqlite").path
+        let config = try cli.file("mode.toml", "file_mode = \"0640\"\n")
+        #expect(try cli.run(["watch", "add", "a.example", "--list", "l", "--db", wide, "--config", config]).code == 0)
+        #expect(mode(wide) == 0o640)
+    }
+
+    /// Row 5: two spellings of one database (a symbolic link) share one poll lock.
+    @Test func theLockFollowsSymbolicLinks() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
+        let alias = cli.workdir.appendingPathComponent("alias.sqlite").path
+        try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: cli.db)
+        let held = try PollLock(store: HistoryStore(path: alias), wait: false)
+        let r = try cli.run(["poll", "--resolver", "127.0.0.1:9", "--timeout", "0.2", "--retries", "0", "--no-asn"])
+        #expect(r.code == 1 && r.err.contains("another dnswatch poll is running"), "\(r.code) \(r.err)")
+        let dotted = try cli.run(["poll", "--db", cli.workdir.appendingPathComponent("./x/../db.sqlite").path,
+                                  "--resolver", "127.0.0.1:9", "--timeout", "0.2", "--retries", "0", "--no-asn"])
+        #expect(dotted.code == 1, "\(dotted.err)")
+        withExtendedLifetime(held) {}
+    }
+
+    /// Row 9: syncing an empty directory would retire every list: refused unless --allow-empty.
+    @Test func syncOfAnEmptyDirectoryIsRefused() throws {
+        let cli = try CLI()
+        let lists = cli.workdir.appendingPathComponent("lists")
+        let empty = cli.workdir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: lists, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        try "a.example\n".write(to: lists.appendingPathComponent("mine.txt"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["watch", "sync", lists.path]).code == 0)
+        let r = try cli.run(["watch", "sync", empty.path])
+        #expect(r.code == 64 && r.err.contains("--allow-empty"), "\(r.err)")
+        #expect(try cli.run(["watch", "list", "--json"]).lines.count == 1, "nothing retired")
+        let allowed = try cli.run(["watch", "sync", empty.path, "--allow-empty"])
+        #expect(allowed.code == 0 && allowed.out.contains("retired 1"), "\(allowed.out)")
+    }
+
+    /// Row 10: an empty --db or $DNSWATCH_DB is a usage error; commands that read create nothing.
+    @Test func emptyDatabasePathsAndReadOnlyCommands() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "list", "--db", ""]).code == 64)
+        let env = try cli.run(["watch", "add", "a.example", "--list", "l"], environment: ["DNSWATCH_DB": ""])
+        #expect(env.code == 64 && env.err.contains("DNSWATCH_DB"), "\(env.err)")
+        let missing = cli.workdir.appendingPathComponent("nonexistent/x.sqlite").path
+        for args in [["history", "a.example"], ["alerts"], ["ip", "192.0.2.1"], ["triage", "192.0.2.1"], ["watch", "list"],
+                     ["alerts", "--json"], ["triage", "a.example", "--json"]] {
+            let r = try cli.run(args + ["--db", missing])
+            #expect(r.code == 0, "\(args): \(r.err)")
+            #expect(r.err.contains("no database"), "\(args): \(r.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("nonexistent").path))
+        let triage = try cli.run(["triage", "192.0.2.1", "--json", "--db", missing])
+        #expect(CLI.json(triage.out)["fan_in"] as? Int == 0)
+    }
+
+    /// Row 11: addresses no resolver can have are refused, as is an empty server list (never a silent
+    /// fall-back to /etc/resolv.conf).
+    @Test func unusableResolverAddressesAreRefused() throws {
+        let cli = try CLI()
+        for r in ["224.0.0.251", "255.255.255.255", "ff02::1", "0.0.0.0", "::", "[ff05::1]:53", "::1:6100", "fe80::1:53"] {
+            let out = try cli.run(["poll", "--resolver", r, "--no-asn"])
+            #expect(out.code == 64, "\(r): \(out.code) \(out.err)")
+            #expect(out.err.contains("multicast") || out.err.contains("broadcast") || out.err.contains("unspecified")
+                    || out.err.contains("ambiguous"), "\(r): \(out.err)")
+        }
+        let ok = try cli.run(["poll", "--resolver", "[::1]:6100", "--timeout", "0.1", "--retries", "0", "--no-asn"])
+        #expect(ok.code != 64, "\(ok.err)")
+    }
+
+    /// Row 12: a directory given as the config file is named in a plain sentence.
+    @Test func aDirectoryAsConfigIsAPlainSentence() throws {
+        let cli = try CLI()
+        let r = try cli.run(["poll", "--config", cli.workdir.path, "--no-asn"])
+        #expect(r.code == 65 && r.err.contains("is a directory"), "\(r.err)")
+        #expect(!r.err.contains("NSCocoaErrorDomain"))
+    }
+
+    /// Row 13: another program's SQLite database is refused before anything is written to it.
+    @Test func aForeignDatabaseIsRefusedUntouched() throws {
+        let cli = try CLI()
+        let foreign = cli.workdir.appendingPathComponent("foreign.sqlite").path
+        let q = try DatabaseQueue(path: foreign)
+        try q.write { db in
+            try db.execute(sql: "CREATE TABLE domains (name TEXT); INSERT INTO domains VALUES ('mine')")
+        }
+        try q.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        for args in [["watch", "add", "a.example", "--list", "l"], ["history", "a.example"], ["poll", "--resolver", "127.0.0.1:9", "--no-asn"]] {
+            let r = try cli.run(args + ["--db", foreign])
+            #expect(r.code == 1 && r.err.contains("another program's SQLite database"), "\(args): \(r.err)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == before, "not a byte changed")
+        #expect(!FileManager.default.fileExists(atPath: foreign + "-wal"))
+        let text = try cli.file("notes.sqlite", "just some text, not SQLite at all\n")
+        let r = try cli.run(["watch", "list", "--db", text])
+        #expect(r.code == 1 && r.err.contains("not an SQLite database"), "\(r.err)")
+    }
+
+    /// Row 14: a table's cells are padded to their column (the fast padder keeps what padding did).
+    @Test func tablesPadCellsToTheirColumn() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "a.example", "longer-name.example", "--list", "l"]).code == 0)
+        let lines = try cli.run(["watch", "list"]).lines
+        #expect(lines.count == 3)
+        let column = lines[0].range(of: "LIST")?.lowerBound.utf16Offset(in: lines[0])
+        for line in lines.dropFirst() {
+            #expect(line.dropFirst(column ?? 0).hasPrefix("l "), "\(line)")
+        }
+    }
+}
+
+func mode(_ path: String) -> mode_t {
+    var st = stat()
+    return stat(path, &st) == 0 ? st.st_mode & 0o777 : 0
+}
