@@ -3,6 +3,9 @@ public enum ListKind: String, Sendable, Hashable, Codable, CaseIterable {
     case c2
     case owned
     case expired
+
+    /// The kind of a list that names none (contract: default c2).
+    public static let `default` = ListKind.c2
 }
 
 /// The class of an address, a name server, or (combined) of a domain.

@@ -74,9 +74,5 @@ public enum TimeSpecParser {
     }
 
     /// `2026-11-26T21:03:54Z`
-    public static func iso(_ epoch: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
-    }
+    public static func iso(_ epoch: Int64) -> String { ISOTime.format(epoch) }
 }

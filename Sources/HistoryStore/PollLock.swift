@@ -46,6 +46,20 @@ public final class PollLock: Sendable {
         self.fd = fd
     }
 
+    /// Takes the lock from async code: with `wait`, the blocking wait for another poll to end happens on
+    /// a thread of its own, never on the cooperative pool.
+    public static func acquire(store: HistoryStore, wait: Bool, fileMode: mode_t = HistoryStore.defaultFileMode) async throws -> PollLock {
+        do {
+            return try PollLock(store: store, wait: false, fileMode: fileMode)
+        } catch Failure.busy where wait {
+            return try await withCheckedThrowingContinuation { continuation in
+                Thread {
+                    continuation.resume(with: Result { try PollLock(store: store, wait: true, fileMode: fileMode) })
+                }.start()
+            }
+        }
+    }
+
     /// `<database>.lock`, the database's path resolved (links followed, `.` and `..` removed) so that
     /// every spelling of one file names one lock.
     public static func lockPath(forDatabase database: String) -> String {

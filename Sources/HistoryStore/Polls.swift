@@ -58,42 +58,6 @@ extension HistoryStore {
     public func finishPoll(_ id: Int64, at time: Int64) throws {
         try write { w in try w.db.execute(sql: "UPDATE polls SET finished = ? WHERE id = ?", arguments: [time, id]) }
     }
-
-    /// A poll run's record.
-    public func poll(_ id: Int64) throws -> PollRecord? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM polls WHERE id = ?", arguments: [id]).map(PollRecord.init(row:))
-        }
-    }
-
-    /// The most recent poll runs, newest first.
-    public func recentPolls(limit: Int) throws -> [PollRecord] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM polls ORDER BY id DESC LIMIT ?", arguments: [limit]).map(PollRecord.init(row:))
-        }
-    }
-}
-
-/// A stored poll run.
-public struct PollRecord: Sendable, Equatable {
-    public var id: Int64
-    public var started: Int64
-    public var finished: Int64?
-    public var counts: PollCounts
-
-    init(row: Row) {
-        id = row["id"]
-        started = row["started"]
-        finished = row["finished"]
-        var c = PollCounts()
-        c.domains = row["domains"]
-        c.queries = row["queries"]
-        c.answers = row["answers"]
-        c.failures = row["failures"]
-        c.changes = row["changes"]
-        c.alerts = row["alerts"]
-        counts = c
-    }
 }
 
 extension HistoryStore {

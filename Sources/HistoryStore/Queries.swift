@@ -2,7 +2,7 @@ import DNSWatchModel
 import GRDB
 
 /// One span of history, as `dnswatch history` shows it.
-public struct SpanRecord: Sendable, Equatable {
+public struct SpanRecord: Sendable, Equatable, FetchableRecord {
     public var domain: String
     public var rrtype: RRType
     public var status: AnswerStatus
@@ -12,6 +12,19 @@ public struct SpanRecord: Sendable, Equatable {
     public var count: Int
     public var `class`: DomainClass?
     public var provider: String?
+
+    /// From a `spans` row with the domain's name as `domain`.
+    public init(row: Row) throws {
+        domain = row["domain"]
+        rrtype = try row.decode(forColumn: "rrtype")
+        status = try row.decode(forColumn: "status")
+        rdata = RdataCodec.decode(row["rdata"])
+        timeFirst = row["time_first"]
+        timeLast = row["time_last"]
+        count = row["count"]
+        `class` = try row.decode(forColumn: "class")
+        provider = row["provider"]
+    }
 }
 
 /// A watched domain that resolved into an address, with when.
@@ -27,7 +40,7 @@ public struct AddressHit: Sendable, Equatable {
 }
 
 /// A stored alert.
-public struct StoredAlert: Sendable, Equatable {
+public struct StoredAlert: Sendable, Equatable, FetchableRecord {
     public var id: Int64
     public var time: Int64
     public var domain: String
@@ -39,23 +52,30 @@ public struct StoredAlert: Sendable, Equatable {
     public var message: String
     /// The alert as JSON, as delivered to sinks.
     public var payload: String
+
+    public init(row: Row) throws {
+        id = row["id"]
+        time = row["time"]
+        domain = row["domain"]
+        list = row["list"]
+        type = row["type"]
+        severity = row["severity"]
+        severityRank = row["severity_rank"]
+        message = row["message"]
+        payload = row["payload"]
+    }
 }
 
 extension HistoryStore {
     /// The spans of a domain, oldest first, overlapping [since, until].
     public func history(domain: String, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) throws -> [SpanRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.* FROM spans s JOIN domains d ON d.id = s.domain_id
+            try SpanRecord.fetchAll(db, sql: """
+                SELECT d.name AS domain, s.* FROM spans s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = ? AND (? IS NULL OR s.rrtype = ?)
                   AND (? IS NULL OR s.time_last >= ?) AND (? IS NULL OR s.time_first <= ?)
                 ORDER BY s.time_first, s.id
-                """, arguments: [domain, type?.rawValue, type?.rawValue, since, since, until, until]).compactMap { row in
-                guard let t = RRType(rawValue: row["rrtype"]), let st = AnswerStatus(rawValue: row["status"]) else { return nil }
-                return SpanRecord(domain: domain, rrtype: t, status: st, rdata: RdataCodec.decode(row["rdata"]),
-                                  timeFirst: row["time_first"], timeLast: row["time_last"], count: row["count"],
-                                  class: (row["class"] as String?).flatMap(DomainClass.init(rawValue:)), provider: row["provider"])
-            }
+                """, arguments: [domain, type, type, since, since, until, until])
         }
     }
 
@@ -83,7 +103,7 @@ extension HistoryStore {
                     guard let ip = IPAddress(a), block.contains(ip) else { continue }
                     out.append(AddressHit(domain: row[0], address: a, rrtype: type == "A" ? .a : .aaaa,
                                           timeFirst: row[2], timeLast: row[3], current: row[4],
-                                          spanClass: (row[5] as String?).flatMap(DomainClass.init(rawValue:))))
+                                          spanClass: try row.decode(atIndex: 5)))
                 }
             }
             return out
@@ -100,7 +120,7 @@ extension HistoryStore {
                 ORDER BY s.time_first
                 """, arguments: [ns]).map {
                 AddressHit(domain: $0[0], address: ns, rrtype: .ns, timeFirst: $0[1], timeLast: $0[2], current: $0[3],
-                           spanClass: ($0[4] as String?).flatMap(DomainClass.init(rawValue:)))
+                           spanClass: try $0.decode(atIndex: 4))
             }
         }
     }
@@ -113,9 +133,7 @@ extension HistoryStore {
                 let marks = placeholders(chunk.count)
                 var args = StatementArguments(chunk)
                 args += [now]
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM asn_cache WHERE address IN (\(marks)) AND expires > ?", arguments: args) {
-                    let e = ASNEntry(address: row["address"], asn: row["asn"], prefix: row["prefix"],
-                                     country: row["country"], registry: row["registry"])
+                for e in try ASNEntry.fetchAll(db, sql: "SELECT * FROM asn_cache WHERE address IN (\(marks)) AND expires > ?", arguments: args) {
                     out[e.address] = e
                 }
             }
@@ -126,14 +144,11 @@ extension HistoryStore {
     /// Alerts since a time at or above a severity rank, oldest first.
     public func alerts(since: Int64? = nil, minRank: Int = 0) throws -> [StoredAlert] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try StoredAlert.fetchAll(db, sql: """
                 SELECT id, time, domain, list, type, severity, severity_rank, coalesce(json_extract(payload, '$.message'), '') AS message,
                        payload FROM alerts
                 WHERE (? IS NULL OR time >= ?) AND severity_rank >= ? ORDER BY id
-                """, arguments: [since, since, minRank]).map {
-                StoredAlert(id: $0["id"], time: $0["time"], domain: $0["domain"], list: $0["list"], type: $0["type"],
-                            severity: $0["severity"], severityRank: $0["severity_rank"], message: $0["message"], payload: $0["payload"])
-            }
+                """, arguments: [since, since, minRank])
         }
     }
 
@@ -142,7 +157,7 @@ extension HistoryStore {
         try read { db in
             try Row.fetchOne(db, sql: """
                 SELECT s.class, s.provider FROM domain_state s JOIN domains d ON d.id = s.domain_id WHERE d.name = ?
-                """, arguments: [domain]).map { DomainState(class: DomainClass(rawValue: $0[0]) ?? .unknown, provider: $0[1]) }
+                """, arguments: [domain]).map { DomainState(class: try $0.decode(atIndex: 0), provider: $0[1]) }
         }
     }
 }

@@ -19,10 +19,9 @@ public struct StoreWriter {
                 FROM heads h JOIN spans s ON s.id = h.span_id WHERE h.domain_id IN (\(marks))
                 """, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                guard let type = RRType(rawValue: row[1]), let status = AnswerStatus(rawValue: row[3]) else { continue }
-                out[HeadKey(domainID: row[0], rrtype: type)] = HeadSpan(
-                    spanID: row[2], status: status, rdataText: row[4],
-                    class: (row[5] as String?).flatMap(DomainClass.init(rawValue:)), provider: row[6])
+                out[HeadKey(domainID: row[0], rrtype: try row.decode(atIndex: 1))] = HeadSpan(
+                    spanID: row[2], status: try row.decode(atIndex: 3), rdataText: row[4],
+                    class: try row.decode(atIndex: 5), provider: row[6])
             }
         }
         return out
@@ -100,9 +99,8 @@ public struct StoreWriter {
                 WHERE d.id IN (\(marks))
                 """, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                let state = (row[2] as String?).map {
-                    StoredState(state: DomainState(class: DomainClass(rawValue: $0) ?? .unknown, provider: row[3]), classifierVersion: row[4])
-                }
+                let cls: DomainClass? = try row.decode(atIndex: 2)
+                let state = cls.map { StoredState(state: DomainState(class: $0, provider: row[3]), classifierVersion: row[4]) }
                 out[row[0]] = (row[1], state)
             }
         }
@@ -274,7 +272,7 @@ public struct PollCounts: Sendable, Equatable {
 }
 
 /// One cached origin-ASN answer.
-public struct ASNEntry: Sendable, Equatable {
+public struct ASNEntry: Sendable, Equatable, FetchableRecord {
     public var address: String
     public var asn: Int?
     public var prefix: String?
@@ -287,6 +285,10 @@ public struct ASNEntry: Sendable, Equatable {
         self.country = country
         self.registry = registry
     }
+
+    public init(row: Row) throws {
+        self.init(address: row["address"], asn: row["asn"], prefix: row["prefix"], country: row["country"], registry: row["registry"])
+    }
 }
 
 extension Array {
@@ -296,22 +298,27 @@ extension Array {
 }
 
 /// A span's raw answer, for re-deriving its class.
-public struct RawSpan: Sendable {
+public struct RawSpan: Sendable, FetchableRecord {
     public var id: Int64
     public var domainID: Int64
     public var rrtype: RRType
     public var status: AnswerStatus
     public var rdata: [String]
+
+    public init(row: Row) throws {
+        id = row["id"]
+        domainID = row["domain_id"]
+        rrtype = try row.decode(forColumn: "rrtype")
+        status = try row.decode(forColumn: "status")
+        rdata = RdataCodec.decode(row["rdata"])
+    }
 }
 
 extension StoreWriter {
     /// Spans with id greater than `afterID`, in id order, at most `limit`.
     public func rawSpans(afterID: Int64, limit: Int) throws -> [RawSpan] {
-        try Row.fetchAll(db, sql: "SELECT id, domain_id, rrtype, status, rdata FROM spans WHERE id > ? ORDER BY id LIMIT ?",
-                         arguments: [afterID, limit]).compactMap { row in
-            guard let t = RRType(rawValue: row[2]), let s = AnswerStatus(rawValue: row[3]) else { return nil }
-            return RawSpan(id: row[0], domainID: row[1], rrtype: t, status: s, rdata: RdataCodec.decode(row[4]))
-        }
+        try RawSpan.fetchAll(db, sql: "SELECT id, domain_id, rrtype, status, rdata FROM spans WHERE id > ? ORDER BY id LIMIT ?",
+                             arguments: [afterID, limit])
     }
 
     /// Sets a span's derived class.

@@ -34,7 +34,7 @@ public struct ImportCounts: Sendable, Equatable {
 }
 
 /// One active membership, as `watch list` shows it.
-public struct WatchedDomain: Sendable, Equatable {
+public struct WatchedDomain: Sendable, Equatable, FetchableRecord {
     public var domain: String
     public var list: String
     public var kind: ListKind
@@ -43,6 +43,17 @@ public struct WatchedDomain: Sendable, Equatable {
     public var note: String?
     /// When the domain left the list; nil while it is watched.
     public var retired: Int64? = nil
+
+    /// From a row with `domain`, `list`, `kind`, `interval`, `added`, `note` and optionally `retired`.
+    public init(row: Row) throws {
+        domain = row["domain"]
+        list = row["list"]
+        kind = try row.decode(forColumn: "kind")
+        interval = row["interval"]
+        added = row["added"]
+        note = row["note"]
+        retired = row["retired"]
+    }
 }
 
 extension HistoryStore {
@@ -109,15 +120,12 @@ extension HistoryStore {
     /// Active memberships, ordered by list then domain.
     public func watchedDomains(list: String? = nil) throws -> [WatchedDomain] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try WatchedDomain.fetchAll(db, sql: """
                 SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note
                 FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id
                 WHERE m.retired IS NULL AND (? IS NULL OR l.name = ?)
                 ORDER BY l.name, d.name
-                """, arguments: [list, list]).map { row in
-                WatchedDomain(domain: row["domain"], list: row["list"], kind: ListKind(rawValue: row["kind"]) ?? .c2,
-                              interval: row["interval"], added: row["added"], note: row["note"])
-            }
+                """, arguments: [list, list])
         }
     }
 
@@ -125,20 +133,12 @@ extension HistoryStore {
     /// is still C&C history).
     public func allMemberships() throws -> [WatchedDomain] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try WatchedDomain.fetchAll(db, sql: """
                 SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
                 FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id
                 ORDER BY l.name, d.name
-                """).map { row in
-                WatchedDomain(domain: row["domain"], list: row["list"], kind: ListKind(rawValue: row["kind"]) ?? .c2,
-                              interval: row["interval"], added: row["added"], note: row["note"], retired: row["retired"])
-            }
+                """)
         }
-    }
-
-    /// Whether a list of that name exists.
-    public func listExists(_ name: String) throws -> Bool {
-        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM lists WHERE name = ?", arguments: [name]) ?? false }
     }
 }
 
@@ -155,7 +155,7 @@ extension StoreWriter {
             listID = id
             if replaceHeader {
                 try db.execute(sql: "UPDATE lists SET kind = ?, interval = ?, description = ? WHERE id = ?",
-                               arguments: [(spec.kind ?? .c2).rawValue, spec.interval, spec.description, id])
+                               arguments: [(spec.kind ?? .default).rawValue, spec.interval, spec.description, id])
             } else {
                 try db.execute(sql: """
                     UPDATE lists SET kind = COALESCE(?, kind), interval = COALESCE(?, interval),
@@ -164,7 +164,7 @@ extension StoreWriter {
             }
         } else {
             try db.execute(sql: "INSERT INTO lists (name, kind, interval, description, created) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [spec.name, (spec.kind ?? .c2).rawValue, spec.interval, spec.description, now])
+                           arguments: [spec.name, (spec.kind ?? .default).rawValue, spec.interval, spec.description, now])
             listID = db.lastInsertedRowID
         }
         var counts = ImportCounts()

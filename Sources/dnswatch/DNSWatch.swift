@@ -16,7 +16,15 @@ struct DNSWatch: AsyncParsableCommand {
 
     /// Logging is set up here only: messages go to stderr at `$DNSWATCH_LOG_LEVEL` (default warning).
     static func main() async {
-        let level = ProcessInfo.processInfo.environment["DNSWATCH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        var level = Logger.Level.warning
+        if let name = ProcessInfo.processInfo.environment["DNSWATCH_LOG_LEVEL"], !name.isEmpty {
+            if let given = Logger.Level(rawValue: name.lowercased()) {
+                level = given
+            } else {
+                let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                FileHandle.standardError.write(Data("dnswatch: DNSWATCH_LOG_LEVEL '\(name)' is not one of \(names); using warning\n".utf8))
+            }
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

@@ -95,10 +95,10 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the database and takes its poll lock: one poll (or reclassification) at a time per database.
-    func lockPolls(config: Config, wait: Bool) throws -> PollLock {
+    func lockPolls(config: Config, wait: Bool) async throws -> PollLock {
         let store = try open(config: config)
         do {
-            return try PollLock(store: store, wait: wait, fileMode: config.fileMode)
+            return try await PollLock.acquire(store: store, wait: wait, fileMode: config.fileMode)
         } catch let e as PollLock.Failure {
             throw CLIError(code: Exit.failure, description: e.description)
         }

@@ -6,6 +6,7 @@ import HistoryStore
 import Logging
 import Poller
 import ServiceLifecycle
+import Synchronization
 
 /// What poll and daemon share: the store, resolvers, classification, sinks, and how to poll.
 struct PollFlags: ParsableArguments {
@@ -74,7 +75,7 @@ struct Poll: AsyncParsableCommand {
         do {
             let config = try flags.config.load()
             let logger = Logger(label: "dnswatch.poll")
-            let lock = try flags.store.lockPolls(config: config, wait: wait)
+            let lock = try await flags.store.lockPolls(config: config, wait: wait)
             let line = ProgressLine.forStderr()
             var progress: (@Sendable (PollProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
@@ -108,19 +109,21 @@ struct SummaryJSON: Encodable {
 }
 
 /// A live progress line on stderr when it is a terminal; nothing otherwise.
-final class ProgressLine: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date.distantPast
+final class ProgressLine: Sendable {
+    /// When the line was last drawn.
+    private let last = Mutex(Date.distantPast)
 
     static func forStderr() -> ProgressLine? {
         isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil
     }
 
     func update(_ p: PollProgress) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard Date().timeIntervalSince(last) > 0.2 || p.done == p.total else { return }
-        last = Date()
+        let due = last.withLock { last in
+            guard Date().timeIntervalSince(last) > 0.2 || p.done == p.total else { return false }
+            last = Date()
+            return true
+        }
+        guard due else { return }
         let qps = p.elapsed > 0 ? Double(p.queries) / p.elapsed : 0
         let eta = p.done > 0 ? p.elapsed * Double(p.total - p.done) / Double(p.done) : 0
         warnInline(String(format: "\r%d/%d domains  %.0f queries/s  ETA %.0fs   ", p.done, p.total, qps, eta))
@@ -155,7 +158,7 @@ struct Daemon: AsyncParsableCommand {
                 tickSeconds = config.tick ?? 60
             }
             let logger = Logger(label: "dnswatch.daemon")
-            let lock = try flags.store.lockPolls(config: config, wait: false)
+            let lock = try await flags.store.lockPolls(config: config, wait: false)
             let poller = try flags.makePoller(lock: lock, config: config, dueOnly: true, logger: logger, progress: nil)
             let service = PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
                 FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))

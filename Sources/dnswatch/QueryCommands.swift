@@ -314,7 +314,7 @@ struct Reclassify: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let cfg = try config.load()
-            let lock = try store.lockPolls(config: cfg, wait: wait)
+            let lock = try await store.lockPolls(config: cfg, wait: wait)
             let r = try Reclassifier(lock: lock, classifier: fingerprints.classifier(config: cfg)).run()
             print("spans \(r.spans), current spans reclassified \(r.changedSpans), domain states changed \(r.changedStates)")
         }

@@ -111,7 +111,7 @@ extension Watch {
                 }
                 let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
                 let lists = parsed.map { f in
-                    (ListSpec(name: f.name, kind: f.header.kind ?? .c2, interval: f.header.interval, description: f.header.description),
+                    (ListSpec(name: f.name, kind: f.header.kind ?? .default, interval: f.header.interval, description: f.header.description),
                      f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })
                 }
                 let c = try store.open(config: config.load()).sync(lists, now: Int64(Date().timeIntervalSince1970))

@@ -84,3 +84,18 @@ import Foundation
         #expect(CIDR("2001:db8::/32")?.unmapped.description == "2001:db8::/32")
     }
 }
+
+@Suite struct ISOTimeTests {
+    /// The arithmetic formatter agrees with Foundation over centuries, leap days and negative times (from 1600:
+    /// Foundation uses the Julian calendar before 1582).
+    @Test func agreesWithFoundation() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        var samples: [Int64] = [0, -1, 86_399, 86_400, 951_782_400, 951_868_799, 1_764_543_600, 4_102_444_800, -2_208_988_800, 253_402_300_799]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<5000 { samples.append(Int64.random(in: -11_676_096_000...253_402_300_799, using: &g)) }
+        for t in samples {
+            #expect(ISOTime.format(t) == f.string(from: Date(timeIntervalSince1970: TimeInterval(t))), "\(t)")
+        }
+    }
+}
