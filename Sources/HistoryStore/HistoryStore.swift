@@ -174,32 +174,29 @@ public final class HistoryStore: Sendable {
     }
 
     /// The ids of the migrations applied to this database, in order.
-    public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try Migrations.migrator().appliedMigrations(db) }
+    public func appliedMigrations() async throws -> [String] {
+        try await pool.read { db in try Migrations.migrator().appliedMigrations(db) }
     }
 
     /// `PRAGMA integrity_check` (the first line: "ok" when sound).
-    public func integrityCheck() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    public func integrityCheck() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 
     /// Folds the WAL back into the main file (used before measuring the file's size).
-    public func checkpoint() throws {
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    public func checkpoint() async throws {
+        try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
-    /// Runs `body` in one write transaction: all or nothing.
-    public func write<T: Sendable>(_ body: @Sendable (StoreWriter) throws -> T) throws -> T {
-        try pool.write { db in try body(StoreWriter(db: db)) }
-    }
-
-    /// Async form of `write`, for callers on the concurrency runtime.
+    /// Runs `body` in one write transaction: all or nothing. GRDB runs it on its writer's own dispatch
+    /// queue, so the caller's task is suspended, never a thread of the cooperative pool blocked.
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
         try await pool.write { db in try body(StoreWriter(db: db)) }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+    /// Runs `body` on a reader (WAL: never blocked by the poll's writes), off the cooperative pool.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
     }
 }
 

@@ -9,9 +9,9 @@ public struct QueuedDelivery: Sendable, Equatable {
 
 extension HistoryStore {
     /// Undelivered (alert, sink) pairs for these sinks, oldest first.
-    public func pendingDeliveries(sinks: [String]) throws -> [QueuedDelivery] {
+    public func pendingDeliveries(sinks: [String]) async throws -> [QueuedDelivery] {
         guard !sinks.isEmpty else { return [] }
-        return try read { db in
+        return try await read { db in
             let marks = placeholders(sinks.count)
             return try Row.fetchAll(db, sql: """
                 SELECT d.alert_id, d.sink, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
@@ -22,8 +22,8 @@ extension HistoryStore {
 
     /// Queues alerts that exist but were never queued for this sink (a sink configured later gets
     /// only alerts raised from now on, so this is for the sinks given when the alert was raised).
-    public func recordDelivery(alertID: Int64, sink: String, at time: Int64, error: String?) throws {
-        try write { w in
+    public func recordDelivery(alertID: Int64, sink: String, at time: Int64, error: String?) async throws {
+        try await write { w in
             if let error {
                 try w.db.execute(sql: "UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE alert_id = ? AND sink = ?",
                                  arguments: [error, alertID, sink])
@@ -37,7 +37,7 @@ extension HistoryStore {
     }
 
     /// How many deliveries are still pending (all sinks).
-    public func pendingCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE delivered IS NULL") ?? 0 }
+    public func pendingCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE delivered IS NULL") ?? 0 }
     }
 }

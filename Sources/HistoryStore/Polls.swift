@@ -19,8 +19,8 @@ extension HistoryStore {
     /// Active watched domains with id greater than `afterID`, in id order, at most `limit`
     /// (a poll streams the watchlist in such chunks). With `dueAt`, only domains due by then:
     /// never polled, or `next_due` reached.
-    public func pollTargets(afterID: Int64, limit: Int, dueAt: Int64? = nil) throws -> [PollTarget] {
-        try read { db in
+    public func pollTargets(afterID: Int64, limit: Int, dueAt: Int64? = nil) async throws -> [PollTarget] {
+        try await read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT d.id, d.name, l.name AS list, l.kind, l.interval
                 FROM (SELECT d.id, d.name FROM domains d LEFT JOIN domain_status s ON s.domain_id = d.id
@@ -47,23 +47,23 @@ extension HistoryStore {
     }
 
     /// Starts a poll run. Runs a killed process left open are not touched: they keep `finished` NULL.
-    public func beginPoll(at time: Int64, resolvers: String) throws -> Int64 {
-        try write { w in
+    public func beginPoll(at time: Int64, resolvers: String) async throws -> Int64 {
+        try await write { w in
             try w.db.execute(sql: "INSERT INTO polls (started, resolvers) VALUES (?, ?)", arguments: [time, resolvers])
             return w.db.lastInsertedRowID
         }
     }
 
     /// Marks a poll run finished.
-    public func finishPoll(_ id: Int64, at time: Int64) throws {
-        try write { w in try w.db.execute(sql: "UPDATE polls SET finished = ? WHERE id = ?", arguments: [time, id]) }
+    public func finishPoll(_ id: Int64, at time: Int64) async throws {
+        try await write { w in try w.db.execute(sql: "UPDATE polls SET finished = ? WHERE id = ?", arguments: [time, id]) }
     }
 }
 
 extension HistoryStore {
     /// How many domains a poll would visit (all active ones, or those due by `dueAt`).
-    public func countTargets(dueAt: Int64? = nil) throws -> Int {
-        try read { db in
+    public func countTargets(dueAt: Int64? = nil) async throws -> Int {
+        try await read { db in
             try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM domains d LEFT JOIN domain_status s ON s.domain_id = d.id
                 WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.domain_id = d.id AND m.retired IS NULL)
@@ -78,8 +78,8 @@ extension HistoryStore {
     /// `interval` changed, the config's defaults changed, or the domain joined a list polled more often):
     /// `next_due` becomes at most `last_polled` + the domain's current shortest interval
     /// (`PollInterval.Defaults.shortest`, the one rule the poll also uses).
-    public func clampDueTimes(defaults: PollInterval.Defaults) throws {
-        try write { w in
+    public func clampDueTimes(defaults: PollInterval.Defaults) async throws {
+        try await write { w in
             // Only domains due later than the shortest interval of any active list allows can need it.
             let lists = try Row.fetchAll(w.db, sql: """
                 SELECT DISTINCT l.interval, l.kind FROM lists l JOIN memberships m ON m.list_id = l.id AND m.retired IS NULL

@@ -68,8 +68,8 @@ public struct StoredAlert: Sendable, Equatable, FetchableRecord {
 
 extension HistoryStore {
     /// The spans of a domain, oldest first, overlapping [since, until].
-    public func history(domain: String, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) throws -> [SpanRecord] {
-        try read { db in
+    public func history(domain: String, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) async throws -> [SpanRecord] {
+        try await read { db in
             try SpanRecord.fetchAll(db, sql: """
                 SELECT d.name AS domain, s.* FROM spans s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = ? AND (? IS NULL OR s.rrtype = ?)
@@ -80,14 +80,14 @@ extension HistoryStore {
     }
 
     /// Whether the domain is known at all (watched now or before).
-    public func domainExists(_ name: String) throws -> Bool {
-        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [name]) ?? false }
+    public func domainExists(_ name: String) async throws -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [name]) ?? false }
     }
 
     /// Every (domain, address) of A/AAAA history inside `block`, newest last.
-    public func domains(resolvingInto block: CIDR) throws -> [AddressHit] {
+    public func domains(resolvingInto block: CIDR) async throws -> [AddressHit] {
         let type = block.network.isIPv4 ? "A" : "AAAA"
-        return try read { db in
+        return try await read { db in
             var out: [AddressHit] = []
             let exact = block.prefixLength == block.network.bytes.count * 8 ? block.network.description : nil
             let rows = try Row.fetchCursor(db, sql: """
@@ -111,8 +111,8 @@ extension HistoryStore {
     }
 
     /// Domains whose NS history names this name server.
-    public func domains(withNameServer ns: String) throws -> [AddressHit] {
-        try read { db in
+    public func domains(withNameServer ns: String) async throws -> [AddressHit] {
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.name, s.time_first, s.time_last, (h.span_id IS NOT NULL) AS current, s.class
                 FROM spans s JOIN domains d ON d.id = s.domain_id LEFT JOIN heads h ON h.span_id = s.id
@@ -126,8 +126,8 @@ extension HistoryStore {
     }
 
     /// Cached origin-ASN answers that have not expired.
-    public func cachedASN(_ addresses: [String], now: Int64) throws -> [String: ASNEntry] {
-        try read { db in
+    public func cachedASN(_ addresses: [String], now: Int64) async throws -> [String: ASNEntry] {
+        try await read { db in
             var out: [String: ASNEntry] = [:]
             for chunk in addresses.chunked(500) {
                 let marks = placeholders(chunk.count)
@@ -142,8 +142,8 @@ extension HistoryStore {
     }
 
     /// Alerts since a time at or above a severity rank, oldest first.
-    public func alerts(since: Int64? = nil, minRank: Int = 0) throws -> [StoredAlert] {
-        try read { db in
+    public func alerts(since: Int64? = nil, minRank: Int = 0) async throws -> [StoredAlert] {
+        try await read { db in
             try StoredAlert.fetchAll(db, sql: """
                 SELECT id, time, domain, list, type, severity, severity_rank, coalesce(json_extract(payload, '$.message'), '') AS message,
                        payload FROM alerts
@@ -153,8 +153,8 @@ extension HistoryStore {
     }
 
     /// A domain's stored state, if it was ever polled with an answer.
-    public func state(of domain: String) throws -> DomainState? {
-        try read { db in
+    public func state(of domain: String) async throws -> DomainState? {
+        try await read { db in
             try Row.fetchOne(db, sql: """
                 SELECT s.class, s.provider FROM domain_state s JOIN domains d ON d.id = s.domain_id WHERE d.name = ?
                 """, arguments: [domain]).map { DomainState(class: try $0.decode(atIndex: 0), provider: $0[1]) }

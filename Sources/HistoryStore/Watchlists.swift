@@ -59,14 +59,14 @@ public struct WatchedDomain: Sendable, Equatable, FetchableRecord {
 extension HistoryStore {
     /// Adds entries to a list (creating it), reactivating retired memberships.
     /// Kind, interval and description are updated where the spec gives them.
-    public func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) throws -> ImportCounts {
-        try write { w in try w.addEntries(entries, to: spec, now: now) }
+    public func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) async throws -> ImportCounts {
+        try await write { w in try w.addEntries(entries, to: spec, now: now) }
     }
 
     /// Makes the stored lists equal to `lists`: new domains added, removed ones retired (history kept),
     /// kind / interval / description updated; lists absent from `lists` are retired as a whole.
-    public func sync(_ lists: [(ListSpec, [ListEntry])], now: Int64) throws -> ImportCounts {
-        try write { w in
+    public func sync(_ lists: [(ListSpec, [ListEntry])], now: Int64) async throws -> ImportCounts {
+        try await write { w in
             var total = ImportCounts()
             var keep = Set<String>()
             for (spec, entries) in lists {
@@ -97,8 +97,8 @@ extension HistoryStore {
     }
 
     /// Retires domains from one list, or from every list. Returns how many memberships ended.
-    public func remove(_ domains: [DomainName], list: String?, now: Int64) throws -> Int {
-        try write { w in
+    public func remove(_ domains: [DomainName], list: String?, now: Int64) async throws -> Int {
+        try await write { w in
             var listID: Int64?
             if let list {
                 guard let id = try w.listID(list) else { throw StoreError.unknownList(list) }
@@ -118,8 +118,8 @@ extension HistoryStore {
     }
 
     /// Active memberships, ordered by list then domain.
-    public func watchedDomains(list: String? = nil) throws -> [WatchedDomain] {
-        try read { db in
+    public func watchedDomains(list: String? = nil) async throws -> [WatchedDomain] {
+        try await read { db in
             try WatchedDomain.fetchAll(db, sql: """
                 SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note
                 FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id
@@ -131,8 +131,8 @@ extension HistoryStore {
 
     /// Every membership a domain ever had, retired ones too (for investigations: a removed C&C domain
     /// is still C&C history).
-    public func allMemberships() throws -> [WatchedDomain] {
-        try read { db in
+    public func allMemberships() async throws -> [WatchedDomain] {
+        try await read { db in
             try WatchedDomain.fetchAll(db, sql: """
                 SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
                 FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id

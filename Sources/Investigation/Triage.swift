@@ -58,16 +58,16 @@ public struct Triage: Sendable {
     }
 
     /// Triage of an address.
-    public func address(_ ip: IPAddress, asn: Int?) throws -> TriageReport {
+    public func address(_ ip: IPAddress, asn: Int?) async throws -> TriageReport {
         let verdict = classifier.classify(address: ip, asn: asn)
-        let hits = try store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
-        return try report(query: ip.description, verdict: verdict, asn: asn, hits: hits)
+        let hits = try await store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
+        return try await report(query: ip.description, verdict: verdict, asn: asn, hits: hits)
     }
 
     /// Triage of a domain: its current state, its own history, and our other domains that shared any
     /// address it ever had. A domain without history gets class and verdict `unknown`.
-    public func domain(_ name: DomainName, asnOf: (String) -> Int?) throws -> TriageReport {
-        let spans = try store.history(domain: name.value)
+    public func domain(_ name: DomainName, asnOf: (String) -> Int?) async throws -> TriageReport {
+        let spans = try await store.history(domain: name.value)
         guard !spans.isEmpty else {
             return TriageReport(query: name.value, class: .unknown, provider: nil, asn: nil, fanIn: 0, domains: [],
                                 verdict: .unknown, reason: "no history for \(name.value): watch and poll it, or triage one of its addresses")
@@ -78,20 +78,20 @@ public struct Triage: Sendable {
         var hits: [AddressHit] = []
         for a in everAddresses.sorted() {
             guard let ip = IPAddress(a) else { continue }
-            hits += try store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
+            hits += try await store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
         }
         // The domain's state as the last poll derived it (none yet: its view was never complete).
-        let state = try store.state(of: name.value) ?? DomainState(class: .unknown)
+        let state = try await store.state(of: name.value) ?? DomainState(class: .unknown)
         let verdict = Verdict(class: state.class, provider: state.provider, reason: "")
         let own = hits.filter { $0.domain == name.value }
-        return try report(query: name.value, verdict: verdict, asn: currentAddresses.lazy.compactMap(asnOf).first,
+        return try await report(query: name.value, verdict: verdict, asn: currentAddresses.lazy.compactMap(asnOf).first,
                           hits: hits.filter { $0.domain != name.value }, own: own)
     }
 
     /// - Parameter own: for a domain query, the domain's own address history (not counted in the fan-in,
     ///   but C&C history of its own outranks its current parking).
-    private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit], own: [AddressHit] = []) throws -> TriageReport {
-        let memberships = Dictionary(grouping: try store.allMemberships(), by: \.domain)
+    private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit], own: [AddressHit] = []) async throws -> TriageReport {
+        let memberships = Dictionary(grouping: try await store.allMemberships(), by: \.domain)
         let ownKinds = Set((memberships[query] ?? []).map(\.kind))
         let ownLive = own.filter { $0.spanClass == .unknown }.map(\.address)
         var byDomain: [String: TriageDomain] = [:]

@@ -33,7 +33,7 @@ public struct OriginLookup: Sendable {
     public func lookUp(_ addresses: [String], now: Int64) async throws -> Result {
         let addresses = Array(Set(addresses))
         var result = Result()
-        result.entries = try store.cachedASN(addresses, now: now)
+        result.entries = try await store.cachedASN(addresses, now: now)
         // Non-routable addresses have no origin: never asked.
         let missing = addresses.filter { result.entries[$0] == nil }.compactMap(IPAddress.init)
             .filter { SpecialPurpose.block(containing: $0) == nil }.sorted()

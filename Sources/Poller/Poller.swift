@@ -77,31 +77,31 @@ public struct Poller: Sendable {
         let started = Date()
         let now = clock()
         let dueAt = options.dueOnly ? now : nil
-        if options.dueOnly { try store.clampDueTimes(defaults: options.defaultIntervals) }
+        if options.dueOnly { try await store.clampDueTimes(defaults: options.defaultIntervals) }
         var counts = PollCounts()
         var afterID: Int64 = 0
         // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
         // which would only make them compete for the resolver and the CPU).
-        let total = try store.countTargets(dueAt: dueAt)
+        let total = try await store.countTargets(dueAt: dueAt)
         var plan = Poller.batchPlan(total: total, batchSize: options.batchSize)[...]
         // The next batch's targets are read while the current one resolves, so resolutions follow each other
         // without a gap.
-        func nextTargets() throws -> [PollTarget] {
+        func nextTargets() async throws -> [PollTarget] {
             let size = plan.popFirst() ?? options.batchSize  // domains added meanwhile: more full batches
-            let targets = try store.pollTargets(afterID: afterID, limit: size, dueAt: dueAt)
+            let targets = try await store.pollTargets(afterID: afterID, limit: size, dueAt: dueAt)
             if let last = targets.last { afterID = last.domainID }
             return targets
         }
-        var upcoming = try nextTargets()
-        func startNext() throws -> Task<Batch, any Error>? {
+        var upcoming = try await nextTargets()
+        func startNext() async throws -> Task<Batch, any Error>? {
             let targets = upcoming
             guard !targets.isEmpty else { return nil }
             let engine = self.engine, store = self.store, options = self.options
             let task = Task { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
-            upcoming = try nextTargets()
+            upcoming = try await nextTargets()
             return task
         }
-        var pending = try startNext()
+        var pending = try await startNext()
         guard pending != nil else {
             // Nothing due: no poll run to record, but queued alerts still get their retry.
             let failures = try await deliverOutbox(now: clock())
@@ -110,7 +110,7 @@ public struct Poller: Sendable {
         // The first batch is on its way; meanwhile the run is recorded.
         let pollID: Int64
         do {
-            pollID = try store.beginPoll(at: now, resolvers: engine.resolverDescription)
+            pollID = try await store.beginPoll(at: now, resolvers: engine.resolverDescription)
         } catch {
             pending?.cancel()
             throw error
@@ -121,7 +121,7 @@ public struct Poller: Sendable {
             } onCancel: {
                 current.cancel()
             }
-            pending = try startNext()
+            pending = try await startNext()
             let writeStart = Date()
             do {
                 counts += try await write(batch, pollID: pollID, now: clock())
@@ -136,7 +136,7 @@ public struct Poller: Sendable {
             progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
                                    elapsed: Date().timeIntervalSince(started)))
         }
-        try store.finishPoll(pollID, at: clock())
+        try await store.finishPoll(pollID, at: clock())
         let failures = try await deliverOutbox(now: clock())
         return PollSummary(pollID: pollID, counts: counts, seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
     }
@@ -235,7 +235,7 @@ public struct Poller: Sendable {
     /// queued (and holds back that sink's later alerts until the next poll); each outcome is recorded as
     /// soon as it is known, so nothing is sent twice. Returns how many deliveries failed this time.
     public func deliverOutbox(now: Int64) async throws -> Int {
-        let queued = try store.pendingDeliveries(sinks: sinks.map(\.key))
+        let queued = try await store.pendingDeliveries(sinks: sinks.map(\.key))
         guard !queued.isEmpty else { return 0 }
         let store = self.store
         let results = try await AlertDispatcher(sinks: sinks, logger: logger).deliver(
@@ -243,7 +243,7 @@ public struct Poller: Sendable {
         ) { result in
             if case .notAttempted = result.outcome { return }
             do {
-                try store.recordDelivery(alertID: result.deliveryID, sink: result.sinkKey, at: now, error: result.errorMessage)
+                try await store.recordDelivery(alertID: result.deliveryID, sink: result.sinkKey, at: now, error: result.errorMessage)
             } catch {
                 // The outbox row stays pending: at worst the alert is delivered again, never lost.
             }

@@ -19,13 +19,13 @@ public struct Reclassifier: Sendable {
     }
 
     /// Returns (spans re-derived, spans whose class changed, domain states changed).
-    public func run(batch: Int = 5000) throws -> (spans: Int, changedSpans: Int, changedStates: Int) {
+    public func run(batch: Int = 5000) async throws -> (spans: Int, changedSpans: Int, changedStates: Int) {
         let classifier = self.classifier
         var after: Int64 = 0
         var total = 0, changed = 0
         while true {
             let start = after
-            let (n, c, last) = try store.write { w -> (Int, Int, Int64?) in
+            let (n, c, last) = try await store.write { w -> (Int, Int, Int64?) in
                 let spans = try w.rawSpans(afterID: start, limit: batch)
                 var changed = 0
                 // The current spans among them, by id: a changed class there is a changed current class.
@@ -45,19 +45,19 @@ public struct Reclassifier: Sendable {
             guard let last else { break }
             after = last
         }
-        let states = try reclassifyStates(batch: batch)
+        let states = try await reclassifyStates(batch: batch)
         return (total, changed, states)
     }
 
     /// Re-derives every domain's state from its current spans.
-    private func reclassifyStates(batch: Int) throws -> Int {
+    private func reclassifyStates(batch: Int) async throws -> Int {
         let classifier = self.classifier
         let now = Int64(Date().timeIntervalSince1970)
         var after: Int64 = 0
         var changed = 0
         while true {
             let start = after
-            let (n, last) = try store.write { w -> (Int, Int64?) in
+            let (n, last) = try await store.write { w -> (Int, Int64?) in
                 let ids = try w.stateDomainIDs(afterID: start, limit: batch)
                 let heads = try w.heads(domainIDs: ids)
                 let stored = try w.pollMemory(domainIDs: ids).compactMapValues(\.state)

@@ -25,9 +25,10 @@ struct DNSWatch: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("dnswatch: DNSWATCH_LOG_LEVEL '\(name)' is not one of \(names); using warning\n".utf8))
             }
         }
+        let chosen = level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
+            handler.logLevel = chosen
             return handler
         }
         do {

@@ -38,7 +38,7 @@ struct History: AsyncParsableCommand {
         try await reporting {
             let name = try domainArgument(domain)
             let s = try epoch(since, flag: "--since"), u = try epoch(until, flag: "--until")
-            let spans = try store.openForReading().history(domain: name.value, type: type.flatMap(RRType.init(name:)), since: s, until: u)
+            let spans = try await store.openForReading().history(domain: name.value, type: type.flatMap(RRType.init(name:)), since: s, until: u)
             guard !spans.isEmpty else {
                 let windowed = s != nil || u != nil || type != nil
                 warn("dnswatch: no history for \(name.value)\(windowed ? " in that window or type" : "")")
@@ -72,7 +72,7 @@ struct Alerts: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let alerts = try store.openForReading().alerts(since: try epoch(since, flag: "--since"), minRank: severity?.rank ?? 0)
+            let alerts = try await store.openForReading().alerts(since: try epoch(since, flag: "--since"), minRank: severity?.rank ?? 0)
             if json {
                 for a in alerts { print(a.payload) }
                 return
@@ -147,11 +147,11 @@ struct IP: AsyncParsableCommand {
         try await reporting {
             guard let block = CIDR(address)?.unmapped else { throw CLIError.usage("'\(address)' is not an IP address or CIDR") }
             let (store, classifier, asnSource) = try lookup.setup()
-            let hits = try store.domains(resolvingInto: block)
+            let hits = try await store.domains(resolvingInto: block)
             let ips = Array(Set(hits.map(\.address))).compactMap(IPAddress.init)
             let single = block.prefixLength == block.network.bytes.count * 8 ? [block.network] : []
             let asns = try await asnSource.asn(for: Array(Set(ips + single)))
-            let lists = Dictionary(grouping: try store.allMemberships(), by: \.domain)
+            let lists = await Dictionary(grouping: try store.allMemberships(), by: \.domain)
             let lines = hits.map { h in
                 let v = IPAddress(h.address).map { classifier.classify(address: $0, asn: asns[h.address]) } ?? Verdict(class: .unknown, reason: "")
                 return Line(domain: h.domain, address: h.address, rrtype: h.rrtype.rawValue, time_first: h.timeFirst, time_last: h.timeLast,
@@ -245,12 +245,12 @@ struct TriageCommand: AsyncParsableCommand {
             if let given = IPAddress(query) {
                 let ip = CIDR(network: given, prefixLength: given.bytes.count * 8).unmapped.network
                 let asn = try await asnSource.asn(for: [ip])[ip.description]
-                report = try triage.address(ip, asn: asn)
+                report = try await triage.address(ip, asn: asn)
             } else {
                 let name = try domainArgument(query)
-                let addrs = try store.history(domain: name.value).filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)
+                let addrs = try await store.history(domain: name.value).filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)
                 let asns = try await asnSource.asn(for: Array(Set(addrs)).compactMap(IPAddress.init))
-                report = try triage.domain(name, asnOf: { asns[$0] })
+                report = try await triage.domain(name, asnOf: { asns[$0] })
             }
             if json {
                 print(try jsonLine(Output(query: report.query, class: report.class.rawValue, provider: report.provider, asn: report.asn,
@@ -315,7 +315,7 @@ struct Reclassify: AsyncParsableCommand {
         try await reporting {
             let cfg = try config.load()
             let lock = try await store.lockPolls(config: cfg, wait: wait)
-            let r = try Reclassifier(lock: lock, classifier: fingerprints.classifier(config: cfg)).run()
+            let r = try await Reclassifier(lock: lock, classifier: fingerprints.classifier(config: cfg)).run()
             print("spans \(r.spans), current spans reclassified \(r.changedSpans), domain states changed \(r.changedStates)")
         }
     }

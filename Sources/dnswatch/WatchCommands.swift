@@ -71,7 +71,7 @@ extension Watch {
                     for c in merged.conflicts { warn("dnswatch: \(c)") }
                     let spec = ListSpec(name: name, kind: kind ?? merged.header.kind, interval: merged.header.interval,
                                         description: merged.header.description)
-                    let c = try db.addEntries(merged.entries.map { ListEntry(domain: $0.domain, note: $0.note) }, to: spec, now: now)
+                    let c = try await db.addEntries(merged.entries.map { ListEntry(domain: $0.domain, note: $0.note) }, to: spec, now: now)
                     counts.added += c.added
                     counts.alreadyPresent += c.alreadyPresent
                 }
@@ -114,7 +114,7 @@ extension Watch {
                     (ListSpec(name: f.name, kind: f.header.kind ?? .default, interval: f.header.interval, description: f.header.description),
                      f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })
                 }
-                let c = try store.open(config: config.load()).sync(lists, now: Int64(Date().timeIntervalSince1970))
+                let c = try await store.open(config: config.load()).sync(lists, now: Int64(Date().timeIntervalSince1970))
                 print("lists \(lists.count), added \(c.added), already present \(c.alreadyPresent), retired \(c.retired), skipped \(skippedSummary(parsed).total)")
             }
         }
@@ -131,7 +131,7 @@ extension Watch {
         func run() async throws {
             try await reporting {
                 let names = try domains.map(domainArgument)
-                let c = try store.open(config: config.load()).addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: list, kind: kind),
+                let c = try await store.open(config: config.load()).addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: list, kind: kind),
                                                     now: Int64(Date().timeIntervalSince1970))
                 print("added \(c.added), already present \(c.alreadyPresent)")
             }
@@ -149,7 +149,7 @@ extension Watch {
             try await reporting {
                 let names = try domains.map(domainArgument)
                 do {
-                    let n = try store.open(config: config.load()).remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
+                    let n = try await store.open(config: config.load()).remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
                     print("removed \(n)")
                     if n < names.count { warn("dnswatch: \(names.count - n) of the names were not watched\(list.map { " on \($0)" } ?? "")") }
                 } catch let e as StoreError {
@@ -174,7 +174,7 @@ extension Watch {
 
         func run() async throws {
             try await reporting {
-                let rows = try store.openForReading().watchedDomains(list: list)
+                let rows = try await store.openForReading().watchedDomains(list: list)
                 let defaults = PollInterval.Defaults(overrides: try config.load().intervals)
                 if rows.isEmpty {
                     warn("dnswatch: no watched domains\(list.map { " on \($0)" } ?? "")")

@@ -102,7 +102,7 @@ struct CommandSinkTests {
     }
 
     @Test("executables are resolved on PATH, not through a shell")
-    func resolve() throws {
+    func resolve() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let tool = dir.file("notify")

@@ -57,7 +57,7 @@ struct LocalSinkTests {
     }
 
     @Test("a relative FileSink path becomes absolute in the key")
-    func fileRelativePath() throws {
+    func fileRelativePath() async throws {
         let sink = try FileSink(path: "logs/../alerts.ndjson")
         #expect(sink.key == "file:" + FileManager.default.currentDirectoryPath + "/alerts.ndjson")
         #expect(throws: AlertSinkError.self) { try FileSink(path: "") }

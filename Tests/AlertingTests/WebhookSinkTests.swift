@@ -34,7 +34,7 @@ struct WebhookSinkTests {
     }
 
     @Test("the key and the messages do not reveal the URL's token")
-    func keyHidesToken() throws {
+    func keyHidesToken() async throws {
         let url = "https://hooks.example.com/services/T000/B000/XXXXSECRET?token=abc"
         let sink = try WebhookSink(urlString: url)
         let expectedKey = "webhook:" + String(SHA256.hex(Array(url.utf8)).prefix(16))
@@ -96,7 +96,7 @@ struct WebhookSinkTests {
     }
 
     @Test("DNSWATCH_WEBHOOK_URL configures the sink from the environment")
-    func fromEnvironment() throws {
+    func fromEnvironment() async throws {
         #expect(try WebhookSink.fromEnvironment([:]) == nil)
         #expect(try WebhookSink.fromEnvironment(["DNSWATCH_WEBHOOK_URL": "  "]) == nil)
         let url = "http://127.0.0.1:9/hook/SECRET"

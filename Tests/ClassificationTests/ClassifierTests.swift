@@ -5,7 +5,7 @@ import DNSWatchModel
 @Suite struct ClassifierTests {
     // MARK: precedence
 
-    @Test func sinkholeBeatsParkingOnTheSameAddress() throws {
+    @Test func sinkholeBeatsParkingOnTheSameAddress() async throws {
         let c = try shipped()
         // 158.69.201.47 is in a parking list (MISP) and in sinkhole lists (G, B).
         let listed = c.fingerprints.entries.filter { $0.value == "158.69.201.47" }
@@ -16,7 +16,7 @@ import DNSWatchModel
         #expect(v.reason.contains("158.69.201.47") && v.reason.contains("source"))
     }
 
-    @Test func sinkholeBeatsOwnedAndOwnedBeatsParkingAndDormant() throws {
+    @Test func sinkholeBeatsOwnedAndOwnedBeatsParkingAndDormant() async throws {
         let set = try FingerprintSet(tsv: """
             Park\tcidr\t198.51.100.0/24\tparking\tt
             Hole\tip\t192.0.2.7\tsinkhole\tt
@@ -35,7 +35,7 @@ import DNSWatchModel
         #expect(plain.classify(address: try ip("198.51.100.9"), asn: nil).class == .dormant)
     }
 
-    @Test func addressBeatsAsnAndLongestPrefixWins() throws {
+    @Test func addressBeatsAsnAndLongestPrefixWins() async throws {
         let set = try FingerprintSet(tsv: """
             Wide\tcidr\t203.0.0.0/8\tparking\tt
             Narrow\tcidr\t203.1.0.0/16\tmarketplace\tt
@@ -53,7 +53,7 @@ import DNSWatchModel
         #expect(c.classify(address: try ip("5.5.5.5"), asn: 64502).class == .unknown)
     }
 
-    @Test func nameServerPrecedence() throws {
+    @Test func nameServerPrecedence() async throws {
         let set = try FingerprintSet(tsv: """
             Registrar\tns\t*.example-dns.com\tregdefault\tt
             Parker\tns\tpark*.example-dns.com\tparking\tt
@@ -75,7 +75,7 @@ import DNSWatchModel
         #expect(c.classify(nameServer: "x.park1.example-dns.com").subtype == "regdefault", "* stays within a label")
     }
 
-    @Test func shippedRegistrarDefaultsAreNotParked() throws {
+    @Test func shippedRegistrarDefaultsAreNotParked() async throws {
         let c = try shipped()
         for ns in ["ns51.domaincontrol.com", "dns1.registrar-servers.com", "ns1.dns-parking.com", "ns1.dyna-ns.net"] {
             let v = c.classify(nameServer: ns)
@@ -87,7 +87,7 @@ import DNSWatchModel
         #expect(c.classify(nameServer: "ns1.directnic.com").class == .unknown, "MISP's reduced directnic.com is not used")
     }
 
-    @Test func userFileOverridesShippedEntryOnTie() throws {
+    @Test func userFileOverridesShippedEntryOnTie() async throws {
         let base = try FingerprintSet(tsv: "Sedo\tns\t*.sedo.com\tparking\tMN", origin: "embedded")
         let user = try FingerprintSet(tsv: "Sedo\tns\t*.sedo.com\tregdefault\tlocal", origin: "mine.tsv")
         let c = Classifier(fingerprints: base.merging(user))
@@ -97,7 +97,7 @@ import DNSWatchModel
 
     // MARK: weak matches in shared cloud ranges
 
-    @Test func sharedCloudAddressIsWeak() throws {
+    @Test func sharedCloudAddressIsWeak() async throws {
         let c = try shipped()
         let v = c.classify(address: try ip("34.102.136.180"), asn: nil)
         #expect(v.class == .unknown)
@@ -110,7 +110,7 @@ import DNSWatchModel
         #expect(strong.class == .parked && strong.provider == "Sedo" && strong.weakProvider == nil)
     }
 
-    @Test func weakSinkholeDoesNotHideStrongParking() throws {
+    @Test func weakSinkholeDoesNotHideStrongParking() async throws {
         let set = try FingerprintSet(tsv: """
             Hole\tip\t35.1.1.1\tsinkhole\tt
             Park\tasn\tAS64500\tparking\tt
@@ -148,7 +148,7 @@ import DNSWatchModel
         #expect(v.class != .dormant, "\(text): \(v)")
     }
 
-    @Test func mappedAddressesUseIPv4Rules() throws {
+    @Test func mappedAddressesUseIPv4Rules() async throws {
         let c = try shipped()
         let v = c.classify(address: try ip("::ffff:91.195.240.94"), asn: nil)
         #expect(v.class == .parked && v.provider == "Sedo" && v.reason.contains("IPv4-mapped"))
@@ -158,7 +158,7 @@ import DNSWatchModel
 
     // MARK: CNAME and auto-detection
 
-    @Test func cnameTargets() throws {
+    @Test func cnameTargets() async throws {
         let c = try shipped()
         let v = c.classify(cnameTarget: "Foo.SedoParking.com.")
         #expect(v.class == .parked && v.provider == "Sedo")
@@ -167,7 +167,7 @@ import DNSWatchModel
         #expect(c.classify(cnameTarget: "www.example.com").class == .unknown)
     }
 
-    @Test func classifyValueDetectsKind() throws {
+    @Test func classifyValueDetectsKind() async throws {
         let c = try shipped()
         #expect(c.classify(value: " 91.195.240.1 ", asn: nil).provider == "Sedo")
         #expect(c.classify(value: "2001:db8::5", asn: nil).class == .dormant)
@@ -180,7 +180,7 @@ import DNSWatchModel
 
     // MARK: owned
 
-    @Test func ownedInfrastructure() throws {
+    @Test func ownedInfrastructure() async throws {
         let owned = OwnedInfrastructure(cidrs: [try cidr("2001:db8:100::/48"), try cidr("8.8.8.0/24")],
                                         nameServers: ["ns*.example.com", "*.dns.example.net", "bad..pattern", "*"])
         let c = Classifier(fingerprints: try FingerprintSet.embedded(), owned: owned)

@@ -3,7 +3,7 @@ import Testing
 import DNSWatchModel
 
 @Suite struct FingerprintSetTests {
-    @Test func embeddedSetParsesAndEveryEntryHasASource() throws {
+    @Test func embeddedSetParsesAndEveryEntryHasASource() async throws {
         let set = try FingerprintSet.embedded()
         #expect(set.entries.count > 500)
         #expect(set.origins.count == 1 && set.origins[0].origin == "embedded" && set.origins[0].count == set.entries.count)
@@ -25,13 +25,13 @@ import DNSWatchModel
         }
     }
 
-    @Test func embeddedMatchesTheDataFile() throws {
+    @Test func embeddedMatchesTheDataFile() async throws {
         let text = try String(contentsOf: packageRoot.appendingPathComponent("data/fingerprints.tsv"), encoding: .utf8)
         let fromFile = try FingerprintSet(tsv: text, origin: "data/fingerprints.tsv")
         #expect(fromFile.version == (try FingerprintSet.embedded()).version)
     }
 
-    @Test func versionIsStableAndContentSensitive() throws {
+    @Test func versionIsStableAndContentSensitive() async throws {
         let a = try FingerprintSet(tsv: "P\tip\t192.0.2.1\tparking\tt\n", origin: "a")
         let b = try FingerprintSet(tsv: "# comment\nprovider\tkind\tvalue\tcategory\tsource\r\nP\tip\t192.0.2.1\tparking\tt", origin: "b")
         let c = try FingerprintSet(tsv: "P\tip\t192.0.2.2\tparking\tt\n", origin: "a")
@@ -42,7 +42,7 @@ import DNSWatchModel
         #expect(a.merging(c).version != a.version)
     }
 
-    @Test func normalisation() throws {
+    @Test func normalisation() async throws {
         let set = try FingerprintSet(tsv: """
             P\tns\tNS1.Example.COM.\tparking\tt
             P\tip\t2001:DB8:0:0::1\tparking\tt
@@ -53,7 +53,7 @@ import DNSWatchModel
         #expect(set.entries[3].kind == .asn && set.entries[3].category == .sinkhole)
     }
 
-    @Test func mergingKeepsOriginsAndOrder() throws {
+    @Test func mergingKeepsOriginsAndOrder() async throws {
         let base = try FingerprintSet.embedded()
         let user = try FingerprintSet(tsv: "Mine\tns\t*.mypark.example\tparking\tlocal\nMine\tip\t203.0.113.9\tparking\tlocal", origin: "/etc/dnswatch/extra.tsv")
         let merged = base.merging(user)

@@ -6,7 +6,7 @@ import DNSWatchModel
 @Suite struct PerformanceTests {
     /// Lookups must not scan the fingerprint list: 100k mixed classifications over the shipped set plus 20k
     /// synthetic entries. The bound is loose enough for a debug build on a busy machine.
-    @Test func manyLookupsOverALargeSet() throws {
+    @Test func manyLookupsOverALargeSet() async throws {
         var tsv = ""
         for i in 0..<10_000 {
             tsv += "Synth\tns\tns\(i).synthetic-\(i % 500).example\tparking\tt\n"

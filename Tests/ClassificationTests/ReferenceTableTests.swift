@@ -41,13 +41,13 @@ import DNSWatchModel
         return rows
     }
 
-    @Test func tableIsThere() throws {
+    @Test func tableIsThere() async throws {
         let rows = try Self.rows()
         #expect(rows.count >= 80, "reference table has \(rows.count) rows")
         #expect(Set(rows.map(\.kind)) == ["ns", "asn", "cidr", "ip"])
     }
 
-    @Test func nameServerRows() throws {
+    @Test func nameServerRows() async throws {
         let c = try shipped()
         for row in try Self.rows() where row.kind == "ns" {
             let name = row.value.replacingOccurrences(of: "*", with: "a1")
@@ -62,7 +62,7 @@ import DNSWatchModel
         }
     }
 
-    @Test func regdefaultRowsAreNotParked() throws {
+    @Test func regdefaultRowsAreNotParked() async throws {
         let c = try shipped()
         let rows = try Self.rows().filter(\.regdefault)
         #expect(rows.count >= 4)
@@ -72,7 +72,7 @@ import DNSWatchModel
         }
     }
 
-    @Test func cidrRowsFirstAndLastAddress() throws {
+    @Test func cidrRowsFirstAndLastAddress() async throws {
         let c = try shipped()
         for row in try Self.rows() where row.kind == "cidr" {
             let block = try #require(CIDR(row.value), "\(row)")
@@ -84,7 +84,7 @@ import DNSWatchModel
         }
     }
 
-    @Test func ipRows() throws {
+    @Test func ipRows() async throws {
         let c = try shipped()
         for row in try Self.rows() where row.kind == "ip" {
             let address = try #require(IPAddress(row.value), "\(row)")
@@ -92,7 +92,7 @@ import DNSWatchModel
         }
     }
 
-    @Test func asnRows() throws {
+    @Test func asnRows() async throws {
         let c = try shipped()
         let probe = try ip("1.2.3.4")
         #expect(c.classify(address: probe, asn: nil).class == .unknown)
@@ -116,7 +116,7 @@ import DNSWatchModel
     }
 
     /// The shared-cloud caveat in the reference header: every range it names is treated as shared.
-    @Test func caveatRangesAreShared() throws {
+    @Test func caveatRangesAreShared() async throws {
         for a in ["3.33.1.1", "15.197.1.1", "75.2.1.1", "76.223.1.1", "99.83.1.1", "34.1.2.3", "35.200.1.1"] {
             #expect(SharedCloud.range(containing: try ip(a)) != nil, "\(a)")
         }

@@ -87,7 +87,7 @@ let live = view(a: [("45.0.121.77", unknown)], ns: [("ns1.host.example", unknown
         #expect(type(view(a: [("45.0.121.99", unknown)], ns: [("ns1.host.example", unknown)]), back, everSeen: ["45.0.121.77"]) == nil)
     }
 
-    @Test func transitionCarriesDetails() throws {
+    @Test func transitionCarriesDetails() async throws {
         let to = view(a: [("45.0.121.77", unknown)], ns: [("ns1.bulletproof.example", unknown)])
         let t = try #require(TransitionDetector.detect(previous: parkedSedo, current: to, everSeen: ["91.195.240.94"]))
         #expect(t.type == .activation)

@@ -11,7 +11,7 @@ import TestSupport
     /// Parked at Sedo → a new host: one `activation` alert, critical on a c2 list, with both sides.
     @Test func parkedToNewHostIsCriticalActivation() async throws {
         let w = try World(records: World.parkedRecords("c2.example"))
-        try w.watch(["c2.example"], list: "ursnif", kind: .c2)
+        try await w.watch(["c2.example"], list: "ursnif", kind: .c2)
         try await w.poll(at: 100)
         #expect(w.sink.received.isEmpty)
         try w.set("c2.example", ["c2.example. 300 IN A 45.0.121.77", "c2.example. 300 IN NS ns1.bulletproof.example."])
@@ -30,7 +30,7 @@ import TestSupport
         #expect(to["class"] as? String == "unknown" && to["rdata"] as? [String] == ["45.0.121.77"])
         #expect((alert["details"] as? [String])?.contains { $0.hasPrefix("NS set") } == true)
         // stored too, with the same payload
-        let stored = try w.store.alerts()
+        let stored = try await w.store.alerts()
         #expect(stored.count == 1 && stored[0].severityRank == 4)
         // nothing more on an unchanged poll
         try await w.poll(at: 300)
@@ -74,7 +74,7 @@ import TestSupport
     @Test(arguments: cases)
     func eachAlertTypeFiresInItsCase(_ c: Case) async throws {
         let w = try World(records: c.before)
-        try w.watch(["d.example"], list: "l", kind: c.kind)
+        try await w.watch(["d.example"], list: "l", kind: c.kind)
         try await w.poll(at: 100)
         #expect(w.sink.received.isEmpty, "baseline is silent")
         try w.unbound.removeLocalData(["d.example"])
@@ -88,13 +88,13 @@ import TestSupport
 
     @Test func newFingerprintsAreNoTransitionButLaterChangesCompareLikeWithLike() async throws {
         let w = try World(records: ["n.example. 300 IN NS ns1.newparker.example.", "n.example. 300 IN A 45.0.121.5"])
-        try w.watch(["n.example"], list: "l", kind: .c2)
+        try await w.watch(["n.example"], list: "l", kind: .c2)
         try await w.poll(at: 100)
         let extra = try FingerprintSet(tsv: "NewParker\tns\t*.newparker.example\tparking\ttest\n", origin: "test")
         let newer = Classifier(fingerprints: try FingerprintSet.embedded().merging(extra))
         try await w.poller(classifier: newer).poll(clock: { 200 })
         #expect(w.sink.received.isEmpty, "new data files are not a change on the wire")
-        #expect(try w.store.state(of: "n.example") == DomainState(class: .parked, provider: "NewParker"))
+        await #expect(try w.store.state(of: "n.example") == DomainState(class: .parked, provider: "NewParker"))
         // An address change under the new data: parked → still parked, no alert (the NS still parks it).
         try w.set("n.example", ["n.example. 300 IN NS ns1.newparker.example.", "n.example. 300 IN A 45.0.121.6"])
         try await w.poller(classifier: newer).poll(clock: { 300 })
@@ -102,34 +102,34 @@ import TestSupport
         // Back to the old data: the domain leaves parking by the data alone, again without an alert.
         try await w.poll(at: 400)
         #expect(w.sink.received.isEmpty)
-        #expect(try w.store.state(of: "n.example") == DomainState(class: .unknown))
+        await #expect(try w.store.state(of: "n.example") == DomainState(class: .unknown))
     }
 
     @Test func anIncompleteFirstPollIsNoBaseline() async throws {
         let w = try World(records: ["l.example. 300 IN A 45.0.121.77", "l.example. 300 IN NS ns1.host.example."])
-        try w.watch(["l.example"], list: "l", kind: .c2)
+        try await w.watch(["l.example"], list: "l", kind: .c2)
         // Only NS known: no state yet (a state from the NS alone would say nodata, and the next full poll
         // would take the domain's addresses for an activation).
         try await w.poller(types: [.ns]).poll(clock: { 100 })
-        #expect(try w.store.state(of: "l.example") == nil)
+        await #expect(try w.store.state(of: "l.example") == nil)
         try await w.poll(at: 200)
-        #expect(try w.store.state(of: "l.example") == DomainState(class: .unknown))
+        await #expect(try w.store.state(of: "l.example") == DomainState(class: .unknown))
         #expect(w.sink.received.isEmpty, "the first complete view is the baseline")
     }
 
     @Test func aFailedOriginLookupDefersTheStateInsteadOfAlerting() async throws {
         // 45.0.121.50 is parked at Sedo only by its origin AS (47846) in this world, not by an address fingerprint.
         let w = try World(records: ["s.example. 300 IN A 45.0.121.50"])
-        try w.watch(["s.example"], list: "l", kind: .c2)
+        try await w.watch(["s.example"], list: "l", kind: .c2)
         try w.unbound.removeLocalZone("cymru.com.")  // origin lookups now REFUSED: failures
         let first = try await w.poll(at: 100)
         #expect(first.counts.failures == 1, "the failed origin lookup is counted")
-        #expect(try w.store.state(of: "s.example") == nil, "not classifiable yet")
+        await #expect(try w.store.state(of: "s.example") == nil, "not classifiable yet")
         try w.unbound.addLocalZone("cymru.com.", type: "static")
         try w.unbound.addLocalData(["50.121.0.45.origin.asn.cymru.com. 300 IN TXT \"47846 | 45.0.121.0/24 | DE | ripencc | 2015-01-01\""])
         try await w.poll(at: 200)
-        #expect(try w.store.cachedASN(["45.0.121.50"], now: 200)["45.0.121.50"]?.asn == 47846)
-        #expect(try w.store.state(of: "s.example") == DomainState(class: .parked, provider: "Sedo"))
+        await #expect(try w.store.cachedASN(["45.0.121.50"], now: 200)["45.0.121.50"]?.asn == 47846)
+        await #expect(try w.store.state(of: "s.example") == DomainState(class: .parked, provider: "Sedo"))
         #expect(w.sink.received.isEmpty, "baseline, no false parked alert")
         try w.set("s.example", ["s.example. 300 IN A 45.0.121.77"])
         try await w.poll(at: 300)
@@ -138,66 +138,66 @@ import TestSupport
 
     @Test func triageOfAC2DomainRemembersItWasLive() async throws {
         let w = try World(records: ["flip.example. 300 IN A 45.0.121.77", "calm.example. 300 IN A 45.0.121.78"])
-        try w.watch(["flip.example"], list: "ursnif", kind: .c2)
-        try w.watch(["calm.example"], list: "ours", kind: .owned)
+        try await w.watch(["flip.example"], list: "ursnif", kind: .c2)
+        try await w.watch(["calm.example"], list: "ours", kind: .owned)
         try await w.poll(at: 100)
         try w.set("flip.example", World.parkedRecords("flip.example"))
         try await w.poll(at: 200)
         let triage = Triage(store: w.store, classifier: w.classifier)
-        let flip = try triage.domain(try DomainName("flip.example"), asnOf: { _ in nil })
+        let flip = try await triage.domain(try DomainName("flip.example"), asnOf: { _ in nil })
         #expect(flip.class == .parked && flip.provider == "Sedo")
         #expect(flip.verdict == .maliciousHistory, "parked now, but it was live: \(flip.reason)")
         #expect(flip.reason.contains("45.0.121.77"))
-        let calm = try triage.domain(try DomainName("calm.example"), asnOf: { _ in nil })
+        let calm = try await triage.domain(try DomainName("calm.example"), asnOf: { _ in nil })
         #expect(calm.verdict == .unknown && calm.fanIn == 0)
     }
 
     @Test func moveInsideSedoIsHistoryOnly() async throws {
         let w = try World(records: World.parkedRecords("s.example"))
-        try w.watch(["s.example"], list: "l", kind: .c2)
+        try await w.watch(["s.example"], list: "l", kind: .c2)
         try await w.poll(at: 100)
         try w.set("s.example", ["s.example. 300 IN A 91.195.241.7", "s.example. 300 IN NS ns1.sedoparking.com.",
                                 "s.example. 300 IN NS ns2.sedoparking.com."])
         try await w.poll(at: 200)
         #expect(w.sink.received.isEmpty)
-        #expect(try w.store.history(domain: "s.example", type: .a).count == 2)
+        await #expect(try w.store.history(domain: "s.example", type: .a).count == 2)
     }
 
     @Test func failedSinkKeepsTheAlertQueuedUntilItRecovers() async throws {
         let sink = CaptureSink(key: "flaky", failFirst: 2)
         let w = try World(records: World.parkedRecords("f.example"), sink: sink)
-        try w.watch(["f.example"], list: "l", kind: .c2)
+        try await w.watch(["f.example"], list: "l", kind: .c2)
         try await w.poll(at: 100)
         try w.set("f.example", ["f.example. 300 IN A 45.0.121.77"])
         let first = try await w.poll(at: 200)
         #expect(first.counts.alerts == 1 && first.deliveryFailures == 1)
         #expect(sink.received.isEmpty)
-        #expect(try w.store.pendingCount() == 1)
+        await #expect(try w.store.pendingCount() == 1)
         let second = try await w.poll(at: 300)
         #expect(second.deliveryFailures == 1 && sink.received.isEmpty)
         try await w.poll(at: 400)
         #expect(sink.types == ["activation"])
         try await w.poll(at: 500)
         #expect(sink.received.count == 1, "delivered exactly once")
-        #expect(try w.store.pendingCount() == 0)
+        await #expect(try w.store.pendingCount() == 0)
     }
 
     @Test func triageParkingSharedByManyVersusAnAddressOnlyOneC2Used() async throws {
         let w = try World(records: World.parkedRecords("p1.example") + World.parkedRecords("p2.example")
             + World.parkedRecords("p3.example") + ["c2only.example. 300 IN A 45.0.121.77"])
-        try w.watch(["p1.example", "p2.example", "p3.example", "c2only.example"], list: "ursnif", kind: .c2)
+        try await w.watch(["p1.example", "p2.example", "p3.example", "c2only.example"], list: "ursnif", kind: .c2)
         try await w.poll(at: 100)
         let triage = Triage(store: w.store, classifier: w.classifier)
-        let asn = try w.store.cachedASN([World.sedoA], now: 100)[World.sedoA]?.asn
+        let asn = try await w.store.cachedASN([World.sedoA], now: 100)[World.sedoA]?.asn
         #expect(asn == 47846, "the origin ASN came from the DNS lookup during the poll")
-        let parked = try triage.address(IPAddress(World.sedoA)!, asn: asn)
+        let parked = try await triage.address(IPAddress(World.sedoA)!, asn: asn)
         #expect(parked.class == .parked && parked.provider == "Sedo")
         #expect(parked.fanIn == 3 && parked.domains.map(\.domain) == ["p1.example", "p2.example", "p3.example"])
         #expect(parked.verdict == .likelyFalsePositive)
         #expect(parked.reason.contains("Sedo") && parked.reason.contains("AS47846"))
-        let c2 = try triage.address(IPAddress("45.0.121.77")!, asn: nil)
+        let c2 = try await triage.address(IPAddress("45.0.121.77")!, asn: nil)
         #expect(c2.class == .unknown && c2.fanIn == 1)
         #expect(c2.verdict == .maliciousHistory)
-        #expect(try triage.address(IPAddress("45.0.121.200")!, asn: nil).verdict == .unknown)
+        await #expect(try triage.address(IPAddress("45.0.121.200")!, asn: nil).verdict == .unknown)
     }
 }

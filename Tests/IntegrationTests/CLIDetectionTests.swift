@@ -6,7 +6,7 @@ import TestSupport
     static let parked = ["c2.example. 300 IN NS ns1.sedoparking.com.", "c2.example. 300 IN NS ns2.sedoparking.com.",
                          "c2.example. 300 IN A 91.195.240.94"]
 
-    @Test func webhookThatAnswers503KeepsTheAlertQueuedThenDeliversItOnce() throws {
+    @Test func webhookThatAnswers503KeepsTheAlertQueuedThenDeliversItOnce() async throws {
         let unbound = try UnboundServer(localZones: ["example. static"], localData: Self.parked)
         let hook = try TestHTTPServer(.failFirst(1, status: 503))
         let cli = try CLI()
@@ -35,7 +35,7 @@ import TestSupport
         #expect(try cli.run(["alerts", "--json", "--since", "2099-01-01"]).lines.isEmpty)
     }
 
-    @Test func alertsFileAndCommandSinksFromTheConfig() throws {
+    @Test func alertsFileAndCommandSinksFromTheConfig() async throws {
         let unbound = try UnboundServer(localZones: ["example. static"], localData: Self.parked)
         let cli = try CLI()
         let file = cli.workdir.appendingPathComponent("alerts.ndjson").path
@@ -63,7 +63,7 @@ import TestSupport
         #expect(CLI.json(try String(contentsOfFile: out, encoding: .utf8))["domain"] as? String == "c2.example")
     }
 
-    @Test func configErrorsNameTheKey() throws {
+    @Test func configErrorsNameTheKey() async throws {
         let cli = try CLI()
         let unknown = try cli.file("u.toml", "[alerts]\nfiel = \"x\"\n")
         let r = try cli.run(["watch", "list", "--config", unknown])
@@ -89,7 +89,7 @@ import TestSupport
         #expect(try cli.run(["watch", "list", "--config", syntax]).code == 65)
     }
 
-    @Test func userFingerprintsAndReclassify() throws {
+    @Test func userFingerprintsAndReclassify() async throws {
         let unbound = try UnboundServer(localZones: ["example. static"], localData: [
             "p.example. 300 IN NS ns1.newparker.example.", "p.example. 300 IN A 45.0.121.5",
         ])
@@ -115,7 +115,7 @@ import TestSupport
         #expect(r.code == 65 && r.err.contains("bad.tsv:2"))
     }
 
-    @Test func removedC2DomainStaysC2HistoryInTriage() throws {
+    @Test func removedC2DomainStaysC2HistoryInTriage() async throws {
         let unbound = try UnboundServer(localZones: ["example. static"], localData: ["live.example. 300 IN A 45.0.121.77"])
         let cli = try CLI()
         #expect(try cli.run(["watch", "add", "live.example", "--list", "ursnif", "--kind", "c2"]).code == 0)
@@ -129,7 +129,7 @@ import TestSupport
         #expect(try cli.run(["history", "live.example", "--json"]).lines.count == 3, "history kept")
     }
 
-    @Test func syncMakesTheListsEqualToTheFiles() throws {
+    @Test func syncMakesTheListsEqualToTheFiles() async throws {
         let cli = try CLI()
         let dir = cli.workdir.appendingPathComponent("lists")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -147,7 +147,7 @@ import TestSupport
         #expect(rows.allSatisfy { $0["kind"] as? String == "expired" && $0["interval"] as? Int == 3600 }, "a header removed from the file is removed from the list")
     }
 
-    @Test func ipAndTriageCommands() throws {
+    @Test func ipAndTriageCommands() async throws {
         let unbound = try UnboundServer(localZones: ["example. static", "cymru.com. static"], localData: Self.parked + [
             "p2.example. 300 IN NS ns1.sedoparking.com.", "p2.example. 300 IN A 91.195.240.94",
             "94.240.195.91.origin.asn.cymru.com. 300 IN TXT \"47846 | 91.195.240.0/23 | DE | ripencc | 2009-04-08\"",

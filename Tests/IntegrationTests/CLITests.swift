@@ -59,7 +59,7 @@ struct CLI {
 }
 
 @Suite(.serialized) struct CLITests {
-    @Test func usageErrorsExit64() throws {
+    @Test func usageErrorsExit64() async throws {
         let cli = try CLI()
         #expect(try cli.run(["poll", "--bogus"]).code == 64)
         #expect(try cli.run(["history", "a.example", "--since", "yesterday-ish"]).code == 64)
@@ -68,7 +68,7 @@ struct CLI {
         #expect(try cli.run(["watch", "add", "bad!.example", "--list", "x"]).code == 64)
     }
 
-    @Test func invalidWatchlistLineRefusesTheWholeFile() throws {
+    @Test func invalidWatchlistLineRefusesTheWholeFile() async throws {
         let cli = try CLI()
         let path = try cli.file("bad.txt", "# kind: owned\nok.example\nbad..example\nalso-ok.example\n")
         let r = try cli.run(["watch", "import", path])
@@ -82,7 +82,7 @@ struct CLI {
         #expect(rows.allSatisfy { $0["list"] as? String == "bad" && $0["kind"] as? String == "owned" && $0["interval"] as? Int == 3600 && $0["added"] is Int })
     }
 
-    @Test func realTrailFileImportsAsItIs() throws {
+    @Test func realTrailFileImportsAsItIs() async throws {
         let cli = try CLI()
         let trail = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("data/reference/real/maltrail-ursnif.txt")
@@ -94,7 +94,7 @@ struct CLI {
         #expect(try cli.run(["watch", "import", trail.path, "--list", "ursnif"]).out.hasPrefix("added 0, already present 4955"))
     }
 
-    @Test func pollHistoryJSONAndExitCodes() throws {
+    @Test func pollHistoryJSONAndExitCodes() async throws {
         let unbound = try UnboundServer(localZones: ["example. static"], localData: [
             "p.example. 300 IN NS ns1.sedoparking.com.", "p.example. 300 IN NS ns2.sedoparking.com.",
             "p.example. 300 IN A 91.195.240.94",
@@ -128,7 +128,7 @@ struct CLI {
         #expect(down.err.contains("resolver unavailable"))
     }
 
-    @Test func aSecondPollOnTheSameDatabaseExitsWithAMessage() throws {
+    @Test func aSecondPollOnTheSameDatabaseExitsWithAMessage() async throws {
         let cli = try CLI()
         #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
         let held = try PollLock(store: HistoryStore(path: cli.db), wait: false)
@@ -138,7 +138,7 @@ struct CLI {
         withExtendedLifetime(held) {}
     }
 
-    @Test func binaryCopiedAloneCreatesAndMigratesADatabase() throws {
+    @Test func binaryCopiedAloneCreatesAndMigratesADatabase() async throws {
         let cli = try CLI()
         let lonely = cli.workdir.appendingPathComponent("alone/dnswatch")
         try FileManager.default.createDirectory(at: lonely.deletingLastPathComponent(), withIntermediateDirectories: true)

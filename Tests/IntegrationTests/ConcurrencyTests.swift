@@ -17,8 +17,8 @@ extension OperationsTests {
             try #require(r.code == 0 && r.out.hasPrefix("added \(count),"), "\(r.out) \(r.err)")
         }
 
-        static func expectSound(_ w: BulkWorld, spansPerDomain: Int, count: Int) throws {
-            #expect(try w.store.integrityCheck() == "ok")
+        static func expectSound(_ w: BulkWorld, spansPerDomain: Int, count: Int) async throws {
+            #expect(try await w.store.integrityCheck() == "ok")
             let audit = try Audit(w.dbPath)
             let problems = try audit.spanProblems()
             #expect(problems == Audit.SpanProblems(), "\(problems)")
@@ -68,7 +68,7 @@ extension OperationsTests {
                 #expect(polls[2].started >= firstEnd, "the waiting poll began after the other ended: \(polls)")
             }
             // Three polls, the same answers: one span per (domain, type), seen three times.
-            try Self.expectSound(w, spansPerDomain: 3, count: 3)
+            try await Self.expectSound(w, spansPerDomain: 3, count: 3)
         }
 
         @Test func aReaderHoldingASnapshotNeverFailsThePoll() async throws {
@@ -120,7 +120,7 @@ extension OperationsTests {
             }
             #expect(held == 3 * Self.domains, "the reader's snapshot held")
             #expect(fresh == 6 * Self.domains)
-            try Self.expectSound(w, spansPerDomain: 3, count: 2)
+            try await Self.expectSound(w, spansPerDomain: 3, count: 2)
         }
     }
 }

@@ -18,8 +18,8 @@ extension OperationsTests {
         /// Checks every domain against the polls so far: `reached[k]` domains (a prefix in id order, whole
         /// batches) were committed by poll k. A domain reached by j polls has one span per type, each seen j times,
         /// all with the same time_last (the batch's time), and that is its last_polled; one reached by none has nothing.
-        static func expectConsistent(_ w: BulkWorld, reached: [Int], after moment: String) throws {
-            #expect(try w.store.integrityCheck() == "ok", "\(moment)")
+        static func expectConsistent(_ w: BulkWorld, reached: [Int], after moment: String) async throws {
+            #expect(try await w.store.integrityCheck() == "ok", "\(moment)")
             let audit = try Audit(w.dbPath)
             let problems = try audit.spanProblems()
             #expect(problems == Audit.SpanProblems(), "\(moment): \(problems)")
@@ -73,7 +73,7 @@ extension OperationsTests {
                 #expect(boundaries.contains(killed.domains), "whole batches only: \(killed)")
                 reached.append(killed.domains)
                 figure("kill -9 \(moment.name) (+\(delay) ms): \(killed.domains) of \(Self.domains) domains committed, WAL \(wal / 1024) KiB")
-                try Self.expectConsistent(w, reached: reached, after: "kill \(moment.name)")
+                try await Self.expectConsistent(w, reached: reached, after: "kill \(moment.name)")
             }
             #expect(reached[2] > 0, "the last kill came after some batches were in")
 
@@ -83,7 +83,7 @@ extension OperationsTests {
             #expect(next.out.contains("domains=\(Self.domains) queries=\(3 * Self.domains) answers=\(3 * Self.domains) failures=0"), "\(next.out)")
             let last = try #require(try audit.polls().last)
             #expect(last.finished != nil && last.domains == Self.domains && last.failures == 0)
-            try Self.expectConsistent(w, reached: reached + [Self.domains], after: "the next poll")
+            try await Self.expectConsistent(w, reached: reached + [Self.domains], after: "the next poll")
         }
     }
 }

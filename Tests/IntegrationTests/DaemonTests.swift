@@ -33,7 +33,7 @@ extension OperationsTests {
         func signalEndsTheDaemonCleanly(_ c: Case) async throws {
             let w = try BulkWorld()
             // For a later poll, an interval of 2 s makes the domains due again while the daemon runs.
-            try w.watch(BulkWorld.names(Self.domains), list: "c2", interval: c.moment == .laterPoll ? 2 : nil)
+            try await w.watch(BulkWorld.names(Self.domains), list: "c2", interval: c.moment == .laterPoll ? 2 : nil)
             // Small batches, and during a poll a query cap (900 queries at 400/s: over 2 s), so the signal lands
             // in the middle of a poll.
             let config = try w.file("dnswatch.toml", lines: ["[poll]", "batch = 50"])
@@ -80,7 +80,7 @@ extension OperationsTests {
             if c.moment != .laterPoll {
                 #expect(polls.dropFirst().allSatisfy { $0.domains == 0 }, "nothing else was due: \(polls)")
             }
-            #expect(try w.store.integrityCheck() == "ok")
+            await #expect(try w.store.integrityCheck() == "ok")
             #expect(try audit.spanProblems() == Audit.SpanProblems())
             // Every domain whole: one span per type, all of a domain's types seen equally often.
             #expect(try audit.domains().allSatisfy { $0.spans == 3 && $0.minCount == $0.maxCount && $0.timeLasts == 1 })

@@ -10,18 +10,18 @@ extension OperationsTests {
         @Test func unchangedPollsOf2000DomainsGrowTheFileByAtMost4KiBEach() async throws {
             let w = try BulkWorld()
             let n = 2000, polls = 30
-            try w.watch(BulkWorld.names(n), list: "c2")
+            try await w.watch(BulkWorld.names(n), list: "c2")
             let poller = try w.poller()
             let t0: Int64 = 1_700_000_000
             let baseline = try await poller.poll(clock: { t0 })
             try #require(baseline.counts.domains == n && baseline.counts.failures == 0)
-            try w.store.checkpoint()
+            try await w.store.checkpoint()
             let before = fileSize(w.dbPath)
             for k in 1...polls {
                 let s = try await poller.poll(clock: { t0 + Int64(k) * 3600 })
                 #expect(s.counts.domains == n && s.counts.failures == 0 && s.counts.changes == 0 && s.counts.alerts == 0)
             }
-            try w.store.checkpoint()
+            try await w.store.checkpoint()
             #expect(fileSize(w.dbPath + "-wal") == 0, "the checkpoint folded the WAL into the file")
             let after = fileSize(w.dbPath)
             let perPoll = Double(after - before) / Double(polls)

@@ -10,12 +10,12 @@ import TestSupport
 
     /// Row 1: a stored interval too large for due-time arithmetic (as an older dnswatch could store)
     /// never stops polls.
-    @Test func aHugeStoredIntervalNeverStopsPolls() throws {
+    @Test func aHugeStoredIntervalNeverStopsPolls() async throws {
         let unbound = try UnboundServer(localZones: ["example. static"], localData: Self.world)
         let cli = try CLI()
         #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
         let db = try DatabaseQueue(path: cli.db)
-        try db.write { try $0.execute(sql: "UPDATE lists SET interval = 9223372036854775807") }
+        try await db.write { try $0.execute(sql: "UPDATE lists SET interval = 9223372036854775807") }
         let args = ["--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts"]
         for extra in [["--all"], ["--due"], ["--due"]] {
             let r = try cli.run(["poll"] + extra + args)
@@ -26,7 +26,7 @@ import TestSupport
     }
 
     /// Row 3: numbers out of range are usage errors (64) with a sentence, never a trap.
-    @Test func outOfRangeNumbersAreUsageErrors() throws {
+    @Test func outOfRangeNumbersAreUsageErrors() async throws {
         let cli = try CLI()
         for args in [["--timeout", "inf"], ["--timeout", "1e300"], ["--timeout", "nan"], ["--timeout", "0"],
                      ["--retries", "9223372036854775807"], ["--qps=-1"], ["--max-in-flight", "0"]] {
@@ -42,7 +42,7 @@ import TestSupport
     }
 
     /// Row 3, config side: out-of-range values are bad input (65) naming the key.
-    @Test func outOfRangeConfigValuesNameTheirKey() throws {
+    @Test func outOfRangeConfigValuesNameTheirKey() async throws {
         let cli = try CLI()
         for (text, key) in [("[resolvers]\ntimeout = \"200000000000000d\"", "resolvers.timeout"),
                             ("[resolvers]\ntimeout = 1e300", "resolvers.timeout"),
@@ -60,7 +60,7 @@ import TestSupport
     }
 
     /// Row 4: the database, its WAL files and the poll lock are 0600, new directories 0700, whatever the umask.
-    @Test func createdFilesAreOwnerOnly() throws {
+    @Test func createdFilesAreOwnerOnly() async throws {
         let unbound = try UnboundServer(localZones: ["example. static"], localData: Self.world)
         let cli = try CLI()
         let db = cli.workdir.appendingPathComponent("new/dir/db.sqlite").path
@@ -69,7 +69,7 @@ import TestSupport
         #expect(try cli.run(["watch", "add", "a.example", "--list", "l", "--db", db]).code == 0)
         // A reader keeps the WAL open so that -wal and -shm exist while their modes are read.
         let reader = try DatabaseQueue(path: db)
-        try reader.read { _ = try Int.fetchOne($0, sql: "SELECT count(*) FROM domains") }
+        try await reader.read { _ = try Int.fetchOne($0, sql: "SELECT count(*) FROM domains") }
         #expect(try cli.run(["poll", "--db", db, "--resolver", unbound.endpoint, "--no-asn"]).code == 0)
         for f in [db, db + "-wal", db + "-shm", db + ".lock"] where FileManager.default.fileExists(atPath: f) {
             #expect(mode(f) == 0o600, "\(f): \(String(mode(f), radix: 8))")
@@ -86,7 +86,7 @@ import TestSupport
     }
 
     /// Row 5: two spellings of one database (a symbolic link) share one poll lock.
-    @Test func theLockFollowsSymbolicLinks() throws {
+    @Test func theLockFollowsSymbolicLinks() async throws {
         let cli = try CLI()
         #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
         let alias = cli.workdir.appendingPathComponent("alias.sqlite").path
@@ -101,7 +101,7 @@ import TestSupport
     }
 
     /// Row 9: syncing an empty directory would retire every list: refused unless --allow-empty.
-    @Test func syncOfAnEmptyDirectoryIsRefused() throws {
+    @Test func syncOfAnEmptyDirectoryIsRefused() async throws {
         let cli = try CLI()
         let lists = cli.workdir.appendingPathComponent("lists")
         let empty = cli.workdir.appendingPathComponent("empty")
@@ -117,7 +117,7 @@ import TestSupport
     }
 
     /// Row 10: an empty --db or $DNSWATCH_DB is a usage error; commands that read create nothing.
-    @Test func emptyDatabasePathsAndReadOnlyCommands() throws {
+    @Test func emptyDatabasePathsAndReadOnlyCommands() async throws {
         let cli = try CLI()
         #expect(try cli.run(["watch", "list", "--db", ""]).code == 64)
         let env = try cli.run(["watch", "add", "a.example", "--list", "l"], environment: ["DNSWATCH_DB": ""])
@@ -136,7 +136,7 @@ import TestSupport
 
     /// Row 11: addresses no resolver can have are refused, as is an empty server list (never a silent
     /// fall-back to /etc/resolv.conf).
-    @Test func unusableResolverAddressesAreRefused() throws {
+    @Test func unusableResolverAddressesAreRefused() async throws {
         let cli = try CLI()
         for r in ["224.0.0.251", "255.255.255.255", "ff02::1", "0.0.0.0", "::", "[ff05::1]:53", "::1:6100", "fe80::1:53"] {
             let out = try cli.run(["poll", "--resolver", r, "--no-asn"])
@@ -149,7 +149,7 @@ import TestSupport
     }
 
     /// Row 12: a directory given as the config file is named in a plain sentence.
-    @Test func aDirectoryAsConfigIsAPlainSentence() throws {
+    @Test func aDirectoryAsConfigIsAPlainSentence() async throws {
         let cli = try CLI()
         let r = try cli.run(["poll", "--config", cli.workdir.path, "--no-asn"])
         #expect(r.code == 65 && r.err.contains("is a directory"), "\(r.err)")
@@ -157,11 +157,11 @@ import TestSupport
     }
 
     /// Row 13: another program's SQLite database is refused before anything is written to it.
-    @Test func aForeignDatabaseIsRefusedUntouched() throws {
+    @Test func aForeignDatabaseIsRefusedUntouched() async throws {
         let cli = try CLI()
         let foreign = cli.workdir.appendingPathComponent("foreign.sqlite").path
         let q = try DatabaseQueue(path: foreign)
-        try q.write { db in
+        try await q.write { db in
             try db.execute(sql: "CREATE TABLE domains (name TEXT); INSERT INTO domains VALUES ('mine')")
         }
         try q.close()
@@ -178,7 +178,7 @@ import TestSupport
     }
 
     /// Row 14: a table's cells are padded to their column (the fast padder keeps what padding did).
-    @Test func tablesPadCellsToTheirColumn() throws {
+    @Test func tablesPadCellsToTheirColumn() async throws {
         let cli = try CLI()
         #expect(try cli.run(["watch", "add", "a.example", "longer-name.example", "--list", "l"]).code == 0)
         let lines = try cli.run(["watch", "list"]).lines

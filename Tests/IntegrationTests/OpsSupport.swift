@@ -45,8 +45,8 @@ final class BulkWorld: @unchecked Sendable {
         (0..<count).map { i in i % 4 == 3 ? "\(prefix)nx\(i).example" : "\(prefix)\(i).r.example" }
     }
 
-    func watch(_ names: [String], list: String, kind: ListKind = .c2, interval: Int? = nil) throws {
-        _ = try store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) },
+    func watch(_ names: [String], list: String, kind: ListKind = .c2, interval: Int? = nil) async throws {
+        _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) },
                                  to: ListSpec(name: list, kind: kind, interval: interval), now: 1)
     }
 

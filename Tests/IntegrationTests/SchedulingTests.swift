@@ -44,8 +44,8 @@ extension OperationsTests {
             let imported = try await w.dnswatch(["watch", "import", file, "--db", w.dbPath])
             try #require(imported.code == 0, "\(imported.err)")
             // slow: 1 hour on the list spec; gone: no interval, so the kind's default (30 minutes here).
-            try w.watch(slow + both, list: "slow", interval: 3600)
-            try w.watch(gone, list: "gone", kind: .expired)
+            try await w.watch(slow + both, list: "slow", interval: 3600)
+            try await w.watch(gone, list: "gone", kind: .expired)
             let interval = Dictionary(uniqueKeysWithValues: fast.map { ($0, 600) } + slow.map { ($0, 3600) } + gone.map { ($0, 1800) })
             let poller = try w.poller {
                 $0.dueOnly = true
@@ -111,7 +111,7 @@ extension OperationsTests {
         /// time: the resolver's --qps cap holds per resolution, so overlapping ones would exceed it.
         @Test func qpsCapHoldsAcrossPipelinedBatches() async throws {
             let w = try BulkWorld()
-            try w.watch(BulkWorld.names(300, prefix: "q"), list: "c2")
+            try await w.watch(BulkWorld.names(300, prefix: "q"), list: "c2")
             let s = try await w.poller(qps: 600) { $0.batchSize = 50 }.poll(clock: { Self.t0 })
             #expect(s.counts.queries == 900 && s.counts.failures == 0)
             let rate = Double(s.counts.queries) / s.seconds
@@ -122,7 +122,7 @@ extension OperationsTests {
         @Test func jitterSpreadsTheDueTimesOfABigList() async throws {
             let w = try BulkWorld()
             let names = BulkWorld.names(200, prefix: "j")
-            try w.watch(names, list: "big", interval: 1000)
+            try await w.watch(names, list: "big", interval: 1000)
             let poller = try w.poller { $0.dueOnly = true }
             let audit = try Audit(w.dbPath)
             #expect(try await poller.poll(clock: { Self.t0 }).counts.domains == 200)

@@ -62,8 +62,8 @@ final class World: @unchecked Sendable {
                                 owned: OwnedInfrastructure(cidrs: [CIDR("198.51.100.0/24")!], nameServers: ["ns1.corp.example"]))
     }
 
-    func watch(_ names: [String], list: String, kind: ListKind) throws {
-        _ = try store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) },
+    func watch(_ names: [String], list: String, kind: ListKind) async throws {
+        _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) },
                                  to: ListSpec(name: list, kind: kind), now: 1)
     }
 

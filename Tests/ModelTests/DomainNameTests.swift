@@ -25,14 +25,14 @@ import Testing
         #expect(throws: DomainNameError.empty) { try DomainName(" . ") }
     }
 
-    @Test func absoluteHasTrailingDot() throws {
+    @Test func absoluteHasTrailingDot() async throws {
         #expect(try DomainName("a.example").absolute == "a.example.")
     }
 }
 
 @Suite struct TimeTests {
     @Test(arguments: [("90m", 5400), ("36h", 129600), ("7d", 604800), ("1h30m", 5400), ("45", 45), ("2w", 1209600)])
-    func durations(text: String, seconds: Int) throws {
+    func durations(text: String, seconds: Int) async throws {
         #expect(try DurationParser.seconds(text) == seconds)
     }
 
@@ -42,7 +42,7 @@ import Testing
         }
     }
 
-    @Test func isoAndRelative() throws {
+    @Test func isoAndRelative() async throws {
         #expect(try TimeSpecParser.epoch("2026-11-20T00:00:00Z") == 1_795_132_800)
         #expect(try TimeSpecParser.epoch("2026-11-20") == 1_795_132_800)
         let now = Date(timeIntervalSince1970: 1_000_000)
@@ -63,7 +63,7 @@ import Foundation
 }
 
 @Suite struct IPTests {
-    @Test func parsesAndPrints() throws {
+    @Test func parsesAndPrints() async throws {
         #expect(IPAddress("91.195.240.94")?.description == "91.195.240.94")
         #expect(IPAddress("2001:DB8:0:0::1")?.description == "2001:db8::1")
         #expect(IPAddress("300.1.1.1") == nil)
@@ -72,7 +72,7 @@ import Foundation
         #expect(IPAddress("2001:db8::1")?.reversedLabels.hasPrefix("1.0.0.0.") == true)
     }
 
-    @Test func cidrContains() throws {
+    @Test func cidrContains() async throws {
         let c = try #require(CIDR("91.195.240.0/23"))
         #expect(c.contains(IPAddress("91.195.241.7")!))
         #expect(!c.contains(IPAddress("91.195.242.1")!))

@@ -17,7 +17,7 @@ import Testing
         #expect(try ResolverEndpoint(text).description == expected)
     }
 
-    @Test func fields() throws {
+    @Test func fields() async throws {
         let e = try ResolverEndpoint("[2001:db8::53]:8053")
         #expect(e.port == 8053)
         #expect(e.address == IPAddress("2001:db8::53"))
@@ -47,7 +47,7 @@ import Testing
         #expect(ResolverEndpoint.parseResolvConf(text).map(\.description) == ["10.0.0.2:53", "[2001:db8::35]:53", "192.0.2.9:53"])
     }
 
-    @Test func resolvConfFile() throws {
+    @Test func resolvConfFile() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("resolvconf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -51,7 +51,7 @@ func inetNtop(_ bytes: [UInt8]) -> String {
         #expect(IPAddress("::1:6100")?.description == "::1:6100")
     }
 
-    @Test func everyCutOfAReplyIsMalformed() throws {
+    @Test func everyCutOfAReplyIsMalformed() async throws {
         for hex in [WireDecodingTests.aReply, WireDecodingTests.cnameChainReply, WireDecodingTests.nxdomainReply] {
             let bytes = try #require(DNSTestWire.bytes(hex: hex))
             #expect(throws: Never.self) { try bytes.withUnsafeBytes { _ = try ReplyLayout($0) } }
@@ -63,7 +63,7 @@ func inetNtop(_ bytes: [UInt8]) -> String {
         }
     }
 
-    @Test func layoutReadsTheHeaderAndSections() throws {
+    @Test func layoutReadsTheHeaderAndSections() async throws {
         let bytes = try #require(DNSTestWire.bytes(hex: WireDecodingTests.cnameChainReply))
         let layout = try bytes.withUnsafeBytes { try ReplyLayout($0) }
         #expect(layout.id == 0x1003 && layout.isResponse && !layout.truncated && layout.rcode == 0)
@@ -73,7 +73,7 @@ func inetNtop(_ bytes: [UInt8]) -> String {
         #expect(layout.answerStart == layout.questionEnd)
     }
 
-    @Test func questionsMatchInAnyCaseButTypesExactly() throws {
+    @Test func questionsMatchInAnyCaseButTypesExactly() async throws {
         let query = DNSTestWire.query(id: 9, name: "Mixed.Example", type: 65)
         let question = Array(query[12...])
         let shouted = try ParsedReply(wire: DNSTestWire.reply(to: query, questionName: "MIXED.example"))

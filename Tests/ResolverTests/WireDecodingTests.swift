@@ -20,59 +20,59 @@ import Testing
         return (reply, ReplyInterpreter.verdict(reply, name: name, type: type.code))
     }
 
-    @Test func a() throws {
+    @Test func a() async throws {
         let (reply, verdict) = try decode(Self.aReply, "a.example", .a)
         #expect(reply.id == 0x1000)
         #expect(reply.isResponse && !reply.truncated && reply.rcode == 0)
         #expect(verdict == .answer(Answer(status: .noerror, rdata: ["192.0.2.1", "192.0.2.2"])))
     }
 
-    @Test func aaaaIsRFC5952() throws {
+    @Test func aaaaIsRFC5952() async throws {
         let (_, verdict) = try decode(Self.aaaaReply, "a.example", .aaaa)
         #expect(verdict == .answer(Answer(status: .noerror, rdata: ["2001:db8::1"])))
     }
 
-    @Test func nsIsLowerCaseWithoutDot() throws {
+    @Test func nsIsLowerCaseWithoutDot() async throws {
         let (_, verdict) = try decode(Self.nsReply, "a.example", .ns)
         #expect(verdict == .answer(Answer(status: .noerror, rdata: ["ns1.example.net"])))
     }
 
-    @Test func cnameChain() throws {
+    @Test func cnameChain() async throws {
         let (_, verdict) = try decode(Self.cnameChainReply, "www.chain.lab", .a)
         #expect(verdict == .answer(Answer(
             status: .noerror, rdata: ["198.51.100.7", "198.51.100.8"], cnameChain: ["edge.chain.lab", "host.chain.lab"])))
     }
 
-    @Test func nxdomain() throws {
+    @Test func nxdomain() async throws {
         let (reply, verdict) = try decode(Self.nxdomainReply, "nope.example", .a)
         #expect(reply.rcode == 3)
         #expect(verdict == .answer(Answer(status: .nxdomain)))
     }
 
-    @Test func nodata() throws {
+    @Test func nodata() async throws {
         let (_, verdict) = try decode(Self.nodataReply, "a.example", .txt)
         #expect(verdict == .answer(Answer(status: .nodata)))
     }
 
-    @Test func txtIsUnquoted() throws {
+    @Test func txtIsUnquoted() async throws {
         let (_, verdict) = try decode(Self.txtReply, "asn.example", .txt)
         #expect(verdict == .answer(Answer(status: .noerror, rdata: ["47846 | 91.195.240.0/23 | DE | ripencc | 2009-04-08"])))
     }
 
-    @Test func questionMismatchIsDetected() throws {
+    @Test func questionMismatchIsDetected() async throws {
         let reply = try ParsedReply(wire: try #require(DNSTestWire.bytes(hex: Self.aReply)))
         #expect(!reply.asks(name: "b.example", type: RRType.a.code))
         #expect(!reply.asks(name: "a.example", type: RRType.aaaa.code))
         #expect(reply.asks(name: "a.example", type: RRType.a.code))
     }
 
-    @Test func garbageThrows() throws {
+    @Test func garbageThrows() async throws {
         let bytes = try #require(DNSTestWire.bytes(hex: Self.aReply))
         #expect(throws: LDNSError.self) { try ParsedReply(wire: Array(bytes.prefix(40))) }
         #expect(throws: LDNSError.self) { try ParsedReply(wire: [0x12, 0x34]) }
     }
 
-    @Test func recordsOutsideTheChainAreIgnored() throws {
+    @Test func recordsOutsideTheChainAreIgnored() async throws {
         let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
         let bytes = DNSTestWire.reply(to: query, answers: [
             .a("x.example", "192.0.2.10"), .a("other.example", "192.0.2.99"), .ns("x.example", "ns.example"),
@@ -81,7 +81,7 @@ import Testing
         #expect(ReplyInterpreter.verdict(reply, name: "x.example", type: 1) == .answer(Answer(status: .noerror, rdata: ["192.0.2.10"])))
     }
 
-    @Test func nxdomainKeepsChainAndNodataKeepsChain() throws {
+    @Test func nxdomainKeepsChainAndNodataKeepsChain() async throws {
         let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
         let nx = try ParsedReply(wire: DNSTestWire.reply(to: query, rcode: 3, answers: [.cname("x.example", "Gone.Example.")]))
         #expect(ReplyInterpreter.verdict(nx, name: "x.example", type: 1) == .answer(Answer(status: .nxdomain, cnameChain: ["gone.example"])))
@@ -89,7 +89,7 @@ import Testing
         #expect(ReplyInterpreter.verdict(nodata, name: "x.example", type: 1) == .answer(Answer(status: .nodata, cnameChain: ["y.example"])))
     }
 
-    @Test func cnameLoopStops() throws {
+    @Test func cnameLoopStops() async throws {
         let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
         let reply = try ParsedReply(wire: DNSTestWire.reply(to: query, answers: [
             .cname("x.example", "y.example"), .cname("y.example", "x.example"),
@@ -97,7 +97,7 @@ import Testing
         #expect(ReplyInterpreter.verdict(reply, name: "x.example", type: 1) == .answer(Answer(status: .nodata, cnameChain: ["y.example"])))
     }
 
-    @Test func rcodes() throws {
+    @Test func rcodes() async throws {
         let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
         for (rcode, expected) in [(2, ReplyVerdict.retry(.servfail)), (5, .retry(.refused)), (4, .retry(.otherRcode))] {
             let reply = try ParsedReply(wire: DNSTestWire.reply(to: query, rcode: UInt8(rcode)))
@@ -107,7 +107,7 @@ import Testing
         #expect(ReplyInterpreter.verdict(tc, name: "x.example", type: 1) == .truncated)
     }
 
-    @Test func builtQueryHasRDAndEDNS() throws {
+    @Test func builtQueryHasRDAndEDNS() async throws {
         let query = try LDNSPacket.query(name: "Mixed.Example.", type: RRType.aaaa.code, ednsBufferSize: 1232)
         #expect(query.name == "mixed.example")
         let wire = try query.packet.wire(using: LDNSBuffer())
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test(arguments: [("Mixed.Example.", RRType.aaaa, UInt16(1232)), ("a.b.c.example", .a, 0), ("x.example", .txt, 4096)])
-    func builderMatchesFullPacketEncoding(name: String, type: RRType, edns: UInt16) throws {
+    func builderMatchesFullPacketEncoding(name: String, type: RRType, edns: UInt16) async throws {
         let built = try LDNSQueryBuilder(ednsBufferSize: edns).query(name: name, type: type.code)
         let full = try LDNSPacket.query(name: name, type: type.code, ednsBufferSize: edns)
         #expect(built.name == full.name)

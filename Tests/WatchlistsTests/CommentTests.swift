@@ -3,7 +3,7 @@ import DNSWatchModel
 @testable import Watchlists
 
 @Suite struct CommentTests {
-    @Test func wholeLineAndInlineComments() throws {
+    @Test func wholeLineAndInlineComments() async throws {
         let list = parse(
             "# a comment",
             "   # an indented comment",
@@ -24,7 +24,7 @@ import DNSWatchModel
         #expect(list.skippedTotal == 0)
     }
 
-    @Test func hashGluedInsideAURLIsPartOfIt() throws {
+    @Test func hashGluedInsideAURLIsPartOfIt() async throws {
         let list = parse("http://host.example/page#frag", "https://other.example/#/route # real note")
         #expect(list.entries == [
             WatchlistEntry(domain: try name("host.example"), note: nil, line: 1),
@@ -32,13 +32,13 @@ import DNSWatchModel
         ])
     }
 
-    @Test func strayWhitespaceIsTrimmed() throws {
+    @Test func strayWhitespaceIsTrimmed() async throws {
         let list = parse("  a.example  ", "\tb.example\t", "c.example \u{00A0}")
         #expect(list.domains == [try name("a.example"), try name("b.example"), try name("c.example")])
         #expect(list.invalid.isEmpty)
     }
 
-    @Test func lineEndingsAndByteOrderMark() throws {
+    @Test func lineEndingsAndByteOrderMark() async throws {
         let text = "\u{FEFF}# kind: owned\r\na.example\r\n\r\nb.example\rc.example\n"
         let list = WatchlistParser.parse(text: text, path: "t.txt")
         #expect(list.header.kind == .owned)

@@ -3,7 +3,7 @@ import DNSWatchModel
 @testable import Watchlists
 
 @Suite struct DuplicateTests {
-    @Test func withinAFileTheFirstOccurrenceIsKept() throws {
+    @Test func withinAFileTheFirstOccurrenceIsKept() async throws {
         let list = parse("b.example", "a.example   # first a", "B.example.", "a.example # second a", "http://a.example/x")
         #expect(list.entries == [
             WatchlistEntry(domain: try name("b.example"), note: nil, line: 1),
@@ -12,7 +12,7 @@ import DNSWatchModel
         #expect(list.duplicates == 3)
     }
 
-    @Test func acrossFilesOfOneList() throws {
+    @Test func acrossFilesOfOneList() async throws {
         let first = parse("# kind: c2", "# interval: 1h", "a.example", "b.example", "a.example", "192.0.2.1", path: "x/c2.txt")
         let second = parse("# interval: 2h", "# description: more", "b.example", "c.example", "bad..example", "/p/",
                            path: "y/c2-more.txt")

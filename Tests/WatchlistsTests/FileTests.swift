@@ -18,7 +18,7 @@ import DNSWatchModel
         }
     }
 
-    @Test func exampleWatchlistsParseCleanly() throws {
+    @Test func exampleWatchlistsParseCleanly() async throws {
         let dir = packageRoot().appendingPathComponent("watchlists")
         let c2 = try WatchlistParser.parse(fileAt: dir.appendingPathComponent("c2-ursnif.txt").path)
         #expect(c2.name == "c2-ursnif")

@@ -121,7 +121,7 @@ import DNSWatchModel
         #expect(list.invalid.first?.text == "a..b.example   # oops")
     }
 
-    @Test func invalidBytesInAFileAreReportedPerLine() throws {
+    @Test func invalidBytesInAFileAreReportedPerLine() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wl-\(UInt64.random(in: 0...UInt64.max)).txt").path
         var bytes = Array("good.example\n".utf8)
         bytes += [0x62, 0xFC, 0x63, 0x68, 0x65, 0x72, 0x2E, 0x64, 0x65, 0x0A]  // "bücher.de" in Latin-1

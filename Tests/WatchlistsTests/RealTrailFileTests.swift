@@ -17,7 +17,7 @@ import DNSWatchModel
         return try WatchlistParser.parse(fileAt: Self.path)
     }
 
-    @Test func importsAsItIs() throws {
+    @Test func importsAsItIs() async throws {
         let list = try load()
         #expect(list.name == "maltrail-ursnif")
         #expect(list.invalid.isEmpty, "\(list.invalid.prefix(5))")
@@ -28,7 +28,7 @@ import DNSWatchModel
         #expect(list.header == WatchlistHeader())  // `# Copyright`, `# Aliases:`, `# Reference:` are not header keys
     }
 
-    @Test func trickyRealLines() throws {
+    @Test func trickyRealLines() async throws {
         let list = try load()
         let byName = Dictionary(list.entries.map { ($0.domain.value, $0) }, uniquingKeysWith: { first, _ in first })
         // First indicator of the file.
