@@ -173,7 +173,8 @@ struct SinkFlags: ParsableArguments {
     @Option(name: .customLong("alert-command"), help: "Run this program (no shell) with each alert's JSON on stdin.")
     var alertCommand: String?
 
-    @Option(name: .customLong("alert-arg"), help: "An argument for --alert-command (repeatable, passed as it is).")
+    @Option(name: .customLong("alert-arg"), parsing: .unconditionalSingleValue,
+            help: "An argument for --alert-command (repeatable, passed as it is, even one starting with '-').")
     var alertArgs: [String] = []
 
     @Flag(name: .customLong("no-stdout-alerts"), help: "Do not print alerts on stdout.")
