@@ -185,15 +185,24 @@ public final class WebhookSink: AlertSink {
                 break
             }
         }
-        let text: String
+        return AlertSinkError(sink: key, reason: .transport, message: "webhook \(endpoint) unreachable: \(Self.words(for: error))")
+    }
+
+    /// A connection failure in words; NIO's own texts are used only once scrubbed of anything URL-like.
+    private static func words(for error: any Error) -> String {
         if let io = error as? IOError {
-            text = io.errnoCode == ECONNREFUSED ? "connection refused" : Self.scrub("\(io)")
-        } else if "\(error)".contains("connectionRefused") || "\(error)".contains("Connection refused") {
-            text = "connection refused"
-        } else {
-            text = Self.scrub(String(describing: error))
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ENETUNREACH, EHOSTUNREACH: return "no route to the host"
+            case ECONNRESET: return "connection reset"
+            default: return scrub("\(io)")
+            }
         }
-        return AlertSinkError(sink: key, reason: .transport, message: "webhook \(endpoint) unreachable: \(text)")
+        if let connection = error as? NIOConnectionError {
+            if let first = connection.connectionErrors.first { return words(for: first.error) }
+            if connection.dnsAError != nil || connection.dnsAAAAError != nil { return "host name not found" }
+        }
+        return scrub(String(describing: error))
     }
 
     private static let excerptLimit = 200
