@@ -36,6 +36,22 @@ struct WebhookSinkTests {
         }
     }
 
+    #if os(Linux)
+    @Test("deliveries shut their HTTP client down: no thread or descriptor is left behind per delivery")
+    func noLeaks() async throws {
+        let server = try TestHTTPServer(.failFirst(0, status: 503))
+        defer { server.stop() }
+        let sink = try WebhookSink(url: server.url, timeout: .seconds(5))
+        func count(_ directory: String) throws -> Int { try FileManager.default.contentsOfDirectory(atPath: directory).count }
+        try await sink.deliver(alert)  // NIO's shared event loops and thread pool start once
+        let threads = try count("/proc/self/task"), descriptors = try count("/proc/self/fd")
+        for _ in 0..<20 { try await sink.deliver(alert) }
+        #expect(server.recorded.count == 21)
+        #expect(try count("/proc/self/task") <= threads + 2, "threads grow with deliveries")
+        #expect(try count("/proc/self/fd") <= descriptors + 2, "descriptors grow with deliveries")
+    }
+    #endif
+
     @Test("the key and the messages do not reveal the URL's token")
     func keyHidesToken() throws {
         let url = "https://hooks.example.com/services/T000/B000/XXXXSECRET?token=abc"
