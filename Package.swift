@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libldns, wrapped like GRDBSQLite: a module map and a shim header. Imported by Resolver only.
@@ -48,7 +53,16 @@ let package = Package(
         // Alert sinks and the delivery of the outbox.
         .target(
             name: "Alerting",
-            dependencies: ["DNSWatchModel", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "DNSWatchModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // The investigator's queries: which watched domains resolved into an address, and the triage verdict.
         .target(name: "Investigation", dependencies: ["DNSWatchModel", "HistoryStore", "Classification"]),

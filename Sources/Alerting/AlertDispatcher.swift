@@ -2,7 +2,7 @@ import Logging
 
 /// One queued delivery of an alert to a sink, as the outbox holds it.
 public struct PendingDelivery: Sendable, Equatable {
-    /// The outbox row, echoed in the result.
+    /// The outbox row (the alert's id: the outbox has one row per alert and sink), echoed in the result.
     public let deliveryID: Int64
     /// The ``AlertSink/key`` of the sink it goes to.
     public let sinkKey: String
@@ -13,6 +13,34 @@ public struct PendingDelivery: Sendable, Equatable {
         self.deliveryID = deliveryID
         self.sinkKey = sinkKey
         self.json = json
+    }
+
+    /// The `"delivery_id"` every delivered payload carries: the same for every attempt of this alert to
+    /// this sink (so receivers can drop a redelivery after a crash), different for another sink.
+    public var payloadDeliveryID: String { DeliveryStamp.id(deliveryID: deliveryID, sinkKey: sinkKey) }
+}
+
+/// Adds `"delivery_id"` to an alert's JSON before it goes to a sink.
+public enum DeliveryStamp {
+    /// `"<alert id>-<first 12 hex digits of the SHA-256 of the sink key>"`, e.g. `"42-3f1c0a9b7e21"`.
+    public static func id(deliveryID: Int64, sinkKey: String) -> String {
+        "\(deliveryID)-" + String(sha256Hex(Array(sinkKey.utf8)).prefix(12))
+    }
+
+    /// `json` (one JSON object) with `"delivery_id":"<id>"` as its first member; the rest is kept byte
+    /// for byte. A member of that name already there is left as it is.
+    static func stamp(_ json: [UInt8], id: String, sink: String) throws(AlertSinkError) -> [UInt8] {
+        let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d }
+        guard let open = json.firstIndex(where: { !isBlank($0) }), json[open] == UInt8(ascii: "{"),
+            let close = json.lastIndex(where: { !isBlank($0) }), json[close] == UInt8(ascii: "}"), close > open
+        else {
+            throw AlertSinkError(sink: sink, reason: .invalidAlert, message: "the alert is not a JSON object")
+        }
+        let inside = json[(open + 1)..<close]
+        if inside.firstRange(of: Array(#""delivery_id":"#.utf8)) != nil { return json }
+        let isEmpty = inside.allSatisfy(isBlank)
+        let member = Array(#""delivery_id":"\#(id)""#.utf8) + (isEmpty ? [] : [UInt8(ascii: ",")])
+        return Array(json[...open]) + member + Array(json[(open + 1)...])
     }
 }
 
@@ -50,6 +78,10 @@ public struct DeliveryResult: Sendable, Equatable {
 }
 
 /// Delivers queued alerts to their sinks: in queue order for each sink, the sinks concurrently.
+///
+/// Each payload is given a `"delivery_id"` member (``PendingDelivery/payloadDeliveryID``) first.
+/// Delivery is at-least-once: a crash between a sink's acceptance and the outbox's record of it sends
+/// the alert again on the next round, with the same `delivery_id`, for the receiver to drop.
 ///
 /// One sink's failure never fails the others or the call; it shows in that delivery's result.
 /// Cancellation is not a failure: it ends the call with `CancellationError`. Use `onResult` to record
@@ -132,7 +164,8 @@ public struct AlertDispatcher: Sendable {
                 outcome = .notAttempted(blocked)
             } else if let sink {
                 do {
-                    try await sink.deliver(delivery.json)
+                    let payload = try DeliveryStamp.stamp(delivery.json, id: delivery.payloadDeliveryID, sink: key)
+                    try await sink.deliver(payload)
                     outcome = .delivered
                     logger.debug("alert delivered", metadata: ["sink": "\(key)", "delivery": "\(delivery.deliveryID)"])
                 } catch let error as CancellationError {

@@ -22,11 +22,11 @@ public protocol AlertSink: Sendable {
 /// Why an alert could not be delivered (or a sink could not be configured).
 ///
 /// `message` is meant for people (logs, the outbox's last error); it never contains a webhook URL's
-/// path or query, only its scheme, host and port.
+/// user info, path or query, only its scheme, host and port.
 public struct AlertSinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure, for callers that need to tell them apart.
     public enum Reason: Sendable, Equatable {
-        /// The sink's configuration is unusable (bad URL, empty command, quoting error...).
+        /// The sink's configuration is unusable (bad URL, empty command...).
         case invalidConfiguration
         /// The alert is not a single line of JSON.
         case invalidAlert

@@ -1,4 +1,6 @@
 import Foundation
+import NIOPosix
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,11 +9,15 @@ import Darwin
 
 /// Appends each alert as one line to an NDJSON file.
 ///
-/// The file is opened for every delivery with `O_APPEND` (created with mode 0644 if missing), so a
-/// log rotation that moves the file away is picked up, and each line is written with a single
-/// `write`, so concurrent writers (other sinks, other processes) never interleave lines. By default
-/// the line is flushed to disk (`fsync`) before the delivery counts as done, because the outbox then
-/// forgets the alert for this sink. The parent directory must exist: it is not created.
+/// The file is opened for every delivery with `O_APPEND`, so a log rotation that moves the file away is
+/// picked up, and each line is written with a single `write`, so concurrent writers (other sinks, other
+/// processes) never interleave lines. The open also has `O_NONBLOCK` and `O_NOFOLLOW`, and the opened
+/// file must be a regular file: a FIFO or device swapped in for the file can never block the poll, and a
+/// symbolic link is not followed. A file created by the sink has mode 0600 whatever the umask (an
+/// existing file's mode is left alone). By default the line is flushed to disk (`fsync`) before the
+/// delivery counts as done, because the outbox then forgets the alert for this sink. The parent
+/// directory must exist: it is not created. The blocking file calls run on NIO's thread pool, never on
+/// the cooperative pool.
 public struct FileSink: AlertSink {
     /// Absolute path of the file.
     public let path: String
@@ -28,46 +34,163 @@ public struct FileSink: AlertSink {
         guard !path.isEmpty, !path.contains("\0") else {
             throw AlertSinkError(sink: "file:", reason: .invalidConfiguration, message: "the alerts file path is empty")
         }
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        self.path = URL(fileURLWithPath: absolute).standardizedFileURL.path
+        self.path = Self.absolute(path)
         self.synchronize = synchronize
+    }
+
+    private static func absolute(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: absolute).standardizedFileURL.path
+    }
+
+    /// Why `path` cannot be used as an alerts file, or `nil`: its directory must exist, and the file,
+    /// if it exists, must be a regular file (not a FIFO, device, directory or symbolic link).
+    public static func problem(path: String) -> String? {
+        guard !path.isEmpty, !path.contains("\0") else { return "the path is empty" }
+        let file = FilePath(absolute(path))
+        let directory = file.removingLastComponent()
+        do {
+            let info = try directory.stat()
+            guard info.type == .directory else { return "\(directory) is not a directory" }
+        } catch {
+            return "the directory \(directory) does not exist or cannot be read (\(describe(error)))"
+        }
+        let info: Stat
+        do {
+            info = try file.stat(followTargetSymlink: false)
+        } catch Errno.noSuchFileOrDirectory {
+            return nil
+        } catch {
+            return "cannot check \(path): \(describe(error))"
+        }
+        if info.type == .regular { return nil }
+        return "\(path) is \(describe(info.type)), not a regular file"
+    }
+
+    private static func describe(_ type: FileType) -> String {
+        switch type {
+        case .fifo: "a FIFO (named pipe)"
+        case .symbolicLink: "a symbolic link (give the path of the file itself)"
+        case .directory: "a directory"
+        case .characterSpecial, .blockSpecial: "a device"
+        case .socket: "a socket"
+        default: "a special file"
+        }
     }
 
     public func deliver(_ alertJSON: [UInt8]) async throws {
         try Task.checkCancellation()
         let line = try AlertLine.make(alertJSON, sink: key)
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw AlertSinkError(sink: key, reason: .io, message: "cannot open \(path): \(POSIXText.describe(errno))")
+        let path = self.path, key = self.key, synchronize = self.synchronize
+        try await NIOThreadPool.singleton.runIfActive {
+            try Self.append(line, to: path, key: key, synchronize: synchronize)
         }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+
+    /// Opens (creating it 0600 if needed), checks, appends, optionally syncs, closes. Blocking.
+    private static func append(_ line: [UInt8], to path: String, key: String, synchronize: Bool) throws(AlertSinkError) {
+        let fd = try open(path, key: key)
         do {
-            try handle.write(contentsOf: Data(line))
-            if synchronize { try handle.synchronize() }
-            try handle.close()
+            let info = try fd.stat()
+            guard info.type == .regular else {
+                throw AlertSinkError(
+                    sink: key, reason: .io, message: "\(path) is \(describe(info.type)), not a regular file; nothing written")
+            }
+            let written = try fd.writeAll(line)
+            guard written == line.count else {
+                throw AlertSinkError(sink: key, reason: .io, message: "cannot write to \(path): short write")
+            }
+            if synchronize {
+                guard fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }
+            }
+        } catch let error as AlertSinkError {
+            closeQuietly(fd, key: key)
+            throw error
         } catch {
-            throw AlertSinkError(sink: key, reason: .io, message: "cannot write to \(path): \(error.localizedDescription)")
+            closeQuietly(fd, key: key)
+            throw AlertSinkError(sink: key, reason: .io, message: "cannot write to \(path): \(describe(error))")
         }
+        do {
+            try fd.close()
+        } catch {
+            // close() may report a deferred write error (NFS): the line may not be there.
+            throw AlertSinkError(sink: key, reason: .io, message: "cannot write to \(path): \(describe(error))")
+        }
+    }
+
+    /// Closes after an error that is already being reported; a second error would add nothing.
+    private static func closeQuietly(_ fd: FileDescriptor, key: String) {
+        do { try fd.close() } catch { /* the first error is the one reported */ }
+    }
+
+    private static func open(_ path: String, key: String) throws(AlertSinkError) -> FileDescriptor {
+        let filePath = FilePath(path)
+        let base: FileDescriptor.OpenOptions = [.append, .nonBlocking, .noFollow, .closeOnExec]
+        while true {
+            do {
+                return try FileDescriptor.open(filePath, .writeOnly, options: base, retryOnInterrupt: true)
+            } catch Errno.noSuchFileOrDirectory {
+                // Create it; another process may do so first (EEXIST), then open again.
+            } catch {
+                throw openError(path, key: key, error)
+            }
+            do {
+                let fd = try FileDescriptor.open(
+                    filePath, .writeOnly, options: base.union([.create, .exclusiveCreate]),
+                    permissions: [.ownerReadWrite], retryOnInterrupt: true)
+                // The umask may have removed bits: the file is 0600, whatever it is.
+                guard fchmod(fd.rawValue, 0o600) == 0 else {
+                    let error = Errno(rawValue: errno)
+                    closeQuietly(fd, key: key)
+                    throw openError(path, key: key, error)
+                }
+                return fd
+            } catch Errno.fileExists {
+                continue
+            } catch let error as AlertSinkError {
+                throw error
+            } catch {
+                throw openError(path, key: key, error)
+            }
+        }
+    }
+
+    private static func openError(_ path: String, key: String, _ error: any Error) -> AlertSinkError {
+        var text = describe(error)
+        if let errno = error as? Errno {
+            switch errno {
+            case .tooManySymbolicLinkLevels: text = "it is a symbolic link, which is not followed (give the path of the file itself)"
+            case .noSuchAddressOrDevice: text = "it is a FIFO with no reader, or a device; it must be a regular file"
+            default: break
+            }
+        }
+        return AlertSinkError(sink: key, reason: .io, message: "cannot open \(path): \(text)")
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let errno = error as? Errno else { return String(describing: error) }
+        return POSIXText.describe(errno)
     }
 }
 
-/// Words for the `errno` values file and process operations usually meet.
+/// Words for the `errno` values file operations usually meet.
 enum POSIXText {
-    static func describe(_ code: Int32) -> String {
+    static func describe(_ code: Errno) -> String {
         switch code {
-        case ENOENT: "no such file or directory (the directory must exist)"
-        case EACCES: "permission denied"
-        case EPERM: "operation not permitted"
-        case EISDIR: "is a directory"
-        case ENOTDIR: "a component of the path is not a directory"
-        case ENOSPC: "no space left on device"
-        case EROFS: "read-only file system"
-        case EMFILE, ENFILE: "too many open files"
-        case ENAMETOOLONG: "file name too long"
-        case ELOOP: "too many symbolic links"
-        case EIO: "input/output error"
-        case EDQUOT: "disk quota exceeded"
-        default: "errno \(code)"
+        case .noSuchFileOrDirectory: "no such file or directory (the directory must exist)"
+        case .permissionDenied: "permission denied"
+        case .notPermitted: "operation not permitted"
+        case .isDirectory: "is a directory"
+        case .notDirectory: "a component of the path is not a directory"
+        case .noSpace: "no space left on device"
+        case .readOnlyFileSystem: "read-only file system"
+        case .tooManyOpenFiles, .tooManyOpenFilesInSystem: "too many open files"
+        case .fileNameTooLong: "file name too long"
+        case .tooManySymbolicLinkLevels: "too many symbolic links"
+        case .ioError: "input/output error"
+        case .diskQuotaExceeded: "disk quota exceeded"
+        case .wouldBlock: "the write would block (not a regular file?)"
+        default: "\(code) (errno \(code.rawValue))"
         }
     }
 }

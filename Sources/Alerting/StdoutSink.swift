@@ -1,14 +1,17 @@
 import Foundation
+import NIOPosix
+import Synchronization
 
 /// Writes each alert as one line of JSON to standard output (or to a given file handle or closure).
 ///
-/// Lines are written whole: concurrent deliveries through any `StdoutSink` never interleave.
+/// Lines are written whole: concurrent deliveries through any `StdoutSink` never interleave. The write
+/// may block (a full pipe), so it runs on NIO's thread pool, not on the cooperative pool.
 public struct StdoutSink: AlertSink {
     public let key: String
     private let output: @Sendable ([UInt8]) throws -> Void
 
     /// All writes of all stdout sinks go through this lock, so lines never interleave.
-    private static let lock = NSLock()
+    private static let lock = Mutex(())
 
     /// A sink writing to the process's standard output, with key `"stdout"`.
     public init() {
@@ -29,10 +32,13 @@ public struct StdoutSink: AlertSink {
     public func deliver(_ alertJSON: [UInt8]) async throws {
         try Task.checkCancellation()
         let line = try AlertLine.make(alertJSON, sink: key)
-        do {
-            try Self.lock.withLock { try output(line) }
-        } catch {
-            throw AlertSinkError(sink: key, reason: .io, message: "could not write the alert: \(error.localizedDescription)")
+        let output = self.output, key = self.key
+        try await NIOThreadPool.singleton.runIfActive {
+            do {
+                try Self.lock.withLock { _ in try output(line) }
+            } catch {
+                throw AlertSinkError(sink: key, reason: .io, message: "could not write the alert: \(error.localizedDescription)")
+            }
         }
     }
 }

@@ -24,7 +24,8 @@ public struct Config: Sendable {
     public var webhook: String?
     public var webhookEnv: String?
     public var webhookTimeout: Double?
-    public var alertCommand: String?
+    /// `[alerts] command`: the program and its arguments, run without a shell.
+    public var alertCommand: [String]?
     public var ownedCIDRs: [CIDR] = []
     public var ownedNameServers: [String] = []
     public var fingerprintFiles: [String] = []
@@ -125,12 +126,18 @@ public struct Config: Sendable {
             c.webhook = try r.string(s, "alerts.webhook")
             c.webhookEnv = try r.string(s, "alerts.webhook_env")
             c.webhookTimeout = try r.seconds(s, "alerts.webhook_timeout", in: Config.webhookTimeoutRange)
-            c.alertCommand = try r.string(s, "alerts.command")
+            if s["command"]?.string != nil {
+                throw r.bad("alerts.command", "expected an array of strings, the program and its arguments, such as [\"notify-soc\", \"--json\"]; a string is not split into words (commands run without a shell)")
+            }
+            c.alertCommand = try r.strings(s, "alerts.command")
             // Checked here so that a bad value names its key (flags are checked where they are used).
             if let url = c.webhook {
                 guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
-                    throw r.bad("alerts.webhook", "not an http(s) URL")
+                    throw r.bad("alerts.webhook", "\(WebhookSink.redacted(url)) is not an http(s) URL with a host")
                 }
+            }
+            if let name = c.webhookEnv, name.isEmpty || name.contains("=") || name.contains("\0") {
+                throw r.bad("alerts.webhook_env", "expected the name of an environment variable")
             }
             if let file = c.alertFile, let why = alertFileProblem(file) { throw r.bad("alerts.file", why) }
             if let command = c.alertCommand, let why = alertCommandProblem(command) { throw r.bad("alerts.command", why) }
@@ -234,27 +241,13 @@ public struct Config: Sendable {
     }
 }
 
-/// Why an alerts file cannot be used, or nil: its directory must exist.
+/// Why an alerts file cannot be used, or nil: its directory must exist, and the file, if it exists,
+/// must be a regular file (not a FIFO, device or symbolic link).
 public func alertFileProblem(_ path: String) -> String? {
-    let dir = (path as NSString).deletingLastPathComponent
-    var isDir: ObjCBool = false
-    guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
-        return "the directory \(dir) does not exist"
-    }
-    return nil
+    FileSink.problem(path: path)
 }
 
-/// Why an alert command cannot be run, or nil: it must parse (no shell) and its program must exist.
-public func alertCommandProblem(_ command: String) -> String? {
-    let argv: [String]
-    do {
-        argv = try CommandSink.parse(commandLine: command)
-    } catch {
-        return error.message
-    }
-    guard let program = argv.first else { return "empty command" }
-    guard CommandSink.resolveExecutable(program) != nil else {
-        return "'\(program)' not found\(program.contains("/") ? "" : " on PATH") or not executable"
-    }
-    return nil
+/// Why an alert command cannot be run, or nil: it must not be empty and its program must exist.
+public func alertCommandProblem(_ argv: [String]) -> String? {
+    CommandSink.problem(argv: argv)
 }

@@ -20,8 +20,8 @@ extension HistoryStore {
         }
     }
 
-    /// Queues alerts that exist but were never queued for this sink (a sink configured later gets
-    /// only alerts raised from now on, so this is for the sinks given when the alert was raised).
+    /// Records one attempt to deliver an alert to a sink: delivered (`error` nil), or failed with `error`
+    /// (the row stays pending and is handed out again by ``pendingDeliveries(sinks:)``).
     public func recordDelivery(alertID: Int64, sink: String, at time: Int64, error: String?) async throws {
         try await write { w in
             if let error {

@@ -237,7 +237,9 @@ public struct Poller: Sendable {
     public func deliverOutbox(now: Int64) async throws -> Int {
         let queued = try await store.pendingDeliveries(sinks: sinks.map(\.key))
         guard !queued.isEmpty else { return 0 }
-        let store = self.store
+        let store = self.store, logger = self.logger
+        // The outbox row's alert id is the dispatcher's delivery id: with the sink key it makes the
+        // payload's "delivery_id", the same on every attempt.
         let results = try await AlertDispatcher(sinks: sinks, logger: logger).deliver(
             queued.map { (deliveryID: $0.alertID, sinkKey: $0.sink, json: Array($0.payload.utf8)) }
         ) { result in
@@ -245,7 +247,9 @@ public struct Poller: Sendable {
             do {
                 try await store.recordDelivery(alertID: result.deliveryID, sink: result.sinkKey, at: now, error: result.errorMessage)
             } catch {
-                // The outbox row stays pending: at worst the alert is delivered again, never lost.
+                // The outbox row stays pending: at worst the alert is delivered again (same delivery_id), never lost.
+                logger.warning("could not record an alert delivery; it will be sent again",
+                               metadata: ["sink": "\(result.sinkKey)", "alert": "\(result.deliveryID)", "error": "\(error)"])
             }
         }
         // The dispatcher has logged each failure; the alert stays queued for the next poll.

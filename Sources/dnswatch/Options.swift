@@ -215,42 +215,73 @@ struct FingerprintFlags: ParsableArguments {
 
 /// Where alerts go (besides the database): flags override the config file.
 struct SinkFlags: ParsableArguments {
-    @Option(name: .customLong("alerts-file"), help: "Append alerts as NDJSON to this file.")
+    @Option(name: .customLong("alerts-file"), help: "Append alerts as NDJSON to this file (a regular file; created 0600).")
     var alertsFile: String?
 
     @Option(help: "POST each alert as JSON to this URL (or set $DNSWATCH_WEBHOOK_URL to keep a token out of argv).")
     var webhook: String?
 
-    @Option(name: .customLong("alert-command"), help: "Run this command (no shell) with each alert's JSON on stdin.")
+    @Option(name: .customLong("alert-command"), help: "Run this program (no shell) with each alert's JSON on stdin.")
     var alertCommand: String?
+
+    @Option(name: .customLong("alert-arg"), parsing: .unconditionalSingleValue,
+            help: "An argument for --alert-command (repeatable, passed as it is, even one starting with '-').")
+    var alertArgs: [String] = []
 
     @Flag(name: .customLong("no-stdout-alerts"), help: "Do not print alerts on stdout.")
     var noStdout = false
 
-    func sinks(config: Config) throws -> [any AlertSink] {
+    func validate() throws {
+        if !alertArgs.isEmpty && alertCommand == nil {
+            throw ValidationError("--alert-arg needs --alert-command")
+        }
+    }
+
+    func sinks(config: Config, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [any AlertSink] {
         var out: [any AlertSink] = []
         if !noStdout && (config.alertStdout ?? true) { out.append(StdoutSink()) }
         if let f = alertsFile ?? config.alertFile {
             if let why = alertFileProblem(f) { throw CLIError.usage("--alerts-file: \(why)") }
             out.append(try FileSink(path: f))
         }
-        let env = ProcessInfo.processInfo.environment
-        let url = webhook ?? config.webhook ?? config.webhookEnv.flatMap { env[$0] } ?? env["DNSWATCH_WEBHOOK_URL"]
-        if let url, !url.isEmpty {
-            guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https" else {
-                throw CLIError.usage("'\(url)' is not an http(s) URL for --webhook")
-            }
-            out.append(try WebhookSink(url: u, timeout: .milliseconds(Int((config.webhookTimeout ?? 10) * 1000))))
-        }
-        if let cmd = alertCommand ?? config.alertCommand {
-            if let why = alertCommandProblem(cmd) { throw CLIError.usage("--alert-command: \(why)") }
+        if let (url, origin) = try webhookURL(config: config, environment: environment) {
+            let timeout = Duration.milliseconds(Int((config.webhookTimeout ?? 10) * 1000))
             do {
-                out.append(try CommandSink(commandLine: cmd))
+                out.append(try WebhookSink(urlString: url, timeout: timeout))
             } catch {
-                throw CLIError.usage("--alert-command: \(error.description)")
+                // The sink's message shows the URL as scheme://host[:port] only.
+                throw CLIError.usage("\(origin): \(error.message)")
+            }
+        }
+        if let argv = alertCommand.map({ [$0] + alertArgs }) ?? config.alertCommand {
+            let origin = alertCommand != nil ? "--alert-command" : "alerts.command"
+            if let why = alertCommandProblem(argv) { throw CLIError.usage("\(origin): \(why)") }
+            do {
+                out.append(try CommandSink(argv: argv))
+            } catch {
+                throw CLIError.usage("\(origin): \(error.message)")
             }
         }
         return out
+    }
+
+    /// The webhook URL to use and where it came from, or nil for none: `--webhook`, else the config's
+    /// `webhook`, else the variable named by its `webhook_env` (which must then be set), else
+    /// `$DNSWATCH_WEBHOOK_URL`.
+    private func webhookURL(config: Config, environment: [String: String]) throws -> (String, String)? {
+        if let webhook { return webhook.isEmpty ? nil : (webhook, "--webhook") }
+        if let url = config.webhook { return url.isEmpty ? nil : (url, "alerts.webhook") }
+        if let name = config.webhookEnv {
+            guard let url = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !url.isEmpty else {
+                throw CLIError.usage(
+                    "the config's alerts.webhook_env names the environment variable \(name), which is unset or empty; set \(name) to the webhook URL, or remove alerts.webhook_env")
+            }
+            return (url, "$\(name) (alerts.webhook_env)")
+        }
+        if let url = environment[WebhookSink.environmentVariable], !url.isEmpty {
+            return (url, "$\(WebhookSink.environmentVariable)")
+        }
+        return nil
     }
 }
 

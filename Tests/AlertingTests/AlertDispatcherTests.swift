@@ -23,8 +23,70 @@ private struct SlowSink: AlertSink {
     }
 }
 
+/// `alertJSON(n)` as the dispatcher hands it to a sink: with `"delivery_id"` first.
+private func stamped(_ n: Int, sink: String, deliveryID: Int64? = nil) -> String {
+    let id = DeliveryStamp.id(deliveryID: deliveryID ?? Int64(n), sinkKey: sink)
+    let json = String(decoding: alertJSON(n), as: UTF8.self)
+    return "{\"delivery_id\":\"\(id)\"," + json.dropFirst()
+}
+
+/// A sink that fails its first `failures` deliveries and records every payload it is given.
+private struct FlakySink: AlertSink {
+    let key: String
+    let failures: Int
+    let payloads = Locked<[[UInt8]]>([])
+
+    func deliver(_ alertJSON: [UInt8]) async throws {
+        let attempt = payloads.withLock { $0.append(alertJSON); return $0.count }
+        if attempt <= failures { throw AlertSinkError(sink: key, reason: .io, message: "not yet") }
+    }
+}
+
 @Suite("AlertDispatcher")
 struct AlertDispatcherTests {
+    @Test("every payload carries a delivery_id, stable per alert and sink, the same on a redelivery")
+    func deliveryID() async throws {
+        let webhookKey = WebhookSink.key(forURL: "http://127.0.0.1:1/hook")
+        let flaky = FlakySink(key: webhookKey, failures: 1)
+        let other = FlakySink(key: "command:notify --to soc", failures: 0)
+        let dispatcher = AlertDispatcher(sinks: [flaky, other])
+        let pending = [
+            PendingDelivery(deliveryID: 42, sinkKey: flaky.key, json: alertJSON(42)),
+            PendingDelivery(deliveryID: 42, sinkKey: other.key, json: alertJSON(42)),
+        ]
+        let first = try await dispatcher.deliver(pending)
+        #expect(first.map(\.delivered) == [false, true])
+        // The next round (the next poll) hands the same outbox row again.
+        let second = try await dispatcher.deliver([pending[0]])
+        #expect(second.map(\.delivered) == [true])
+
+        func deliveryIDs(_ sink: FlakySink) throws -> [String] {
+            try sink.payloads.withLock { $0 }.map { payload in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+                #expect(object["id"] as? Int == 42, "the alert itself is untouched")
+                #expect(object["message"] as? String == "a \"quoted\" word")
+                return try #require(object["delivery_id"] as? String)
+            }
+        }
+        let retried = try deliveryIDs(flaky)
+        #expect(retried.count == 2)
+        #expect(retried[0] == retried[1], "a redelivery has the same delivery_id")
+        #expect(retried[0] == pending[0].payloadDeliveryID)
+        #expect(retried[0].hasPrefix("42-"))
+        let elsewhere = try deliveryIDs(other)
+        #expect(elsewhere.count == 1 && elsewhere[0] != retried[0], "another sink, another delivery_id")
+        #expect(DeliveryStamp.id(deliveryID: 43, sinkKey: flaky.key) != retried[0], "another alert, another delivery_id")
+        #expect(DeliveryStamp.id(deliveryID: 42, sinkKey: flaky.key) == retried[0], "stable across runs")
+    }
+
+    @Test("stamping keeps the JSON as it was around the new member")
+    func stamping() throws {
+        #expect(try DeliveryStamp.stamp(Array(#"{"a":1}"#.utf8), id: "7-x", sink: "s") == Array(#"{"delivery_id":"7-x","a":1}"#.utf8))
+        #expect(try DeliveryStamp.stamp(Array("{ }".utf8), id: "7-x", sink: "s") == Array(#"{"delivery_id":"7-x" }"#.utf8))
+        #expect(throws: AlertSinkError.self) { try DeliveryStamp.stamp(Array("[1]".utf8), id: "7-x", sink: "s") }
+        #expect(throws: AlertSinkError.self) { try DeliveryStamp.stamp([], id: "7-x", sink: "s") }
+    }
+
     @Test("one failing sink does not stop the others; results keep the input order")
     func mixedSinks() async throws {
         let captured = Locked<[String]>([])
@@ -55,7 +117,7 @@ struct AlertDispatcherTests {
         #expect(reason.contains("disk on fire"))
         #expect(results[4].errorMessage?.contains("no alert sink") == true)
         #expect(failing.attempts.withLock { $0 } == 1)
-        #expect(captured.withLock { $0 } == [1, 3].map { String(decoding: alertJSON($0), as: UTF8.self) + "\n" })
+        #expect(captured.withLock { $0 } == [1, 3].map { stamped($0, sink: "stdout") + "\n" })
         #expect(reported.withLock { $0.sorted() } == [1, 2, 3, 4, 5])
     }
 
@@ -83,7 +145,7 @@ struct AlertDispatcherTests {
         let results = try await AlertDispatcher(sinks: [webhook, file]).deliver(pending)
         #expect(results.filter(\.delivered).map(\.sinkKey) == Array(repeating: file.key, count: 4))
         #expect(results.filter { $0.sinkKey == webhook.key }.allSatisfy { !$0.delivered })
-        let expected = (1...4).map { String(decoding: alertJSON($0), as: UTF8.self) + "\n" }.joined()
+        let expected = (1...4).map { stamped($0, sink: file.key, deliveryID: Int64($0 * 10)) + "\n" }.joined()
         #expect(try dir.read("alerts.ndjson") == expected, "in queue order")
     }
 

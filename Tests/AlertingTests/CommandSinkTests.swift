@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Alerting
 
@@ -63,6 +66,7 @@ struct CommandSinkTests {
     @Test("a command that ignores SIGTERM is killed after the grace second")
     func timeoutIgnoringTerm() async throws {
         let sink = try CommandSink(argv: ["sh", "-c", "trap '' TERM; sleep 20"], timeout: .milliseconds(200))
+        #expect(sink.gracePeriod == .seconds(1))
         let start = ContinuousClock.now
         let error = await #expect(throws: AlertSinkError.self) { try await sink.deliver(alertJSON(1)) }
         #expect(error?.reason == .timeout)
@@ -122,47 +126,68 @@ struct CommandSinkTests {
     }
 }
 
-@Suite("CommandSink.parse(commandLine:)")
-struct CommandLineParseTests {
-    @Test(
-        "quoting",
-        arguments: [
-            ("notify-send 'DNS alert' --urgency=critical", ["notify-send", "DNS alert", "--urgency=critical"]),
-            ("  a   b\tc  ", ["a", "b", "c"]),
-            (#"logger -t dnswatch "a \"quoted\" \\ word""#, ["logger", "-t", "dnswatch", #"a "quoted" \ word"#]),
-            (#"a"b c"d"#, ["ab cd"]),
-            ("a '' b", ["a", "", "b"]),
-            (#"a\ b c"#, ["a b", "c"]),
-            (#"'it'\''s'"#, ["it's"]),
-            ("'$HOME | x > y'", ["$HOME | x > y"]),
-            (#"a\|b \$x"#, ["a|b", "$x"]),
-            (#""\$HOME""#, ["$HOME"]),
-            (#""a\nb""#, [#"a\nb"#]),
-            ("/usr/local/bin/hook --json", ["/usr/local/bin/hook", "--json"]),
-            ("sh -c 'cat >> /tmp/x'", ["sh", "-c", "cat >> /tmp/x"]),
-        ])
-    func splits(_ line: String, _ expected: [String]) throws {
-        #expect(try CommandSink.parse(commandLine: line) == expected)
-    }
-
-    @Test(
-        "refused",
-        arguments: [
-            "", "   ", "a 'b", #"a "b"#, #"a \"#, "a | b", "a > f", "a; b", "a && b", "echo $HOME", "echo `id`",
-            #""$HOME""#, "(a)",
-        ])
-    func refuses(_ line: String) {
-        let error = #expect(throws: AlertSinkError.self) { try CommandSink.parse(commandLine: line) }
-        #expect(error?.reason == .invalidConfiguration)
-    }
-
-    @Test("the sink built from a command line runs it")
-    func commandLineSink() async throws {
+@Suite("CommandSink argv and process group")
+struct CommandSinkArgvTests {
+    @Test("each argument reaches the program as it is: no shell, no word splitting, no expansion")
+    func argumentsAsGiven() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let sink = try CommandSink(commandLine: "sh -c 'cat > \"$0\"' '\(dir.file("out.json"))'")
-        #expect(sink.argv == ["sh", "-c", "cat > \"$0\"", dir.file("out.json")])
-        try await sink.deliver(alertJSON(3))
-        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: dir.file("out.json")))) == alertJSON(3))
+        let out = dir.file("args.txt")
+        let args = ["two words", "$HOME", "a'b\"c", "*", "", "; rm -rf x"]
+        // printf prints each argument on its own line; sh is the program, given argv directly.
+        let sink = try CommandSink(argv: ["sh", "-c", "printf '%s\\n' \"$@\" > \"$0\"", out] + args)
+        try await sink.deliver(alertJSON(1))
+        #expect(try dir.read("args.txt") == args.map { $0 + "\n" }.joined())
     }
+
+    @Test("a command is checked before use: empty, or a program that does not exist")
+    func problems() {
+        #expect(CommandSink.problem(argv: []) != nil)
+        #expect(CommandSink.problem(argv: ["dnswatch-test-no-such-program"])?.contains("not found") == true)
+        #expect(CommandSink.problem(argv: ["sh", "-c", "true"]) == nil)
+        #expect(CommandSink.problem(argv: ["notify-send 'DNS alert'"]) != nil, "a command line is not split")
+    }
+
+    /// The processes (not zombies) whose process group is `group`, from /proc.
+    static func liveMembers(ofGroup group: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            // After "(comm)": state ppid pgrp ...
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[0] != "Z" && Int32(fields[2]) == group
+        }
+    }
+
+    #if os(Linux)
+    @Test("cancelling the delivery ends the program's whole process group, grandchildren too")
+    func cancellationEndsTheGroup() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let pidFile = dir.file("pid")
+        // The program starts a grandchild that ignores SIGTERM, then waits; it writes its pid when ready.
+        let sink = try CommandSink(
+            argv: ["sh", "-c", "(trap '' TERM; exec sleep 30) & echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; wait", pidFile],
+            timeout: .seconds(60), gracePeriod: .milliseconds(300))
+        let task = Task { try await sink.deliver(alertJSON(1)) }
+        var leader: Int32?
+        for _ in 0..<500 where leader == nil {
+            try await Task.sleep(for: .milliseconds(10))
+            leader = (try? dir.read("pid")).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let group = try #require(leader, "the command did not start")
+        #expect(getpgid(group) == group, "the program leads a process group of its own")
+        #expect(Self.liveMembers(ofGroup: group).count >= 2, "the program and its grandchild")
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        var left = Self.liveMembers(ofGroup: group)
+        for _ in 0..<100 where !left.isEmpty {
+            try await Task.sleep(for: .milliseconds(20))
+            left = Self.liveMembers(ofGroup: group)
+        }
+        #expect(left.isEmpty, "still running in the group: \(left)")
+    }
+    #endif
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Alerting
 
@@ -54,6 +57,60 @@ struct LocalSinkTests {
         let error = await #expect(throws: AlertSinkError.self) { try await sink.deliver(Array("{\"a\":\n1}".utf8)) }
         #expect(error?.reason == .invalidAlert)
         await #expect(throws: AlertSinkError.self) { try await sink.deliver([]) }
+    }
+
+    #if os(Linux)
+    @Test("a FIFO with no reader in place of the alerts file fails at once instead of blocking")
+    func fileFIFONeverBlocks() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("alerts.ndjson")
+        #expect(FileSink.problem(path: path) == nil, "a file yet to be created is fine")
+        try #require(mkfifo(path, 0o600) == 0)
+        #expect(FileSink.problem(path: path)?.contains("FIFO") == true)
+        let sink = try FileSink(path: path)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: AlertSinkError.self) { try await sink.deliver(alertJSON(1)) }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(error?.reason == .io)
+        #expect(error?.message.contains(path) == true)
+    }
+    #endif
+
+    @Test("a symbolic link in place of the alerts file is not followed")
+    func fileSymlinkRefused() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try "".write(toFile: dir.file("target"), atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link"), withDestinationPath: dir.file("target"))
+        #expect(FileSink.problem(path: dir.file("link"))?.contains("symbolic link") == true)
+        let error = await #expect(throws: AlertSinkError.self) { try await FileSink(path: dir.file("link")).deliver(alertJSON(1)) }
+        #expect(error?.message.contains("symbolic link") == true)
+        #expect(try dir.read("target").isEmpty)
+        #expect(FileSink.problem(path: dir.path)?.contains("directory") == true)
+        #expect(FileSink.problem(path: dir.file("missing/a.ndjson"))?.contains("does not exist") == true)
+    }
+
+    @Test("an alerts file created by the sink is 0600 whatever the umask; an existing file keeps its mode")
+    func fileMode() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let old = umask(0)
+        defer { umask(old) }
+        try await FileSink(path: dir.file("new.ndjson")).deliver(alertJSON(1))
+        let created = try FileManager.default.attributesOfItem(atPath: dir.file("new.ndjson"))
+        #expect((created[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+
+        _ = umask(0o277)
+        try await FileSink(path: dir.file("new2.ndjson")).deliver(alertJSON(1))
+        let narrow = try FileManager.default.attributesOfItem(atPath: dir.file("new2.ndjson"))
+        #expect((narrow[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+
+        try "".write(toFile: dir.file("old.ndjson"), atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.file("old.ndjson"))
+        try await FileSink(path: dir.file("old.ndjson")).deliver(alertJSON(1))
+        let existing = try FileManager.default.attributesOfItem(atPath: dir.file("old.ndjson"))
+        #expect((existing[.posixPermissions] as? NSNumber)?.intValue == 0o644)
     }
 
     @Test("a relative FileSink path becomes absolute in the key")

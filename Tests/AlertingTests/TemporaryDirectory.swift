@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
@@ -23,14 +24,13 @@ func alertJSON(_ n: Int) -> [UInt8] {
     Array(#"{"id":\#(n),"type":"new-ip","domain":"d\#(n).example","message":"a \"quoted\" word"}"#.utf8)
 }
 
-/// A value shared between tasks, behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
+/// A value shared between tasks, behind a `Mutex`.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
 
-    init(_ value: Value) { self.value = value }
+    init(_ value: Value) { mutex = Mutex(value) }
 
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        try lock.withLock { try body(&value) }
+    func withLock<R: Sendable>(_ body: (inout sending Value) throws -> R) rethrows -> R {
+        try mutex.withLock { value in try body(&value) }
     }
 }

@@ -49,7 +49,7 @@ import TestSupport
             [alerts]
             stdout = false
             file = "\(file)"
-            command = "sh -c 'cat >> \(out)'"
+            command = ["sh", "-c", 'cat >> "$0"', "\(out)"]
             """)
         #expect(try cli.run(["watch", "add", "c2.example", "--list", "ursnif"]).code == 0)
         #expect(try cli.run(["poll", "--config", config]).code == 0)
@@ -78,9 +78,9 @@ import TestSupport
         #expect(b.code == 65 && b.err.contains("resolvers.retries"))
         let cidr = try cli.file("c.toml", "[owned]\ncidrs = [\"10.0.0.0/99\"]\n")
         #expect(try cli.run(["classify", "10.0.0.1", "--config", cidr]).err.contains("owned.cidrs"))
-        let command = try cli.file("cmd.toml", "[alerts]\ncommand = \"no-such-program-dnswatch --json\"\n")
+        let command = try cli.file("cmd.toml", "[alerts]\ncommand = [\"no-such-program-dnswatch\", \"--json\"]\n")
         let cr = try cli.run(["watch", "list", "--config", command])
-        #expect(cr.code == 65 && cr.err.contains("alerts.command"))
+        #expect(cr.code == 65 && cr.err.contains("alerts.command") && cr.err.contains("not found"))
         let owned = try cli.file("o.toml", "[owned]\nnameservers = [\"*bad*\"]\n")
         let or = try cli.run(["watch", "list", "--config", owned])
         #expect(or.code == 65 && or.err.contains("owned.nameservers"))

@@ -30,6 +30,8 @@ public final class TestHTTPServer: @unchecked Sendable {
     }
 
     public let port: UInt16
+    /// Whether it listens on [::1] rather than 127.0.0.1.
+    public let ipv6: Bool
     private let behaviour: Behaviour
     private let listener: Int32
     private let lock = NSLock()
@@ -38,16 +40,20 @@ public final class TestHTTPServer: @unchecked Sendable {
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
 
-    public init(_ behaviour: Behaviour) throws {
+    public init(_ behaviour: Behaviour, ipv6: Bool = false) throws {
         self.behaviour = behaviour
-        let (fd, port) = try Self.makeListener()
+        self.ipv6 = ipv6
+        let (fd, port) = ipv6 ? try Self.makeListener6() : try Self.makeListener()
         self.listener = fd
         self.port = port
         let thread = Thread { [self] in serve() }
         thread.start()
     }
 
-    public var url: URL { URL(string: "http://127.0.0.1:\(port)/hooks/T0SECRET/B0SECRET/xoxSECRETTOKEN")! }
+    public var url: URL { URL(string: "\(base)/hooks/T0SECRET/B0SECRET/xoxSECRETTOKEN")! }
+
+    /// `http://127.0.0.1:PORT` or `http://[::1]:PORT`.
+    public var base: String { ipv6 ? "http://[::1]:\(port)" : "http://127.0.0.1:\(port)" }
 
     public var recorded: [Request] { lock.withLock { requests } }
 
@@ -69,6 +75,15 @@ public final class TestHTTPServer: @unchecked Sendable {
         let (fd, port) = try makeListener()
         close(fd)
         return port
+    }
+
+    private static func makeListener6() throws -> (Int32, UInt16) {
+        let (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_STREAM.rawValue), ipv6: true)
+        guard listen(fd, 16) == 0 else {
+            close(fd)
+            throw SetupError(description: "listen on [::1] failed: errno \(errno)")
+        }
+        return (fd, port)
     }
 
     private static func makeListener() throws -> (Int32, UInt16) {
@@ -133,7 +148,7 @@ public final class TestHTTPServer: @unchecked Sendable {
                 respond(client, status: 200, reason: "OK", body: "ok")
             }
         case .redirect:
-            respond(client, status: 302, reason: "Found", body: "", extra: "Location: http://127.0.0.1:\(port)/elsewhere\r\n")
+            respond(client, status: 302, reason: "Found", body: "", extra: "Location: \(base)/elsewhere\r\n")
         }
         close(client)
     }
