@@ -201,6 +201,12 @@ enum ChildRun {
             throw AlertSinkError(
                 sink: key, reason: .commandNotFound, message: "cannot run '\(executable)': \(describe(error))")
         }
+        // Cancelled while the teardown ran: the leader may have died of its SIGTERM and the run returned
+        // normally. End what is left of the group (a child that ignores SIGTERM) all the same.
+        if Task.isCancelled {
+            if let group = capture.state.withLock({ $0.processGroup }) { kill(-group, SIGKILL) }
+            throw CancellationError()
+        }
         let (bytes, truncated) = capture.state.withLock { ($0.bytes, $0.truncated) }
         switch status {
         case .exited(let code): return Outcome(end: .exited(code), output: bytes, truncated: truncated)
