@@ -7,6 +7,7 @@ import Logging
 import Poller
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// What poll and daemon share: the store, resolvers, classification, sinks, and how to poll.
 struct PollFlags: ParsableArguments {
@@ -80,7 +81,7 @@ struct Poll: AsyncParsableCommand {
             var progress: (@Sendable (PollProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
             let poller = try flags.makePoller(lock: lock, config: config, dueOnly: due, logger: logger, progress: progress)
-            let summary = try await poller.poll()
+            let summary = try await cancellingOnSignals { try await poller.poll() }
             line?.finish()
             if json {
                 print(try jsonLine(SummaryJSON(summary)))
@@ -169,3 +170,33 @@ struct Daemon: AsyncParsableCommand {
         }
     }
 }
+
+/// Runs `body` (a poll), cancelling it on SIGINT or SIGTERM: what it committed stays, and an alert
+/// command it is running is ended with its whole process group (that group is not the terminal's, so
+/// Ctrl-C would not reach it otherwise). Exit 1 with a sentence naming the signal.
+func cancellingOnSignals<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    typealias Outcome = SignalRace<T>
+    let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+    let outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
+        group.addTask { .done(try await body()) }
+        group.addTask {
+            for await signal in signals { return .interrupted(signal) }
+            return .signalsEnded
+        }
+        defer { group.cancelAll() }
+        while let next = try await group.next() {
+            if case .signalsEnded = next { continue }
+            return next
+        }
+        throw CancellationError()
+    }
+    switch outcome {
+    case .done(let value): return value
+    case .interrupted(let signal):
+        throw CLIError(code: Exit.failure, description: "poll interrupted by \(signal); the batches written so far are kept")
+    case .signalsEnded: throw CancellationError()
+    }
+}
+
+/// Which of a poll and a signal came first.
+enum SignalRace<T: Sendable>: Sendable { case done(T), interrupted(UnixSignal), signalsEnded }

@@ -100,6 +100,30 @@ import TestSupport
         withExtendedLifetime(held) {}
     }
 
+    /// Row 6: an interrupted poll (Ctrl-C, SIGTERM) ends the alert command it runs, whole process group and
+    /// all (the group is not the terminal's, so the terminal's SIGINT would not reach it).
+    @Test func anInterruptedPollEndsItsAlertCommand() async throws {
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: [])
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "new.example", "--list", "l"]).code == 0)
+        let args = ["--db", cli.db, "--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts"]
+        #expect(try cli.run(["poll"] + args).code == 0, "baseline: NXDOMAIN")
+        try unbound.addLocalData(["new.example. 300 IN A 192.0.2.77"])
+        let pidFile = cli.workdir.appendingPathComponent("pid").path
+        let script = "echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; (trap '' TERM; exec sleep 30) & wait"
+        let poll = try Background(["poll"] + args + ["--alert-command", "sh", "--alert-arg", "-c", "--alert-arg", script,
+                                                      "--alert-arg", pidFile], workdir: cli.workdir)
+        #expect(try await eventually(timeout: 30) { FileManager.default.fileExists(atPath: pidFile) }, "the command started")
+        let group = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        poll.signal(SIGINT)
+        let end = try #require(try await poll.wait(timeout: 20), "the poll ended")
+        #expect(end.status == 1 && !end.signalled, "\(end)")
+        #expect(poll.err.contains("interrupted by SIGINT"), "\(poll.err)")
+        #expect(try await eventually(timeout: 5) { kill(-group, 0) != 0 }, "the command's process group is gone")
+        let alerts = try cli.run(["alerts", "--json"]).lines
+        #expect(alerts.count == 1, "the alert was committed before its delivery")
+    }
+
     /// Row 9: syncing an empty directory would retire every list: refused unless --allow-empty.
     @Test func syncOfAnEmptyDirectoryIsRefused() async throws {
         let cli = try CLI()
