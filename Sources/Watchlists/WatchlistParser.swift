@@ -1,6 +1,12 @@
 import Foundation
 import DNSWatchModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads watchlist files: one indicator a line, `#` comments, header comments (`# kind: c2`).
 ///
 /// - A `#` at the start of a line or after whitespace starts a comment; a `#` glued to other text
@@ -49,20 +55,61 @@ public enum WatchlistParser {
         return result
     }
 
-    /// Reads and parses a file (UTF-8; undecodable bytes make their lines invalid).
+    /// Reads and parses a file (UTF-8; undecodable bytes make their lines invalid). Only a regular file
+    /// (or a symbolic link to one) is read: a FIFO, a device, a socket or a directory is refused before it
+    /// is opened, and the file is opened non-blocking, so that nothing given as a watchlist can hang a read.
     public static func parse(fileAt path: String) throws(WatchlistReadError) -> ParsedWatchlist {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw WatchlistReadError(path: path, reason: "no such file")
+        let bytes = try readRegularFile(path)
+        return parse(text: String(decoding: bytes, as: UTF8.self), path: path)
+    }
+
+    /// The bytes of the regular file at `path`; errors are plain sentences (`strerror`), never Foundation's.
+    static func readRegularFile(_ path: String) throws(WatchlistReadError) -> [UInt8] {
+        func failure(_ code: Int32) -> WatchlistReadError {
+            WatchlistReadError(path: path, reason: code == ENOENT ? "no such file" : systemMessage(code))
         }
-        guard !isDirectory.boolValue else { throw WatchlistReadError(path: path, reason: "is a directory") }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw WatchlistReadError(path: path, reason: error.localizedDescription)
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw failure(errno) }
+        if let kind = nonRegularKind(info.st_mode) { throw WatchlistReadError(path: path, reason: "not a regular file (\(kind))") }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(errno) }
+        defer { close(fd) }
+        // The path may have been replaced between stat and open: check what was opened.
+        guard fstat(fd, &info) == 0 else { throw failure(errno) }
+        if let kind = nonRegularKind(info.st_mode) { throw WatchlistReadError(path: path, reason: "not a regular file (\(kind))") }
+
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(max(0, Int(info.st_size)))
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                bytes.append(contentsOf: chunk[0..<n])
+            } else if n == 0 {
+                return bytes
+            } else if errno != EINTR {
+                throw failure(errno)
+            }
         }
-        return parse(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// What a file of mode `mode` is when it is not a regular file (`a FIFO`), or nil for a regular file.
+    private static func nonRegularKind(_ mode: mode_t) -> String? {
+        switch mode & mode_t(S_IFMT) {
+        case mode_t(S_IFREG): nil
+        case mode_t(S_IFDIR): "a directory"
+        case mode_t(S_IFIFO): "a FIFO"
+        case mode_t(S_IFCHR): "a character device"
+        case mode_t(S_IFBLK): "a block device"
+        case mode_t(S_IFSOCK): "a socket"
+        default: "not a file"
+        }
+    }
+
+    /// `strerror`'s sentence for an errno value (`Permission denied`).
+    private static func systemMessage(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
     }
 
     /// The list name of a file: its name without directory and extension (`lists/c2-ursnif.txt` → `c2-ursnif`).
@@ -98,14 +145,19 @@ public enum WatchlistParser {
         case "kind":
             guard let kind = ListKind(rawValue: firstWord.lowercased()) else {
                 let expected = ListKind.allCases.map(\.rawValue).joined(separator: ", ")
-                return fail("unknown kind '\(firstWord)' (expected \(expected))")
+                return fail("unknown kind '\(VisibleText.escape(firstWord))' (expected \(expected))")
             }
             result.header.kind = kind
         case "interval":
-            guard let seconds = try? DurationParser.seconds(firstWord) else {
-                return fail("bad interval '\(firstWord)' (expected a duration such as 30m, 1h, 6h)")
+            let seconds: Int
+            do throws(TimeParseError) {
+                seconds = try DurationParser.seconds(firstWord)
+            } catch {
+                return fail(error.outOfRange
+                    ? PollInterval.outOfRange
+                    : "bad interval '\(VisibleText.escape(firstWord))' (expected a duration such as 30m, 1h, 6h)")
             }
-            guard seconds > 0 else { return fail("interval must be longer than 0") }
+            if let why = PollInterval.problem(seconds) { return fail(why) }
             result.header.interval = seconds
         case "description":
             result.header.description = value.isEmpty ? nil : value
