@@ -84,6 +84,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["DNSWatchModel"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
         .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists"]),
+        .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel"]),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "TestSupport"]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
         .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),

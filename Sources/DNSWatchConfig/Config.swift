@@ -30,7 +30,12 @@ public struct Config: Sendable {
     public var fingerprintFiles: [String] = []
 
     public struct Failure: Error, CustomStringConvertible {
+        /// The message; control characters of quoted input are made visible (`VisibleText`).
         public let description: String
+
+        public init(description: String) {
+            self.description = VisibleText.escape(description)
+        }
     }
 
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
@@ -83,7 +88,10 @@ public struct Config: Sendable {
         if let s = try r.table(root, "intervals") {
             try r.section(s, "intervals", allowed: ListKind.allCases.map(\.rawValue))
             for k in ListKind.allCases {
-                if let d = try r.duration(s, "intervals.\(k.rawValue)") { c.intervals[k] = d }
+                if let d = try r.duration(s, "intervals.\(k.rawValue)") {
+                    if let why = PollInterval.problem(d) { throw r.bad("intervals.\(k.rawValue)", why) }
+                    c.intervals[k] = d
+                }
             }
         }
         if let s = try r.table(root, "daemon") {
@@ -171,10 +179,10 @@ public struct Config: Sendable {
         /// A timeout: seconds as a number (0.5), or a string "500ms", "2s", "1m".
         func seconds(_ t: TOMLTable, _ key: String) throws -> Double? {
             guard let v = t[leaf(key)] else { return nil }
-            if let d = v.double, d > 0 { return d }
-            if let n = v.int, n > 0 { return Double(n) }
+            if let d = v.double, d > 0, d <= Double(DurationParser.maximum) { return d }  // not inf nor nan
+            if let n = v.int, n > 0, n <= DurationParser.maximum { return Double(n) }
             if let s = v.string {
-                if s.hasSuffix("ms"), let ms = Double(s.dropLast(2)), ms > 0 { return ms / 1000 }
+                if s.hasSuffix("ms"), let ms = Double(s.dropLast(2)), ms > 0, ms <= Double(DurationParser.maximum) { return ms / 1000 }
                 if let d = try? DurationParser.seconds(s), d > 0 { return Double(d) }
             }
             throw bad(key, "expected a duration such as 0.5, \"500ms\" or \"2s\"")
@@ -183,7 +191,7 @@ public struct Config: Sendable {
         /// A duration: a string such as "90s", "1h", or a number of seconds.
         func duration(_ t: TOMLTable, _ key: String) throws -> Int? {
             guard let v = t[leaf(key)] else { return nil }
-            if let n = v.int, n > 0 { return n }
+            if let n = v.int, n > 0, n <= DurationParser.maximum { return n }
             if let s = v.string, let d = try? DurationParser.seconds(s), d > 0 { return d }
             throw bad(key, "expected a duration such as \"30s\", \"1h\" or \"7d\"")
         }
