@@ -53,6 +53,7 @@ public struct Config: Sendable {
     }
 
     public static func parse(_ text: String, path: String) throws -> Config {
+        if let (line, why) = TOMLPreCheck.problem(in: text) { throw Failure(description: "\(path):\(line): \(why)") }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

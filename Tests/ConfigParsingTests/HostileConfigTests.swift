@@ -44,3 +44,57 @@ import DNSWatchModel
         #expect(message.contains("\\x1b[2J"), "\(message)")
     }
 }
+
+/// Inputs found by Fuzz/FuzzConfig, fed as they are (also in Fuzz/corpus/config/).
+@Suite struct FuzzFoundConfigTests {
+    /// toml++ 3.4 asserted (SIGABRT) on a table header starting with a character that starts no key.
+    @Test(arguments: [
+        "[%alerts]\nstdout = false\nwebhook = \"\u{FFFD}http://127.0.0.1:8080/x\"\nwebhook_timeout = \"500ms\"\n",
+        "[%a]", "[ %a]", "[[%a]]", "  [\t%a]", "[a]\n[%b]", "[\u{A0}%a]", "[{a = 1}]",
+    ])
+    func tableHeaderThatStartsNoKeyIsAnError(text: String) {
+        #expect(throws: Config.Failure.self) { try Config.parse(text, path: "c.toml") }
+    }
+
+    @Test func theExactCrashInput() throws {
+        // crash-852dc63ad64dac61968398269c0b93f195daa2ba: `[%alerts]` and a byte 0xa2 before the URL.
+        let bytes: [UInt8] = Array("[%alerts]\nstdout = false\nwebhook = \"".utf8) + [0xA2]
+            + Array("http://127.0.0.1:8080/x\"\nwebhook_timeout = \"500ms\"\n".utf8)
+        let text = String(decoding: bytes, as: UTF8.self)
+        do {
+            _ = try Config.parse(text, path: "c.toml")
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)" == "c.toml:1: invalid table header: a key starts with a letter, a digit, '_', '-' or a quote")
+        }
+    }
+
+    /// toml++ 3.4 asserted (SIGABRT) on a `}` where an array element starts.
+    @Test func braceClosingAnArrayIsAnError() {
+        // crash-30384baf313173063b4c41071f22b5af87d6f999, as found.
+        let bytes: [UInt8] = Array("r=[}\np,o:\n vurs = \"1s\" }\npoll.ty= [\"K".utf8) + [0x00, 0x10]
+            + Array("0expir eo\" }\n".utf8)
+        do {
+            _ = try Config.parse(String(decoding: bytes, as: UTF8.self), path: "c.toml")
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)" == "c.toml:1: '}' does not close the '[' before it")
+        }
+        for text in ["a=[1,}", "a=[ # c\n}", "a=[[}]]", "a={b=[}]}", "a=[\n}", "a=[inf,}", "a={b=]"] {
+            #expect(throws: Config.Failure.self) { try Config.parse(text, path: "c.toml") }
+        }
+    }
+
+    @Test(arguments: [
+        "s = \"\"\"\n[%not a header]\n\"\"\"", "s = '''\n[%x]\n'''", "a = [\n  [1, 2],\n  [\"%\"],\n]",
+        "# [%comment]", "s = \"[%x]\"", "a = [\"}\", '}', { b = [1] }]", "a = { b = \"]\" }",
+    ])
+    func bracketsInsideValuesAreNotHeaders(text: String) {
+        // These are values, not headers: whatever toml++ or the schema says, it is not the header error.
+        do {
+            _ = try Config.parse(text, path: "c.toml")
+        } catch {
+            #expect(!"\(error)".contains("invalid table header") && !"\(error)".contains("does not close"), "\(error)")
+        }
+    }
+}
