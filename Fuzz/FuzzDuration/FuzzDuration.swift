@@ -10,8 +10,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let seconds = try DurationParser.seconds(text)
         guard (0...DurationParser.maximum).contains(seconds) else { fatalError("duration \(seconds) out of range") }
         // The formatted form parses back to the same value.
-        guard (try? DurationParser.seconds(DurationParser.format(seconds))) == seconds else {
-            fatalError("format does not round-trip: \(seconds)")
+        let formatted = DurationParser.format(seconds)
+        do {
+            guard try DurationParser.seconds(formatted) == seconds else { fatalError("\(formatted) is not \(seconds) s") }
+        } catch {
+            fatalError("the format of \(seconds) s, \(formatted), does not parse: \(error)")
         }
         _ = PollInterval.problem(seconds)
     } catch {
