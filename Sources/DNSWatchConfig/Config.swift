@@ -201,7 +201,7 @@ public struct Config: Sendable {
 
 /// Why an alerts file cannot be used, or nil: its directory must exist.
 public func alertFileProblem(_ path: String) -> String? {
-    let dir = (path as NSString).deletingLastPathComponent
+    let dir = PathText.directory(of: path)
     var isDir: ObjCBool = false
     guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
         return "the directory \(dir) does not exist"

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import DNSWatchModel
 @testable import DNSWatchConfig
@@ -96,5 +97,36 @@ import DNSWatchModel
         } catch {
             #expect(!"\(error)".contains("invalid table header") && !"\(error)".contains("does not close"), "\(error)")
         }
+    }
+}
+
+/// Found by Fuzz/FuzzConfig: `[alerts] file` of one character trapped in Foundation's
+/// `NSString.deletingLastPathComponent` (SIGILL).
+@Suite struct AlertFileDirectoryTests {
+    static let corpus = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fuzz/corpus/config")
+
+    @Test func theExactCrashInput() throws {
+        // crash-475722a50f753ebc5583de120fe4d15849ce069b: `file = "ш"` among mutated keys.
+        let data = try Data(contentsOf: Self.corpus.appendingPathComponent("crash-alerts-file-one-character.toml"))
+        do {
+            _ = try Config.parse(String(decoding: data, as: UTF8.self), path: "c.toml")
+        } catch {
+            #expect(!"\(error)".contains("alerts.file"), "\(error)")
+        }
+    }
+
+    @Test(arguments: ["a", "ш", "x/", "./", "a//", "1"])
+    func oneCharacterAlertFiles(file: String) throws {
+        // `x/`, `./` and `a//` name directories' entries, with a directory that exists or none at all.
+        let config = try Config.parse("[alerts]\nfile = \"\(file)\"", path: "c.toml")
+        #expect(config.alertFile == file)
+    }
+
+    @Test func directoriesThatDoNotExistAreStillRefused() {
+        #expect(alertFileProblem("/nonexistent-dnswatch-dir/x.ndjson") == "the directory /nonexistent-dnswatch-dir does not exist")
+        #expect(alertFileProblem("/tmp/x.ndjson") == nil)
+        #expect(alertFileProblem("x.ndjson") == nil)
     }
 }

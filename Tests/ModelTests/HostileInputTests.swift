@@ -122,3 +122,14 @@ import Testing
         #expect(VisibleText.escape("a\u{1B}b\u{0}c\u{85}d\u{202E}e\nf") == "a\\x1bb\\x00c\\u{85}d\\u{202E}e\\x0af")
     }
 }
+
+@Suite struct PathTextTests {
+    @Test(arguments: [
+        ("a/b/c", "a/b"), ("/a", "/"), ("a/b/", "a"), ("a", ""), ("ш", ""), ("x/", ""), ("./", ""), ("a//", ""),
+        ("/", "/"), ("//", "/"), ("//x", "/"), ("a//b", "a"), ("/var/log/dnswatch/alerts.ndjson", "/var/log/dnswatch"),
+        ("", ""), ("../x", ".."),
+    ])
+    func directory(path: String, expected: String) {
+        #expect(PathText.directory(of: path) == expected)
+    }
+}
