@@ -124,6 +124,12 @@ public enum TimeSpecParser {
             }
             return current - Int64(back)
         }
+        // Every ISO 8601 form accepted starts with a full date, YYYY-MM-DD; anything else is refused before
+        // a formatter is built (four of them per call are the cost of this function).
+        let u = Array(s.utf8.prefix(10))
+        let isDigit = { (i: Int) in u[i] >= UInt8(ascii: "0") && u[i] <= UInt8(ascii: "9") }
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+              [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy(isDigit) else { throw TimeParseError(input: text) }
         for options: ISO8601DateFormatter.Options in [
             [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
             [.withFullDate, .withTime, .withColonSeparatorInTime],
