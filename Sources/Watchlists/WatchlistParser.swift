@@ -102,7 +102,7 @@ public enum WatchlistParser {
         case mode_t(S_IFCHR): "a character device"
         case mode_t(S_IFBLK): "a block device"
         case mode_t(S_IFSOCK): "a socket"
-        default: "not a file"
+        default: "an unknown kind of file"
         }
     }
 
