@@ -1,6 +1,6 @@
 # dnswatch: `make demo` and `make test` are the quick start (README.md).
 SWIFT ?= swift
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test demo bench fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -17,6 +17,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
+# libFuzzer targets (docs/fuzzing.md): builds them into .build-fuzz, runs each for FUZZ_SECONDS, prints the
+# executions of each and fails on any crash.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	SWIFT=$(SWIFT) scripts/fuzz $(FUZZ_SECONDS)
+
 demo: release
 	scripts/demo
 
@@ -24,4 +30,4 @@ bench: release
 	scripts/bench
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

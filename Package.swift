@@ -98,6 +98,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["DNSWatchModel"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
         .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists"]),
+        .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel"]),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "TestSupport"]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
         .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -112,3 +113,21 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Fuzz/, docs/fuzzing.md), only when asked: `make fuzz` builds them with DNSWATCH_FUZZ=1
+// into .build-fuzz, every Swift module compiled with -sanitize=fuzzer,address. FuzzerEntry gives each its
+// `<Target>_main` (see Fuzz/FuzzerEntry/FuzzerEntry.c).
+if Context.environment["DNSWATCH_FUZZ"] != nil {
+    let fuzzSettings: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(name: name, dependencies: dependencies + ["FuzzerEntry"], path: "Fuzz/\(name)",
+                          swiftSettings: fuzzSettings)
+    }
+    package.targets += [
+        .target(name: "FuzzerEntry", path: "Fuzz/FuzzerEntry"),
+        fuzzTarget("FuzzWatchlist", ["Watchlists", "DNSWatchModel"]),
+        fuzzTarget("FuzzDuration", ["DNSWatchModel"]),
+        fuzzTarget("FuzzConfig", ["DNSWatchConfig", "DNSWatchModel"]),
+        fuzzTarget("FuzzReply", ["Resolver"]),
+    ]
+}

@@ -43,29 +43,28 @@ public struct Config: Sendable {
     public static let webhookTimeoutRange: ClosedRange<Double> = 0.001...300
 
     public struct Failure: Error, CustomStringConvertible {
+        /// The message; control characters of quoted input are made visible (`VisibleText`).
         public let description: String
+
+        public init(description: String) {
+            self.description = VisibleText.escape(description)
+        }
     }
 
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
         guard let path = path ?? environment["DNSWATCH_CONFIG"], !path.isEmpty else { return Config() }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw Failure(description: "the config file \(path) does not exist")
-        }
-        guard !isDirectory.boolValue else { throw Failure(description: "the config file \(path) is a directory") }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw Failure(description: "the config file \(path) is not readable")
-        }
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = String(decoding: try RegularFile.read(path), as: UTF8.self)
         } catch {
-            throw Failure(description: "cannot read the config file \(path): \(error.localizedDescription)")
+            throw Failure(description: error.reason == "no such file" ? "the config file \(path) does not exist"
+                          : "the config file \(path) cannot be read: \(error.reason)")
         }
         return try parse(text, path: path)
     }
 
     public static func parse(_ text: String, path: String) throws -> Config {
+        if let (line, why) = TOMLPreCheck.problem(in: text) { throw Failure(description: "\(path):\(line): \(why)") }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -112,7 +111,10 @@ public struct Config: Sendable {
         if let s = try r.table(root, "intervals") {
             try r.section(s, "intervals", allowed: ListKind.allCases.map(\.rawValue))
             for k in ListKind.allCases {
-                if let d = try r.duration(s, "intervals.\(k.rawValue)", in: PollInterval.range) { c.intervals[k] = d }
+                if let d = try r.duration(s, "intervals.\(k.rawValue)", in: 0...Int.max) {
+                    if let why = PollInterval.problem(d) { throw r.bad("intervals.\(k.rawValue)", why) }
+                    c.intervals[k] = d
+                }
             }
         }
         if let s = try r.table(root, "daemon") {

@@ -9,16 +9,20 @@ public enum DomainNameError: Error, Sendable, Equatable, CustomStringConvertible
     case wildcard
     case badCharacter(Character)
     case punycode(String)
+    /// An `xn--` label that is not the A-label of a U-label (RFC 5890): the label and why.
+    case badALabel(String, reason: String)
 
+    /// The reason, input quoted with `VisibleText` (no raw control bytes).
     public var description: String {
         switch self {
         case .empty: "empty name"
         case .emptyLabel: "empty label"
-        case .labelTooLong(let l): "label longer than 63 octets (\(l.prefix(20))…)"
+        case .labelTooLong(let l): "label longer than 63 octets (\(VisibleText.escape(l.prefix(20)))…)"
         case .nameTooLong(let n): "name longer than 253 octets (\(n))"
         case .wildcard: "wildcard '*' is not a domain name"
-        case .badCharacter(let c): "bad character '\(c)'"
-        case .punycode(let l): "cannot encode IDN label '\(l)'"
+        case .badCharacter(let c): "bad character '\(VisibleText.escape(String(c)))'"
+        case .punycode(let l): "cannot encode IDN label '\(VisibleText.escape(l))'"
+        case .badALabel(let l, let reason): "invalid IDN label '\(VisibleText.escape(l))': \(reason)"
         }
     }
 }
@@ -47,11 +51,15 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
             if label.unicodeScalars.allSatisfy(\.isASCII) {
                 ascii = label
             } else {
+                // Every scalar of a U-label gives at least one octet of its A-label: a longer one is too long
+                // (and is not handed to the encoder, whose work grows with the square of the length).
+                guard label.unicodeScalars.count <= 63 else { throw .labelTooLong(label) }
                 guard let encoded = Punycode.encode(label) else { throw .punycode(label) }
                 ascii = "xn--" + encoded
             }
             guard ascii.utf8.count <= 63 else { throw .labelTooLong(ascii) }
             for ch in ascii where !DomainName.allowed(ch) { throw .badCharacter(ch) }
+            if ascii.hasPrefix("xn--"), let why = Punycode.aLabelProblem(ascii) { throw .badALabel(ascii, reason: why) }
             labels.append(ascii)
         }
         let joined = labels.joined(separator: ".")
@@ -83,10 +91,84 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
     }
 }
 
-/// RFC 3492 Punycode encoder (the part of IDNA that turns a U-label into an A-label's tail).
+/// RFC 3492 Punycode (the part of IDNA that turns a U-label into an A-label's tail, and back).
 public enum Punycode {
     private static let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700
     private static let initialBias = 72, initialN = 128
+
+    /// Why an ASCII label starting `xn--` is not an A-label, or nil: its tail must decode (RFC 3492) to a
+    /// non-empty U-label holding a non-ASCII character, in normal form (NFC, lower case), without dots,
+    /// spaces or control characters, that encodes back to the same tail.
+    public static func aLabelProblem(_ label: String) -> String? {
+        let tail = String(label.dropFirst(4))
+        guard !tail.isEmpty else { return "nothing after 'xn--'" }
+        guard let u = decode(tail) else { return "not valid punycode" }
+        guard u.unicodeScalars.contains(where: { !$0.isASCII }) else { return "punycode of an ASCII-only label" }
+        guard u.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "." && !(0x7F...0x9F).contains($0.value) }) else {
+            return "decodes to a dot, a space or a control character"
+        }
+        guard u == u.precomposedStringWithCanonicalMapping.lowercased() else { return "decodes to a name not in normal form" }
+        guard encode(u) == tail else { return "not the canonical punycode of its label" }
+        return nil
+    }
+
+    /// Decodes the punycode `input` (an A-label without `xn--`) into a U-label; nil when it is not valid
+    /// RFC 3492 punycode (a non-basic or bad digit, a truncated number, an overflow, or a code point past
+    /// U+10FFFF or in the surrogate range).
+    public static func decode(_ input: String) -> String? {
+        let bytes = Array(input.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var output: [Int] = []
+        var pos = 0
+        if let delimiter = bytes.lastIndex(of: UInt8(ascii: "-")) {
+            output = bytes[..<delimiter].map(Int.init)
+            pos = delimiter + 1
+        }
+        var n = initialN, i = 0, bias = initialBias
+        while pos < bytes.count {
+            let oldI = i
+            var w = 1
+            var k = base
+            while true {
+                guard pos < bytes.count, let d = digitValue(bytes[pos]) else { return nil }
+                pos += 1
+                let (dw, o1) = d.multipliedReportingOverflow(by: w)
+                let (sum, o2) = i.addingReportingOverflow(dw)
+                guard !o1, !o2 else { return nil }
+                i = sum
+                let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                if d < t { break }
+                let (nw, o3) = w.multipliedReportingOverflow(by: base - t)
+                guard !o3 else { return nil }
+                w = nw
+                k += base
+            }
+            let count = output.count + 1
+            bias = adapt(i - oldI, count, oldI == 0)
+            let (next, o4) = n.addingReportingOverflow(i / count)
+            guard !o4, next <= 0x10FFFF, !(0xD800...0xDFFF).contains(next) else { return nil }
+            n = next
+            i %= count
+            output.insert(n, at: i)
+            i += 1
+        }
+        var scalars = String.UnicodeScalarView()
+        for c in output {
+            guard let scalar = Unicode.Scalar(UInt32(c)) else { return nil }
+            scalars.append(scalar)
+        }
+        return String(scalars)
+    }
+
+    /// The value of a punycode digit: a–z (either case) 0–25, 0–9 26–35.
+    private static func digitValue(_ c: UInt8) -> Int? {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): Int(c - UInt8(ascii: "a"))
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): Int(c - UInt8(ascii: "A"))
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(c - UInt8(ascii: "0")) + 26
+        default: nil
+        }
+    }
 
     public static func encode(_ input: String) -> String? {
         let scalars = input.unicodeScalars.map { Int($0.value) }

@@ -1,10 +1,20 @@
 /// How often a list's domains are due: the one definition of the bounds, the defaults per list kind
 /// and the rule that a domain on several lists is polled at its shortest interval.
 public enum PollInterval {
-    /// Intervals a list may have, in seconds (1 s to 366 days). A watchlist header or config value
+    /// Intervals a list may have, in seconds (1 s to 365 days). A watchlist header or config value
     /// outside is refused; a stored value outside (written by an older dnswatch) is read as the nearest
     /// bound, so it can never make due-time arithmetic overflow.
-    public static let range: ClosedRange<Int> = 1...(366 * 86_400)
+    public static let range: ClosedRange<Int> = 1...(365 * 86_400)
+
+    /// The reason for an interval past the range, or one too large to parse.
+    public static let outOfRange =
+        "interval out of range (\(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound)))"
+
+    /// Why `seconds` is not a usable interval, or nil.
+    public static func problem(_ seconds: Int) -> String? {
+        if seconds < range.lowerBound { return "interval must be longer than 0" }
+        return seconds > range.upperBound ? outOfRange : nil
+    }
 
     /// The interval of a list that sets none, unless the config sets one for its kind.
     public static let defaultSeconds = 3600

@@ -3,15 +3,36 @@ import Foundation
 /// Errors in durations and times given on the command line or in files.
 public struct TimeParseError: Error, Sendable, CustomStringConvertible {
     public let input: String
-    public var description: String { "'\(input)' is not a duration (90m, 36h, 7d) or an ISO 8601 time" }
+    /// The text is well formed but its value lies outside the parser's range (`200000000000000d`).
+    public let outOfRange: Bool
+
+    public init(input: String, outOfRange: Bool = false) {
+        self.input = input
+        self.outOfRange = outOfRange
+    }
+
+    public var description: String {
+        let quoted = VisibleText.escape(input)
+        return outOfRange
+            ? "'\(quoted)' is out of range (durations up to \(DurationParser.format(DurationParser.maximum)), times from 1970 to 9999)"
+            : "'\(quoted)' is not a duration (90m, 36h, 7d) or an ISO 8601 time"
+    }
 }
 
 /// Durations written as `30s`, `90m`, `36h`, `7d`, `2w`, or combined (`1h30m`). A bare number is seconds.
+/// Values above `maximum` (and numbers too large for `Int`) are refused as out of range.
 public enum DurationParser {
+    /// The longest duration accepted: 100 years of 365 days (3 153 600 000 s), far beyond any timeout,
+    /// interval or look-back, and far from overflowing anything it is added to or multiplied by.
+    public static let maximum = 100 * 365 * 86400
+
     public static func seconds(_ text: String) throws(TimeParseError) -> Int {
         let s = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard !s.isEmpty else { throw TimeParseError(input: text) }
-        if let n = Int(s), n >= 0 { return n }
+        if s.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            guard let n = Int(s), n <= maximum else { throw TimeParseError(input: text, outOfRange: true) }
+            return n
+        }
         var total = 0
         var number = ""
         for ch in s {
@@ -19,7 +40,7 @@ public enum DurationParser {
                 number.append(ch)
                 continue
             }
-            guard let n = Int(number) else { throw TimeParseError(input: text) }
+            guard !number.isEmpty else { throw TimeParseError(input: text) }
             let unit: Int
             switch ch {
             case "s": unit = 1
@@ -29,7 +50,11 @@ public enum DurationParser {
             case "w": unit = 7 * 86400
             default: throw TimeParseError(input: text)
             }
-            total += n * unit
+            // Digits that do not fit an Int, a product or a sum that overflows: all are past `maximum`.
+            guard let n = Int(number) else { throw TimeParseError(input: text, outOfRange: true) }
+            let (product, overflowed) = n.multipliedReportingOverflow(by: unit)
+            guard !overflowed, product <= maximum - total else { throw TimeParseError(input: text, outOfRange: true) }
+            total += product
             number = ""
         }
         guard number.isEmpty, total > 0 || s.allSatisfy({ $0 == "0" || $0.isLetter }) else {
@@ -52,14 +77,42 @@ public enum DurationParser {
 }
 
 /// A point in time given as ISO 8601, as epoch seconds (as every JSON output writes times), or as a
-/// duration back from now with a unit (`--since 36h`).
+/// duration back from now with a unit (`--since 36h`). Times before 1970 or after 9999 are refused.
 public enum TimeSpecParser {
+    /// 9999-12-31T23:59:59Z, the last second ISO 8601 writes with four digits.
+    public static let latest: Int64 = 253_402_300_799
+    /// Epoch seconds accepted.
+    public static let range: ClosedRange<Int64> = 0...latest
+
     public static func epoch(_ text: String, now: Date = Date()) throws(TimeParseError) -> Int64 {
         let s = text.trimmingCharacters(in: .whitespaces)
-        if let n = Int64(s), n >= 0 { return n }
-        if let d = try? DurationParser.seconds(s) {
-            return Int64(now.timeIntervalSince1970) - Int64(d)
+        let digits = s.first == "-" ? s.dropFirst() : Substring(s)
+        if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            // Epoch seconds; a negative number is a time before 1970.
+            guard s.first != "-", let n = Int64(digits), range.contains(n) else {
+                throw TimeParseError(input: text, outOfRange: true)
+            }
+            return n
         }
+        let back: Int?
+        do throws(TimeParseError) {
+            back = try DurationParser.seconds(s)
+        } catch {
+            guard !error.outOfRange else { throw TimeParseError(input: text, outOfRange: true) }
+            back = nil  // not a duration: an ISO 8601 time, below
+        }
+        if let back {
+            guard let current = inRange(now.timeIntervalSince1970), range.contains(current - Int64(back)) else {
+                throw TimeParseError(input: text, outOfRange: true)
+            }
+            return current - Int64(back)
+        }
+        // Every ISO 8601 form accepted starts with a full date, YYYY-MM-DD; anything else is refused before
+        // a formatter is built (four of them per call are the cost of this function).
+        let u = Array(s.utf8.prefix(10))
+        let isDigit = { (i: Int) in u[i] >= UInt8(ascii: "0") && u[i] <= UInt8(ascii: "9") }
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+              [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy(isDigit) else { throw TimeParseError(input: text) }
         for options: ISO8601DateFormatter.Options in [
             [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
             [.withFullDate, .withTime, .withColonSeparatorInTime],
@@ -68,9 +121,18 @@ public enum TimeSpecParser {
             let f = ISO8601DateFormatter()
             f.formatOptions = options
             f.timeZone = TimeZone(identifier: "UTC")
-            if let d = f.date(from: s) { return Int64(d.timeIntervalSince1970) }
+            if let d = f.date(from: s) {
+                guard let t = inRange(d.timeIntervalSince1970) else { throw TimeParseError(input: text, outOfRange: true) }
+                return t
+            }
         }
         throw TimeParseError(input: text)
+    }
+
+    /// Whole epoch seconds when `seconds` is a time in `range`, else nil (NaN and infinities included).
+    private static func inRange(_ seconds: TimeInterval) -> Int64? {
+        guard seconds.isFinite, seconds >= Double(range.lowerBound), seconds < Double(range.upperBound) + 1 else { return nil }
+        return Int64(seconds.rounded(.down))
     }
 
     /// `2026-11-26T21:03:54Z`

@@ -146,7 +146,7 @@ public final class HistoryStore: Sendable {
 
     /// Creates the missing directories of `path` (0700) and the file itself (`mode`, exclusive).
     private static func createFile(_ path: String, mode: mode_t) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathText.directory(of: path)
         if !dir.isEmpty { try createDirectories(dir) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0 {
@@ -166,7 +166,7 @@ public final class HistoryStore: Sendable {
             guard st.st_mode & S_IFMT == S_IFDIR else { throw StoreError.cannotCreateDirectory(dir, "a file of that name exists") }
             return
         }
-        let parent = (dir as NSString).deletingLastPathComponent
+        let parent = PathText.directory(of: dir)
         if !parent.isEmpty, parent != dir { try createDirectories(parent) }
         if mkdir(dir, directoryMode) != 0, errno != EEXIST {
             throw StoreError.cannotCreateDirectory(dir, String(cString: strerror(errno)))

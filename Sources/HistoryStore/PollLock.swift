@@ -1,3 +1,4 @@
+import DNSWatchModel
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -64,8 +65,8 @@ public final class PollLock: Sendable {
     /// every spelling of one file names one lock.
     public static func lockPath(forDatabase database: String) -> String {
         if let real = realPath(database) { return real + ".lock" }
-        let dir = (database as NSString).deletingLastPathComponent
-        let base = (database as NSString).lastPathComponent
+        let dir = PathText.directory(of: database)
+        let base = PathText.name(of: database)
         if let realDir = realPath(dir.isEmpty ? "." : dir) { return realDir + "/" + base + ".lock" }
         return database + ".lock"
     }

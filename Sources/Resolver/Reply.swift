@@ -154,3 +154,45 @@ enum ReplyInterpreter {
         }
     }
 }
+
+/// The reply decoding of the engine, from raw bytes, for the fuzz target (Fuzz/FuzzReply): the UDP path
+/// (`ReplyLayout`, the question check, `ReplyInterpreter.verdict` and, for a truncated reply, `answer`)
+/// with the reply's own question as the query, then the TCP path (`ParsedReply`). Visible in the package only.
+package enum ReplyDecoding {
+    /// A one-line summary of what the engine would make of `wire`; "malformed: …" when it refuses it.
+    package static func summary(of wire: UnsafeRawBufferPointer) -> String {
+        let layout: ReplyLayout
+        do {
+            layout = try ReplyLayout(wire)
+        } catch {
+            return "malformed: \(error)"
+        }
+        var out = "id \(layout.id) rcode \(layout.rcode)"
+        // The first question (name, type, class) stands for the query that was sent.
+        guard layout.questionCount >= 1, layout.questionEnd - 12 > 4 else { return out + " no question" }
+        let question = UnsafeRawBufferPointer(rebasing: wire[12..<layout.questionEnd])
+        let name = UnsafeRawBufferPointer(rebasing: question[0..<(question.count - 4)])
+        let type = UInt16(question[question.count - 4]) << 8 | UInt16(question[question.count - 3])
+        if layout.asks(question, in: wire) {
+            let records = AnswerRecords()
+            do {
+                let verdict = try ReplyInterpreter.verdict(wire, layout, name: name, type: type, records: records)
+                out += " udp \(verdict)"
+                if verdict == .truncated {
+                    out += " \(try ReplyInterpreter.answer(wire, layout, name: name, type: type, records: records))"
+                }
+            } catch {
+                out += " udp malformed: \(error)"
+            }
+        }
+        do {
+            let reply = try ParsedReply(wire: wire)
+            let text = DNameText.render(name.bindMemory(to: UInt8.self))
+            out += " tcp \(reply.asks(name: text, type: type)) \(ReplyInterpreter.verdict(reply, name: text, type: type))"
+            out += " \(ReplyInterpreter.answer(reply, name: text, type: type))"
+        } catch {
+            out += " tcp malformed: \(error)"
+        }
+        return out
+    }
+}

@@ -52,7 +52,7 @@ public enum Indicator: Sendable, Equatable {
         case 1:
             let colon = hostPort.firstIndex(of: ":") ?? hostPort.endIndex
             let port = hostPort[hostPort.index(after: colon)...]
-            guard isPort(port, allowEmpty: hasScheme) else { return .invalid("bad port '\(port)'") }
+            guard isPort(port, allowEmpty: hasScheme) else { return .invalid("bad port '\(VisibleText.escape(port))'") }
             host = hostPort[..<colon]
         default:
             // An unbracketed IPv6 address followed by a path (`2001:db8::1/x`) is still an address.
@@ -73,7 +73,7 @@ public enum Indicator: Sendable, Equatable {
         }
         if !after.isEmpty {
             guard after.first == ":" else { return .invalid("unexpected text after ']'") }
-            guard isPort(after.dropFirst(), allowEmpty: hasScheme) else { return .invalid("bad port '\(after.dropFirst())'") }
+            guard isPort(after.dropFirst(), allowEmpty: hasScheme) else { return .invalid("bad port '\(VisibleText.escape(after.dropFirst()))'") }
         }
         return .skipped(.addressHost)
     }

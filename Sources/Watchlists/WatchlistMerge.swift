@@ -71,7 +71,8 @@ extension WatchlistParser {
             return
         }
         if existing != value {
-            conflicts.append("\(path): \(field) \(show(value)) differs from \(show(existing)) (\(setBy[field] ?? "?"))")
+            conflicts.append(VisibleText.escape(
+                "\(path): \(field) \(show(value)) differs from \(show(existing)) (\(setBy[field] ?? "?"))"))
         }
     }
 }

@@ -1,6 +1,12 @@
 import Foundation
 import DNSWatchModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads watchlist files: one indicator a line, `#` comments, header comments (`# kind: c2`).
 ///
 /// - A `#` at the start of a line or after whitespace starts a comment; a `#` glued to other text
@@ -49,20 +55,21 @@ public enum WatchlistParser {
         return result
     }
 
-    /// Reads and parses a file (UTF-8; undecodable bytes make their lines invalid).
+    /// Reads and parses a file (UTF-8; undecodable bytes make their lines invalid). Only a regular file
+    /// (or a symbolic link to one) is read: a FIFO, a device, a socket or a directory is refused before it
+    /// is opened, and the file is opened non-blocking, so that nothing given as a watchlist can hang a read.
     public static func parse(fileAt path: String) throws(WatchlistReadError) -> ParsedWatchlist {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw WatchlistReadError(path: path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw WatchlistReadError(path: path, reason: "is a directory") }
-        let data: Data
+        let bytes = try readRegularFile(path)
+        return parse(text: String(decoding: bytes, as: UTF8.self), path: path)
+    }
+
+    /// The bytes of the regular file at `path` (`RegularFile.read`).
+    static func readRegularFile(_ path: String) throws(WatchlistReadError) -> [UInt8] {
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try RegularFile.read(path)
         } catch {
-            throw WatchlistReadError(path: path, reason: error.localizedDescription)
+            throw WatchlistReadError(path: path, reason: error.reason)
         }
-        return parse(text: String(decoding: data, as: UTF8.self), path: path)
     }
 
     /// The list name of a file: its name without directory and extension (`lists/c2-ursnif.txt` → `c2-ursnif`).
@@ -98,14 +105,19 @@ public enum WatchlistParser {
         case "kind":
             guard let kind = ListKind(rawValue: firstWord.lowercased()) else {
                 let expected = ListKind.allCases.map(\.rawValue).joined(separator: ", ")
-                return fail("unknown kind '\(firstWord)' (expected \(expected))")
+                return fail("unknown kind '\(VisibleText.escape(firstWord))' (expected \(expected))")
             }
             result.header.kind = kind
         case "interval":
-            guard let seconds = try? DurationParser.seconds(firstWord) else {
-                return fail("bad interval '\(firstWord)' (expected a duration such as 30m, 1h, 6h)")
+            let seconds: Int
+            do throws(TimeParseError) {
+                seconds = try DurationParser.seconds(firstWord)
+            } catch {
+                return fail(error.outOfRange
+                    ? PollInterval.outOfRange
+                    : "bad interval '\(VisibleText.escape(firstWord))' (expected a duration such as 30m, 1h, 6h)")
             }
-            guard seconds > 0 else { return fail("interval must be longer than 0") }
+            if let why = PollInterval.problem(seconds) { return fail(why) }
             result.header.interval = seconds
         case "description":
             result.header.description = value.isEmpty ? nil : value

@@ -65,8 +65,8 @@ public struct InvalidLine: Sendable, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    /// `FILE:LINE: reason`.
-    public var description: String { "\(path):\(line): \(reason)" }
+    /// `FILE:LINE: reason`, with control characters of the path and the reason made visible (`\x1b`).
+    public var description: String { "\(VisibleText.escape(path)):\(line): \(VisibleText.escape(reason))" }
 }
 
 /// The result of parsing one watchlist file.
@@ -107,7 +107,7 @@ public struct ParsedWatchlist: Sendable {
 /// A watchlist file could not be read.
 public struct WatchlistReadError: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String
-    /// What went wrong, e.g. `No such file or directory`.
+    /// What went wrong, e.g. `no such file`, `Permission denied`, `not a regular file (a FIFO)`.
     public var reason: String
 
     public init(path: String, reason: String) {
@@ -115,6 +115,6 @@ public struct WatchlistReadError: Error, Sendable, Equatable, CustomStringConver
         self.reason = reason
     }
 
-    /// `PATH: cannot read: reason`.
-    public var description: String { "\(path): cannot read: \(reason)" }
+    /// `PATH: cannot read: reason`, control characters made visible.
+    public var description: String { "\(VisibleText.escape(path)): cannot read: \(VisibleText.escape(reason))" }
 }

@@ -194,9 +194,9 @@ struct FingerprintFlags: ParsableArguments {
         for path in config.fingerprintFiles + files {
             let text: String
             do {
-                text = try String(contentsOfFile: path, encoding: .utf8)
+                text = String(decoding: try RegularFile.read(path), as: UTF8.self)
             } catch {
-                throw CLIError.badInput("cannot read the fingerprint file \(path): \(error.localizedDescription)")
+                throw CLIError.badInput("cannot read the fingerprint file \(error)")
             }
             do {
                 set = set.merging(try FingerprintSet(tsv: text, origin: path))

@@ -33,6 +33,17 @@ func readWatchlists(_ paths: [String], skipInvalid: Bool) throws -> [ParsedWatch
     return parsed
 }
 
+/// A list name given with `--list` (a usage error when unusable) or taken from a file's name (bad input).
+func checkedListName(_ name: String, file: String? = nil) throws -> String {
+    do {
+        try ListName.validate(name)
+    } catch {
+        if let file { throw CLIError.badInput("\(VisibleText.escape(file)): \(error.reason) (the list name is the file's name)") }
+        throw CLIError.usage("--list: \(error.reason)")
+    }
+    return name
+}
+
 func skippedSummary(_ files: [ParsedWatchlist]) -> (total: Int, detail: String) {
     let all = WatchlistParser.merge(files)
     let detail = all.skipped.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
@@ -61,8 +72,9 @@ extension Watch {
                 // Files of the same list are merged, so duplicates across them are stored once.
                 var order: [String] = []
                 var byList: [String: [ParsedWatchlist]] = [:]
+                let given = try list.map { try checkedListName($0) }
                 for f in parsed {
-                    let name = list ?? f.name
+                    let name = try given ?? checkedListName(f.name, file: f.path)
                     if byList[name] == nil { order.append(name) }
                     byList[name, default: []].append(f)
                 }
@@ -110,6 +122,7 @@ extension Watch {
                     throw CLIError.usage("\(directory) has no *.txt watchlist files: syncing it would retire every list (pass --allow-empty to do that)")
                 }
                 let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
+                for f in parsed { _ = try checkedListName(f.name, file: f.path) }
                 let lists = parsed.map { f in
                     (ListSpec(name: f.name, kind: f.header.kind ?? .default, interval: f.header.interval, description: f.header.description),
                      f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })
@@ -131,7 +144,7 @@ extension Watch {
         func run() async throws {
             try await reporting {
                 let names = try domains.map(domainArgument)
-                let c = try await store.open(config: config.load()).addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: list, kind: kind),
+                let c = try await store.open(config: config.load()).addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: checkedListName(list), kind: kind),
                                                     now: Int64(Date().timeIntervalSince1970))
                 print("added \(c.added), already present \(c.alreadyPresent)")
             }

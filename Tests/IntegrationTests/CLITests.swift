@@ -34,9 +34,10 @@ struct CLI {
         return path
     }
 
-    func run(_ args: [String], binary: URL = CLI.binary, environment: [String: String] = [:]) throws -> Result {
+    func run(_ args: [String], binary: URL = CLI.binary, environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
+        if let directory { p.currentDirectoryURL = directory }
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["DNSWATCH_DB"] = db

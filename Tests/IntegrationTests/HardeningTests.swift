@@ -22,7 +22,7 @@ import TestSupport
             #expect(r.code == 0, "\(extra): \(r.err)")
         }
         let listed = try cli.run(["watch", "list", "--json"]).lines.map(CLI.json)
-        #expect(listed.first?["interval"] as? Int == 366 * 86400, "read as the largest interval")
+        #expect(listed.first?["interval"] as? Int == 365 * 86400, "read as the largest interval")
     }
 
     /// Row 3: numbers out of range are usage errors (64) with a sentence, never a trap.
@@ -158,6 +158,18 @@ import TestSupport
         #expect(CLI.json(triage.out)["fan_in"] as? Int == 0)
     }
 
+    /// A one-character database path (`a`, `x/`) is a path like any other: Foundation's
+    /// `deletingLastPathComponent` trapped on it (found by fuzzing the config's alerts file).
+    @Test func oneCharacterDatabasePaths() async throws {
+        let cli = try CLI()
+        let r = try cli.run(["watch", "add", "a.example", "--list", "l", "--db", "a"], in: cli.workdir)
+        #expect(r.code == 0, "\(r.err)")
+        #expect(FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("a").path))
+        #expect(try cli.run(["watch", "list", "--db", "a"], in: cli.workdir).out.contains("a.example"))
+        let dir = try cli.run(["watch", "add", "a.example", "--list", "l", "--db", "x/"], in: cli.workdir)
+        #expect(dir.code == 1 && !dir.err.contains("Fatal error"), "\(dir.code) \(dir.err)")
+    }
+
     /// Row 11: addresses no resolver can have are refused, as is an empty server list (never a silent
     /// fall-back to /etc/resolv.conf).
     @Test func unusableResolverAddressesAreRefused() async throws {
@@ -172,11 +184,15 @@ import TestSupport
         #expect(ok.code != 64, "\(ok.err)")
     }
 
-    /// Row 12: a directory given as the config file is named in a plain sentence.
+    /// Row 12: a directory (or a FIFO) given as the config file is named in a plain sentence, never read.
     @Test func aDirectoryAsConfigIsAPlainSentence() async throws {
         let cli = try CLI()
         let r = try cli.run(["poll", "--config", cli.workdir.path, "--no-asn"])
-        #expect(r.code == 65 && r.err.contains("is a directory"), "\(r.err)")
+        #expect(r.code == 65 && r.err.contains("not a regular file (a directory)"), "\(r.err)")
+        let fifo = cli.workdir.appendingPathComponent("fifo.toml").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let f = try cli.run(["poll", "--config", fifo, "--no-asn"])
+        #expect(f.code == 65 && f.err.contains("not a regular file (a FIFO)"), "never blocks on a FIFO: \(f.err)")
         #expect(!r.err.contains("NSCocoaErrorDomain"))
     }
 

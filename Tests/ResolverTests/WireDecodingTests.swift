@@ -1,3 +1,4 @@
+import Foundation
 import DNSWatchModel
 @testable import Resolver
 import TestSupport
@@ -144,5 +145,35 @@ import Testing
         #expect(throws: LDNSError.self) {
             try LDNSPacket.query(name: String(repeating: "a", count: 70) + ".example", type: 1, ednsBufferSize: 0)
         }
+    }
+}
+
+/// The seed corpus of the reply fuzz target (Fuzz/corpus/reply, docs/fuzzing.md) through the same entry
+/// the fuzzer uses: replies captured from Unbound decode, hand-made hostile ones are refused as malformed.
+@Suite struct ReplyCorpusTests {
+    static let corpus = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fuzz/corpus/reply")
+
+    func summary(_ file: String) throws -> String {
+        let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+        return bytes.withUnsafeBytes { ReplyDecoding.summary(of: $0) }
+    }
+
+    @Test func capturedRepliesDecode() throws {
+        #expect(try summary("unbound-a.bin").contains("udp answer(DNSWatchModel.Answer(status: DNSWatchModel.AnswerStatus.noerror, rdata: [\"192.0.2.1\", \"192.0.2.2\"]"))
+        #expect(try summary("unbound-big-noedns.bin").contains("udp truncated"))
+        #expect(try summary("unbound-cname-loop.bin").contains("cnameChain: [\"loop2.lab\"]"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).sorted()
+        #expect(files.count >= 20)
+        for file in files where file.hasPrefix("unbound-") || file.hasPrefix("test-") {
+            #expect(try !summary(file).contains("malformed"), "\(file)")
+        }
+    }
+
+    @Test(arguments: ["craft-pointer-loop.bin", "craft-pointer-past-end.bin", "craft-short-rdata.bin"])
+    func hostileRepliesAreMalformed(file: String) throws {
+        let text = try summary(file)
+        #expect(text.hasPrefix("malformed"), "\(text)")
     }
 }

@@ -13,7 +13,7 @@ import DNSWatchModel
 
     @Test func directoryIsATypedError() {
         let dir = FileManager.default.temporaryDirectory.path
-        #expect(throws: WatchlistReadError(path: dir, reason: "is a directory")) {
+        #expect(throws: WatchlistReadError(path: dir, reason: "not a regular file (a directory)")) {
             try WatchlistParser.parse(fileAt: dir)
         }
     }

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import DNSWatchModel
+@testable import DNSWatchConfig
+
+/// Hostile config files: out-of-range durations and intervals are errors naming their key, and messages
+/// never carry raw control bytes.
+@Suite struct HostileConfigTests {
+    func failure(_ text: String) -> String? {
+        do {
+            _ = try Config.parse(text, path: "c.toml")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test(arguments: [
+        "[intervals]\nc2 = 9223372036854775807",
+        "[intervals]\nc2 = \"106751991167300d\"",
+        "[intervals]\nowned = \"366d\"",
+    ])
+    func hugeIntervalsAreRefused(text: String) {
+        let message = failure(text)
+        #expect(message?.hasPrefix("c.toml: intervals.") == true, "\(String(describing: message))")
+    }
+
+    @Test func theIntervalRuleIsTheWatchlistOne() throws {
+        #expect(failure("[intervals]\nowned = \"366d\"") == "c.toml: intervals.owned: \(PollInterval.outOfRange)")
+        #expect(try Config.parse("[intervals]\nowned = \"365d\"", path: "c.toml").intervals[.owned] == 365 * 86400)
+    }
+
+    @Test(arguments: [
+        "[resolvers]\ntimeout = inf", "[resolvers]\ntimeout = nan", "[resolvers]\ntimeout = 1e300",
+        "[resolvers]\ntimeout = \"infms\"", "[resolvers]\ntimeout = \"200000000000000d\"",
+        "[daemon]\ntick = 9223372036854775807", "[alerts]\nwebhook_timeout = inf",
+    ])
+    func infiniteOrHugeDurationsAreRefused(text: String) {
+        #expect(failure(text) != nil, "\(text) was accepted")
+    }
+
+    @Test func controlBytesInMessagesAreVisible() {
+        let message = failure("[\"x\\u001b[2J\"]\na = 1") ?? ""
+        #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(message.debugDescription)")
+        #expect(message.contains("\\x1b[2J"), "\(message)")
+    }
+}
+
+/// Inputs found by Fuzz/FuzzConfig, fed as they are (also in Fuzz/corpus/config/).
+@Suite struct FuzzFoundConfigTests {
+    /// toml++ 3.4 asserted (SIGABRT) on a table header starting with a character that starts no key.
+    @Test(arguments: [
+        "[%alerts]\nstdout = false\nwebhook = \"\u{FFFD}http://127.0.0.1:8080/x\"\nwebhook_timeout = \"500ms\"\n",
+        "[%a]", "[ %a]", "[[%a]]", "  [\t%a]", "[a]\n[%b]", "[\u{A0}%a]", "[{a = 1}]",
+    ])
+    func tableHeaderThatStartsNoKeyIsAnError(text: String) {
+        #expect(throws: Config.Failure.self) { try Config.parse(text, path: "c.toml") }
+    }
+
+    @Test func theExactCrashInput() throws {
+        // crash-852dc63ad64dac61968398269c0b93f195daa2ba: `[%alerts]` and a byte 0xa2 before the URL.
+        let bytes: [UInt8] = Array("[%alerts]\nstdout = false\nwebhook = \"".utf8) + [0xA2]
+            + Array("http://127.0.0.1:8080/x\"\nwebhook_timeout = \"500ms\"\n".utf8)
+        let text = String(decoding: bytes, as: UTF8.self)
+        do {
+            _ = try Config.parse(text, path: "c.toml")
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)" == "c.toml:1: invalid table header: a key starts with a letter, a digit, '_', '-' or a quote")
+        }
+    }
+
+    /// toml++ 3.4 asserted (SIGABRT) on a `}` where an array element starts.
+    @Test func braceClosingAnArrayIsAnError() {
+        // crash-30384baf313173063b4c41071f22b5af87d6f999, as found.
+        let bytes: [UInt8] = Array("r=[}\np,o:\n vurs = \"1s\" }\npoll.ty= [\"K".utf8) + [0x00, 0x10]
+            + Array("0expir eo\" }\n".utf8)
+        do {
+            _ = try Config.parse(String(decoding: bytes, as: UTF8.self), path: "c.toml")
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)" == "c.toml:1: '}' does not close the '[' before it")
+        }
+        for text in ["a=[1,}", "a=[ # c\n}", "a=[[}]]", "a={b=[}]}", "a=[\n}", "a=[inf,}", "a={b=]"] {
+            #expect(throws: Config.Failure.self) { try Config.parse(text, path: "c.toml") }
+        }
+    }
+
+    @Test(arguments: [
+        "s = \"\"\"\n[%not a header]\n\"\"\"", "s = '''\n[%x]\n'''", "a = [\n  [1, 2],\n  [\"%\"],\n]",
+        "# [%comment]", "s = \"[%x]\"", "a = [\"}\", '}', { b = [1] }]", "a = { b = \"]\" }",
+    ])
+    func bracketsInsideValuesAreNotHeaders(text: String) {
+        // These are values, not headers: whatever toml++ or the schema says, it is not the header error.
+        do {
+            _ = try Config.parse(text, path: "c.toml")
+        } catch {
+            #expect(!"\(error)".contains("invalid table header") && !"\(error)".contains("does not close"), "\(error)")
+        }
+    }
+}
+
+/// Found by Fuzz/FuzzConfig: `[alerts] file` of one character trapped in Foundation's
+/// `NSString.deletingLastPathComponent` (SIGILL).
+@Suite struct AlertFileDirectoryTests {
+    static let corpus = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fuzz/corpus/config")
+
+    @Test func theExactCrashInput() throws {
+        // crash-475722a50f753ebc5583de120fe4d15849ce069b: `file = "ш"` among mutated keys.
+        let data = try Data(contentsOf: Self.corpus.appendingPathComponent("crash-alerts-file-one-character.toml"))
+        do {
+            _ = try Config.parse(String(decoding: data, as: UTF8.self), path: "c.toml")
+        } catch {
+            #expect(!"\(error)".contains("alerts.file"), "\(error)")
+        }
+    }
+
+    @Test(arguments: ["a", "ш", "x/", "a//", "1"])
+    func oneCharacterAlertFiles(file: String) throws {
+        // `x/` and `a//` name directories' entries, with a directory that exists or none at all. (`./`
+        // names the current directory itself, refused as not a regular file: `FileSink.problem`.)
+        let config = try Config.parse("[alerts]\nfile = \"\(file)\"", path: "c.toml")
+        #expect(config.alertFile == file)
+    }
+
+    @Test func directoriesThatDoNotExistAreStillRefused() {
+        #expect(alertFileProblem("/nonexistent-dnswatch-dir/x.ndjson")?.hasPrefix("the directory /nonexistent-dnswatch-dir does not exist") == true)
+        #expect(alertFileProblem("./")?.contains("not a regular file") == true)
+        #expect(alertFileProblem("/tmp/x.ndjson") == nil)
+        #expect(alertFileProblem("x.ndjson") == nil)
+    }
+}
