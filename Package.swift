@@ -4,9 +4,21 @@ import PackageDescription
 // Data flows one way:
 // watchlist files → Watchlists → Poller → Resolver (only importer of CLDNS) → observations →
 // HistoryStore + Classification → Detection → Alerting; `dnswatch` is a thin CLI on top.
+//
+// Platform: Linux (Debian 12 and like, glibc): the resolver drives sockets with recvmmsg/sendmmsg and
+// the CLI imports Glibc. No Apple platform is declared because none builds.
+//
+// Each target declares exactly the modules it imports; these settings make that (and the layering)
+// checked by the compiler: an import is internal unless written `public import`, a member is visible
+// only where its module is imported, and existentials are written `any`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
 let package = Package(
     name: "dnswatch",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "dnswatch", targets: ["dnswatch"]),
     ],
@@ -54,7 +66,6 @@ let package = Package(
         .target(
             name: "Alerting",
             dependencies: [
-                "DNSWatchModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -62,6 +73,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The investigator's queries: which watched domains resolved into an address, and the triage verdict.
@@ -70,7 +82,7 @@ let package = Package(
         .target(
             name: "Poller",
             dependencies: [
-                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting",
+                "DNSWatchModel", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -97,22 +109,27 @@ let package = Package(
         // Test-only helpers: a real Unbound on a free loopback port, a scripted UDP server.
         .target(name: "TestSupport", dependencies: ["DNSWatchModel"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
-        .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists"]),
+        .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists", "DNSWatchModel"]),
         .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel"]),
-        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "TestSupport"]),
-        .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
-        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection"]),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "DNSWatchModel", "TestSupport"]),
+        .testTarget(name: "ClassificationTests", dependencies: ["Classification", "DNSWatchModel"]),
+        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "DNSWatchModel"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "Investigation", "Detection", "TestSupport",
+                "Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "Investigation", "DNSWatchModel", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]
 )
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}
 
 // libFuzzer targets (Fuzz/, docs/fuzzing.md), only when asked: `make fuzz` builds them with DNSWATCH_FUZZ=1
 // into .build-fuzz, every Swift module compiled with -sanitize=fuzzer,address. FuzzerEntry gives each its

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// One queued delivery of an alert to a sink, as the outbox holds it.
 public struct PendingDelivery: Sendable, Equatable {

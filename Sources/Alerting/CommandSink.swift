@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import NIOPosix
 import Subprocess
 import Synchronization
@@ -6,7 +6,7 @@ import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// Runs a program for each alert, with the alert JSON on its standard input (swift-subprocess).

@@ -4,7 +4,7 @@ import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// Appends each alert as one line to an NDJSON file.

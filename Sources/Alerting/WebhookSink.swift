@@ -1,9 +1,10 @@
 import AsyncHTTPClient
 import Crypto
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import NIOCore
 import NIOPosix
+import NIOHTTP1
 
 /// POSTs each alert, as the request body with `Content-Type: application/json`, to a URL.
 ///

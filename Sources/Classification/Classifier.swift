@@ -1,4 +1,5 @@
-import DNSWatchModel
+public import DNSWatchModel
+import Foundation
 
 /// Classifies one address, name server or CNAME target against the fingerprints and the user's own
 /// infrastructure. Pure and cheap: lookups are hash probes, not scans of the fingerprint list.

@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// What a fingerprint value describes.
 public enum FingerprintKind: String, Sendable, Hashable, CaseIterable {

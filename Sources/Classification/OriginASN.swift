@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 import Foundation
 
 /// Origin-AS lookups over DNS with Team Cymru's IP-to-ASN service:

@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// Infrastructure the user declared as their own (config file): addresses in these blocks and name servers
 /// matching these patterns classify as `owned`.

@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// Address blocks that are not globally reachable: an answer in them means the domain points nowhere on the
 /// Internet (class `dormant`). From the IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and

@@ -1,5 +1,5 @@
-import DNSWatchModel
-import Foundation
+public import DNSWatchModel
+public import Foundation
 import Alerting
 import Classification
 import Resolver

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Errors in durations and times given on the command line or in files.
 public struct TimeParseError: Error, Sendable, CustomStringConvertible {

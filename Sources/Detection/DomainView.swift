@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// What one poll (or the stored history) says about a domain: its answers and their classifications.
 /// A failed lookup contributes the last known answer of that type, so failures never change a view.

@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// Alert severity, ordered.
 public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {

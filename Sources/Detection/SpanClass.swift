@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// The class of one answer (a span): what its values say together, without the rest of the domain.
 public enum SpanClassifier {

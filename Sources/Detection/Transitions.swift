@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// Alert types, in the contract's order of precedence (the first that applies names the alert).
 public enum AlertType: String, Sendable, Codable, CaseIterable {

@@ -1,5 +1,5 @@
-import DNSWatchModel
-import GRDB
+public import DNSWatchModel
+public import GRDB
 
 // Enum columns are stored as their raw text. Decoded with `Row.decode(_:forColumn:)`, a value this
 // version does not know is an error (a `RowDecodingError`), never a silent default.

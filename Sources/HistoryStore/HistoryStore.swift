@@ -1,5 +1,5 @@
 import DNSWatchModel
-import Foundation
+public import Foundation
 import GRDB
 #if canImport(Glibc)
 import Glibc

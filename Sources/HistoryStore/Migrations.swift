@@ -1,4 +1,4 @@
-import GRDB
+public import GRDB
 
 /// The schema migrations, embedded from `migrations/*.sql` at build time (`.embedInCode`), so the
 /// binary migrates a database wherever it is copied. The migration id is the file name without `.sql`.

@@ -1,9 +1,9 @@
 import DNSWatchModel
-import Foundation
+public import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// An exclusive lock on a database's polls, held as an flock(2) on `<real path of the db>.lock`. The

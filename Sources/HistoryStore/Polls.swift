@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 import GRDB
 
 /// A watched domain as a poll sees it: its id, name and active memberships.

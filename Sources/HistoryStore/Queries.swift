@@ -1,5 +1,5 @@
-import DNSWatchModel
-import GRDB
+public import DNSWatchModel
+public import GRDB
 
 /// One span of history, as `dnswatch history` shows it.
 public struct SpanRecord: Sendable, Equatable, FetchableRecord {

@@ -1,6 +1,6 @@
-import DNSWatchModel
+public import DNSWatchModel
 import Foundation
-import GRDB
+public import GRDB
 
 /// The operations of one write transaction. Handed out by `HistoryStore.write`; never escapes it.
 public struct StoreWriter {

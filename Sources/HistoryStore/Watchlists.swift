@@ -1,5 +1,5 @@
-import DNSWatchModel
-import GRDB
+public import DNSWatchModel
+public import GRDB
 
 /// A list as declared by a watchlist file or the command line.
 public struct ListSpec: Sendable, Equatable {

@@ -1,6 +1,6 @@
-import Classification
-import DNSWatchModel
-import HistoryStore
+public import Classification
+public import DNSWatchModel
+public import HistoryStore
 
 /// A domain of ours seen on the address (or sharing the queried domain's addresses).
 public struct TriageDomain: Sendable, Equatable, Encodable {

@@ -1,10 +1,10 @@
-import Alerting
-import Classification
-import DNSWatchModel
+public import Alerting
+public import Classification
+public import DNSWatchModel
 import Detection
-import Foundation
-import HistoryStore
-import Logging
+public import Foundation
+public import HistoryStore
+public import Logging
 
 /// How a poll runs.
 public struct PollOptions: Sendable {

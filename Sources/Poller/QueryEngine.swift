@@ -1,5 +1,5 @@
-import DNSWatchModel
-import Resolver
+public import DNSWatchModel
+public import Resolver
 
 /// What the poller needs of a resolver: answers for a batch of questions, one per question, in order.
 public protocol QueryEngine: Sendable {

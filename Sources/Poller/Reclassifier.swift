@@ -1,8 +1,8 @@
-import Classification
+public import Classification
 import DNSWatchModel
 import Detection
 import Foundation
-import HistoryStore
+public import HistoryStore
 
 /// Re-derives stored classes from the raw answers after the fingerprint data changed:
 /// every span's class and every domain's state view. History (the answers) is not touched, and no

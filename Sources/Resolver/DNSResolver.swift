@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 import Foundation
 
 /// Set from the calling task's cancellation handler, read by the engine thread.

@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 import Foundation
 
 /// Errors of the resolver's setup (bad endpoints, resolv.conf, sockets).

@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// Tuning of a `DNSResolver`.
 public struct ResolverOptions: Sendable, Hashable {

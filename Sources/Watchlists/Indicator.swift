@@ -1,5 +1,5 @@
 import Foundation
-import DNSWatchModel
+public import DNSWatchModel
 
 /// What one watchlist line (its comment already removed) stands for.
 ///

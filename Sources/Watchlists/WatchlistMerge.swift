@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// Several parsed files that make up one list, with names deduplicated across them.
 public struct MergedWatchlist: Sendable {

@@ -4,7 +4,7 @@ import DNSWatchModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// Reads watchlist files: one indicator a line, `#` comments, header comments (`# kind: c2`).

@@ -1,4 +1,4 @@
-import DNSWatchModel
+public import DNSWatchModel
 
 /// Properties of a whole watchlist file, set by header comments such as `# kind: c2`.
 /// A field is nil when the file does not set it (the caller applies the defaults).

@@ -1,8 +1,8 @@
 import DNSWatchConfig
-import ArgumentParser
+public import ArgumentParser
 import Classification
 import DNSWatchModel
-import Detection
+public import Detection
 import Foundation
 import HistoryStore
 import Investigation

@@ -1,5 +1,5 @@
 import DNSWatchConfig
-import ArgumentParser
+public import ArgumentParser
 import DNSWatchModel
 import Foundation
 import HistoryStore

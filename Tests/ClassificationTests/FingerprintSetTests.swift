@@ -1,6 +1,7 @@
 import Testing
 @testable import Classification
 import DNSWatchModel
+import FoundationEssentials
 
 @Suite struct FingerprintSetTests {
     @Test func embeddedSetParsesAndEveryEntryHasASource() async throws {

@@ -92,12 +92,12 @@ import TestSupport
         try await w.poll(at: 100)
         let extra = try FingerprintSet(tsv: "NewParker\tns\t*.newparker.example\tparking\ttest\n", origin: "test")
         let newer = Classifier(fingerprints: try FingerprintSet.embedded().merging(extra))
-        try await w.poller(classifier: newer).poll(clock: { 200 })
+        _ = try await w.poller(classifier: newer).poll(clock: { 200 })
         #expect(w.sink.received.isEmpty, "new data files are not a change on the wire")
         await #expect(try w.store.state(of: "n.example") == DomainState(class: .parked, provider: "NewParker"))
         // An address change under the new data: parked → still parked, no alert (the NS still parks it).
         try w.set("n.example", ["n.example. 300 IN NS ns1.newparker.example.", "n.example. 300 IN A 45.0.121.6"])
-        try await w.poller(classifier: newer).poll(clock: { 300 })
+        _ = try await w.poller(classifier: newer).poll(clock: { 300 })
         #expect(w.sink.received.isEmpty)
         // Back to the old data: the domain leaves parking by the data alone, again without an alert.
         try await w.poll(at: 400)
@@ -110,7 +110,7 @@ import TestSupport
         try await w.watch(["l.example"], list: "l", kind: .c2)
         // Only NS known: no state yet (a state from the NS alone would say nodata, and the next full poll
         // would take the domain's addresses for an activation).
-        try await w.poller(types: [.ns]).poll(clock: { 100 })
+        _ = try await w.poller(types: [.ns]).poll(clock: { 100 })
         await #expect(try w.store.state(of: "l.example") == nil)
         try await w.poll(at: 200)
         await #expect(try w.store.state(of: "l.example") == DomainState(class: .unknown))

@@ -3,6 +3,7 @@ import Foundation
 import HistoryStore
 import Testing
 import TestSupport
+import Poller
 
 extension OperationsTests {
     /// History grows with changes, not with polls: the database file barely grows while nothing changes.

@@ -79,7 +79,7 @@ import TestSupport
     @Test func anOutageLeavesTheDomainsDue() async throws {
         let w = try World(records: ["a.example. 300 IN A 45.0.121.1"])
         try await w.watch(["a.example"], list: "c2", kind: .c2)
-        try await w.poller(due: true).poll(clock: { 100 })
+        _ = try await w.poller(due: true).poll(clock: { 100 })
         let silent = try SilentUDPServer()
         let down = try await w.poller(endpoints: [silent.endpoint], timeout: 0.2, retries: 0, due: true).poll(clock: { 4000 })
         #expect(down.counts.domains == 1 && down.resolverUnavailable)
@@ -92,7 +92,7 @@ import TestSupport
     @Test func aShorterIntervalTakesEffectAtOnce() async throws {
         let w = try World(records: ["a.example. 300 IN A 45.0.121.1"])
         _ = try await w.store.addEntries([ListEntry(domain: try DomainName("a.example"))], to: ListSpec(name: "l", kind: .c2, interval: 7200), now: 1)
-        try await w.poller(due: true).poll(clock: { 1000 })
+        _ = try await w.poller(due: true).poll(clock: { 1000 })
         await #expect(try w.store.countTargets(dueAt: 1000 + 600) == 0)
         // The list is now polled every 5 minutes: due 5 minutes after the last poll, not 2 hours.
         _ = try await w.store.addEntries([], to: ListSpec(name: "l", interval: 300), now: 1100)
