@@ -6,7 +6,7 @@ import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
 
 /// Runs a program for each alert, with the alert JSON on its standard input (swift-subprocess).

@@ -4,7 +4,7 @@ import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
 
 /// Appends each alert as one line to an NDJSON file.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
 
 /// An IPv4 or IPv6 address as its 4 or 16 bytes, parsed with inet_pton and printed by `IPAddressText`.

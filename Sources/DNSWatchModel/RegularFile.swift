@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
 
 /// Why a file could not be read: a plain phrase (`no such file`, `Permission denied`,
@@ -13,7 +13,8 @@ public struct RegularFileError: Error, Sendable, Equatable, CustomStringConverti
         self.path = path
         self.reason = reason
     }
-    public var description: String { "\(VisibleText.escape(path)): \(VisibleText.escape(reason))" }
+    /// `PATH: cannot read: reason`, control characters made visible.
+    public var description: String { "\(VisibleText.escape(path)): cannot read: \(VisibleText.escape(reason))" }
 }
 
 /// Reading a file the user named (a watchlist, the config, a fingerprint file) without ever blocking on

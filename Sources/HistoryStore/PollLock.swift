@@ -3,7 +3,7 @@ public import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
 
 /// An exclusive lock on a database's polls, held as an flock(2) on `<real path of the db>.lock`. The

@@ -1,10 +1,10 @@
 import Foundation
-import DNSWatchModel
+public import DNSWatchModel
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
 
 /// Reads watchlist files: one indicator a line, `#` comments, header comments (`# kind: c2`).
@@ -59,17 +59,8 @@ public enum WatchlistParser {
     /// (or a symbolic link to one) is read: a FIFO, a device, a socket or a directory is refused before it
     /// is opened, and the file is opened non-blocking, so that nothing given as a watchlist can hang a read.
     public static func parse(fileAt path: String) throws(WatchlistReadError) -> ParsedWatchlist {
-        let bytes = try readRegularFile(path)
+        let bytes = try RegularFile.read(path)
         return parse(text: String(decoding: bytes, as: UTF8.self), path: path)
-    }
-
-    /// The bytes of the regular file at `path` (`RegularFile.read`).
-    static func readRegularFile(_ path: String) throws(WatchlistReadError) -> [UInt8] {
-        do {
-            return try RegularFile.read(path)
-        } catch {
-            throw WatchlistReadError(path: path, reason: error.reason)
-        }
     }
 
     /// The list name of a file: its name without directory and extension (`lists/c2-ursnif.txt` → `c2-ursnif`).

@@ -104,17 +104,5 @@ public struct ParsedWatchlist: Sendable {
     public var skippedTotal: Int { skipped.values.reduce(0, +) }
 }
 
-/// A watchlist file could not be read.
-public struct WatchlistReadError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    /// What went wrong, e.g. `no such file`, `Permission denied`, `not a regular file (a FIFO)`.
-    public var reason: String
-
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    /// `PATH: cannot read: reason`, control characters made visible.
-    public var description: String { "\(VisibleText.escape(path)): cannot read: \(VisibleText.escape(reason))" }
-}
+/// A watchlist file that could not be read: `PATH: cannot read: reason` (`RegularFile.read`).
+public typealias WatchlistReadError = RegularFileError

@@ -196,7 +196,7 @@ struct FingerprintFlags: ParsableArguments {
             do {
                 text = String(decoding: try RegularFile.read(path), as: UTF8.self)
             } catch {
-                throw CLIError.badInput("cannot read the fingerprint file \(error)")
+                throw CLIError.badInput("fingerprint file \(error)")
             }
             do {
                 set = set.merging(try FingerprintSet(tsv: text, origin: path))

@@ -2,7 +2,7 @@ public import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-public import Darwin
+import Darwin
 #endif
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 (free port), one connection at a time, for webhook tests.
