@@ -110,7 +110,11 @@ public struct CommandSink: AlertSink {
     private static func describeOutput(_ bytes: [UInt8], truncated: Bool) -> String {
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { return "" }
-        let oneLine = text.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " | ")
+        // One line, and no control character of the program's output reaches a terminal or the outbox.
+        let lines = text.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " | ")
+        let oneLine = String(String.UnicodeScalarView(lines.unicodeScalars.map {
+            $0.properties.generalCategory == .control || $0.properties.generalCategory == .format ? " " : $0
+        }))
         return "; output: " + oneLine + (truncated ? " …(truncated)" : "")
     }
 }

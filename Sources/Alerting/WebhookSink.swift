@@ -46,6 +46,11 @@ public final class WebhookSink: AlertSink {
                 sink: "webhook", reason: .invalidConfiguration,
                 message: "the webhook URL \(Self.redacted(url.absoluteString)) has no host")
         }
+        if let port = url.port, !(1...65_535).contains(port) {
+            throw AlertSinkError(
+                sink: "webhook", reason: .invalidConfiguration,
+                message: "the webhook URL \(Self.redacted(url.absoluteString)) has port \(port), outside 1 to 65535")
+        }
         guard timeout > .zero else {
             throw AlertSinkError(sink: "webhook", reason: .invalidConfiguration, message: "the webhook timeout must be positive")
         }
@@ -70,6 +75,13 @@ public final class WebhookSink: AlertSink {
         logger: Logger = Logger(label: "dnswatch.alerting.webhook")
     ) throws(AlertSinkError) {
         let text = urlString.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Parsers disagree on these (a backslash ends the authority for browsers and curl, not here):
+        // refuse them rather than send the alert to a host other than the one the user reads.
+        if text.contains(where: { $0 == "\\" || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true }) {
+            throw AlertSinkError(
+                sink: "webhook", reason: .invalidConfiguration,
+                message: "the webhook URL \(Self.redacted(text)) holds a backslash, a space or a control character; percent-encode it")
+        }
         guard let url = URL(string: text) else {
             throw AlertSinkError(
                 sink: "webhook", reason: .invalidConfiguration,

@@ -100,6 +100,7 @@ public struct Config: Sendable {
         if let s = try r.table(root, "poll") {
             try r.section(s, "poll", allowed: ["types", "asn", "batch"])
             if let names = try r.strings(s, "poll.types") {
+                guard !names.isEmpty else { throw r.bad("poll.types", "empty: list at least one of A, AAAA, NS, or remove the key") }
                 c.types = try names.map { n in
                     guard let t = RRType(name: n), t != .txt else { throw r.bad("poll.types", "unknown record type '\(n)'") }
                     return t
@@ -127,6 +128,12 @@ public struct Config: Sendable {
             c.alertFile = try r.string(s, "alerts.file")
             c.webhook = try r.string(s, "alerts.webhook")
             c.webhookEnv = try r.string(s, "alerts.webhook_env")
+            if c.webhook != nil, c.webhookEnv != nil {
+                throw r.bad("alerts.webhook_env", "give either alerts.webhook or alerts.webhook_env, not both")
+            }
+            if let name = c.webhookEnv, name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+                throw r.bad("alerts.webhook_env", "'\(name)' is not an environment variable name (letters, digits and _)")
+            }
             c.webhookTimeout = try r.seconds(s, "alerts.webhook_timeout", in: Config.webhookTimeoutRange)
             if s["command"]?.string != nil {
                 throw r.bad("alerts.command", "expected an array of strings, the program and its arguments, such as [\"notify-soc\", \"--json\"]; a string is not split into words (commands run without a shell)")

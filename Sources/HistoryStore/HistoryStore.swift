@@ -17,6 +17,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case foreignDatabase(String)
     /// The file is not an SQLite database at all, or not a regular file.
     case notADatabase(String, String)
+    /// A reader found a database an older dnswatch wrote: a writing command migrates it.
+    case needsMigration(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .foreignDatabase(let path):
             "\(path) is another program's SQLite database (it has tables but no dnswatch migrations); nothing was changed: use another --db"
         case .notADatabase(let path, let why): "\(path) is not a dnswatch database: \(why)"
+        case .needsMigration(let path):
+            "the database \(path) was written by an older dnswatch and needs migrating: run a command that writes to it once (poll, watch add, reclassify)"
         }
     }
 }
@@ -80,8 +84,7 @@ public final class HistoryStore: Sendable {
         self.path = path
         var st = stat()
         if stat(path, &st) == 0 {
-            guard st.st_mode & S_IFMT == S_IFREG else { throw StoreError.notADatabase(path, "not a regular file") }
-            if st.st_size > 0 { try Self.checkIsOurs(path) }
+            try Self.checkExisting(path, st)
         } else {
             try Self.createFile(path, mode: fileMode)
         }
@@ -93,6 +96,32 @@ public final class HistoryStore: Sendable {
         let pool = try DatabasePool(path: path, configuration: config)
         try Self.migrate(pool, path: path)
         self.pool = pool
+    }
+
+    /// Opens an existing database through a read-only connection: nothing is written (no migration, no
+    /// journal-mode change), so a reader with read access only (file_mode 0640, group) can use it. A
+    /// database that still needs a migration is refused with a sentence asking for a writing command.
+    public static func readOnly(path: String) throws -> HistoryStore {
+        try HistoryStore(readOnlyPath: path)
+    }
+
+    private init(readOnlyPath path: String) throws {
+        self.path = path
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw StoreError.notADatabase(path, String(cString: strerror(errno))) }
+        try Self.checkExisting(path, st)
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        let migrator = Migrations.migrator()
+        let (applied, complete) = try queue.read { db in
+            (try migrator.appliedIdentifiers(db), try migrator.hasCompletedMigrations(db))
+        }
+        let unknown = applied.subtracting(Set(Migrations.all.map(\.id))).sorted()
+        guard unknown.isEmpty else { throw StoreError.newerDatabase(path: path, unknown: unknown) }
+        guard complete else { throw StoreError.needsMigration(path) }
+        pool = queue
     }
 
     /// A migrated, empty, in-memory store: what commands that only read answer from when the database
@@ -117,6 +146,17 @@ public final class HistoryStore: Sendable {
         }
         guard unknown.isEmpty else { throw StoreError.newerDatabase(path: path, unknown: unknown) }
         try migrator.migrate(writer)
+    }
+
+    /// An existing file must be a regular file with one name, and a dnswatch database (or empty).
+    private static func checkExisting(_ path: String, _ st: stat) throws {
+        guard st.st_mode & S_IFMT == S_IFREG else { throw StoreError.notADatabase(path, "not a regular file") }
+        // Each path gets its own lock and its own -wal/-shm: two hard links to one file could be polled
+        // at once and split its journal. (A symbolic link is resolved and shares the lock.)
+        guard st.st_nlink <= 1 else {
+            throw StoreError.notADatabase(path, "the file has \(st.st_nlink) hard links; give dnswatch one path to it (a symbolic link is fine)")
+        }
+        if st.st_size > 0 { try checkIsOurs(path) }
     }
 
     /// Refuses, through a read-only connection (nothing written, journal mode untouched), a database
@@ -147,11 +187,18 @@ public final class HistoryStore: Sendable {
     /// Creates the missing directories of `path` (0700) and the file itself (`mode`, exclusive).
     private static func createFile(_ path: String, mode: mode_t) throws {
         let dir = PathText.directory(of: path)
-        if !dir.isEmpty { try createDirectories(dir) }
+        // Directories a group may enter when the files are for the group too (file_mode 0640).
+        if !dir.isEmpty { try createDirectories(dir, mode: mode & 0o040 != 0 ? 0o750 : directoryMode) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0 {
             let err = errno
-            if err == EEXIST { return }  // created meanwhile by another dnswatch
+            if err == EEXIST {
+                var link = stat()
+                if lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
+                    throw StoreError.cannotCreate(path, "it is a symbolic link to a file that does not exist; create the database at the link's target")
+                }
+                return  // created meanwhile by another dnswatch
+            }
             throw StoreError.cannotCreate(path, String(cString: strerror(err)))
         }
         defer { close(fd) }
@@ -160,15 +207,15 @@ public final class HistoryStore: Sendable {
     }
 
     /// `mkdir -p` with mode 0700 for each directory it creates.
-    static func createDirectories(_ dir: String) throws {
+    static func createDirectories(_ dir: String, mode: mode_t) throws {
         var st = stat()
         if stat(dir, &st) == 0 {
             guard st.st_mode & S_IFMT == S_IFDIR else { throw StoreError.cannotCreateDirectory(dir, "a file of that name exists") }
             return
         }
         let parent = PathText.directory(of: dir)
-        if !parent.isEmpty, parent != dir { try createDirectories(parent) }
-        if mkdir(dir, directoryMode) != 0, errno != EEXIST {
+        if !parent.isEmpty, parent != dir { try createDirectories(parent, mode: mode) }
+        if mkdir(dir, mode) != 0, errno != EEXIST {
             throw StoreError.cannotCreateDirectory(dir, String(cString: strerror(errno)))
         }
     }

@@ -76,9 +76,10 @@ public struct ResolverEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Why a resolver cannot be at `address`, or nil.
     static func unusable(_ address: IPAddress) -> String? {
-        let b = address.bytes
+        // An IPv4-mapped address (::ffff:224.0.0.1) is judged as the IPv4 address it stands for.
+        let b = CIDR(network: address, prefixLength: address.bytes.count * 8).unmapped.network.bytes
         if b.allSatisfy({ $0 == 0 }) { return "the unspecified address is nobody's address" }
-        if address.isIPv4 {
+        if b.count == 4 {
             if b[0] >= 224 && b[0] <= 239 { return "a multicast address" }
             if b == [255, 255, 255, 255] { return "the broadcast address" }
         } else if b[0] == 0xFF {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNSWatchModel
 import Foundation
 import Logging
 
@@ -39,7 +40,17 @@ struct DNSWatch: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            // ArgumentParser's own messages quote the offending value: written with control
+            // characters made visible, line by line (help and usage text keep their lines).
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+            } else if !message.isEmpty {
+                let visible = message.split(separator: "\n", omittingEmptySubsequences: false).map(VisibleText.escape).joined(separator: "\n")
+                FileHandle.standardError.write(Data((visible + "\n").utf8))
+            }
+            Foundation.exit(code.rawValue)
         }
     }
 }

@@ -25,8 +25,10 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 /// Writes to stderr (the only place the CLI reports problems).
+/// Whatever a message quotes (a domain argument, a path, a flag's value) has its control characters
+/// made visible: a hostile name cannot move the cursor or recolour the terminal.
 func warn(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((VisibleText.escape(message) + "\n").utf8))
 }
 
 /// Runs a command body, turning errors into one clear sentence on stderr and the contract's exit code.
@@ -79,14 +81,18 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the database for a command that only reads: with no database file, an empty store and a
     /// note on stderr; no file or directory is ever created.
-    func openForReading() throws -> HistoryStore {
+    ///
+    /// An existing database is opened read-only (nothing written, so a reader with read access only can
+    /// use it), unless `cache` asks for a connection that may write (origin-ASN answers looked up by
+    /// `--resolver` are saved).
+    func openForReading(cache: Bool = false) throws -> HistoryStore {
         let path = try path()
         guard HistoryStore.exists(at: path) else {
             warn("dnswatch: no database at \(path) yet (a writing command such as 'watch import' or 'poll' creates it)")
             do { return try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
         }
         do {
-            return try HistoryStore(path: path)
+            return cache ? try HistoryStore(path: path) : try HistoryStore.readOnly(path: path)
         } catch let e as StoreError {
             throw CLIError(code: Exit.failure, description: e.description)
         } catch {
@@ -110,7 +116,14 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "TOML config file (default: $DNSWATCH_CONFIG).")
     var config: String?
 
+    func validate() throws {
+        if let config, config.isEmpty { throw ValidationError("--config is empty: name a config file, or leave it out") }
+    }
+
     func load() throws -> Config {
+        if config == nil, ProcessInfo.processInfo.environment["DNSWATCH_CONFIG"] == "" {
+            throw CLIError.usage("$DNSWATCH_CONFIG is empty: name a config file, or unset it")
+        }
         do {
             return try Config.load(path: config)
         } catch let e as Config.Failure {
@@ -269,7 +282,10 @@ struct SinkFlags: ParsableArguments {
     /// `webhook`, else the variable named by its `webhook_env` (which must then be set), else
     /// `$DNSWATCH_WEBHOOK_URL`.
     private func webhookURL(config: Config, environment: [String: String]) throws -> (String, String)? {
-        if let webhook { return webhook.isEmpty ? nil : (webhook, "--webhook") }
+        if let webhook {
+            guard !webhook.isEmpty else { throw CLIError.usage("--webhook is empty: give a URL, or leave it out") }
+            return (webhook, "--webhook")
+        }
         if let url = config.webhook { return url.isEmpty ? nil : (url, "alerts.webhook") }
         if let name = config.webhookEnv {
             guard let url = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !url.isEmpty else {
@@ -319,6 +335,8 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
     var widths = header.map(\.count)
     var counts = [[Int]]()
     counts.reserveCapacity(rows.count)
+    // Cells hold stored text (notes, list names, fingerprint files): control characters made visible.
+    let rows = rows.map { r in r.map { c in c.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? c : VisibleText.escape(c) } }
     for r in rows {
         var line = [Int]()
         line.reserveCapacity(r.count)

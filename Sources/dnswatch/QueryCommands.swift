@@ -111,7 +111,7 @@ struct LookupFlags: ParsableArguments {
 
     func setup() throws -> (HistoryStore, Classifier, ASNSource) {
         let config = try config.load()
-        let store = try store.openForReading()
+        let store = try store.openForReading(cache: !resolvers.isEmpty)
         var resolver: DNSResolver? = nil
         if !resolvers.isEmpty {
             let endpoints = try resolverEndpoints(resolvers)

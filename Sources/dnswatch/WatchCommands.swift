@@ -19,7 +19,7 @@ func readWatchlists(_ paths: [String], skipInvalid: Bool) throws -> [ParsedWatch
         do {
             parsed.append(try WatchlistParser.parse(fileAt: path))
         } catch {
-            throw CLIError(code: Exit.failure, description: "\(error)")
+            throw CLIError.badInput("\(error)")
         }
     }
     let invalid = parsed.flatMap(\.invalid)
@@ -108,7 +108,7 @@ extension Watch {
         @OptionGroup var config: ConfigOptions
         @Argument(help: "Directory of watchlist files (*.txt).") var directory: String
         @Flag(name: .customLong("skip-invalid"), help: "Skip invalid lines instead of refusing the sync.") var skipInvalid = false
-        @Flag(name: .customLong("allow-empty"), help: "Accept a directory without *.txt files (retires every list).") var allowEmpty = false
+        @Flag(name: .customLong("allow-empty"), help: "Accept a directory without *.txt files, or a file without domains (retiring every list, or that list's domains).") var allowEmpty = false
 
         func run() async throws {
             try await reporting {
@@ -122,7 +122,12 @@ extension Watch {
                     throw CLIError.usage("\(directory) has no *.txt watchlist files: syncing it would retire every list (pass --allow-empty to do that)")
                 }
                 let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
-                for f in parsed { _ = try checkedListName(f.name, file: f.path) }
+                for f in parsed {
+                    _ = try checkedListName(f.name, file: f.path)
+                    guard !f.entries.isEmpty || allowEmpty else {
+                        throw CLIError.badInput("\(f.path) has no domains: syncing it would retire every domain of list \(f.name) (pass --allow-empty to do that)")
+                    }
+                }
                 let lists = parsed.map { f in
                     (ListSpec(name: f.name, kind: f.header.kind ?? .default, interval: f.header.interval, description: f.header.description),
                      f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })

@@ -230,6 +230,95 @@ import TestSupport
     }
 }
 
+/// What a second, adversarial review of the hardening found, each reproduced.
+@Suite(.serialized) struct HardeningReviewTests {
+    /// A webhook port past 65535 trapped in NIO at delivery, on every poll after; a backslash made the
+    /// URL go to another host than the one the user reads. Both are refused at start.
+    @Test func webhookURLsThatParsersReadDifferently() async throws {
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
+        for url in ["http://127.0.0.1:99999/x", "http://[::1]:70000/x", "http://pw@127.0.0.1:18080\\@evil/SECRET", "http://us er@127.0.0.1/x"] {
+            let r = try cli.run(["poll", "--resolver", "127.0.0.1:9", "--no-asn"], environment: ["DNSWATCH_WEBHOOK_URL": url])
+            #expect(r.code == 64, "\(url): \(r.code) \(r.err)")
+            #expect(!r.err.contains("SECRET") && !r.err.contains("pw@"), "\(r.err)")
+        }
+        let both = try cli.file("both.toml", "[alerts]\nwebhook = \"http://127.0.0.1:1/x\"\nwebhook_env = \"MY_HOOK\"\n")
+        #expect(try cli.run(["poll", "--config", both, "--no-asn"]).code == 65, "webhook and webhook_env together")
+    }
+
+    /// Control bytes in arguments and stored notes never reach the terminal raw.
+    @Test func controlBytesInArgumentsAndNotesAreVisible() async throws {
+        let cli = try CLI()
+        for args in [["history", "a\u{1B}[31m.example"], ["history", "a.example", "--type", "A\u{1B}[2J"],
+                     ["poll", "--resolver", "127.0.0.1\u{1B}[31m"], ["watch", "list", "--db", cli.workdir.appendingPathComponent("n\u{1B}[2J.sqlite").path]] {
+            let r = try cli.run(args)
+            #expect(!r.err.unicodeScalars.contains("\u{1B}"), "\(args): \(r.err)")
+            #expect(r.err.contains("\\x1b"), "\(args): \(r.err)")
+        }
+        let list = try cli.file("n.txt", "a.example # note \u{1B}[31mred\n")
+        #expect(try cli.run(["watch", "import", list]).code == 0)
+        let shown = try cli.run(["watch", "list"])
+        #expect(!shown.out.unicodeScalars.contains("\u{1B}") && shown.out.contains("\\x1b[31mred"), "\(shown.out)")
+    }
+
+    /// A hard link would get a lock and a WAL of its own; a dangling symbolic link would make SQLite
+    /// create its target with the umask's mode. Both refused.
+    @Test func hardLinksAndDanglingLinks() async throws {
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
+        let hard = cli.workdir.appendingPathComponent("hard.sqlite").path
+        #expect(link(cli.db, hard) == 0)
+        let r = try cli.run(["watch", "list", "--db", hard])
+        #expect(r.code == 1 && r.err.contains("hard links"), "\(r.err)")
+        let dangling = cli.workdir.appendingPathComponent("link.sqlite").path
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: "target.sqlite")
+        let d = try cli.run(["watch", "add", "a.example", "--list", "l", "--db", dangling])
+        #expect(d.code == 1 && d.err.contains("symbolic link"), "\(d.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("target.sqlite").path))
+    }
+
+    /// IPv4-mapped forms of addresses no resolver can have are refused like the addresses themselves.
+    @Test func mappedUnusableResolvers() async throws {
+        let cli = try CLI()
+        for r in ["::ffff:224.0.0.1", "::ffff:255.255.255.255", "::ffff:0.0.0.0"] {
+            #expect(try cli.run(["poll", "--resolver", r, "--no-asn"]).code == 64, "\(r)")
+        }
+    }
+
+    /// Empty values are refused like `--db ''`; unreadable watchlists are bad input (65); an empty file
+    /// in a synced directory would retire its whole list.
+    @Test func emptyValuesAndUnreadableLists() async throws {
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "list", "--config", ""]).code == 64)
+        #expect(try cli.run(["watch", "list"], environment: ["DNSWATCH_CONFIG": ""]).code == 64)
+        #expect(try cli.run(["poll", "--resolver", "127.0.0.1:9", "--no-asn", "--webhook", ""]).code == 64)
+        let types = try cli.file("t.toml", "[poll]\ntypes = []\n")
+        #expect(try cli.run(["poll", "--config", types, "--no-asn"]).code == 65)
+        #expect(try cli.run(["watch", "import", cli.workdir.appendingPathComponent("missing.txt").path]).code == 65)
+        let dir = cli.workdir.appendingPathComponent("lists")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "a.example\n".write(to: dir.appendingPathComponent("l1.txt"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["watch", "sync", dir.path]).code == 0)
+        try "".write(to: dir.appendingPathComponent("l1.txt"), atomically: true, encoding: .utf8)
+        let r = try cli.run(["watch", "sync", dir.path])
+        #expect(r.code == 65 && r.err.contains("--allow-empty"), "\(r.err)")
+        #expect(try cli.run(["watch", "list", "--json"]).lines.count == 1, "nothing retired")
+    }
+
+    /// Commands that only read open the database read-only: one an older dnswatch wrote is not migrated
+    /// by them (a sentence asks for a writing command), and then a writing command migrates it.
+    @Test func readersNeverMigrate() async throws {
+        let cli = try CLI()
+        let q = try DatabaseQueue(path: cli.db)
+        try Migrations.migrator(upTo: "0001_core").migrate(q)
+        try q.close()
+        let r = try cli.run(["history", "a.example"])
+        #expect(r.code == 1 && r.err.contains("needs migrating"), "\(r.err)")
+        #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
+        #expect(try cli.run(["watch", "list"]).code == 0)
+    }
+}
+
 func mode(_ path: String) -> mode_t {
     var st = stat()
     return stat(path, &st) == 0 ? st.st_mode & 0o777 : 0
