@@ -113,6 +113,10 @@ public enum TimeSpecParser {
         let isDigit = { (i: Int) in u[i] >= UInt8(ascii: "0") && u[i] <= UInt8(ascii: "9") }
         guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
               [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy(isDigit) else { throw TimeParseError(input: text) }
+        // The formatter rolls impossible fields over (2024-02-30 → March 1st, 25:00 → the next day):
+        // refuse a day the month does not have, an hour past 23, a minute or second past 59, an offset
+        // past 14 h, rather than judge an IoC hit at a time nobody wrote.
+        guard Self.fieldsExist(Array(s.utf8)) else { throw TimeParseError(input: text) }
         for options: ISO8601DateFormatter.Options in [
             [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
             [.withFullDate, .withTime, .withColonSeparatorInTime],
@@ -127,6 +131,36 @@ public enum TimeSpecParser {
             }
         }
         throw TimeParseError(input: text)
+    }
+
+    /// Whether the calendar and clock fields of an ISO 8601 text (`YYYY-MM-DD[THH:MM[:SS][...][Z|±HH:MM]]`)
+    /// name a real day and time.
+    static func fieldsExist(_ u: [UInt8]) -> Bool {
+        func number(_ at: Int, _ digits: Int) -> Int? {
+            guard at + digits <= u.count else { return nil }
+            var n = 0
+            for i in at..<(at + digits) {
+                guard u[i] >= UInt8(ascii: "0"), u[i] <= UInt8(ascii: "9") else { return nil }
+                n = n * 10 + Int(u[i] - UInt8(ascii: "0"))
+            }
+            return n
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), (1...12).contains(month) else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return false }
+        guard u.count > 10 else { return true }
+        guard let hour = number(11, 2), hour <= 23, let minute = number(14, 2), minute <= 59 else { return false }
+        if u.count > 16, u[16] == UInt8(ascii: ":") {
+            guard let second = number(17, 2), second <= 59 else { return false }
+        }
+        // A numeric offset after the time: ±HH:MM or ±HHMM, at most 14 hours.
+        if let sign = u[16...].firstIndex(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }) {
+            guard let h = number(sign + 1, 2), h <= 14 else { return false }
+            let m = u.count > sign + 3 && u[sign + 3] == UInt8(ascii: ":") ? number(sign + 4, 2) : number(sign + 3, 2)
+            if let m, m > 59 { return false }
+        }
+        return true
     }
 
     /// Whole epoch seconds when `seconds` is a time in `range`, else nil (NaN and infinities included).

@@ -73,6 +73,12 @@ struct Alerts: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let alerts = try await store.openForReading().alerts(since: try epoch(since, flag: "--since"), minRank: severity?.rank ?? 0)
+            // A stored value this version does not know is an error, never shown as if it were fine.
+            for a in alerts {
+                guard let stored = Severity(rawValue: a.severity), stored.rank == a.severityRank, AlertType(rawValue: a.type) != nil else {
+                    throw CLIError(code: Exit.failure, description: "alert \(a.id) has a type or severity this dnswatch does not know ('\(a.type)', '\(a.severity)', rank \(a.severityRank)): the database was written by another version")
+                }
+            }
             if json {
                 for a in alerts { print(a.payload) }
                 return

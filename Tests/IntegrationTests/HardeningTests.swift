@@ -305,6 +305,25 @@ import TestSupport
         #expect(try cli.run(["watch", "list", "--json"]).lines.count == 1, "nothing retired")
     }
 
+    /// An alert with a severity or type this version does not know is an error, not a row shown as fine.
+    @Test func unknownStoredSeverityIsAnError() async throws {
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: [])
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "new.example", "--list", "l"]).code == 0)
+        let args = ["poll", "--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts"]
+        #expect(try cli.run(args).code == 0)
+        try unbound.addLocalData(["new.example. 300 IN A 192.0.2.77"])
+        #expect(try cli.run(args).code == 0)
+        #expect(try cli.run(["alerts"]).code == 0)
+        let q = try DatabaseQueue(path: cli.db)
+        try await q.write { try $0.execute(sql: "UPDATE alerts SET severity = 'bogus'") }
+        try q.close()
+        for extra in [[], ["--json"]] {
+            let r = try cli.run(["alerts"] + extra)
+            #expect(r.code == 1 && r.err.contains("does not know"), "\(r.err)")
+        }
+    }
+
     /// Commands that only read open the database read-only: one an older dnswatch wrote is not migrated
     /// by them (a sentence asks for a writing command), and then a writing command migrates it.
     @Test func readersNeverMigrate() async throws {

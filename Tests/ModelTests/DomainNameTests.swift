@@ -99,3 +99,18 @@ import Foundation
         }
     }
 }
+
+@Suite struct ImpossibleTimeTests {
+    /// The formatter rolled these over to another day; they are refused, their neighbours accepted.
+    @Test func impossibleFieldsAreRefused() {
+        for bad in ["2024-02-30T00:00:00Z", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31",
+                    "2024-01-01T25:00:00Z", "2024-01-01T10:60:00Z", "2024-01-01T10:00:60Z", "2024-01-01T01:00:00+99:00"] {
+            #expect(throws: TimeParseError.self, "\(bad)") { try TimeSpecParser.epoch(bad) }
+        }
+        #expect((try? TimeSpecParser.epoch("2024-02-29T00:00:00Z")) == 1_709_164_800)
+        #expect((try? TimeSpecParser.epoch("2024-02-29")) == 1_709_164_800)
+        #expect((try? TimeSpecParser.epoch("2024-01-01T23:59:59Z")) == 1_704_153_599)
+        #expect((try? TimeSpecParser.epoch("2024-01-01T01:00:00+01:00")) == 1_704_067_200)
+        #expect((try? TimeSpecParser.epoch("2024-01-01T00:00:00.500Z")) == 1_704_067_200)
+    }
+}
