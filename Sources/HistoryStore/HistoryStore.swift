@@ -69,9 +69,11 @@ public final class HistoryStore: Sendable {
     }
 
     /// Whether a database file exists at `path` (commands that only read open nothing when it does not).
+    /// A path that cannot be looked at (permission denied, a symbolic-link loop) counts as existing, so
+    /// that opening it reports why instead of answering as for an empty database.
     public static func exists(at path: String) -> Bool {
         var st = stat()
-        return stat(path, &st) == 0
+        return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR)
     }
 
     /// Opens (creating the file and its directories if needed) and migrates the database.
@@ -108,7 +110,7 @@ public final class HistoryStore: Sendable {
     private init(readOnlyPath path: String) throws {
         self.path = path
         var st = stat()
-        guard stat(path, &st) == 0 else { throw StoreError.notADatabase(path, String(cString: strerror(errno))) }
+        guard stat(path, &st) == 0 else { throw StoreError.notADatabase(path, "cannot look at it: \(String(cString: strerror(errno)))") }
         try Self.checkExisting(path, st)
         var config = Configuration()
         config.readonly = true

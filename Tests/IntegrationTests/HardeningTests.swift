@@ -324,6 +324,16 @@ import TestSupport
         }
     }
 
+    /// A database path that cannot be looked at (here a symbolic-link loop) is named with the reason,
+    /// never answered as an empty database.
+    @Test func unreadablePathsAreNamed() async throws {
+        let cli = try CLI()
+        let loop = cli.workdir.appendingPathComponent("loop.sqlite").path
+        try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: loop)
+        let r = try cli.run(["history", "a.example", "--db", loop])
+        #expect(r.code == 1 && r.err.contains("cannot look at it") && !r.err.contains("no database"), "\(r.err)")
+    }
+
     /// Commands that only read open the database read-only: one an older dnswatch wrote is not migrated
     /// by them (a sentence asks for a writing command), and then a writing command migrates it.
     @Test func readersNeverMigrate() async throws {
