@@ -70,8 +70,13 @@ struct StoreOptions: ParsableArguments {
     /// `file_mode`) and migrated on first use.
     func open(config: Config) throws -> HistoryStore {
         let path = try path()
+        return try opening(path) { try HistoryStore(path: path, fileMode: config.fileMode) }
+    }
+
+    /// Runs `open`, turning its failure into one sentence and exit 1.
+    private func opening(_ path: String, _ open: () throws -> HistoryStore) throws -> HistoryStore {
         do {
-            return try HistoryStore(path: path, fileMode: config.fileMode)
+            return try open()
         } catch let e as StoreError {
             throw CLIError(code: Exit.failure, description: e.description)
         } catch {
@@ -91,13 +96,7 @@ struct StoreOptions: ParsableArguments {
             warn("dnswatch: no database at \(path) yet (a writing command such as 'watch import' or 'poll' creates it)")
             do { return try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
         }
-        do {
-            return cache ? try HistoryStore(path: path) : try HistoryStore.readOnly(path: path)
-        } catch let e as StoreError {
-            throw CLIError(code: Exit.failure, description: e.description)
-        } catch {
-            throw CLIError(code: Exit.failure, description: "cannot open the database \(path): \(error)")
-        }
+        return try opening(path) { cache ? try HistoryStore(path: path) : try HistoryStore.readOnly(path: path) }
     }
 
     /// Opens the database and takes its poll lock: one poll (or reclassification) at a time per database.
@@ -336,12 +335,16 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
     var counts = [[Int]]()
     counts.reserveCapacity(rows.count)
     // Cells hold stored text (notes, list names, fingerprint files): control characters made visible.
-    let rows = rows.map { r in r.map { c in c.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? c : VisibleText.escape(c) } }
-    for r in rows {
+    // One pass: a printable ASCII cell (nearly all) is kept and measured by its bytes.
+    var rows = rows
+    for (r, row) in rows.enumerated() {
         var line = [Int]()
-        line.reserveCapacity(r.count)
-        for (i, c) in r.enumerated() {
-            let n = c.utf8.allSatisfy({ $0 < 0x80 }) ? c.utf8.count : c.count
+        line.reserveCapacity(row.count)
+        for (i, cell) in row.enumerated() {
+            let printable = cell.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+            let c = printable ? cell : VisibleText.escape(cell)
+            if !printable { rows[r][i] = c }
+            let n = printable ? c.utf8.count : c.count
             line.append(n)
             if i < widths.count { widths[i] = max(widths[i], n) }
         }
