@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // libldns, wrapped like GRDBSQLite: a module map and a shim header. Imported by Resolver only.
@@ -47,7 +48,16 @@ let package = Package(
         // Watchlist files → normalised domain entries (pure parsing, no I/O beyond reading files).
         .target(name: "Watchlists", dependencies: ["DNSWatchModel"]),
         // DNS engine: packets built/parsed by ldns, non-blocking UDP (TCP on truncation).
-        .target(name: "Resolver", dependencies: ["DNSWatchModel", "CLDNS"]),
+        // Deque and Heap (swift-collections) hold its queues and retransmission timers; swift-log its one
+        // warning (a resolver set aside).
+        .target(
+            name: "Resolver",
+            dependencies: [
+                "DNSWatchModel", "CLDNS",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Provider fingerprints (embedded data file) and the address / name-server classifier.
         .target(
             name: "Classification",
@@ -107,11 +117,16 @@ let package = Package(
             ]
         ),
         // Test-only helpers: a real Unbound on a free loopback port, a scripted UDP server.
-        .target(name: "TestSupport", dependencies: ["DNSWatchModel"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["DNSWatchModel", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
         .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists", "DNSWatchModel"]),
         .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel"]),
-        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "DNSWatchModel", "TestSupport"]),
+        .testTarget(
+            name: "ResolverTests",
+            dependencies: ["Resolver", "DNSWatchModel", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification", "DNSWatchModel"]),
         .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "DNSWatchModel"]),

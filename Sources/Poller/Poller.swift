@@ -16,8 +16,10 @@ public struct PollOptions: Sendable {
     public var asnLookups = true
     public var asnTTL: Int64 = 7 * 86400
     public var asnNegativeTTL: Int64 = 86400
-    /// Domains per batch: resolved together, written in one transaction; bounds memory.
+    /// Domains per batch: resolved together, written in one transaction.
     public var batchSize = 5000
+    /// Batches in flight at once in the poll's resolver stream (bounds memory, and what a kill -9 loses).
+    public var openBatches = 3
     /// Interval per list kind when a list sets none (seconds).
     public var defaultIntervals = PollInterval.Defaults()
     /// Share of the interval by which a domain's next due time is spread (so a big list does not fall due at once).
@@ -78,14 +80,9 @@ public struct Poller: Sendable {
         let now = clock()
         let dueAt = options.dueOnly ? now : nil
         if options.dueOnly { try await store.clampDueTimes(defaults: options.defaultIntervals) }
-        var counts = PollCounts()
         var afterID: Int64 = 0
-        // Batches are pipelined: batch k+1 is resolved while batch k is written (never two resolved at once,
-        // which would only make them compete for the resolver and the CPU).
         let total = try await store.countTargets(dueAt: dueAt)
         var plan = Poller.batchPlan(total: total, batchSize: options.batchSize)[...]
-        // The next batch's targets are read while the current one resolves, so resolutions follow each other
-        // without a gap.
         func nextTargets() async throws -> [PollTarget] {
             let size = plan.popFirst() ?? options.batchSize  // domains added meanwhile: more full batches
             let targets = try await store.pollTargets(afterID: afterID, limit: size, dueAt: dueAt)
@@ -93,48 +90,47 @@ public struct Poller: Sendable {
             return targets
         }
         var upcoming = try await nextTargets()
-        func startNext() async throws -> Task<Batch, any Error>? {
-            let targets = upcoming
-            guard !targets.isEmpty else { return nil }
-            let engine = self.engine, store = self.store, options = self.options
-            let task = Task { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
-            upcoming = try await nextTargets()
-            return task
-        }
-        var pending = try await startNext()
-        guard pending != nil else {
+        guard !upcoming.isEmpty else {
             // Nothing due: no poll run to record, but queued alerts still get their retry.
             let failures = try await deliverOutbox(now: clock())
             return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
         }
-        // The first batch is on its way; meanwhile the run is recorded.
-        let pollID: Int64
-        do {
-            pollID = try await store.beginPoll(at: now, resolvers: engine.resolverDescription)
-        } catch {
-            pending?.cancel()
-            throw error
-        }
-        while let current = pending {
-            let batch = try await withTaskCancellationHandler {
-                try await current.value
-            } onCancel: {
-                current.cancel()
+        let pollID = try await store.beginPoll(at: now, resolvers: engine.resolverDescription)
+        let logger = self.logger
+        // One resolver stream for the whole poll: up to `openBatches` batches are in flight together, and each
+        // is written as soon as all of its domains are complete (in the order they complete) while the others
+        // are still being resolved. A slow question holds back only its own batch's commit.
+        let counts = try await engine.streaming(logger: logger) { engine in
+            try await withThrowingTaskGroup(of: Batch.self) { group in
+                var counts = PollCounts()
+                var open = 0
+                let store = self.store, options = self.options
+                func launch(_ targets: [PollTarget]) {
+                    group.addTask { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
+                    open += 1
+                }
+                while open < max(1, options.openBatches), !upcoming.isEmpty {
+                    launch(upcoming)
+                    upcoming = try await nextTargets()
+                }
+                while let batch = try await group.next() {
+                    open -= 1
+                    // Keep the stream fed before writing.
+                    if !upcoming.isEmpty {
+                        launch(upcoming)
+                        upcoming = try await nextTargets()
+                    }
+                    let writeStart = Date()
+                    counts += try await write(batch, pollID: pollID, now: clock())
+                    logger.debug("batch written", metadata: [
+                        "domains": "\(batch.targets.count)", "resolve_s": "\(batch.resolveSeconds)",
+                        "write_s": "\(Date().timeIntervalSince(writeStart))", "elapsed_s": "\(Date().timeIntervalSince(started))",
+                    ])
+                    progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
+                                           elapsed: Date().timeIntervalSince(started)))
+                }
+                return counts
             }
-            pending = try await startNext()
-            let writeStart = Date()
-            do {
-                counts += try await write(batch, pollID: pollID, now: clock())
-            } catch {
-                pending?.cancel()
-                throw error
-            }
-            logger.debug("batch written", metadata: [
-                "domains": "\(batch.targets.count)", "resolve_s": "\(batch.resolveSeconds)",
-                "write_s": "\(Date().timeIntervalSince(writeStart))", "elapsed_s": "\(Date().timeIntervalSince(started))",
-            ])
-            progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
-                                   elapsed: Date().timeIntervalSince(started)))
         }
         try await store.finishPoll(pollID, at: clock())
         let failures = try await deliverOutbox(now: clock())

@@ -1,20 +1,12 @@
 public import DNSWatchModel
-import Foundation
-
-/// Set from the calling task's cancellation handler, read by the engine thread.
-final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-
-    func cancel() { lock.withLock { cancelled = true } }
-    var isCancelled: Bool { lock.withLock { cancelled } }
-}
 
 /// Resolves batches of questions through a list of recursive resolvers.
 ///
-/// Each `resolve` call runs one event loop on one dedicated thread: queries are built and replies parsed
-/// with libldns, sent over several non-blocking UDP sockets on random source ports with random IDs, many in
-/// flight at once. A reply counts only if it comes from the address and port queried, carries an outstanding
+/// Each session (`withSession`, or one `resolve` call) runs one event loop on one dedicated thread: queries
+/// are built and replies parsed with libldns, sent over several non-blocking UDP sockets on random source
+/// ports with random IDs, many in flight at once, within a window and at a pace learnt per resolver; a
+/// lost query is sent again when a retransmission timer set from that resolver's measured round trips
+/// runs out (RFC 6298). A reply counts only if it comes from the address and port queried, carries an outstanding
 /// ID and asks the same question; anything else is dropped and counted. Timeouts, SERVFAIL and REFUSED move
 /// on to the next resolver while retries remain; truncated replies are asked again over TCP.
 public final class DNSResolver: Sendable {
@@ -32,33 +24,15 @@ public final class DNSResolver: Sendable {
         self.options = options
     }
 
-    /// Resolves every question: exactly one `Resolution` per question, in the same order.
+    /// Resolves every question: exactly one `Resolution` per question, in the same order (a session of
+    /// one group; see `withSession` to resolve several groups as one stream).
     ///
     /// - Throws: `CancellationError` if the calling task is cancelled (the engine stops promptly), or
     ///   `ResolverError.socket` if sockets cannot be set up.
     public func resolve(_ questions: [Question]) async throws -> ResolveReport {
         try Task.checkCancellation()
         if questions.isEmpty { return ResolveReport(resolutions: [], stats: ResolveStats()) }
-        let flag = CancellationFlag()
-        let endpoints = self.endpoints
-        let options = self.options
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ResolveReport, any Error>) in
-                let thread = Thread {
-                    do {
-                        var engine = try Engine(questions: questions, endpoints: endpoints, options: options, cancel: flag)
-                        continuation.resume(returning: try engine.run())
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = "dnswatch-resolver"
-                thread.stackSize = 1 << 20
-                thread.start()
-            }
-        } onCancel: {
-            flag.cancel()
-        }
+        return try await withSession { try await $0.report(for: questions) }
     }
 
     /// Resolves one question.

@@ -2,95 +2,143 @@
 import Glibc
 #endif
 import DNSWatchModel
-import Foundation
+import DequeModule
+import HeapModule
+import Logging
+import Synchronization
 
-/// Per-question bookkeeping of the engine.
+/// Per-question bookkeeping of the engine. A question's index is reused once its group is answered and
+/// no try of it can still be answered.
 struct QuestionState {
-    enum Phase { case pending, inFlight, tcp, done }
-    var phase = Phase.pending
-    /// Where the query message is in the engine's query arena (-1: not built yet).
-    var wireStart: Int32 = -1
-    var wireCount: Int32 = 0
+    enum Phase: UInt8 {
+        /// The index is unused.
+        case free
+        /// Waiting to be sent (first try, or a retry).
+        case pending
+        /// The latest try is out and its retransmission timer runs.
+        case inFlight
+        /// No try is left: waiting, until the last try's deadline, for any try's reply.
+        case lastChance
+        /// Asked again over TCP after a truncated reply.
+        case tcp
+        case done
+    }
+
+    var phase = Phase.free
     /// Length of the wire-format question name (the question section is the `nameCount + 4` bytes after the
     /// 12-byte header): what replies are matched against.
     var nameCount: Int32 = 0
-    var type: UInt16
-    var startServer: Int
-    var server = -1
-    var socket = -1
-    var id: UInt16 = 0
-    var attempts = 0
-    var sequence: UInt32 = 0
+    var wireCount: Int32 = 0
+    var type: UInt16 = 0
+    var attempts: Int32 = 0
+    var tcpTries: Int32 = 0
+    /// Resolver of the latest try (-1: none yet).
+    var server: Int32 = -1
+    /// Tries whose slot is still open (their reply would still be taken).
+    var live: Int32 = 0
+    /// Stamps timers and TCP jobs: only one carrying the current value counts.
+    var token: UInt32 = 0
+    /// The latest try is counted in its resolver's in-flight total.
+    var counted = false
     var lastFailure: FailureKind?
-    var lastFailureServer: Int?
+    var lastFailureServer: Int32 = -1
     var sawMalformed = false
+    /// The group it belongs to (-1 once the group is answered) and its position there.
+    var group: Int32 = -1
+    var position: Int32 = 0
 }
 
-/// The UDP event loop of one `resolve` call. Runs on its own thread. A struct so that the hot loop's state
-/// needs no dynamic exclusivity checks or reference counting.
+/// A retransmission timer: when it runs out, the question's latest try counts as lost.
+struct RetransmitTimer: Comparable {
+    var deadline: UInt64
+    var question: Int32
+    var token: UInt32
+
+    static func < (a: Self, b: Self) -> Bool { a.deadline < b.deadline }
+}
+
+/// The UDP event loop of one `ResolverSession`. Runs on its own thread until the session closes: groups of
+/// questions come in through the mailbox and are sent as the resolvers' windows allow; each group's
+/// resolutions go back as soon as the last of them is known. A struct so that the hot loop's state needs
+/// no dynamic exclusivity checks or reference counting.
 struct Engine {
-    let questions: [Question]
     let endpoints: [ResolverEndpoint]
     let addresses: [SocketAddress]
     let options: ResolverOptions
-    let cancel: CancellationFlag
+    let mailbox: Mailbox
+    let logger: Logger?
+    var cancel: CancellationFlag { mailbox.cancel }
 
-    var states: [QuestionState]
-    private var results: [Resolution?]
     /// Printed form of each endpoint, made once (a `Resolution` names its server).
-    private let serverNames: [String]
+    let serverNames: [String]
+    var paths: [ResolverPath]
+    // Questions, by index.
+    private var questions: [Question?] = []
+    var states: [QuestionState] = []
+    private var freeIndices: [Int32] = []
+    /// Each question's query message, at `index × stride` (IDs are written in place before each try).
+    var arena: [UInt8] = []
+    static let stride = 288
+    private var scratch: [UInt8] = []
+    // Groups.
+    private struct Group {
+        var continuation: CheckedContinuation<ResolveReport, any Error>
+        var indices: [Int32]
+        var results: [Resolution?]
+        var remaining: Int
+    }
+    private var groups: [Group?] = []
+    private var freeGroups: [Int32] = []
+    private var openGroups = 0
+    // Queues.
+    private var fresh = Deque<Int32>()
+    private var retries = Deque<Int32>()
+    private var timers = Heap<RetransmitTimer>()
+    /// Open slots in sending order; each closes `timeout` after its try was sent.
+    private var expiries = Deque<(key: Int32, sent: UInt64)>()
+    // Sockets and slots.
     private var sockets: [FileDescriptor] = []
     private var pollFDs: [pollfd] = []
     private var socketsByFamily: [Int32: [Int]] = [:]
     private var nextSocket = 0
-    /// Outstanding queries by socket and ID: `slots[socket << 16 | id]` is the question + 1, 0 when free.
-    private var slots: [Int32]
-    /// Every query message, built once (IDs are written in place before each transmission).
-    var arena: [UInt8] = []
-    private var pending: [Int32]
-    private var pendingHead = 0
-    private var retryQueue: [Int32] = []
-    private var retryHead = 0
-    private var timeoutQueue: [(question: Int32, sequence: UInt32, deadline: UInt64)] = []
-    private var timeoutHead = 0
-    var tcpQueue: [Int] = []
+    /// Open tries by socket and ID, `key = socket << 16 | id`: the question + 1 (0: free), when the try was
+    /// sent, to which resolver, and which try of the question it was.
+    private var slotQuestion: [Int32]
+    private var slotSent: [UInt64]
+    private var slotServer: [UInt16]
+    private var slotAttempt: [UInt8]
+    /// Tries counted in flight, all resolvers together.
     private var inFlight = 0
-    private var remaining: Int
+    private var nextFresh = 0
     var ids = QueryIDSource()
     private var limiter: RateLimiter?
     let timeoutNanos: UInt64
-    let maxAttempts: Int
+    let maxAttempts: Int32
     private let builder: LDNSQueryBuilder
     private let received: DatagramVectors
     private let outgoing: DatagramVectors
     /// Each endpoint's socket address, at a stable address for `sendmmsg`.
     private let destinations: Destinations
-    /// The queries being collected for `sendmmsg`: question, server, which queue it came from and where.
-    private var batch: [(question: Int32, server: Int32, fromRetry: Bool, position: Int32)] = []
+    /// The tries being collected for `sendmmsg`: question, resolver, and whether it was a retry.
+    private var batch: [(question: Int32, server: Int32, retry: Bool)] = []
     let records = AnswerRecords()
     var stats = ResolveStats()
+    private var tcp: TCPWorker?
     static let batchSize = 64
     /// Fewest messages per `sendmmsg` when a batch is spread over the sockets.
     static let minChunk = 8
-    /// Free in-flight places worth a `sendSome` while replies are still due.
-    private let sendThreshold: Int
 
-    init(questions: [Question], endpoints: [ResolverEndpoint], options: ResolverOptions, cancel: CancellationFlag) throws {
-        self.questions = questions
+    init(endpoints: [ResolverEndpoint], options: ResolverOptions, mailbox: Mailbox, logger: Logger?) throws {
         self.endpoints = endpoints
         self.addresses = endpoints.map(SocketAddress.init)
         self.options = options
-        self.cancel = cancel
-        let n = endpoints.count
-        states = questions.indices.map { QuestionState(type: questions[$0].type.code, startServer: $0 % n) }
-        results = Array(repeating: nil, count: questions.count)
-        pending = questions.indices.map { Int32($0) }
-        remaining = questions.count
+        self.mailbox = mailbox
+        self.logger = logger
         timeoutNanos = UInt64(max(0.001, options.timeout) * 1e9)
-        maxAttempts = 1 + max(0, options.retries)
-        sendThreshold = max(1, min(32, options.maxInFlight / 8))
+        maxAttempts = Int32(1 + max(0, options.retries))
+        paths = endpoints.map { _ in ResolverPath(tuning: options.tuning, ceiling: options.timeout, maxWindow: options.maxInFlight) }
         if let qps = options.queriesPerSecondPerResolver, qps > 0 {
-            limiter = RateLimiter(servers: n, perSecond: qps)
+            limiter = RateLimiter(servers: endpoints.count, perSecond: qps)
         }
         builder = try LDNSQueryBuilder(ednsBufferSize: options.ednsBufferSize)
         serverNames = endpoints.map(\.description)
@@ -98,136 +146,249 @@ struct Engine {
         outgoing = DatagramVectors(capacity: Self.batchSize, receiving: false)
         destinations = Destinations(addresses)
         batch.reserveCapacity(Self.batchSize)
-        arena.reserveCapacity(min(questions.count, 1 << 16) * 48)
-        let perFamily = max(1, min(options.socketsPerFamily, questions.count))
         for family in Set(addresses.map(\.family)).sorted() {
-            for _ in 0..<perFamily {
+            for _ in 0..<max(1, options.socketsPerFamily) {
                 let socket = try UDPSocketFactory.make(family: family)
                 socketsByFamily[family, default: []].append(sockets.count)
                 sockets.append(socket)
                 pollFDs.append(pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0))
             }
         }
-        slots = [Int32](repeating: 0, count: sockets.count << 16)
+        pollFDs.append(pollfd(fd: mailbox.wakeRead, events: Int16(POLLIN), revents: 0))
+        slotQuestion = [Int32](repeating: 0, count: sockets.count << 16)
+        slotSent = [UInt64](repeating: 0, count: sockets.count << 16)
+        slotServer = [UInt16](repeating: 0, count: sockets.count << 16)
+        slotAttempt = [UInt8](repeating: 0, count: sockets.count << 16)
     }
 
-    /// Resolves every question; throws `CancellationError` when the flag is raised.
-    mutating func run() throws -> ResolveReport {
-        while remaining > tcpQueue.count {
-            if cancel.isCancelled { throw CancellationError() }
+    // MARK: the loop
+
+    /// Serves the mailbox until the session closes (every group answered) or is cancelled; then fails what
+    /// is left and lets the waiters go.
+    mutating func run() {
+        var ending: (any Error)?
+        while true {
+            if cancel.isCancelled {
+                ending = CancellationError()
+                break
+            }
+            if intake() { break }
             var now = monotonicNanos()
-            expireTimeouts(now)
-            // Wait for a few free places rather than sending one query per reply (fewer, fuller sendmmsg calls).
-            let queued = retryQueue.count - retryHead + pending.count - pendingHead
-            let room = options.maxInFlight - inFlight
-            let sendWait = room >= sendThreshold || room >= queued || inFlight == 0 ? sendSome(now) : nil
-            guard remaining > tcpQueue.count else { break }
+            fireTimers(now)
+            closeExpiredSlots(now)
+            let sendWait = inFlight < options.maxInFlight && !(fresh.isEmpty && retries.isEmpty) ? sendSome(now) : nil
             now = monotonicNanos()
             var waitNanos: UInt64 = 50_000_000
-            if timeoutHead < timeoutQueue.count {
-                let deadline = timeoutQueue[timeoutHead].deadline
+            if let timer = timers.min { waitNanos = min(waitNanos, timer.deadline > now ? timer.deadline - now : 0) }
+            if let open = expiries.first {
+                let deadline = open.sent + timeoutNanos
                 waitNanos = min(waitNanos, deadline > now ? deadline - now : 0)
             }
             if let sendWait { waitNanos = min(waitNanos, sendWait) }
             let waitMillis = Int32((waitNanos + 999_999) / 1_000_000)
             let ready = pollFDs.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), waitMillis) }
             if ready > 0 {
-                for i in pollFDs.indices where pollFDs[i].revents != 0 {
+                for i in 0..<sockets.count where pollFDs[i].revents != 0 {
                     drain(socket: i)
                 }
+                if pollFDs[sockets.count].revents != 0 { mailbox.drainWake() }
             }
         }
-        if !tcpQueue.isEmpty { try runTCP() }
-        var resolutions: [Resolution] = []
-        resolutions.reserveCapacity(results.count)
-        for i in results.indices {
-            // Moved out, not copied.
-            resolutions.append(results[i].take()
-                ?? Resolution(question: questions[i], outcome: .failure(.network), server: nil, attempts: states[i].attempts))
+        tcp?.stop()
+        let error = ending ?? CancellationError()
+        for i in groups.indices {
+            if let group = groups[i] { group.continuation.resume(throwing: error) }
+            groups[i] = nil
         }
-        return ResolveReport(resolutions: resolutions, stats: stats)
-    }
-
-    // MARK: sending
-
-    /// Sends queued questions while the in-flight window allows, up to `batchSize` per `sendmmsg` on one
-    /// socket (the sockets of a family take turns batch by batch); returns how long to wait for the rate limit
-    /// or for the sockets to take more.
-    private mutating func sendSome(_ now: UInt64) -> UInt64? {
-        var wait: UInt64?
-        while wait == nil && inFlight < options.maxInFlight {
-            var family: Int32 = -1
-            let room = min(Self.batchSize, options.maxInFlight - inFlight)
-            batch.removeAll(keepingCapacity: true)
-            while batch.count < room {
-                let fromRetry = retryHead < retryQueue.count
-                guard fromRetry || pendingHead < pending.count else { break }
-                let position = fromRetry ? retryHead : pendingHead
-                let q = Int(fromRetry ? retryQueue[retryHead] : pending[pendingHead])
-                if fromRetry { retryHead += 1 } else { pendingHead += 1 }
-                // A question whose name ldns refused is done; it may be met again after a batch was put back.
-                if states[q].phase == .done || (states[q].wireStart < 0 && !prepare(q)) { continue }
-                let server = (states[q].startServer + states[q].attempts) % endpoints.count
-                let serverFamily = addresses[server].family
-                if family >= 0 && serverFamily != family {
-                    if fromRetry { retryHead -= 1 } else { pendingHead -= 1 }
-                    break
-                }
-                if let delay = limiter?.peek(server: server, now: now) ?? nil {
-                    if fromRetry { retryHead -= 1 } else { pendingHead -= 1 }
-                    wait = delay
-                    break
-                }
-                limiter?.consume(server: server)
-                family = serverFamily
-                batch.append((Int32(q), Int32(server), fromRetry, Int32(position)))
+        let finalStats = currentStats()
+        let (waiting, waiters) = mailbox.state.withLock { state in
+            state.ended = error
+            state.stats = finalStats
+            defer {
+                state.submissions = []
+                state.exitWaiters = []
             }
-            if batch.isEmpty { break }
-            if let delay = transmitBatch(family: family, now: now) { wait = wait.map { min($0, delay) } ?? delay }
+            return (state.submissions, state.exitWaiters)
         }
-        if retryHead > 1024 && retryHead * 2 > retryQueue.count {
-            retryQueue.removeFirst(retryHead)
-            retryHead = 0
-        }
-        return wait
+        for submission in waiting { submission.continuation.resume(throwing: error) }
+        for waiter in waiters { waiter.resume() }
     }
 
-    /// Builds the query message of question `q` with ldns into the arena; an unusable name fails the question.
+    /// Takes new groups and TCP results from the mailbox. Returns true when the session is over (closing,
+    /// nothing open).
+    private mutating func intake() -> Bool {
+        let (submissions, tcpResults, closing) = mailbox.state.withLock { state in
+            defer {
+                state.submissions = []
+                state.tcpResults = []
+            }
+            return (state.submissions, state.tcpResults, state.closing)
+        }
+        for submission in submissions { admit(submission) }
+        for result in tcpResults { handleTCP(result) }
+        return closing && openGroups == 0
+    }
+
+    /// Gives a group's questions indices and query messages, and queues them.
+    private mutating func admit(_ submission: Mailbox.Submission) {
+        let g: Int32
+        if let reused = freeGroups.popLast() { g = reused } else { g = Int32(groups.count); groups.append(nil) }
+        let count = submission.questions.count
+        groups[Int(g)] = Group(continuation: submission.continuation, indices: [], results: Array(repeating: nil, count: count),
+                               remaining: count)
+        openGroups += 1
+        var indices: [Int32] = []
+        indices.reserveCapacity(count)
+        for (position, question) in submission.questions.enumerated() {
+            let q: Int32
+            if let reused = freeIndices.popLast() {
+                q = reused
+            } else {
+                q = Int32(states.count)
+                states.append(QuestionState())
+                questions.append(nil)
+                arena.append(contentsOf: repeatElement(0, count: Self.stride))
+            }
+            indices.append(q)
+            states[Int(q)] = QuestionState(phase: .pending, type: question.type.code, group: g, position: Int32(position))
+            questions[Int(q)] = question
+        }
+        groups[Int(g)]?.indices = indices
+        for q in indices where prepare(Int(q)) { fresh.append(q) }
+    }
+
+    /// Builds the query message of question `q` with ldns into its place in the arena; an unusable name
+    /// fails the question.
     private mutating func prepare(_ q: Int) -> Bool {
-        let start = arena.count
+        scratch.removeAll(keepingCapacity: true)
+        guard let question = questions[q] else { return false }
         do {
-            let nameCount = try builder.append(name: questions[q].name, type: states[q].type, to: &arena)
-            states[q].wireStart = Int32(start)
-            states[q].wireCount = Int32(arena.count - start)
+            let nameCount = try builder.append(name: question.name, type: states[q].type, to: &scratch)
+            guard scratch.count <= Self.stride else { throw LDNSError(message: "query too long") }
+            let start = q * Self.stride
+            arena.replaceSubrange(start..<(start + scratch.count), with: scratch)
+            states[q].wireCount = Int32(scratch.count)
             states[q].nameCount = Int32(nameCount)
             return true
         } catch {
-            arena.removeSubrange(start...)
-            finish(q, .failure(.malformed), server: nil)
+            finish(q, .failure(.malformed), server: -1)
             return false
         }
     }
 
-    /// The query message of question `q` (built), as it is in the arena.
+    /// The query message of question `q`, as it is in the arena.
     func queryWire(_ q: Int) -> [UInt8] {
-        let start = Int(states[q].wireStart)
+        let start = q * Self.stride
         return Array(arena[start..<(start + Int(states[q].wireCount))])
     }
 
-    /// Sends `batch` (questions whose servers are all of `family`) with `sendmmsg`, spread over the family's
-    /// sockets in turn (at least `minChunk` messages a call, so a burst still uses every socket); what did not
-    /// go out is put back at the head of its queue. Returns a wait when a socket is full.
-    private mutating func transmitBatch(family: Int32, now: UInt64) -> UInt64? {
-        guard let familySockets = socketsByFamily[family] else {
-            for entry in batch {
-                let q = Int(entry.question)
-                states[q].attempts += 1
-                states[q].lastFailure = .network
-                states[q].lastFailureServer = nil
-                retryOrFail(q)
-            }
-            return nil
+    // MARK: choosing a resolver
+
+    /// Whether resolver `s` takes a query now (its window, pacing and `--qps`); a wait when pacing or the
+    /// rate cap say when.
+    private mutating func room(_ s: Int, now: UInt64) -> (Bool, UInt64?) {
+        let (allowed, wait) = paths[s].room(now: now)
+        guard allowed else { return (false, wait) }
+        if let delay = limiter?.peek(server: s, now: now) ?? nil { return (false, delay) }
+        return (true, nil)
+    }
+
+    /// The resolver after `s` in the list that is not set aside (`s` itself if it is the only one left).
+    private func nextServer(after s: Int32) -> Int32 {
+        let n = endpoints.count
+        guard s >= 0 else { return 0 }
+        for k in 1...n {
+            let c = (Int(s) + k) % n
+            if !paths[c].setAside { return Int32(c) }
         }
+        return Int32((Int(s) + 1) % n)
+    }
+
+    /// For a first try: the next resolver in turn that has room, of `family` when one is set.
+    private mutating func freshServer(family: Int32, now: UInt64, wait: inout UInt64?) -> Int32? {
+        let n = endpoints.count
+        let everyoneAside = paths.allSatisfy(\.setAside)
+        for k in 0..<n {
+            let s = (nextFresh + k) % n
+            if paths[s].setAside && !everyoneAside { continue }
+            let (ok, delay) = room(s, now: now)
+            if ok {
+                // Its turn, but the batch is of another family: it starts the next batch.
+                if family >= 0 && addresses[s].family != family { return nil }
+                nextFresh = (s + 1) % n
+                return Int32(s)
+            }
+            if let delay { wait = min(wait ?? delay, delay) }
+        }
+        return nil
+    }
+
+    // MARK: sending
+
+    /// Sends queued tries while the windows allow, up to `batchSize` per `sendmmsg`; retries go first. Returns
+    /// how long to wait for pacing, the rate cap or full sockets.
+    private mutating func sendSome(_ now: UInt64) -> UInt64? {
+        var wait: UInt64?
+        while inFlight < options.maxInFlight {
+            var family: Int32 = -1
+            let room = min(Self.batchSize, options.maxInFlight - inFlight)
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < room, let q = retries.first {
+                guard states[Int(q)].phase == .pending else {
+                    retries.removeFirst()
+                    continue
+                }
+                let s = nextServer(after: states[Int(q)].server)
+                if family >= 0 && addresses[Int(s)].family != family { break }
+                let (ok, delay) = self.room(Int(s), now: now)
+                guard ok else {
+                    if let delay { wait = min(wait ?? delay, delay) }
+                    break
+                }
+                retries.removeFirst()
+                reserve(q, s)
+                family = addresses[Int(s)].family
+                batch.append((q, s, true))
+            }
+            while batch.count < room, let q = fresh.first {
+                guard states[Int(q)].phase == .pending else {
+                    fresh.removeFirst()
+                    continue
+                }
+                guard let s = freshServer(family: family, now: now, wait: &wait) else { break }
+                fresh.removeFirst()
+                reserve(q, s)
+                family = addresses[Int(s)].family
+                batch.append((q, s, false))
+            }
+            if batch.isEmpty { break }
+            if let delay = transmitBatch(family: family, now: now) {
+                wait = min(wait ?? delay, delay)
+                break
+            }
+        }
+        return wait
+    }
+
+    /// Counts a try to `s` as in flight before it is sent (so that one `sendmmsg` batch respects the window).
+    private mutating func reserve(_ q: Int32, _ s: Int32) {
+        paths[Int(s)].sent()
+        limiter?.consume(server: Int(s))
+        inFlight += 1
+    }
+
+    /// Takes back a reservation whose try did not go out, and queues the question again at the front.
+    private mutating func unreserve(_ entry: (question: Int32, server: Int32, retry: Bool)) {
+        paths[Int(entry.server)].inFlight -= 1
+        inFlight -= 1
+        if entry.retry { retries.prepend(entry.question) } else { fresh.prepend(entry.question) }
+    }
+
+    /// Sends `batch` (tries whose resolvers are all of `family`) with `sendmmsg`, spread over the family's
+    /// sockets in turn (at least `minChunk` messages a call); what did not go out is queued again at the front.
+    /// Returns a wait when a socket is full.
+    private mutating func transmitBatch(family: Int32, now: UInt64) -> UInt64? {
+        guard let familySockets = socketsByFamily[family] else { return nil }
         let chunk = max(Self.minChunk, (batch.count + familySockets.count - 1) / familySockets.count)
         var first = 0
         while first < batch.count {
@@ -236,12 +397,7 @@ struct Engine {
             let end = min(batch.count, first + chunk)
             let (sent, wait) = transmit(first..<end, socket: socket, now: now)
             if sent < end {
-                // Put the rest back: each queue's head returns to its first entry not sent (questions done in
-                // between, refused by ldns, are skipped when met again).
-                for i in sent..<batch.count {
-                    let position = Int(batch[i].position)
-                    if batch[i].fromRetry { retryHead = min(retryHead, position) } else { pendingHead = min(pendingHead, position) }
-                }
+                for i in (sent..<batch.count).reversed() { unreserve(batch[i]) }
                 return wait
             }
             first = end
@@ -253,23 +409,27 @@ struct Engine {
     /// still to send (`range.upperBound` when all went out or failed for good) and a wait when the socket is full.
     private mutating func transmit(_ range: Range<Int>, socket: Int, now: UInt64) -> (Int, UInt64?) {
         let base = socket << 16
+        var keys: [Int32] = []
+        keys.reserveCapacity(range.count)
         for i in range {
             let q = Int(batch[i].question)
             var id = ids.nextID()
-            while slots[base | Int(id)] != 0 { id = ids.nextID() }
-            slots[base | Int(id)] = batch[i].question + 1
-            states[q].id = id
-            let start = Int(states[q].wireStart)
+            while slotQuestion[base | Int(id)] != 0 { id = ids.nextID() }
+            let key = base | Int(id)
+            slotQuestion[key] = batch[i].question + 1
+            keys.append(Int32(key))
+            let start = q * Self.stride
             arena[start] = UInt8(id >> 8)
             arena[start + 1] = UInt8(id & 0xFF)
         }
         let fd = sockets[socket].fd
         let sent = arena.withUnsafeBytes { bytes -> Int in
+            guard let origin = bytes.baseAddress else { return 0 }
             for i in range {
                 let q = Int(batch[i].question)
                 let server = Int(batch[i].server)
                 outgoing.setMessage(
-                    i - range.lowerBound, bytes: bytes.baseAddress! + Int(states[q].wireStart), count: Int(states[q].wireCount),
+                    i - range.lowerBound, bytes: origin + q * Self.stride, count: Int(states[q].wireCount),
                     to: destinations.pointer + server, length: addresses[server].length)
             }
             return outgoing.send(fd: fd, count: range.count)
@@ -277,15 +437,23 @@ struct Engine {
         let err = sent < 0 ? errno : 0
         for i in range.lowerBound..<(range.lowerBound + max(0, sent)) {
             let q = Int(batch[i].question)
+            let s = Int(batch[i].server)
+            let key = Int(keys[i - range.lowerBound])
+            let retry = Int(states[q].attempts)
             states[q].attempts += 1
             stats.sent += 1
-            if states[q].attempts > 1 { stats.retries += 1 }
+            if retry > 0 { stats.retries += 1 }
             states[q].phase = .inFlight
-            states[q].server = Int(batch[i].server)
-            states[q].socket = socket
-            states[q].sequence &+= 1
-            inFlight += 1
-            timeoutQueue.append((Int32(q), states[q].sequence, now + timeoutNanos))
+            states[q].server = Int32(s)
+            states[q].live += 1
+            states[q].counted = true
+            states[q].token &+= 1
+            slotSent[key] = now
+            slotServer[key] = UInt16(s)
+            slotAttempt[key] = UInt8(min(255, retry))
+            let rto = min(timeoutNanos, UInt64(paths[s].rto(retry: retry) * 1e9))
+            timers.insert(RetransmitTimer(deadline: now + rto, question: Int32(q), token: states[q].token))
+            expiries.append((Int32(key), now))
         }
         var next = range.lowerBound + max(0, sent)
         var wait: UInt64?
@@ -293,18 +461,21 @@ struct Engine {
             if err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == EINTR {
                 wait = 1_000_000
             } else {
-                // The first message failed for good: that attempt counts (a retry goes to the next resolver).
+                // The first message failed for good: that try counts (a retry goes to the next resolver).
                 let q = Int(batch[next].question)
-                slots[base | Int(states[q].id)] = 0
+                slotQuestion[Int(keys[0])] = 0
+                paths[Int(batch[next].server)].inFlight -= 1
+                inFlight -= 1
                 states[q].attempts += 1
+                states[q].server = batch[next].server
                 states[q].lastFailure = .network
-                states[q].lastFailureServer = nil
+                states[q].lastFailureServer = -1
                 retryOrFail(q)
                 next += 1
             }
         }
         for i in next..<range.upperBound {
-            slots[base | Int(states[Int(batch[i].question)].id)] = 0
+            slotQuestion[Int(keys[i - range.lowerBound])] = 0
         }
         return (next, wait)
     }
@@ -320,26 +491,28 @@ struct Engine {
                 if errno == EINTR { continue }
                 return
             }
+            let now = monotonicNanos()
             for i in 0..<n {
-                handleDatagram(socket: socket, received.datagram(i), from: received.source(i))
+                handleDatagram(socket: socket, received.datagram(i), from: received.source(i), now: now)
             }
             if n < received.capacity { return }
         }
     }
 
-    private mutating func handleDatagram(socket: Int, _ bytes: UnsafeRawBufferPointer, from source: UnsafeRawPointer) {
+    private mutating func handleDatagram(socket: Int, _ bytes: UnsafeRawBufferPointer, from source: UnsafeRawPointer, now: UInt64) {
         guard bytes.count >= 12 else {
             stats.droppedUnknownID += 1
             return
         }
         let key = socket << 16 | (Int(bytes[0]) << 8 | Int(bytes[1]))
-        let slot = slots[key]
+        let slot = slotQuestion[key]
         guard slot > 0 else {
             stats.droppedUnknownID += 1
             return
         }
         let q = Int(slot - 1)
-        guard addresses[states[q].server].matches(source) else {
+        let server = Int(slotServer[key])
+        guard addresses[server].matches(source) else {
             stats.droppedWrongSource += 1
             return
         }
@@ -351,16 +524,18 @@ struct Engine {
             states[q].sawMalformed = true
             return
         }
-        let start = Int(states[q].wireStart) + 12
+        let start = q * Self.stride + 12
         let nameCount = Int(states[q].nameCount)
         let type = states[q].type
+        let tcpOnTruncation = options.tcpOnTruncation
+        let records = self.records
         let outcome: Result<ReplyVerdict, LDNSError>? = arena.withUnsafeBytes { all in
             let question = UnsafeRawBufferPointer(rebasing: all[start..<(start + nameCount + 4)])
             guard layout.asks(question, in: bytes) else { return nil }
             let name = UnsafeRawBufferPointer(rebasing: question[0..<nameCount])
             return Result { () throws(LDNSError) -> ReplyVerdict in
                 let verdict = try ReplyInterpreter.verdict(bytes, layout, name: name, type: type, records: records)
-                if verdict == .truncated && !options.tcpOnTruncation {
+                if verdict == .truncated && !tcpOnTruncation {
                     return .answer(try ReplyInterpreter.answer(bytes, layout, name: name, type: type, records: records))
                 }
                 return verdict
@@ -375,65 +550,245 @@ struct Engine {
             states[q].sawMalformed = true
             return
         }
-        slots[key] = 0
-        inFlight -= 1
-        states[q].sequence &+= 1
-        apply(verdict, to: q)
+        // The try is answered: its slot closes, and its round trip is a sample of this resolver's path.
+        slotQuestion[key] = 0
+        states[q].live -= 1
+        paths[server].sample(Double(now &- slotSent[key]) / 1e9)
+        let latest = Int32(slotAttempt[key]) == states[q].attempts - 1 && states[q].server == Int32(server)
+        if !latest {
+            // An earlier try was answered after a retransmission had gone: that retransmission was premature.
+            stats.spuriousRetransmissions += 1
+            paths[server].lossTakenBack()
+        }
+        if latest && states[q].counted {
+            states[q].counted = false
+            paths[server].inFlight -= 1
+            inFlight -= 1
+            paths[server].replied()
+        }
+        guard states[q].phase != .done else {
+            stats.lateReplies += 1
+            releaseIfUnused(q)
+            return
+        }
+        apply(verdict, to: q, server: server, latest: latest)
     }
 
-    private mutating func apply(_ verdict: ReplyVerdict, to q: Int) {
-        let server = states[q].server
+    private mutating func apply(_ verdict: ReplyVerdict, to q: Int, server: Int, latest: Bool) {
         switch verdict {
         case .answer(let answer):
-            finish(q, .answer(answer), server: server)
+            paths[server].answered()
+            finish(q, .answer(answer), server: Int32(server))
         case .truncated:
+            paths[server].answered()
+            guard states[q].phase != .tcp else { return }
+            releaseLatest(q)
             states[q].phase = .tcp
-            tcpQueue.append(q)
+            states[q].server = Int32(server)
             stats.tcpFallbacks += 1
+            sendTCP(q)
         case .retry(let kind):
+            if paths[server].failed() { reportSetAside(server) }
+            guard states[q].phase != .tcp else { return }
             states[q].lastFailure = kind
-            states[q].lastFailureServer = server
-            retryOrFail(q)
+            states[q].lastFailureServer = Int32(server)
+            // Already queued for its next try, or a later try may still be answered: nothing more to do.
+            if states[q].phase == .pending || (states[q].phase == .inFlight && !latest) { return }
+            releaseLatest(q)
+            retryOrFail(q, waitForLate: false)
         }
     }
 
-    // MARK: timeouts, retries, results
-
-    private mutating func expireTimeouts(_ now: UInt64) {
-        while timeoutHead < timeoutQueue.count, timeoutQueue[timeoutHead].deadline <= now {
-            let entry = timeoutQueue[timeoutHead]
-            timeoutHead += 1
-            let q = Int(entry.question)
-            guard states[q].phase == .inFlight, states[q].sequence == entry.sequence else { continue }
-            slots[states[q].socket << 16 | Int(states[q].id)] = 0
+    /// Stops counting the latest try in flight and voids its timer.
+    private mutating func releaseLatest(_ q: Int) {
+        states[q].token &+= 1
+        if states[q].counted {
+            states[q].counted = false
+            paths[Int(states[q].server)].inFlight -= 1
             inFlight -= 1
-            stats.timeouts += 1
-            states[q].lastFailure = states[q].sawMalformed ? .malformed : .timeout
-            states[q].lastFailureServer = states[q].sawMalformed ? states[q].server : nil
-            states[q].sawMalformed = false
-            retryOrFail(q)
-        }
-        if timeoutHead > 4096 && timeoutHead * 2 > timeoutQueue.count {
-            timeoutQueue.removeFirst(timeoutHead)
-            timeoutHead = 0
         }
     }
 
-    private mutating func retryOrFail(_ q: Int) {
+    // MARK: timers, retries, results
+
+    /// Retransmission timers that ran out: the latest try counts as lost; the question is queued for its
+    /// next try, or waits for the last deadline when none is left.
+    private mutating func fireTimers(_ now: UInt64) {
+        while let timer = timers.min, timer.deadline <= now {
+            timers.removeMin()
+            let q = Int(timer.question)
+            guard states[q].token == timer.token, states[q].phase == .inFlight else { continue }
+            let s = Int(states[q].server)
+            if states[q].counted {
+                states[q].counted = false
+                paths[s].inFlight -= 1
+                inFlight -= 1
+            }
+            paths[s].lost()
+            stats.timeouts += 1
+            if paths[s].failed() { reportSetAside(s) }
+            states[q].lastFailure = states[q].sawMalformed ? .malformed : .timeout
+            states[q].lastFailureServer = states[q].sawMalformed ? Int32(s) : -1
+            states[q].sawMalformed = false
+            retryOrFail(q, waitForLate: true)
+        }
+    }
+
+    /// Closes the slots of tries sent `timeout` ago: their replies are no longer taken.
+    private mutating func closeExpiredSlots(_ now: UInt64) {
+        while let open = expiries.first, open.sent + timeoutNanos <= now {
+            expiries.removeFirst()
+            let key = Int(open.key)
+            guard slotQuestion[key] != 0, slotSent[key] == open.sent else { continue }
+            let q = Int(slotQuestion[key] - 1)
+            slotQuestion[key] = 0
+            states[q].live -= 1
+            if states[q].phase == .lastChance && states[q].live == 0 {
+                finish(q, .failure(states[q].lastFailure ?? .timeout), server: states[q].lastFailureServer)
+            } else {
+                releaseIfUnused(q)
+            }
+        }
+    }
+
+    /// Queues question `q` for its next try; with none left, fails it, after a lost try (`waitForLate`) only
+    /// once no try can be answered any more.
+    private mutating func retryOrFail(_ q: Int, waitForLate: Bool = false) {
         if states[q].attempts < maxAttempts {
             states[q].phase = .pending
-            retryQueue.append(Int32(q))
+            retries.append(Int32(q))
+        } else if waitForLate && states[q].live > 0 {
+            states[q].phase = .lastChance
         } else {
             finish(q, .failure(states[q].lastFailure ?? .timeout), server: states[q].lastFailureServer)
         }
     }
 
-    mutating func finish(_ q: Int, _ outcome: Outcome, server: Int?) {
-        guard states[q].phase != .done else { return }
+    mutating func finish(_ q: Int, _ outcome: Outcome, server: Int32) {
+        guard states[q].phase != .done, states[q].phase != .free, let question = questions[q] else { return }
+        releaseLatest(q)
         states[q].phase = .done
-        results[q] = Resolution(
-            question: questions[q], outcome: outcome, server: server.map { serverNames[$0] }, attempts: states[q].attempts)
-        remaining -= 1
         if case .answer = outcome { stats.answered += 1 } else { stats.failed += 1 }
+        let g = Int(states[q].group)
+        guard g >= 0, groups[g] != nil else { return }
+        groups[g]?.results[Int(states[q].position)] = Resolution(
+            question: question, outcome: outcome, server: server >= 0 ? serverNames[Int(server)] : nil,
+            attempts: Int(states[q].attempts))
+        groups[g]?.remaining -= 1
+        if groups[g]?.remaining == 0 { complete(g) }
+    }
+
+    /// Hands a group's resolutions back and frees the indices of its questions that no try can reach.
+    private mutating func complete(_ g: Int) {
+        guard let group = groups[g].take() else { return }
+        freeGroups.append(Int32(g))
+        openGroups -= 1
+        for q in group.indices {
+            states[Int(q)].group = -1
+            releaseIfUnused(Int(q))
+        }
+        // Every position was set when `remaining` reached 0.
+        let resolutions = group.results.compactMap(\.self)
+        let snapshot = currentStats()
+        mailbox.state.withLock { $0.stats = snapshot }
+        group.continuation.resume(returning: ResolveReport(resolutions: resolutions, stats: snapshot))
+    }
+
+    /// Frees index `q` once its group is answered and none of its tries is open.
+    private mutating func releaseIfUnused(_ q: Int) {
+        guard states[q].phase == .done, states[q].group < 0, states[q].live == 0 else { return }
+        states[q].phase = .free
+        questions[q] = nil
+        freeIndices.append(Int32(q))
+    }
+
+    private func reportSetAside(_ s: Int) {
+        logger?.warning("resolver set aside for the rest of this poll: it answered nothing and failed every query",
+                        metadata: ["resolver": "\(serverNames[s])", "failures": "\(paths[s].failures)"])
+    }
+
+    func currentStats() -> ResolveStats {
+        var snapshot = stats
+        snapshot.paths = paths.enumerated().map { i, path in
+            var p = path.stats
+            p.server = serverNames[i]
+            return p
+        }
+        return snapshot
+    }
+
+    // MARK: TCP
+
+    /// Asks question `q` over TCP (on the session's TCP thread) at resolver `states[q].server`.
+    private mutating func sendTCP(_ q: Int) {
+        if tcp == nil { tcp = TCPWorker(addresses: addresses, timeoutNanos: timeoutNanos, mailbox: mailbox) }
+        states[q].tcpTries += 1
+        states[q].attempts += 1
+        states[q].token &+= 1
+        stats.sent += 1
+        stats.retries += 1
+        var wire = queryWire(q)
+        let id = ids.nextID()
+        wire[0] = UInt8(id >> 8)
+        wire[1] = UInt8(id & 0xFF)
+        tcp?.submit(TCPWorker.Job(question: Int32(q), token: states[q].token, server: states[q].server, id: id, wire: wire))
+    }
+
+    /// What the TCP thread got for a question: an answer ends it, anything else moves to the next resolver
+    /// while TCP tries remain.
+    private mutating func handleTCP(_ result: TCPWorker.Result) {
+        let q = Int(result.job.question)
+        guard states[q].phase == .tcp, states[q].token == result.job.token else { return }
+        let server = Int(result.job.server)
+        let nameCount = Int(states[q].nameCount)
+        let question = Array(result.job.wire[12..<(12 + nameCount + 4)])
+        switch result.outcome {
+        case .failure(let failure):
+            if case .timeout = failure { stats.timeouts += 1 }
+            states[q].lastFailure = failure.kind
+            states[q].lastFailureServer = -1
+        case .success(let bytes):
+            do {
+                let reply = try ParsedReply(wire: bytes)
+                if reply.id == result.job.id, reply.asks(question: question) {
+                    let type = states[q].type, records = self.records
+                    let verdict = try reply.bytes.withUnsafeBytes { b in
+                        try question.withUnsafeBytes { qb in
+                            let name = UnsafeRawBufferPointer(rebasing: qb[0..<nameCount])
+                            var verdict = try ReplyInterpreter.verdict(b, reply.layout, name: name, type: type, records: records)
+                            if verdict == .truncated {
+                                // Truncated over TCP too: what came is the answer.
+                                verdict = .answer(try ReplyInterpreter.answer(b, reply.layout, name: name, type: type, records: records))
+                            }
+                            return verdict
+                        }
+                    }
+                    switch verdict {
+                    case .answer(let answer):
+                        finish(q, .answer(answer), server: Int32(server))
+                        return
+                    case .truncated:
+                        break
+                    case .retry(let kind):
+                        states[q].lastFailure = kind
+                        states[q].lastFailureServer = Int32(server)
+                    }
+                } else {
+                    stats.droppedWrongQuestion += 1
+                    states[q].lastFailure = .malformed
+                    states[q].lastFailureServer = Int32(server)
+                }
+            } catch {
+                stats.malformedReplies += 1
+                states[q].lastFailure = .malformed
+                states[q].lastFailureServer = Int32(server)
+            }
+        }
+        guard states[q].tcpTries < maxAttempts else {
+            finish(q, .failure(states[q].lastFailure ?? .timeout), server: states[q].lastFailureServer)
+            return
+        }
+        states[q].server = Int32((server + 1) % endpoints.count)
+        sendTCP(q)
     }
 }

@@ -2,11 +2,12 @@ public import DNSWatchModel
 
 /// Tuning of a `DNSResolver`.
 public struct ResolverOptions: Sendable, Hashable {
-    /// How long to wait for a reply to one transmission, in seconds.
+    /// The most one transmission may wait for its reply, in seconds: the ceiling of the retransmission
+    /// timer, which is otherwise set from the round trips measured to each resolver.
     public var timeout: Double
     /// Further transmissions after the first (each to the next resolver in the list).
     public var retries: Int
-    /// Most queries outstanding at once.
+    /// Most queries outstanding at once: the ceiling of every resolver's adaptive window.
     public var maxInFlight: Int
     /// Optional cap of queries sent per second to each resolver.
     public var queriesPerSecondPerResolver: Double?
@@ -16,6 +17,8 @@ public struct ResolverOptions: Sendable, Hashable {
     public var tcpOnTruncation: Bool
     /// UDP sockets (each on its own random source port) per address family in use.
     public var socketsPerFamily: Int
+    /// Constants of the per-resolver timers and window.
+    public var tuning = PathTuning()
 
     public init(
         timeout: Double = 2,
@@ -58,6 +61,12 @@ public struct ResolveStats: Sendable, Hashable {
     public var malformedReplies = 0
     /// Questions retried over TCP after a truncated reply.
     public var tcpFallbacks = 0
+    /// Retransmissions whose earlier try was answered after all (the timer ran out too early).
+    public var spuriousRetransmissions = 0
+    /// Replies to a question that another try had already answered.
+    public var lateReplies = 0
+    /// The timers, window and health of each resolver, in endpoint order.
+    public var paths: [ResolverPathStats] = []
 
     public init() {}
 

@@ -5,7 +5,7 @@ import CLDNS
 import DNSWatchModel
 
 /// A resolver's socket address, precomputed for `sendto` and for matching reply sources.
-struct SocketAddress {
+struct SocketAddress: Sendable {
     private(set) var storage = sockaddr_storage()
     let length: socklen_t
     let family: Int32

@@ -194,3 +194,110 @@ final class ScriptedServerCore: @unchecked Sendable {
         return out
     }
 }
+
+/// A loopback UDP DNS server that answers each query after a delay of the closure's choosing (nil: never),
+/// while it keeps receiving: a resolver far away, or a slow one. It counts the queries outstanding (received,
+/// not yet answered), their peak, and the peak before its first reply went out (a client's opening burst).
+public final class DelayedUDPServer: @unchecked Sendable {
+    public let port: UInt16
+    private let fd: Int32
+    private let lock = NSLock()
+    private var stopped = false
+    private var requests = 0
+    private var outstanding = 0
+    private var peak = 0
+    private var openingPeak = 0
+    private var replied = false
+    private let done = DispatchSemaphore(value: 0)
+
+    /// `respond` gets the query and its 0-based index; it returns the reply and the seconds to hold it back.
+    public init(respond: @escaping @Sendable (_ query: [UInt8], _ index: Int) -> (reply: [UInt8], delay: Double)?) throws {
+        (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue), ipv6: false)
+        var size: Int32 = 8 << 20
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let thread = Thread { [self] in serve(respond) }
+        thread.name = "delayed-dns-\(port)"
+        thread.start()
+    }
+
+    public var endpoint: String { "127.0.0.1:\(port)" }
+    public var requestCount: Int { lock.withLock { requests } }
+    /// Most queries outstanding at once.
+    public var peakOutstanding: Int { lock.withLock { peak } }
+    /// Most queries outstanding before the first reply was sent.
+    public var peakBeforeFirstReply: Int { lock.withLock { openingPeak } }
+
+    public func stop() {
+        let first = lock.withLock {
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        done.wait()
+        close(fd)
+    }
+
+    deinit { stop() }
+
+    private struct Held {
+        var due: Double
+        var reply: [UInt8]
+        var to: sockaddr_storage
+        var length: socklen_t
+    }
+
+    private func serve(_ respond: @Sendable ([UInt8], Int) -> (reply: [UInt8], delay: Double)?) {
+        defer { done.signal() }
+        var held: [Held] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+        while !lock.withLock({ stopped }) {
+            let now = Date().timeIntervalSinceReferenceDate
+            let next = held.map(\.due).min()
+            let wait = next.map { max(0, min(20, Int32((($0 - now) * 1000).rounded(.up)))) } ?? 20
+            if poll(&fds, 1, wait) > 0 {
+                while true {
+                    var source = sockaddr_storage()
+                    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                    let n = withUnsafeMutablePointer(to: &source) { src in
+                        src.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            recvfrom(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT), $0, &length)
+                        }
+                    }
+                    guard n > 0 else { break }
+                    let index = lock.withLock {
+                        defer { requests += 1 }
+                        return requests
+                    }
+                    guard let (reply, delay) = respond(Array(buffer[0..<n]), index) else { continue }
+                    held.append(Held(due: Date().timeIntervalSinceReferenceDate + delay, reply: reply, to: source, length: length))
+                    lock.withLock {
+                        outstanding += 1
+                        peak = max(peak, outstanding)
+                        if !replied { openingPeak = max(openingPeak, outstanding) }
+                    }
+                }
+            }
+            let time = Date().timeIntervalSinceReferenceDate
+            var kept: [Held] = []
+            for var h in held {
+                guard h.due <= time else {
+                    kept.append(h)
+                    continue
+                }
+                _ = h.reply.withUnsafeBytes { bytes in
+                    withUnsafePointer(to: &h.to) { to in
+                        to.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes.baseAddress, bytes.count, 0, $0, h.length) }
+                    }
+                }
+                lock.withLock {
+                    outstanding -= 1
+                    replied = true
+                }
+            }
+            held = kept
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import DNSWatchModel
+import Foundation
+@testable import Resolver
+import Synchronization
+import TestSupport
+import Testing
+
+/// The engine in a world with loss and latency: retransmission timers from measured round trips, an
+/// adaptive window with pacing, SERVFAIL moving on, failing resolvers set aside, and one stream for
+/// several groups. Assertions are on the engine's own counters and timer values, not on wall time.
+/// Names seen by a scripted server, to drop only the first copy of a query.
+final class FirstCopies: Sendable {
+    private let seen = Mutex<(names: [String: Int], dropped: Int)>(([:], 0))
+
+    /// Whether this copy of `name` is the first copy of every `every`-th distinct name (then it is dropped).
+    func drop(_ name: String, every: Int) -> Bool {
+        seen.withLock { state in
+            if let _ = state.names[name] { return false }
+            let ordinal = state.names.count
+            state.names[name] = ordinal
+            if ordinal % every == every - 1 {
+                state.dropped += 1
+                return true
+            }
+            return false
+        }
+    }
+
+    var dropped: Int { seen.withLock { $0.dropped } }
+}
+
+/// The order in which things finished.
+final class Finishes: Sendable {
+    private let order = Mutex<[String]>([])
+    func add(_ what: String) { order.withLock { $0.append(what) } }
+    var all: [String] { order.withLock { $0 } }
+}
+
+@Suite struct PacingTests {
+    @Test func droppingTheFirstCopyOfEvery50thQueryCostsOneShortTimerEach() async throws {
+        let copies = FirstCopies()
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            let name = DNSTestWire.parseQuery(request.bytes)?.name ?? ""
+            return copies.drop(name, every: 50) ? [] : [ScriptedReply(aReply(to: request.bytes))]
+        }
+        let questions = (0..<3000).map { q("d\($0).example", .a) }
+        // The fixed timeout of old: 2 s a try. A lost query now waits for the measured timer instead.
+        let report = try await resolver([server.endpoint], timeout: 2, retries: 2).resolve(questions)
+        #expect(report.resolutions.map(\.question) == questions)
+        #expect(report.resolutions.allSatisfy { $0.outcome == answer(.noerror, ["192.0.2.77"]) })
+        #expect(copies.dropped == 60)
+        // Each dropped query was sent again exactly once, and no answered query was sent twice.
+        #expect(report.stats.retries == 60)
+        #expect(report.stats.timeouts == 60)
+        #expect(report.stats.spuriousRetransmissions == 0)
+        #expect(report.stats.sent == 3060 && server.requestCount == 3060)
+        let path = try #require(report.stats.paths.first)
+        // A loopback round trip is well under a millisecond: the timer sits at its floor, not at 2 s.
+        #expect(path.samples >= 2900)
+        #expect(path.srtt < 0.01)
+        #expect(path.rto == PathTuning().minimumRTO)
+        // 1 query in 50 lost at random is background loss, not congestion: the window keeps growing.
+        #expect(path.decreases == 0)
+        #expect(path.largestWindow > PathTuning().initialWindow)
+    }
+
+    @Test func aResolverAnswering300msLaterGetsNoPrematureRetransmission() async throws {
+        let server = try DelayedUDPServer { query, _ in (aReply(to: query), 0.3) }
+        let start = Date()
+        let questions = (0..<400).map { q("s\($0).example", .a) }
+        let report = try await resolver([server.endpoint], timeout: 2, retries: 2).resolve(questions)
+        #expect(report.resolutions.allSatisfy { $0.outcome == answer(.noerror, ["192.0.2.77"]) && $0.attempts == 1 })
+        #expect(report.stats.retries == 0)
+        #expect(report.stats.timeouts == 0)
+        #expect(report.stats.spuriousRetransmissions == 0)
+        #expect(server.requestCount == 400)
+        let path = try #require(report.stats.paths.first)
+        #expect(path.srtt > 0.29 && path.srtt < 0.6)
+        #expect(path.rto > path.srtt * 1.4)
+        // Several round trips: the window opened up, the whole batch was not sent at once.
+        #expect(Date().timeIntervalSince(start) > 0.6)
+    }
+
+    @Test func theOpeningBurstIsTheInitialWindowAndTheCeilingHolds() async throws {
+        let server = try DelayedUDPServer { query, _ in (aReply(to: query), 0.02) }
+        let dns = try DNSResolver(
+            endpoints: [try ResolverEndpoint(server.endpoint)], options: ResolverOptions(timeout: 2, maxInFlight: 200))
+        let report = try await dns.resolve((0..<3000).map { q("b\($0).example", .a) })
+        #expect(report.stats.answered == 3000)
+        // Before any reply, the server never saw more than the initial window outstanding.
+        #expect(server.peakBeforeFirstReply <= Int(PathTuning().initialWindow))
+        #expect(server.peakBeforeFirstReply >= 8)
+        // Later the window grew, but never past --max-in-flight.
+        #expect(server.peakOutstanding > Int(PathTuning().initialWindow))
+        #expect(server.peakOutstanding <= 200)
+        let path = try #require(report.stats.paths.first)
+        #expect(path.largestWindow <= 200)
+        #expect(report.stats.retries == 0)
+    }
+
+    @Test func servfailFromTheFirstResolverIsAnsweredByTheSecondWhichTakesOver() async throws {
+        let servfail = try ScriptedUDPServer { (query: [UInt8]) in [DNSTestWire.reply(to: query, rcode: 2)] }
+        let good = try ScriptedUDPServer { (query: [UInt8]) in [aReply(to: query)] }
+        let questions = (0..<400).map { q("f\($0).example", .a) }
+        let logged = LogCapture()
+        let dns = try resolver([servfail.endpoint, good.endpoint], retries: 2)
+        let report = try await dns.withSession(logger: logged.logger) { try await $0.report(for: questions) }
+        #expect(report.resolutions.allSatisfy { $0.outcome == answer(.noerror, ["192.0.2.77"]) && $0.server == good.endpoint })
+        let first = report.stats.paths[0]
+        #expect(first.setAside)
+        #expect(first.answers == 0)
+        #expect(!report.stats.paths[1].setAside)
+        // Set aside after `setAsideAfter` failures: most questions never went to it.
+        #expect(servfail.requestCount < 100)
+        #expect(logged.lines.filter { $0.contains("set aside") }.count == 1)
+    }
+
+    @Test func aSlowQuestionHoldsBackOnlyItsOwnGroup() async throws {
+        let server = try DelayedUDPServer { query, _ in
+            let name = DNSTestWire.parseQuery(query)?.name ?? ""
+            return (aReply(to: query), name.hasPrefix("slow") ? 1.0 : 0.001)
+        }
+        let dns = try resolver([server.endpoint], timeout: 3, retries: 0)
+        let finished = Finishes()
+        try await dns.withSession { session in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    _ = try await session.answers(for: [q("slow.example", .a)] + (0..<50).map { q("a\($0).example", .a) })
+                    finished.add("slow group")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+                group.addTask {
+                    _ = try await session.answers(for: (0..<500).map { q("b\($0).example", .a) })
+                    finished.add("fast group")
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(finished.all == ["fast group", "slow group"])
+    }
+
+    // MARK: the timer and the window, step by step
+
+    @Test func retransmissionTimerFollowsRFC6298() {
+        var path = ResolverPath(tuning: PathTuning(), ceiling: 2, maxWindow: 512)
+        #expect(path.rto() == 1)  // nothing measured yet
+        #expect(path.rto(retry: 1) == 2)  // backed off, at the ceiling
+        path.sample(0.1)
+        #expect(abs(path.srtt - 0.1) < 1e-9 && abs(path.rttvar - 0.05) < 1e-9)
+        #expect(abs(path.rto() - 0.3) < 1e-9)  // SRTT + 4·RTTVAR
+        path.sample(0.1)
+        #expect(abs(path.rttvar - 0.0375) < 1e-9)
+        #expect(abs(path.rto(retry: 1) - 2 * path.rto()) < 1e-9)
+        #expect(path.rto(retry: 5) == 2)
+        var fast = ResolverPath(tuning: PathTuning(), ceiling: 2, maxWindow: 512)
+        for _ in 0..<50 { fast.sample(0.0002) }
+        #expect(fast.rto() == PathTuning().minimumRTO)
+    }
+
+    @Test func windowGrowsWithAnswersAndShrinksOnlyOnLossAboveTheBackground() {
+        var tuning = PathTuning()
+        tuning.epochOutcomes = 100
+        var path = ResolverPath(tuning: tuning, ceiling: 2, maxWindow: 512)
+        path.sample(0.01)
+        // 1% loss: the window grows to the ceiling.
+        for i in 0..<5000 { if i % 100 == 0 { path.lost() } else { path.replied() } }
+        #expect(path.window == 512)
+        #expect(path.decreases == 0)
+        // 30% loss: congestion.
+        for i in 0..<1000 { if i % 10 < 3 { path.lost() } else { path.replied() } }
+        #expect(path.decreases > 0)
+        #expect(path.window < 512)
+        #expect(path.window >= tuning.minimumWindow)
+    }
+}
