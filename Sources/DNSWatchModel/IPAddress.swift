@@ -11,8 +11,11 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     public var isIPv4: Bool { bytes.count == 4 }
 
     public init?(_ text: String) {
-        let s = text.trimmingCharacters(in: .whitespaces)
-        if s.contains(":") {
+        // Stored and resolved addresses never carry blanks: trimming (slow, through Foundation) only when needed.
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        let s = text.utf8.first.map(blank) == true || text.utf8.last.map(blank) == true
+            ? text.trimmingCharacters(in: .whitespaces) : text
+        if s.utf8.contains(UInt8(ascii: ":")) {
             var a = in6_addr()
             guard inet_pton(AF_INET6, s, &a) == 1 else { return nil }
             bytes = withUnsafeBytes(of: &a) { Array($0) }

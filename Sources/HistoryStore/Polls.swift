@@ -21,8 +21,8 @@ extension HistoryStore {
     /// never polled, or `next_due` reached.
     public func pollTargets(afterID: Int64, limit: Int, dueAt: Int64? = nil) async throws -> [PollTarget] {
         try await read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT d.id, d.name, l.name AS list, l.kind, l.interval
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT d.id, d.name, l.id AS list_id, l.name AS list, l.kind, l.interval
                 FROM (SELECT d.id, d.name FROM domains d LEFT JOIN domain_status s ON s.domain_id = d.id
                       WHERE d.id > ?
                         AND EXISTS (SELECT 1 FROM memberships m WHERE m.domain_id = d.id AND m.retired IS NULL)
@@ -33,9 +33,19 @@ extension HistoryStore {
                 ORDER BY d.id, l.name
                 """, arguments: [afterID, dueAt, dueAt, limit])
             var out: [PollTarget] = []
-            for row in rows {
+            out.reserveCapacity(limit)
+            // A few lists for thousands of domains: each list's membership is decoded once.
+            var lists: [Int64: Membership] = [:]
+            while let row = try rows.next() {
                 let id: Int64 = row[0]
-                let m = Membership(list: row["list"], kind: try row.decode(ListKind.self, forColumn: "kind"), interval: row["interval"])
+                let listID: Int64 = row[2]
+                let m: Membership
+                if let known = lists[listID] {
+                    m = known
+                } else {
+                    m = Membership(list: row["list"], kind: try row.decode(ListKind.self, forColumn: "kind"), interval: row["interval"])
+                    lists[listID] = m
+                }
                 if out.last?.domainID == id {
                     out[out.count - 1].memberships.append(m)
                 } else {

@@ -176,7 +176,7 @@ struct Engine {
             var now = monotonicNanos()
             fireTimers(now)
             closeExpiredSlots(now)
-            let sendWait = inFlight < options.maxInFlight && !(fresh.isEmpty && retries.isEmpty) ? sendSome(now) : nil
+            let sendWait = sendDue() ? sendSome(now) : nil
             now = monotonicNanos()
             var waitNanos: UInt64 = 50_000_000
             if let timer = timers.min { waitNanos = min(waitNanos, timer.deadline > now ? timer.deadline - now : 0) }
@@ -307,10 +307,10 @@ struct Engine {
     /// For a first try: the next resolver in turn that has room, of `family` when one is set.
     private mutating func freshServer(family: Int32, now: UInt64, wait: inout UInt64?) -> Int32? {
         let n = endpoints.count
-        let everyoneAside = paths.allSatisfy(\.setAside)
         for k in 0..<n {
             let s = (nextFresh + k) % n
-            if paths[s].setAside && !everyoneAside { continue }
+            // One resolver at least is never set aside (`noteFailure`).
+            if paths[s].setAside { continue }
             let (ok, delay) = room(s, now: now)
             if ok {
                 // Its turn, but the batch is of another family: it starts the next batch.
@@ -324,6 +324,22 @@ struct Engine {
     }
 
     // MARK: sending
+
+    /// Whether to send now: something is queued and the windows have room for a few queries (waiting for a
+    /// few free places rather than sending one query per reply makes fewer, fuller `sendmmsg` calls), or
+    /// for all that is queued, or nothing is in flight.
+    private func sendDue() -> Bool {
+        let queued = fresh.count + retries.count
+        guard queued > 0, inFlight < options.maxInFlight else { return false }
+        if inFlight == 0 { return true }
+        var room = 0, window = 0.0
+        for path in paths where !path.setAside {
+            room += max(0, Int(path.window) - path.inFlight)
+            window += path.window
+        }
+        room = min(room, options.maxInFlight - inFlight)
+        return room >= min(queued, max(1, min(32, Int(window / 8))))
+    }
 
     /// Sends queued tries while the windows allow, up to `batchSize` per `sendmmsg`; retries go first. Returns
     /// how long to wait for pacing, the rate cap or full sockets.
@@ -588,7 +604,7 @@ struct Engine {
             stats.tcpFallbacks += 1
             sendTCP(q)
         case .retry(let kind):
-            if paths[server].failed() { reportSetAside(server) }
+            noteFailure(server)
             guard states[q].phase != .tcp else { return }
             states[q].lastFailure = kind
             states[q].lastFailureServer = Int32(server)
@@ -626,7 +642,7 @@ struct Engine {
             }
             paths[s].lost()
             stats.timeouts += 1
-            if paths[s].failed() { reportSetAside(s) }
+            noteFailure(s)
             states[q].lastFailure = states[q].sawMalformed ? .malformed : .timeout
             states[q].lastFailureServer = states[q].sawMalformed ? Int32(s) : -1
             states[q].sawMalformed = false
@@ -702,7 +718,14 @@ struct Engine {
         freeIndices.append(Int32(q))
     }
 
-    private func reportSetAside(_ s: Int) {
+    /// A failure from resolver `s`; sets it aside when it has failed everything, unless it is the last one
+    /// in use (then its failures are the answers there are).
+    private mutating func noteFailure(_ s: Int) {
+        guard paths[s].failed() else { return }
+        if paths.allSatisfy(\.setAside) {
+            paths[s].reinstate()
+            return
+        }
         logger?.warning("resolver set aside for the rest of this poll: it answered nothing and failed every query",
                         metadata: ["resolver": "\(serverNames[s])", "failures": "\(paths[s].failures)"])
     }

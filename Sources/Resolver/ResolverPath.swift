@@ -185,6 +185,12 @@ struct ResolverPath {
         return true
     }
 
+    /// Back in use (the other resolvers are set aside): counted again from zero.
+    mutating func reinstate() {
+        setAside = false
+        consecutiveFailures = 0
+    }
+
     var stats: ResolverPathStats {
         ResolverPathStats(
             srtt: srtt, rttvar: rttvar, rto: rto(), samples: samples, window: window, smallestWindow: smallestWindow,

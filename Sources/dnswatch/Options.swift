@@ -136,13 +136,13 @@ struct ResolverFlags: ParsableArguments {
     @Option(name: .customLong("resolver"), help: "Recursive resolver HOST[:PORT] (repeatable; default: /etc/resolv.conf).")
     var resolvers: [String] = []
 
-    @Option(help: "Seconds to wait for a reply before retrying.")
+    @Option(help: "The most seconds one try waits for its reply (retransmission timers adapt below it to each resolver's round trips).")
     var timeout: Double?
 
     @Option(help: "Retries per query (each moves to the next resolver).")
     var retries: Int?
 
-    @Option(name: .customLong("max-in-flight"), help: "Queries in flight at once.")
+    @Option(name: .customLong("max-in-flight"), help: "The most queries in flight at once (each resolver's window adapts below it).")
     var maxInFlight: Int?
 
     @Option(help: "Queries per second per resolver (0: no cap).")

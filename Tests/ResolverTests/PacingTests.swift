@@ -115,6 +115,17 @@ final class Finishes: Sendable {
         #expect(logged.lines.filter { $0.contains("set aside") }.count == 1)
     }
 
+    @Test func theLastResolverInUseIsNeverSetAside() async throws {
+        let refused = try ScriptedUDPServer { (query: [UInt8]) in [DNSTestWire.reply(to: query, rcode: 5)] }
+        let logged = LogCapture()
+        let dns = try resolver([refused.endpoint], retries: 1)
+        let report = try await dns.withSession(logger: logged.logger) { try await $0.report(for: (0..<100).map { q("r\($0).example", .a) }) }
+        #expect(report.resolutions.allSatisfy { $0.outcome == .failure(.refused) && $0.attempts == 2 })
+        #expect(refused.requestCount == 200)
+        #expect(report.stats.paths[0].setAside == false)
+        #expect(logged.lines.isEmpty)
+    }
+
     @Test func aSlowQuestionHoldsBackOnlyItsOwnGroup() async throws {
         let server = try DelayedUDPServer { query, _ in
             let name = DNSTestWire.parseQuery(query)?.name ?? ""
