@@ -84,10 +84,11 @@ struct Engine {
     private struct Group {
         var continuation: CheckedContinuation<ResolveReport, any Error>
         var indices: [Int32]
-        var results: [Resolution?]
         var remaining: Int
     }
     private var groups: [Group?] = []
+    /// Each group's resolutions by position, apart from `groups` so that setting one never copies a group.
+    private var groupResults: [[Resolution?]] = []
     private var freeGroups: [Int32] = []
     private var openGroups = 0
     // Queues.
@@ -232,28 +233,33 @@ struct Engine {
     /// Gives a group's questions indices and query messages, and queues them.
     private mutating func admit(_ submission: Mailbox.Submission) {
         let g: Int32
-        if let reused = freeGroups.popLast() { g = reused } else { g = Int32(groups.count); groups.append(nil) }
+        if let reused = freeGroups.popLast() {
+            g = reused
+        } else {
+            g = Int32(groups.count)
+            groups.append(nil)
+            groupResults.append([])
+        }
         let count = submission.questions.count
-        groups[Int(g)] = Group(continuation: submission.continuation, indices: [], results: Array(repeating: nil, count: count),
-                               remaining: count)
+        groupResults[Int(g)] = Array(repeating: nil, count: count)
         openGroups += 1
+        // Indices beyond the free ones are added at once.
+        let added = max(0, count - freeIndices.count)
+        if added > 0 {
+            states.append(contentsOf: repeatElement(QuestionState(), count: added))
+            questions.append(contentsOf: repeatElement(nil, count: added))
+            arena.append(contentsOf: repeatElement(0, count: added * Self.stride))
+            freeIndices.append(contentsOf: (states.count - added..<states.count).reversed().map(Int32.init))
+        }
         var indices: [Int32] = []
         indices.reserveCapacity(count)
         for (position, question) in submission.questions.enumerated() {
-            let q: Int32
-            if let reused = freeIndices.popLast() {
-                q = reused
-            } else {
-                q = Int32(states.count)
-                states.append(QuestionState())
-                questions.append(nil)
-                arena.append(contentsOf: repeatElement(0, count: Self.stride))
-            }
+            guard let q = freeIndices.popLast() else { break }  // not reached: enough were added above
             indices.append(q)
             states[Int(q)] = QuestionState(phase: .pending, type: question.type.code, group: g, position: Int32(position))
             questions[Int(q)] = question
         }
-        groups[Int(g)]?.indices = indices
+        groups[Int(g)] = Group(continuation: submission.continuation, indices: indices, remaining: count)
         for q in indices where prepare(Int(q)) { fresh.append(q) }
     }
 
@@ -687,7 +693,7 @@ struct Engine {
         if case .answer = outcome { stats.answered += 1 } else { stats.failed += 1 }
         let g = Int(states[q].group)
         guard g >= 0, groups[g] != nil else { return }
-        groups[g]?.results[Int(states[q].position)] = Resolution(
+        groupResults[g][Int(states[q].position)] = Resolution(
             question: question, outcome: outcome, server: server >= 0 ? serverNames[Int(server)] : nil,
             attempts: Int(states[q].attempts))
         groups[g]?.remaining -= 1
@@ -697,6 +703,8 @@ struct Engine {
     /// Hands a group's resolutions back and frees the indices of its questions that no try can reach.
     private mutating func complete(_ g: Int) {
         guard let group = groups[g].take() else { return }
+        let results = groupResults[g]
+        groupResults[g] = []
         freeGroups.append(Int32(g))
         openGroups -= 1
         for q in group.indices {
@@ -704,7 +712,7 @@ struct Engine {
             releaseIfUnused(Int(q))
         }
         // Every position was set when `remaining` reached 0.
-        let resolutions = group.results.compactMap(\.self)
+        let resolutions = results.compactMap(\.self)
         let snapshot = currentStats()
         mailbox.state.withLock { $0.stats = snapshot }
         group.continuation.resume(returning: ResolveReport(resolutions: resolutions, stats: snapshot))

@@ -68,6 +68,7 @@ struct ResolverPath {
         smallestWindow = window
         largestWindow = window
         tokens = tuning.pacingBurst
+        baseRTO = tuning.initialRTO
     }
 
     // MARK: timers
@@ -75,17 +76,11 @@ struct ResolverPath {
     /// The retransmission timeout of a try that is the `retry`-th retransmission (0: the first try), in
     /// seconds: `SRTT + max(4·RTTVAR, SRTT/2)`, at least `minimumRTO`, doubled per retry, at most `ceiling`.
     func rto(retry: Int = 0) -> Double {
-        let base: Double
-        if samples == 0 {
-            base = tuning.initialRTO
-        } else {
-            // RFC 6298 uses max(G, 4·RTTVAR); SRTT/2 keeps a steady slow resolver (300 ms, little variance)
-            // from being retransmitted to at the first jitter.
-            base = max(tuning.minimumRTO, srtt + max(4 * rttvar, srtt / 2, 0.001))
-        }
-        let backedOff = base * Double(1 << min(retry, 20))
-        return min(ceiling, backedOff)
+        retry == 0 ? min(ceiling, baseRTO) : min(ceiling, baseRTO * Double(1 << min(retry, 20)))
     }
+
+    /// The first try's timeout before the ceiling, set with each sample.
+    private var baseRTO: Double
 
     /// Takes a measured round trip (seconds). Every transmission has its own ID and socket, so a reply
     /// names the try it answers and each sample is unambiguous (Karn's problem does not arise).
@@ -98,6 +93,9 @@ struct ResolverPath {
             srtt = 0.875 * srtt + 0.125 * rtt
         }
         samples += 1
+        // RFC 6298 uses max(G, 4·RTTVAR); SRTT/2 keeps a steady slow resolver (300 ms, little variance)
+        // from being retransmitted to at the first jitter.
+        baseRTO = max(tuning.minimumRTO, srtt + max(4 * rttvar, srtt / 2, 0.001))
     }
 
     // MARK: window and pacing
