@@ -20,7 +20,8 @@
  * clients), dropped (by --loss), forwarded, overflowed (a bound was full), answered (upstream replies
  * matched and held), replied (sent to the client), expired, unmatched (upstream replies with an ID not
  * in the table), refused (non-loopback source), rx_overflow_* (datagrams the kernel dropped at the
- * proxy's sockets, SO_RXQ_OVFL), the sums of the applied delay (upstream reply to client reply), the
+ * proxy's sockets, SO_RXQ_OVFL), inflight_max (the most queries outstanding at the proxy, awaiting
+ * the upstream or held, since the previous line: the client's concurrency), the sums of the applied delay (upstream reply to client reply), the
  * upstream RTT and the RTT at the proxy (client query to client reply) in µs, and their means.
  * The RNG (splitmix64) is seeded by --seed, so the same seed and query order give the same drops
  * and delays.
@@ -190,6 +191,7 @@ static struct {
         malformed, send_errors;
     unsigned long long delay_sum_us, upstream_sum_us, rtt_sum_us;
     uint64_t delay_min_ns, delay_max_ns;
+    size_t inflight_max;   /* most queries a client had outstanding here (mapped + held), since the last line */
     uint32_t ovfl_client, ovfl_upstream;
 } st;
 
@@ -198,17 +200,18 @@ static void print_stats(const char *kind, uint64_t t0) {
     fprintf(stderr,
             "bench-proxy: %s t=%.3f received=%llu forwarded=%llu dropped=%llu overflowed=%llu answered=%llu replied=%llu "
             "expired=%llu unmatched=%llu refused=%llu malformed=%llu send_errors=%llu "
-            "rx_overflow_client=%u rx_overflow_upstream=%u mapped=%u queued=%zu "
+            "rx_overflow_client=%u rx_overflow_upstream=%u mapped=%u queued=%zu inflight_max=%zu "
             "delay_sum_us=%llu upstream_sum_us=%llu rtt_sum_us=%llu delay_min_ms=%.3f delay_max_ms=%.3f "
             "mean_delay_ms=%.3f mean_upstream_ms=%.3f mean_rtt_ms=%.3f\n",
             kind, (double)(now_ns() - t0) / 1e9, st.received, st.forwarded, st.dropped, st.overflowed,
             st.answered, st.replied, st.expired, st.unmatched, st.refused, st.malformed, st.send_errors, st.ovfl_client,
-            st.ovfl_upstream, MAX_ID - free_count, heap_len, st.delay_sum_us, st.upstream_sum_us, st.rtt_sum_us,
+            st.ovfl_upstream, MAX_ID - free_count, heap_len, st.inflight_max, st.delay_sum_us, st.upstream_sum_us, st.rtt_sum_us,
             st.delay_max_ns ? (double)st.delay_min_ns / 1e6 : 0.0, (double)st.delay_max_ns / 1e6,
             (double)st.delay_sum_us / 1e3 / n, (double)st.upstream_sum_us / 1e3 / na, (double)st.rtt_sum_us / 1e3 / n);
     fflush(stderr);
     st.delay_min_ns = UINT64_MAX;
     st.delay_max_ns = 0;
+    st.inflight_max = (MAX_ID - free_count) + heap_len;
 }
 
 static int make_socket(int family, long sockbuf) {
@@ -446,6 +449,7 @@ int main(int argc, char **argv) {
             }
             m->t_forward = now_ns();
             st.forwarded++;
+            if ((MAX_ID - free_count) + heap_len > st.inflight_max) st.inflight_max = (MAX_ID - free_count) + heap_len;
         }
         /* replies from upstream */
         for (int k = 0; k < 256 && (pfd[1].revents & POLLIN); k++) {
