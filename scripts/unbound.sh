@@ -1,14 +1,29 @@
+# shellcheck shell=bash disable=SC2034  # UB_* are read by the scripts that source this file
 # Shared by scripts/demo and scripts/bench: a real Unbound on a free loopback port that serves only
 # local zones. Names outside them are REFUSED and no upstream address is ever queried, so nothing
-# leaves 127.0.0.0/8. Source this file, then: unbound_start DIR ZONEFILE; ...; unbound_stop.
+# leaves 127.0.0.0/8. Source this file, then: unbound_start DIR ZONEFILE [TUNING]; ...; unbound_stop.
+#
+# The configuration written here holds only what is needed, and no performance tuning (no socket
+# buffers, threads, query slots or cache settings: Unbound's defaults):
+#   - to run unprivileged in DIR: interface/port, do-daemonize no, chroot "", username "", directory,
+#     pidfile, logging to stderr; remote-control on another loopback port (stats, local_data changes);
+#   - for safety, so that nothing is ever recursed or forwarded: module-config "iterator" (no
+#     validator, so no trust-anchor fetches), do-ip6 no, do-not-query-localhost yes,
+#     do-not-query-address 0.0.0.0/0 and ::/0 (the iterator may send to no address at all),
+#     local-zone "." refuse (names outside the local zones are REFUSED), no forward- or stub-zone;
+#   - access-control for 127.0.0.0/8.
+# TUNING, when given, is a file of further `server:` options included after ZONEFILE (scripts/bench
+# world (c) passes socket buffers, num-queries-per-thread and cache settings there).
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# unbound_start DIR DATA_CONF: DATA_CONF holds `local-zone:` / `local-data:` lines.
+# unbound_start DIR DATA_CONF [TUNING_CONF]: DATA_CONF holds `local-zone:` / `local-data:` lines.
 unbound_start() {
     UB_DIR=$1
+    local tuning=""
+    if [ -n "${3:-}" ]; then tuning="  include: \"$3\""; fi
     UB_PORT=$(free_port)
     UB_CPORT=$(free_port)
     while [ "$UB_CPORT" = "$UB_PORT" ]; do UB_CPORT=$(free_port); done
@@ -25,19 +40,14 @@ server:
   use-syslog: no
   logfile: ""
   verbosity: 0
-  num-threads: 1
   module-config: "iterator"
   access-control: 127.0.0.0/8 allow
   do-not-query-localhost: yes
   do-not-query-address: 0.0.0.0/0
   do-not-query-address: ::/0
   local-zone: "." refuse
-  prefetch: no
-  cache-max-ttl: 0
-  cache-max-negative-ttl: 0
-  so-rcvbuf: 8m
-  so-sndbuf: 8m
   include: "$2"
+$tuning
 remote-control:
   control-enable: yes
   control-interface: 127.0.0.1
