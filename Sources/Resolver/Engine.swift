@@ -167,12 +167,7 @@ struct Engine {
     /// Serves the mailbox until the session closes (every group answered) or is cancelled; then fails what
     /// is left and lets the waiters go.
     mutating func run() {
-        var ending: (any Error)?
-        while true {
-            if cancel.isCancelled {
-                ending = CancellationError()
-                break
-            }
+        while !cancel.isCancelled {
             if intake() { break }
             var now = monotonicNanos()
             fireTimers(now)
@@ -196,7 +191,8 @@ struct Engine {
             }
         }
         tcp?.stop()
-        let error = ending ?? CancellationError()
+        // Cancelled, or closed: open groups (only when cancelled) and later submissions fail alike.
+        let error = CancellationError()
         for i in groups.indices {
             if let group = groups[i] { group.continuation.resume(throwing: error) }
             groups[i] = nil
@@ -340,7 +336,7 @@ struct Engine {
         if inFlight == 0 { return true }
         var room = 0, window = 0.0
         for path in paths where !path.setAside {
-            room += max(0, Int(path.window) - path.inFlight)
+            room += path.freeWindow
             window += path.window
         }
         room = min(room, options.maxInFlight - inFlight)
@@ -582,11 +578,10 @@ struct Engine {
             stats.spuriousRetransmissions += 1
             paths[server].lossTakenBack()
         }
-        if latest && states[q].counted {
-            states[q].counted = false
-            paths[server].inFlight -= 1
-            inFlight -= 1
-            paths[server].replied()
+        if latest {
+            // The window grows with a reply to a try it still counts.
+            if states[q].counted { paths[server].replied() }
+            releaseLatest(q)
         }
         guard states[q].phase != .done else {
             stats.lateReplies += 1
@@ -641,11 +636,7 @@ struct Engine {
             let q = Int(timer.question)
             guard states[q].token == timer.token, states[q].phase == .inFlight else { continue }
             let s = Int(states[q].server)
-            if states[q].counted {
-                states[q].counted = false
-                paths[s].inFlight -= 1
-                inFlight -= 1
-            }
+            releaseLatest(q)
             paths[s].lost()
             stats.timeouts += 1
             noteFailure(s)

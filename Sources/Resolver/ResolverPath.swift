@@ -47,13 +47,14 @@ struct ResolverPath {
     private var epochLosses = 0
     /// Loss share of the epochs judged not congested (EWMA): the path's background loss.
     private(set) var backgroundLoss: Double = 0
+    /// Epochs judged uncongested so far.
+    private var epochsJudged = 0
     private(set) var smallestWindow: Double
     private(set) var largestWindow: Double
     private(set) var decreases = 0
     var inFlight = 0
     // Pacing: a token bucket refilled at `2 × window / srtt` in slow start, `1.25 × window / srtt` after.
-    private var tokens: Double
-    private var lastRefill: UInt64 = 0
+    private var pacer: TokenBucket
     // Health.
     private(set) var answers = 0
     private(set) var failures = 0
@@ -67,7 +68,7 @@ struct ResolverPath {
         window = min(tuning.initialWindow, self.maxWindow)
         smallestWindow = window
         largestWindow = window
-        tokens = tuning.pacingBurst
+        pacer = TokenBucket(burst: tuning.pacingBurst, tokens: tuning.pacingBurst, now: 0)
         baseRTO = tuning.initialRTO
     }
 
@@ -103,21 +104,20 @@ struct ResolverPath {
     /// Whether another query may go to this resolver now; else nil and, in `wait`, the nanoseconds until
     /// pacing allows one (nil when only an answer frees room).
     mutating func room(now: UInt64) -> (allowed: Bool, wait: UInt64?) {
-        guard Double(inFlight) + 1 <= window.rounded(.down) || inFlight == 0 else { return (false, nil) }
+        guard freeWindow > 0 || inFlight == 0 else { return (false, nil) }
         guard samples > 0 else { return (true, nil) }
         let rate = (slowStart ? 2 : 1.25) * window / max(srtt, 1e-6)
-        if now > lastRefill {
-            tokens = min(tuning.pacingBurst, tokens + Double(now - lastRefill) / 1e9 * rate)
-            lastRefill = now
-        }
-        if tokens >= 1 { return (true, nil) }
-        return (false, UInt64((1 - tokens) / rate * 1e9) + 1)
+        if let wait = pacer.wait(now: now, rate: rate) { return (false, wait) }
+        return (true, nil)
     }
+
+    /// Queries the window still admits.
+    var freeWindow: Int { max(0, Int(window) - inFlight) }
 
     /// A query went out.
     mutating func sent() {
         inFlight += 1
-        if samples > 0 { tokens -= 1 }
+        if samples > 0 { pacer.consume() }
     }
 
     /// A reply came to a try still counted in flight: the window grows (by one per reply in slow start,
@@ -157,13 +157,12 @@ struct ResolverPath {
             slowStart = false
             decreases += 1
         } else {
-            backgroundLoss = samplesJudged == 0 ? loss : 0.875 * backgroundLoss + 0.125 * loss
-            samplesJudged += 1
+            backgroundLoss = epochsJudged == 0 ? loss : 0.875 * backgroundLoss + 0.125 * loss
+            epochsJudged += 1
         }
         epochAnswers = 0
         epochLosses = 0
     }
-    private var samplesJudged = 0
 
     // MARK: health
 

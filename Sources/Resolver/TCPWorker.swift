@@ -55,12 +55,9 @@ final class TCPWorker: Sendable {
     private func serve() {
         while true {
             signal.wait()
-            let next: Job?? = queue.withLock { queue in
-                if queue.stopped { return .none }
-                return .some(queue.jobs.isEmpty ? nil : queue.jobs.removeFirst())
-            }
-            guard case .some(let job) = next else { return }
-            guard let job else { continue }
+            let (stopped, next) = queue.withLock { queue in (queue.stopped, queue.jobs.isEmpty ? nil : queue.jobs.removeFirst()) }
+            if stopped { return }
+            guard let job = next else { continue }
             let outcome: Swift.Result<[UInt8], TCPExchange.Failure>
             do {
                 outcome = .success(try TCPExchange.exchange(
