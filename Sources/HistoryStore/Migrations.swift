@@ -9,13 +9,24 @@ public enum Migrations {
         ("0002_detection", String(decoding: PackageResources._002_detection_sql, as: UTF8.self)),
         ("0003_schedule", String(decoding: PackageResources._003_schedule_sql, as: UTF8.self)),
         ("0004_answer_hash", String(decoding: PackageResources._004_answer_hash_sql, as: UTF8.self)),
+        ("0005_inverse_index", String(decoding: PackageResources._005_inverse_index_sql, as: UTF8.self)),
+    ]
+
+    /// Steps that SQL alone cannot do, run right after a file's SQL in the same transaction: they fill what
+    /// the file created with the rules of `ValueKey`, so the keys of old rows are made as new ones are.
+    static let after: [String: @Sendable (Database) throws -> Void] = [
+        "0005_inverse_index": { db in try ValueKey.backfill(db) },
     ]
 
     /// A migrator that applies each file once, in order, each in its own transaction.
     public static func migrator(upTo last: String? = nil) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for (id, sql) in all {
-            migrator.registerMigration(id) { db in try db.execute(sql: sql) }
+            let step = after[id]
+            migrator.registerMigration(id) { db in
+                try db.execute(sql: sql)
+                try step?(db)
+            }
             if id == last { break }
         }
         return migrator

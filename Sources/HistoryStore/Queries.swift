@@ -3,6 +3,7 @@ public import GRDB
 
 /// One span of history, as `dnswatch history` shows it.
 public struct SpanRecord: Sendable, Equatable, FetchableRecord {
+    public var id: Int64
     public var domain: String
     public var rrtype: RRType
     public var status: AnswerStatus
@@ -15,7 +16,13 @@ public struct SpanRecord: Sendable, Equatable, FetchableRecord {
 
     /// From a `spans` row with the domain's name as `domain`.
     public init(row: Row) throws {
-        domain = row["domain"]
+        try self.init(row: row, domain: row["domain"])
+    }
+
+    /// From a `spans` row, for a domain named elsewhere.
+    init(row: Row, domain: String) throws {
+        id = row["id"]
+        self.domain = domain
         rrtype = try row.decode(forColumn: "rrtype")
         status = try row.decode(forColumn: "status")
         rdata = RdataCodec.decode(row["rdata"])
@@ -37,6 +44,21 @@ public struct AddressHit: Sendable, Equatable {
     public var current: Bool
     /// The class of the span (its addresses together) when it was recorded.
     public var spanClass: DomainClass?
+
+    init(_ hit: ValueHit) {
+        self.init(domain: hit.span.domain, address: hit.value, rrtype: hit.span.rrtype, timeFirst: hit.span.timeFirst,
+                  timeLast: hit.span.timeLast, current: hit.current, spanClass: hit.span.class)
+    }
+
+    public init(domain: String, address: String, rrtype: RRType, timeFirst: Int64, timeLast: Int64, current: Bool, spanClass: DomainClass?) {
+        self.domain = domain
+        self.address = address
+        self.rrtype = rrtype
+        self.timeFirst = timeFirst
+        self.timeLast = timeLast
+        self.current = current
+        self.spanClass = spanClass
+    }
 }
 
 /// A stored alert.
@@ -84,45 +106,15 @@ extension HistoryStore {
         try await read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [name]) ?? false }
     }
 
-    /// Every (domain, address) of A/AAAA history inside `block`, newest last.
+    /// Every (domain, address) of A/AAAA history inside `block`, oldest first (through the inverse index).
     public func domains(resolvingInto block: CIDR) async throws -> [AddressHit] {
-        let type = block.network.isIPv4 ? "A" : "AAAA"
-        return try await read { db in
-            var out: [AddressHit] = []
-            let exact = block.prefixLength == block.network.bytes.count * 8 ? block.network.description : nil
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT d.name, s.rdata, s.time_first, s.time_last, (h.span_id IS NOT NULL) AS current, s.class
-                FROM spans s JOIN domains d ON d.id = s.domain_id
-                LEFT JOIN heads h ON h.span_id = s.id
-                WHERE s.rrtype = ? AND s.status = 'NOERROR'
-                  AND (? IS NULL OR instr(char(10) || s.rdata || char(10), char(10) || ? || char(10)) > 0)
-                ORDER BY s.time_first
-                """, arguments: [type, exact, exact])
-            while let row = try rows.next() {
-                for a in RdataCodec.decode(row[1]) {
-                    guard let ip = IPAddress(a), block.contains(ip) else { continue }
-                    out.append(AddressHit(domain: row[0], address: a, rrtype: type == "A" ? .a : .aaaa,
-                                          timeFirst: row[2], timeLast: row[3], current: row[4],
-                                          spanClass: try row.decode(atIndex: 5)))
-                }
-            }
-            return out
-        }
+        try await addressSpans(in: block).collect().map(AddressHit.init).sorted { ($0.timeFirst, $0.domain) < ($1.timeFirst, $1.domain) }
     }
 
-    /// Domains whose NS history names this name server.
+    /// Domains whose NS history names this name server, oldest first.
     public func domains(withNameServer ns: String) async throws -> [AddressHit] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT d.name, s.time_first, s.time_last, (h.span_id IS NOT NULL) AS current, s.class
-                FROM spans s JOIN domains d ON d.id = s.domain_id LEFT JOIN heads h ON h.span_id = s.id
-                WHERE s.rrtype = 'NS' AND instr(char(10) || s.rdata || char(10), char(10) || ? || char(10)) > 0
-                ORDER BY s.time_first
-                """, arguments: [ns]).map {
-                AddressHit(domain: $0[0], address: ns, rrtype: .ns, timeFirst: $0[1], timeLast: $0[2], current: $0[3],
-                           spanClass: try $0.decode(atIndex: 4))
-            }
-        }
+        try await nameSpans(holding: .exact(ns), type: .ns).collect().map(AddressHit.init)
+            .sorted { ($0.timeFirst, $0.domain) < ($1.timeFirst, $1.domain) }
     }
 
     /// Cached origin-ASN answers that have not expired.

@@ -55,6 +55,18 @@ public struct StoreWriter {
                 VALUES \(rows)
                 """).execute(arguments: args)
         }
+        // Rows of one multi-row insert take consecutive ids in order (INTEGER PRIMARY KEY, max + 1 each):
+        // span k got `before + 1 + k`, checked before its values are indexed under it.
+        let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM spans") ?? 0
+        guard last == before + Int64(spans.count) else {
+            throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "span ids are not consecutive (\(before)+\(spans.count) → \(last))")
+        }
+        let insertValue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO span_values (key, span_id) VALUES (?, ?)")
+        for (k, sp) in spans.enumerated() {
+            for key in ValueKey.keys(rrtype: sp.rrtype, status: sp.status, rdata: sp.rdata) {
+                try insertValue.execute(arguments: [Data(key), before + 1 + Int64(k)])
+            }
+        }
         try db.execute(sql: """
             INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id)
             SELECT domain_id, rrtype, max(id) FROM spans WHERE id > ? GROUP BY domain_id, rrtype

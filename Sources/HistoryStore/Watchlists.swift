@@ -140,6 +140,24 @@ extension HistoryStore {
                 """)
         }
     }
+
+    /// Every membership (retired ones too) of these domains, by domain: one indexed read per few hundred
+    /// names, never the whole table.
+    public func memberships(of domains: [String]) async throws -> [String: [WatchedDomain]] {
+        try await read { db in
+            var out: [String: [WatchedDomain]] = [:]
+            for chunk in domains.chunked(500) {
+                for m in try WatchedDomain.fetchAll(db, sql: """
+                    SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
+                    FROM domains d JOIN memberships m ON m.domain_id = d.id JOIN lists l ON l.id = m.list_id
+                    WHERE d.name IN (\(placeholders(chunk.count)))
+                    """, arguments: StatementArguments(Array(chunk))) {
+                    out[m.domain, default: []].append(m)
+                }
+            }
+            return out
+        }
+    }
 }
 
 extension StoreWriter {
@@ -168,14 +186,14 @@ extension StoreWriter {
             listID = db.lastInsertedRowID
         }
         var counts = ImportCounts()
-        let insertDomain = try db.cachedStatement(sql: "INSERT INTO domains (name, created) VALUES (?, ?) ON CONFLICT(name) DO NOTHING")
+        let insertDomain = try db.cachedStatement(sql: "INSERT INTO domains (name, created, rname) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING")
         let selectDomain = try db.cachedStatement(sql: "SELECT id FROM domains WHERE name = ?")
         let membership = try db.cachedStatement(sql: "SELECT retired FROM memberships WHERE list_id = ? AND domain_id = ?")
         let insertMembership = try db.cachedStatement(sql: "INSERT INTO memberships (list_id, domain_id, added, note) VALUES (?, ?, ?, ?)")
         let reactivate = try db.cachedStatement(sql: "UPDATE memberships SET retired = NULL, added = ?, note = COALESCE(?, note) WHERE list_id = ? AND domain_id = ?")
         var seen = Set<String>()
         for entry in entries where seen.insert(entry.domain.value).inserted {
-            try insertDomain.execute(arguments: [entry.domain.value, now])
+            try insertDomain.execute(arguments: [entry.domain.value, now, ValueKey.reversedName(entry.domain.value)])
             guard let id = try Int64.fetchOne(selectDomain, arguments: [entry.domain.value]) else { continue }
             if let row = try Row.fetchOne(membership, arguments: [listID, id]) {
                 if (row[0] as Int64?) != nil {

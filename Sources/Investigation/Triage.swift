@@ -91,7 +91,7 @@ public struct Triage: Sendable {
     /// - Parameter own: for a domain query, the domain's own address history (not counted in the fan-in,
     ///   but C&C history of its own outranks its current parking).
     private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit], own: [AddressHit] = []) async throws -> TriageReport {
-        let memberships = Dictionary(grouping: try await store.allMemberships(), by: \.domain)
+        let memberships = try await store.memberships(of: Array(Set(hits.map(\.domain) + [query])))
         let ownKinds = Set((memberships[query] ?? []).map(\.kind))
         let ownLive = own.filter { $0.spanClass == .unknown }.map(\.address)
         var byDomain: [String: TriageDomain] = [:]

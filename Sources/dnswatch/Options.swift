@@ -320,13 +320,6 @@ func domainArgument(_ text: String) throws -> DomainName {
     }
 }
 
-/// Compact JSON for one NDJSON line, keys sorted.
-func jsonLine<T: Encodable>(_ value: T) throws -> String {
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try enc.encode(value), as: UTF8.self)
-}
-
 /// A plain text table, columns padded to their widest cell (widths in characters; the last column is
 /// not padded). Built in one pass into one string: Foundation's `padding(toLength:)` made 100,000 rows
 /// take seconds.

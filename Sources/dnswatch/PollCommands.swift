@@ -3,6 +3,7 @@ import ArgumentParser
 import DNSWatchModel
 import Foundation
 import HistoryStore
+import Investigation
 import Logging
 import Poller
 import ServiceLifecycle
@@ -84,7 +85,7 @@ struct Poll: AsyncParsableCommand {
             let summary = try await cancellingOnSignals { try await poller.poll() }
             line?.finish()
             if json {
-                print(try jsonLine(SummaryJSON(summary)))
+                print(try JSONLine.encode(SummaryJSON(summary)))
             } else {
                 print(summary.line)
             }

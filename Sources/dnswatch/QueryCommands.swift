@@ -27,13 +27,6 @@ struct History: AsyncParsableCommand {
         }
     }
 
-    struct Line: Encodable {
-        let rrname: String, rrtype: String, rdata: [String], time_first: Int64, time_last: Int64, count: Int
-        let status: String
-        @NullEncoded var `class`: String?
-        @NullEncoded var provider: String?
-    }
-
     func run() async throws {
         try await reporting {
             let name = try domainArgument(domain)
@@ -45,12 +38,7 @@ struct History: AsyncParsableCommand {
                 return
             }
             if json {
-                for sp in spans {
-                    let rdata = sp.rrtype.hasNameRdata ? sp.rdata.map { $0 + "." } : sp.rdata
-                    print(try jsonLine(Line(rrname: name.absolute, rrtype: sp.rrtype.rawValue, rdata: rdata,
-                                            time_first: sp.timeFirst, time_last: sp.timeLast, count: sp.count,
-                                            status: sp.status.rawValue, class: sp.class?.rawValue, provider: sp.provider)))
-                }
+                for sp in spans { print(try JSONLine.encode(HistoryLine(sp))) }
             } else {
                 print(table(["FIRST SEEN", "LAST SEEN", "COUNT", "TYPE", "ANSWER", "STATUS", "CLASS"], spans.map { sp in
                     let cls = sp.class.map { c in sp.provider.map { "\(c.rawValue) (\($0))" } ?? c.rawValue } ?? "-"
@@ -115,6 +103,12 @@ struct LookupFlags: ParsableArguments {
     @Option(name: .customLong("resolver"), help: "Look up missing origin ASNs through this resolver HOST[:PORT] (repeatable).")
     var resolvers: [String] = []
 
+    /// The store, the classifier and the origin-ASN source, as one `Investigator`.
+    func investigator() throws -> Investigator {
+        let (store, classifier, source) = try setup()
+        return Investigator(store: store, classifier: classifier, asns: { try await source.asn(for: $0) })
+    }
+
     func setup() throws -> (HistoryStore, Classifier, ASNSource) {
         let config = try config.load()
         let store = try store.openForReading(cache: !resolvers.isEmpty)
@@ -141,34 +135,17 @@ struct IP: AsyncParsableCommand {
         guard CIDR(address) != nil else { throw ValidationError("'\(address)' is not an IP address or CIDR") }
     }
 
-    struct Line: Encodable {
-        let domain: String, address: String, rrtype: String, time_first: Int64, time_last: Int64, current: Bool
-        let lists: [String], `class`: String
-        @NullEncoded var provider: String?
-        @NullEncoded var asn: Int?
-        let reason: String
-    }
-
     func run() async throws {
         try await reporting {
             guard let block = CIDR(address)?.unmapped else { throw CLIError.usage("'\(address)' is not an IP address or CIDR") }
-            let (store, classifier, asnSource) = try lookup.setup()
-            let hits = try await store.domains(resolvingInto: block)
-            let ips = Array(Set(hits.map(\.address))).compactMap(IPAddress.init)
+            let investigator = try lookup.investigator()
+            let lines = try await investigator.addresses(in: block)
             let single = block.prefixLength == block.network.bytes.count * 8 ? [block.network] : []
-            let asns = try await asnSource.asn(for: Array(Set(ips + single)))
-            let lists = await Dictionary(grouping: try store.allMemberships(), by: \.domain)
-            let lines = hits.map { h in
-                let v = IPAddress(h.address).map { classifier.classify(address: $0, asn: asns[h.address]) } ?? Verdict(class: .unknown, reason: "")
-                return Line(domain: h.domain, address: h.address, rrtype: h.rrtype.rawValue, time_first: h.timeFirst, time_last: h.timeLast,
-                            current: h.current, lists: Array(Set((lists[h.domain] ?? []).map(\.list))).sorted(), class: v.class.rawValue,
-                            provider: v.provider, asn: asns[h.address], reason: v.reason)
-            }
             if json {
-                for l in lines { print(try jsonLine(l)) }
+                for l in lines { print(try JSONLine.encode(l)) }
             } else if lines.isEmpty {
                 if let ip = single.first {
-                    let v = classifier.classify(address: ip, asn: asns[ip.description])
+                    let v = investigator.classifier.classify(address: ip, asn: try await investigator.asns([ip])[ip.description])
                     warn("dnswatch: no watched domain has resolved into \(address) (\(v.class.rawValue)\(v.provider.map { ", \($0)" } ?? ""))")
                 } else {
                     warn("dnswatch: no watched domain has resolved into \(address)")
@@ -217,7 +194,7 @@ struct Classify: AsyncParsableCommand {
                                   reason: verdict.reason))
             }
             if json {
-                for l in lines { print(try jsonLine(l)) }
+                for l in lines { print(try JSONLine.encode(l)) }
             } else {
                 print(table(["VALUE", "CLASS", "PROVIDER", "REASON"], lines.map { l in
                     [l.value, l.subtype.map { "\(l.class) (\($0))" } ?? l.class, l.provider ?? "-", l.reason]
@@ -236,32 +213,12 @@ struct TriageCommand: AsyncParsableCommand {
     @Argument(help: "IP address or domain name.") var query: String
     @Flag(help: "JSON: query, class, provider, asn, fan_in, domains, verdict, reason.") var json = false
 
-    struct Output: Encodable {
-        let query: String, `class`: String
-        @NullEncoded var provider: String?
-        @NullEncoded var asn: Int?
-        let fan_in: Int, domains: [String], verdict: String, reason: String, details: [TriageDomain]
-    }
-
     func run() async throws {
         try await reporting {
-            let (store, classifier, asnSource) = try lookup.setup()
-            let triage = Triage(store: store, classifier: classifier)
-            let report: TriageReport
-            if let given = IPAddress(query) {
-                let ip = CIDR(network: given, prefixLength: given.bytes.count * 8).unmapped.network
-                let asn = try await asnSource.asn(for: [ip])[ip.description]
-                report = try await triage.address(ip, asn: asn)
-            } else {
-                let name = try domainArgument(query)
-                let addrs = try await store.history(domain: name.value).filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)
-                let asns = try await asnSource.asn(for: Array(Set(addrs)).compactMap(IPAddress.init))
-                report = try await triage.domain(name, asnOf: { asns[$0] })
-            }
+            let value = IPAddress(query) != nil ? query : try domainArgument(query).value
+            let report = try await lookup.investigator().triage(value)
             if json {
-                print(try jsonLine(Output(query: report.query, class: report.class.rawValue, provider: report.provider, asn: report.asn,
-                                          fan_in: report.fanIn, domains: report.domains.map(\.domain), verdict: report.verdict.rawValue,
-                                          reason: report.reason, details: report.domains)))
+                print(try JSONLine.encode(TriageOutput(report)))
             } else {
                 var cls = report.class.rawValue
                 if let p = report.provider { cls += " (\(p))" }
@@ -295,7 +252,7 @@ struct Providers: AsyncParsableCommand {
                 // Entries are in the order of their origins (the shipped file, then the user's files).
                 let originOf = set.origins.flatMap { Array(repeating: $0.origin, count: $0.count) }
                 for (f, origin) in zip(set.entries, originOf) {
-                    print(try jsonLine(Line(provider: f.provider, kind: f.kind.rawValue, value: f.value, category: f.category.rawValue,
+                    print(try JSONLine.encode(Line(provider: f.provider, kind: f.kind.rawValue, value: f.value, category: f.category.rawValue,
                                             source: f.source, origin: origin)))
                 }
             } else {

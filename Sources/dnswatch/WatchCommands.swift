@@ -3,6 +3,7 @@ public import ArgumentParser
 import DNSWatchModel
 import Foundation
 import HistoryStore
+import Investigation
 import Watchlists
 
 struct Watch: AsyncParsableCommand {
@@ -184,12 +185,6 @@ extension Watch {
         @Option(help: "Only this list.") var list: String?
         @Flag(help: "One JSON object a line: domain, list, kind, interval (seconds), added (epoch seconds).") var json = false
 
-        struct Line: Encodable {
-            let domain: String, list: String, kind: String
-            @NullEncoded var interval: Int?
-            let added: Int64
-        }
-
         func run() async throws {
             try await reporting {
                 let rows = try await store.openForReading().watchedDomains(list: list)
@@ -200,8 +195,7 @@ extension Watch {
                 }
                 if json {
                     for r in rows {
-                        print(try jsonLine(Line(domain: r.domain, list: r.list, kind: r.kind.rawValue,
-                                                interval: defaults.interval(listInterval: r.interval, kind: r.kind), added: r.added)))
+                        print(try JSONLine.encode(WatchedLine(r, defaults: defaults)))
                     }
                 } else {
                     print(table(["DOMAIN", "LIST", "KIND", "INTERVAL", "ADDED", "NOTE"], rows.map {

@@ -1,0 +1,197 @@
+public import DNSWatchModel
+import Foundation
+import GRDB
+
+/// A name to look up: exactly, or every name strictly under a suffix (a left-hand wildcard `*.suffix`).
+/// Names are normalised (lower case, A-labels, no trailing dot).
+public enum NameMatch: Sendable, Hashable {
+    case exact(String)
+    case subdomains(of: String)
+}
+
+/// Time fences of a passive-DNS query, inclusive, on a span's first and last sighting (epoch seconds).
+public struct TimeFence: Sendable, Hashable {
+    public var firstBefore: Int64?
+    public var firstAfter: Int64?
+    public var lastBefore: Int64?
+    public var lastAfter: Int64?
+
+    public init(firstBefore: Int64? = nil, firstAfter: Int64? = nil, lastBefore: Int64? = nil, lastAfter: Int64? = nil) {
+        self.firstBefore = firstBefore
+        self.firstAfter = firstAfter
+        self.lastBefore = lastBefore
+        self.lastAfter = lastAfter
+    }
+
+    public static let none = TimeFence()
+
+    public func admits(first: Int64, last: Int64) -> Bool {
+        (firstBefore.map { first <= $0 } ?? true) && (firstAfter.map { first >= $0 } ?? true)
+            && (lastBefore.map { last <= $0 } ?? true) && (lastAfter.map { last >= $0 } ?? true)
+    }
+
+    /// The SQL condition on `s.time_first` / `s.time_last`, with its arguments.
+    var sql: (String, StatementArguments) {
+        var parts: [String] = []
+        var args = StatementArguments()
+        if let t = firstBefore { parts.append("s.time_first <= ?"); args += [t] }
+        if let t = firstAfter { parts.append("s.time_first >= ?"); args += [t] }
+        if let t = lastBefore { parts.append("s.time_last <= ?"); args += [t] }
+        if let t = lastAfter { parts.append("s.time_last >= ?"); args += [t] }
+        return (parts.isEmpty ? "1" : parts.joined(separator: " AND "), args)
+    }
+}
+
+/// A span found through one of its values: the address or name that matched, and whether the span is
+/// its domain's current one.
+public struct ValueHit: Sendable, Equatable {
+    public var span: SpanRecord
+    /// The matched value as stored: an address's text, or a name without its trailing dot.
+    public var value: String
+    public var current: Bool
+}
+
+/// Pages of a lookup, read one at a time as the consumer asks (a slow client holds back the reads, never
+/// the memory): each page is one read transaction, found by a range scan that starts where the last
+/// page ended.
+public struct LookupPages<Element: Sendable>: AsyncSequence, Sendable {
+    typealias Cursor = [DatabaseValue]
+    let fetch: @Sendable (Cursor?) async throws -> (page: [Element], next: Cursor?)
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let fetch: @Sendable (Cursor?) async throws -> (page: [Element], next: Cursor?)
+        var cursor: Cursor?
+        var done = false
+
+        public mutating func next() async throws -> [Element]? {
+            while !done {
+                let (page, next) = try await fetch(cursor)
+                cursor = next
+                done = next == nil
+                if !page.isEmpty { return page }
+            }
+            return nil
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(fetch: fetch) }
+
+    /// Every element, in order (for the CLI, which prints a table of all of them).
+    public func collect() async throws -> [Element] {
+        var out: [Element] = []
+        for try await page in self { out += page }
+        return out
+    }
+}
+
+extension HistoryStore {
+    /// Rows of a page.
+    public static let lookupPageSize = 2000
+
+    /// The NOERROR spans of the names that match, with a record type or any, inside the fence. Ordered by
+    /// reversed name, then record type, rdata and first sighting: the spans of one (name, type, rdata) are
+    /// consecutive, so that aggregating them needs only the current group.
+    public func rrsetSpans(_ name: NameMatch, type: RRType? = nil, fence: TimeFence = .none,
+                           pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<SpanRecord> {
+        LookupPages { cursor in
+            try await self.read { db in
+                // A page is whole domains (a domain's spans are few), found by their reversed name.
+                var domainSQL = "SELECT id, name, rname FROM domains WHERE "
+                var args = StatementArguments()
+                switch name {
+                case .exact(let n):
+                    domainSQL += "rname = ?"
+                    args += [ValueKey.reversedName(n)]
+                case .subdomains(let suffix):
+                    let (low, high) = ValueKey.subdomainNameRange(of: suffix)
+                    domainSQL += "rname >= ? AND rname < ?"
+                    args += [low, high]
+                }
+                if let c = cursor, let last = String.fromDatabaseValue(c[0]) {
+                    domainSQL += " AND rname > ?"
+                    args += [last]
+                }
+                domainSQL += " ORDER BY rname LIMIT \(max(1, pageSize / 8))"
+                let domains = try Row.fetchAll(db, sql: domainSQL, arguments: args)
+                guard let lastDomain = domains.last else { return ([], nil) }
+                let (fenceSQL, fenceArgs) = fence.sql
+                var spanArgs = StatementArguments(domains.map { $0[0] as Int64 })
+                var typeSQL = ""
+                if let type {
+                    typeSQL = " AND s.rrtype = ?"
+                    spanArgs += [type]
+                }
+                spanArgs += fenceArgs
+                let marks = placeholders(domains.count)
+                let names = Dictionary(uniqueKeysWithValues: domains.map { ($0[0] as Int64, ($0[1] as String, $0[2] as String)) })
+                var spans = try Row.fetchAll(db, sql: """
+                    SELECT s.domain_id, s.* FROM spans s
+                    WHERE s.domain_id IN (\(marks)) AND s.status = 'NOERROR'\(typeSQL) AND \(fenceSQL)
+                    """, arguments: spanArgs).map { row in
+                    (rname: names[row[0]]?.1 ?? "", span: try SpanRecord(row: row, domain: names[row[0]]?.0 ?? ""))
+                }
+                spans.sort { a, b in
+                    if a.rname != b.rname { return a.rname < b.rname }
+                    if a.span.rrtype != b.span.rrtype { return a.span.rrtype < b.span.rrtype }
+                    if a.span.rdata != b.span.rdata { return a.span.rdata.lexicographicallyPrecedes(b.span.rdata) }
+                    return (a.span.timeFirst, a.span.id) < (b.span.timeFirst, b.span.id)
+                }
+                let more = domains.count == max(1, pageSize / 8)
+                return (spans.map(\.span), more ? [(lastDomain[2] as String).databaseValue] : nil)
+            }
+        }
+    }
+
+    /// The NOERROR A and AAAA spans that held an address inside `block`, inside the fence, one hit per
+    /// (span, address): ordered by address, then span. A range scan of `span_values`.
+    public func addressSpans(in block: CIDR, fence: TimeFence = .none, pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<ValueHit> {
+        let (low, high) = ValueKey.range(of: block.unmapped)
+        return valueSpans(low: low, high: high, inclusiveHigh: true, type: nil, fence: fence, pageSize: pageSize)
+    }
+
+    /// The NOERROR NS and CNAME spans that held a name matching, inside the fence (`type` NS or CNAME, or
+    /// both): ordered by the reversed name, then span.
+    public func nameSpans(holding name: NameMatch, type: RRType? = nil, fence: TimeFence = .none,
+                          pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<ValueHit> {
+        switch name {
+        case .exact(let n):
+            let key = ValueKey.name(n)
+            return valueSpans(low: key, high: key, inclusiveHigh: true, type: type, fence: fence, pageSize: pageSize)
+        case .subdomains(let suffix):
+            let (low, high) = ValueKey.subdomainRange(of: suffix)
+            return valueSpans(low: low, high: high, inclusiveHigh: false, type: type, fence: fence, pageSize: pageSize)
+        }
+    }
+
+    private func valueSpans(low: [UInt8], high: [UInt8], inclusiveHigh: Bool, type: RRType?, fence: TimeFence,
+                            pageSize: Int) -> LookupPages<ValueHit> {
+        LookupPages { cursor in
+            try await self.read { db in
+                var args: StatementArguments = [Data(low), Data(high)]
+                var sql = """
+                    SELECT v.key, v.span_id, d.name AS domain, s.*, EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
+                    FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
+                    WHERE v.key >= ? AND v.key \(inclusiveHigh ? "<=" : "<") ?
+                    """
+                if let cursor {
+                    sql += " AND (v.key, v.span_id) > (?, ?)"
+                    args += StatementArguments(cursor)
+                }
+                if let type {
+                    sql += " AND s.rrtype = ?"
+                    args += [type]
+                }
+                let (fenceSQL, fenceArgs) = fence.sql
+                sql += " AND \(fenceSQL) ORDER BY v.key, v.span_id LIMIT \(pageSize)"
+                args += fenceArgs
+                let rows = try Row.fetchAll(db, sql: sql, arguments: args)
+                let hits = try rows.map { row -> ValueHit in
+                    let key: Data = row[0]
+                    return ValueHit(span: try SpanRecord(row: row), value: try ValueKey.text(of: Array(key)), current: row["current"])
+                }
+                guard rows.count == pageSize, let last = rows.last else { return (hits, nil) }
+                return (hits, [last[0], last[1]])
+            }
+        }
+    }
+}
