@@ -35,6 +35,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libldns, wrapped like GRDBSQLite: a module map and a shim header. Imported by Resolver only.
@@ -98,6 +101,20 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
+        // `dnswatch serve`: the history over HTTP (Hummingbird 2) for passive-DNS clients (DNSDB API v2, CIRCL
+        // COF), dnswatch's own API, the web page and Prometheus metrics. Reads the store only.
+        .target(
+            name: "Serve",
+            dependencies: [
+                "DNSWatchModel", "HistoryStore", "Classification", "Investigation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The TOML config file: typed, checked, every error naming its key.
         .target(
             name: "DNSWatchConfig",
@@ -109,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "dnswatch",
             dependencies: [
-                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller", "Investigation", "DNSWatchConfig",
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller", "Investigation", "DNSWatchConfig", "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,6 +148,15 @@ let package = Package(
         .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "DNSWatchModel"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),
+        .testTarget(
+            name: "ServeTests",
+            dependencies: [
+                "Serve", "Poller", "HistoryStore", "Resolver", "Classification", "Investigation", "DNSWatchModel", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,0 +1,5 @@
+import Hummingbird
+
+enum APIRoutes {
+    static func register(on router: Router<ServeContext>, _ deps: ServeDependencies) {}
+}

@@ -1,0 +1,5 @@
+import Hummingbird
+
+enum UIRoutes {
+    static func register(on router: Router<ServeContext>, _ deps: ServeDependencies) {}
+}
