@@ -19,3 +19,6 @@ CREATE TABLE span_values (
 
 -- "Is this span a domain's current one?" by the span.
 CREATE INDEX heads_by_span ON heads(span_id);
+
+-- A domain's alerts (its timeline marks them).
+CREATE INDEX alerts_by_domain ON alerts(domain, time);

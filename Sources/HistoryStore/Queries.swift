@@ -144,6 +144,26 @@ extension HistoryStore {
         }
     }
 
+    /// A domain's alerts, oldest first.
+    public func alerts(domain: String) async throws -> [StoredAlert] {
+        try await read { db in
+            try StoredAlert.fetchAll(db, sql: """
+                SELECT id, time, domain, list, type, severity, severity_rank, coalesce(json_extract(payload, '$.message'), '') AS message,
+                       payload FROM alerts WHERE domain = ? ORDER BY time, id
+                """, arguments: [domain])
+        }
+    }
+
+    /// The latest alerts, newest first.
+    public func latestAlerts(limit: Int) async throws -> [StoredAlert] {
+        try await read { db in
+            try StoredAlert.fetchAll(db, sql: """
+                SELECT id, time, domain, list, type, severity, severity_rank, coalesce(json_extract(payload, '$.message'), '') AS message,
+                       payload FROM alerts ORDER BY id DESC LIMIT ?
+                """, arguments: [limit])
+        }
+    }
+
     /// A domain's stored state, if it was ever polled with an answer.
     public func state(of domain: String) async throws -> DomainState? {
         try await read { db in
