@@ -27,7 +27,7 @@ demo: release
 	scripts/demo
 
 bench: release
-	scripts/bench
+	scripts/bench --queries
 
 clean:
 	rm -rf .build .build-fuzz
