@@ -115,7 +115,9 @@ public final class HistoryStore: Sendable {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
-        let queue = try DatabaseQueue(path: path, configuration: config)
+        // A pool of read-only connections: concurrent readers (the server's requests) never wait for
+        // each other, and in WAL mode never for a poll.
+        let queue = try DatabasePool(path: path, configuration: config)
         let migrator = Migrations.migrator()
         let (applied, complete) = try queue.read { db in
             (try migrator.appliedIdentifiers(db), try migrator.hasCompletedMigrations(db))
