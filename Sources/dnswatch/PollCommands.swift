@@ -142,10 +142,16 @@ final class ProgressLine: Sendable {
 
 struct Daemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Poll due domains on a schedule until SIGTERM or SIGINT (which end it cleanly, exit 0).")
+        abstract: "Poll due domains on a schedule until SIGTERM or SIGINT (which end it cleanly, exit 0).",
+        discussion: "With --listen it also serves the history over HTTP as 'dnswatch serve' does, over its own read-only connection.")
 
     @OptionGroup var flags: PollFlags
     @Option(help: "How often to look for due domains (e.g. 30s, 1m).") var tick: String?
+    @OptionGroup var serving: ListenFlags
+
+    func validate() throws {
+        if serving.listen == nil, serving.apiKeys != nil { throw ValidationError("--api-keys needs --listen") }
+    }
 
     func run() async throws {
         try await reporting {
@@ -160,13 +166,27 @@ struct Daemon: AsyncParsableCommand {
                 tickSeconds = config.tick ?? 60
             }
             let logger = Logger(label: "dnswatch.daemon")
+            // Serving: its usage errors (a listener beyond loopback without keys) before anything is opened.
+            let listen = try serving.listen.map { _ in (try serving.address(), try serving.policy(for: try serving.address())) }
             let lock = try await flags.store.lockPolls(config: config, wait: false)
             let poller = try flags.makePoller(lock: lock, config: config, dueOnly: true, logger: logger, progress: nil)
             let service = PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
                 FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
             }
+            var services: [any Service] = [service]
+            if let (address, auth) = listen {
+                let path = try flags.store.path()
+                let reader: HistoryStore
+                do {
+                    reader = try HistoryStore.readOnly(path: path)
+                } catch {
+                    throw CLIError(code: Exit.failure, description: "cannot open the database \(path) for serving: \(error)")
+                }
+                let classifier = try flags.fingerprints.classifier(config: config)
+                services.append(serving.service(address: address, auth: auth, store: reader, classifier: classifier))
+            }
             let group = ServiceGroup(configuration: .init(
-                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }

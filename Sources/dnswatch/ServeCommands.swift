@@ -1,0 +1,103 @@
+import ArgumentParser
+import Classification
+import DNSWatchConfig
+import DNSWatchModel
+import Foundation
+import Glibc
+import HistoryStore
+import Logging
+import Serve
+import ServiceLifecycle
+import UnixSignals
+
+/// `--listen` and `--api-keys`: where the server listens and who may ask (shared by `serve` and `daemon`).
+struct ListenFlags: ParsableArguments {
+    @Option(help: "Serve history over HTTP on HOST:PORT (IPv6 as [ADDRESS]:PORT; default for serve: 127.0.0.1:8053).")
+    var listen: String?
+
+    @Option(name: .customLong("api-keys"),
+            help: "File of API keys, one a line (KEY or NAME KEY, # comments; keep it mode 0600). Else $DNSWATCH_API_KEY. Needed to listen beyond loopback.")
+    var apiKeys: String?
+
+    static let keyVariable = "DNSWATCH_API_KEY"
+
+    func validate() throws {
+        if let listen { do { _ = try ListenAddress(listen) } catch { throw ValidationError("--listen: \(error)") } }
+        if let apiKeys, apiKeys.isEmpty { throw ValidationError("--api-keys is empty: name a key file, or leave it out") }
+    }
+
+    func address() throws -> ListenAddress {
+        guard let listen else { return .default }
+        do { return try ListenAddress(listen) } catch { throw CLIError.usage("--listen: \(error)") }
+    }
+
+    /// The keys (`--api-keys`, else `$DNSWATCH_API_KEY`, named `env`) and where `/metrics` is open; a
+    /// listener beyond loopback without keys is a usage error.
+    func policy(for address: ListenAddress, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AuthPolicy {
+        var keys: [APIKey] = []
+        if let apiKeys {
+            let text: String
+            do {
+                text = String(decoding: try RegularFile.read(apiKeys), as: UTF8.self)
+            } catch {
+                throw CLIError.usage("--api-keys: \(error)")
+            }
+            do {
+                keys = try AuthPolicy.parseKeyFile(text)
+            } catch {
+                throw CLIError.usage("--api-keys \(apiKeys): \(error)")
+            }
+            var info = stat()
+            if stat(apiKeys, &info) == 0, info.st_mode & 0o077 != 0 {
+                warn("dnswatch: warning: the key file \(apiKeys) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            }
+        } else if let key = environment[ListenFlags.keyVariable] {
+            let trimmed = key.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw CLIError.usage("$\(ListenFlags.keyVariable) is empty: set it to a key, or unset it") }
+            keys = [APIKey(name: "env", key: trimmed)]
+        }
+        if keys.isEmpty, !address.isLoopback {
+            throw CLIError.usage("--listen \(address) is not a loopback address: give --api-keys FILE (or $\(ListenFlags.keyVariable)) so that only key holders can read the history")
+        }
+        return AuthPolicy(keys: keys, metricsOpen: address.isLoopback)
+    }
+
+    /// The server's Service over its own read-only connection to `path`.
+    func service(address: ListenAddress, auth: AuthPolicy, store: HistoryStore, classifier: Classifier) -> any Service {
+        var logger = Logger(label: "dnswatch.serve")
+        if ProcessInfo.processInfo.environment["DNSWATCH_LOG_LEVEL"] == nil { logger.logLevel = .info }
+        let deps = ServeDependencies(store: store, classifier: classifier)
+        let keys = auth.requiresKeys ? "\(auth.keys.count) API key\(auth.keys.count == 1 ? "" : "s")" : "no API keys (loopback only)"
+        return DNSWatchServer.application(deps, listen: address, auth: auth, logger: logger) { port in
+            let shown = address.host.contains(":") ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"
+            FileHandle.standardError.write(Data("dnswatch: serving http://\(shown) (\(keys))\n".utf8))
+        }
+    }
+}
+
+/// `dnswatch serve`: the history over HTTP, read-only, until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the history over HTTP (DNSDB API v2, CIRCL pDNS, /api/v1, a web page, /metrics) until SIGTERM or SIGINT.",
+        discussion: "Read-only: it never writes the database (one that needs migrating: run a writing command such as poll first). See docs/serve.md.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var listen: ListenFlags
+    @OptionGroup var fingerprints: FingerprintFlags
+
+    func run() async throws {
+        try await reporting {
+            let config = try config.load()
+            let classifier = try fingerprints.classifier(config: config)
+            let address = try listen.address()
+            let auth = try listen.policy(for: address)  // usage errors before the database is opened
+            let reader = try store.openForReading()
+            let service = listen.service(address: address, auth: auth, store: reader, classifier: classifier)
+            let group = ServiceGroup(configuration: .init(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "dnswatch.serve")))
+            try await group.run()
+        }
+    }
+}
