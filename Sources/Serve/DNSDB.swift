@@ -183,8 +183,10 @@ struct DNSDBQuery: Sendable {
             guard text.utf8.count <= 100 else { throw BadRequest("\(name): value too long") }
             switch name {
             case "limit":
-                let n = try DNSDBQuery.integer(text, name, 0...Int64(DNSDBRoutes.maxLimit))
-                limit = n == 0 ? DNSDBRoutes.maxLimit : Int(n)
+                // Above the server's maximum the maximum is used (and `limited` says when it cut results):
+                // a client asking for "everything" gets the most a request gives, then pages with `offset`.
+                let n = try DNSDBQuery.integer(text, name, 0...100_000_000_000)
+                limit = n == 0 ? DNSDBRoutes.maxLimit : Int(min(n, Int64(DNSDBRoutes.maxLimit)))
             case "offset":
                 offset = Int(try DNSDBQuery.integer(text, name, 0...Int64(DNSDBRoutes.maxOffset)))
             case "max_count":

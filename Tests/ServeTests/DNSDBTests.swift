@@ -120,6 +120,11 @@ import Testing
         try await get("/dnsdb/v2/lookup/rrset/name/a.example/A?aggr=f&limit=0") { r in
             #expect(saf(r.body).objects.count == 3)
         }
+        // Above the server's maximum: the maximum, not an error.
+        try await get("/dnsdb/v2/lookup/rrset/name/a.example/A?aggr=f&limit=100001") { r in
+            #expect(r.status == .ok)
+            #expect(saf(r.body).objects.count == 3)
+        }
     }
 
     @Test func wildcard() async throws {
