@@ -90,7 +90,7 @@ let package = Package(
             ]
         ),
         // The investigator's queries: which watched domains resolved into an address, and the triage verdict.
-        .target(name: "Investigation", dependencies: ["DNSWatchModel", "HistoryStore", "Classification"]),
+        .target(name: "Investigation", dependencies: ["DNSWatchModel", "HistoryStore", "Classification", "Detection"]),
         // One poll end to end, the scheduler, and the daemon service.
         .target(
             name: "Poller",
