@@ -102,13 +102,14 @@ enum Tools {
     }
 
     /// Runs a program to its end without blocking a thread (output and errors together, through a file).
-    static func run(_ path: String, _ args: [String], environment: [String: String] = [:]) async throws -> Run {
+    static func run(_ path: String, _ args: [String], environment: [String: String] = [:], in directory: URL? = nil) async throws -> Run {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-tool-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
+        if let directory { p.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DNSWATCH_CONFIG")
         for (k, v) in environment { env[k] = v }

@@ -53,7 +53,7 @@ import TestSupport
                 "--checks", "all", "--exclude-checks", "positive_data_acceptance,negative_data_rejection,unsupported_method",
                 "--max-examples", "30", "--seed", "9", "--workers", "1", "--no-color",
                 "--report", "junit", "--report-junit-path", report.path,
-            ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"])
+            ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"], in: FileManager.default.temporaryDirectory)  // its .schemathesis/ there
             #expect(r.code == 0, "schemathesis:\n\(r.output)")
             let junit = try String(contentsOf: report, encoding: .utf8)
             #expect(junit.contains("tests=\"6\""), "six /api/v1 operations tested: \(junit.prefix(400))")
