@@ -36,7 +36,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
@@ -91,7 +90,7 @@ let package = Package(
             ]
         ),
         // The investigator's queries: which watched domains resolved into an address, and the triage verdict.
-        .target(name: "Investigation", dependencies: ["DNSWatchModel", "HistoryStore", "Classification"]),
+        .target(name: "Investigation", dependencies: ["DNSWatchModel", "HistoryStore", "Classification", "Detection"]),
         // One poll end to end, the scheduler, and the daemon service.
         .target(
             name: "Poller",
@@ -107,15 +106,17 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "DNSWatchModel", "HistoryStore", "Classification", "Investigation",
+                "DNSWatchModel", "HistoryStore", "Classification", "Investigation", "Detection",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The OpenAPI document of /api/v1, served from the binary itself.
+            resources: [.embedInCode("openapi.json")]
         ),
         // The TOML config file: typed, checked, every error naming its key.
         .target(
@@ -154,6 +155,7 @@ let package = Package(
             name: "ServeTests",
             dependencies: [
                 "Serve", "Poller", "HistoryStore", "Resolver", "Classification", "Investigation", "DNSWatchModel", "TestSupport",
+                "Alerting", "Detection",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,4 +1,5 @@
 public import Classification
+public import DNSWatchModel
 public import HistoryStore
 public import Hummingbird
 public import Investigation
@@ -26,9 +27,12 @@ public struct ServeContext: RequestContext {
 public struct ServeDependencies: Sendable {
     public let store: HistoryStore
     public let investigator: Investigator
+    /// The config's default poll intervals (the intervals `/api/v1/domains` shows, as `watch list --json`).
+    public let intervals: PollInterval.Defaults
 
-    public init(store: HistoryStore, classifier: Classifier) {
+    public init(store: HistoryStore, classifier: Classifier, intervals: PollInterval.Defaults = .init()) {
         self.store = store
+        self.intervals = intervals
         investigator = Investigator(store: store, classifier: classifier, asns: Investigator.cachedASNs(store))
     }
 }

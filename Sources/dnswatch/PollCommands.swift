@@ -183,7 +183,8 @@ struct Daemon: AsyncParsableCommand {
                     throw CLIError(code: Exit.failure, description: "cannot open the database \(path) for serving: \(error)")
                 }
                 let classifier = try flags.fingerprints.classifier(config: config)
-                services.append(serving.service(address: address, auth: auth, store: reader, classifier: classifier))
+                services.append(serving.service(address: address, auth: auth, store: reader, classifier: classifier,
+                                                intervals: PollInterval.Defaults(overrides: config.intervals)))
             }
             let group = ServiceGroup(configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

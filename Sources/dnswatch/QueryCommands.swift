@@ -22,8 +22,10 @@ struct History: AsyncParsableCommand {
     @Flag(help: "One JSON object a span (NDJSON).") var json = false
 
     func validate() throws {
-        if let type, RRType(name: type) == nil || RRType(name: type) == .txt {
-            throw ValidationError("--type: '\(type)' is not one of A, AAAA, NS, CNAME")
+        do {
+            _ = try type.map { try RRType.historyType($0) }
+        } catch {
+            throw ValidationError("--type: \(error)")
         }
     }
 
@@ -31,7 +33,9 @@ struct History: AsyncParsableCommand {
         try await reporting {
             let name = try domainArgument(domain)
             let s = try epoch(since, flag: "--since"), u = try epoch(until, flag: "--until")
-            let spans = try await store.openForReading().history(domain: name.value, type: type.flatMap(RRType.init(name:)), since: s, until: u)
+            let t: RRType?
+            do { t = try type.map { try RRType.historyType($0) } } catch { throw CLIError.usage("--type: \(error)") }
+            let spans = try await store.openForReading().history(domain: name.value, type: t, since: s, until: u)
             guard !spans.isEmpty else {
                 let windowed = s != nil || u != nil || type != nil
                 warn("dnswatch: no history for \(name.value)\(windowed ? " in that window or type" : "")")
@@ -60,13 +64,8 @@ struct Alerts: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let alerts = try await store.openForReading().alerts(since: try epoch(since, flag: "--since"), minRank: severity?.rank ?? 0)
-            // A stored value this version does not know is an error, never shown as if it were fine.
-            for a in alerts {
-                guard let stored = Severity(rawValue: a.severity), stored.rank == a.severityRank, AlertType(rawValue: a.type) != nil else {
-                    throw CLIError(code: Exit.failure, description: "alert \(a.id) has a type or severity this dnswatch does not know ('\(a.type)', '\(a.severity)', rank \(a.severityRank)): the database was written by another version")
-                }
-            }
+            // A stored value this version does not know is an error (exit 1), never shown as if it were fine.
+            let alerts = try await store.openForReading().knownAlerts(since: try epoch(since, flag: "--since"), severity: severity)
             if json {
                 for a in alerts { print(a.payload) }
                 return
@@ -83,7 +82,9 @@ struct Alerts: AsyncParsableCommand {
 }
 
 extension Severity: ExpressibleByArgument {
-    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+    public init?(argument: String) {
+        do { self = try Severity.named(argument) } catch { return nil }
+    }
 }
 
 /// Origin ASN for addresses: the cache, and with --resolver a lookup of what is missing (saved to the cache).

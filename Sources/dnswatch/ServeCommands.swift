@@ -63,10 +63,11 @@ struct ListenFlags: ParsableArguments {
     }
 
     /// The server's Service over its own read-only connection to `path`.
-    func service(address: ListenAddress, auth: AuthPolicy, store: HistoryStore, classifier: Classifier) -> any Service {
+    func service(address: ListenAddress, auth: AuthPolicy, store: HistoryStore, classifier: Classifier,
+                 intervals: PollInterval.Defaults) -> any Service {
         var logger = Logger(label: "dnswatch.serve")
         if ProcessInfo.processInfo.environment["DNSWATCH_LOG_LEVEL"] == nil { logger.logLevel = .info }
-        let deps = ServeDependencies(store: store, classifier: classifier)
+        let deps = ServeDependencies(store: store, classifier: classifier, intervals: intervals)
         let keys = auth.requiresKeys ? "\(auth.keys.count) API key\(auth.keys.count == 1 ? "" : "s")" : "no API keys (loopback only)"
         return DNSWatchServer.application(deps, listen: address, auth: auth, logger: logger) { port in
             let shown = address.host.contains(":") ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"
@@ -94,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
             let address = try listen.address()
             let auth = try listen.policy(for: address)  // usage errors before the database is opened
             let reader = try store.openForReading()
-            let service = listen.service(address: address, auth: auth, store: reader, classifier: classifier)
+            let service = listen.service(address: address, auth: auth, store: reader, classifier: classifier,
+                                         intervals: PollInterval.Defaults(overrides: config.intervals))
             let group = ServiceGroup(configuration: .init(
                 services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "dnswatch.serve")))
             try await group.run()

@@ -11,7 +11,7 @@ import Testing
     static let dnsdbq = "/usr/bin/dnsdbq"
     static let key = "rc-key-5f1b2c3d4e"
 
-    /// The history: three polls, a second apart (alpha.example A→B→A; www.alpha.example a CNAME to it;
+    /// The history: three polls, two seconds apart (alpha.example A→B→A; www.alpha.example a CNAME to it;
     /// beta.example sharing alpha's first address; 60 domains in 198.51.100.0/24 for paging).
     struct World: Sendable {
         let workdir: URL
@@ -43,7 +43,9 @@ import Testing
                 try unbound.removeLocalData(["alpha.example."])
                 try unbound.addLocalData([step == 1 ? "alpha.example. 300 IN A 192.0.2.2" : "alpha.example. 300 IN A 192.0.2.1"])
                 try unbound.flushCache()
-                try await Task.sleep(for: .milliseconds(1100))
+                // Two seconds and more between polls: a span's time_first (the poll's start, in whole
+                // seconds) is at most polls[i] + 1, so polls[i + 1] - 1 separates the spans of two polls.
+                try await Task.sleep(for: .milliseconds(2100))
             }
             polls.append(Int64(Date().timeIntervalSince1970))
             let poll = try run(CLIBinary.path, ["poll", "--resolver", unbound.endpoint, "--no-asn", "--types", "A"], env)
@@ -108,8 +110,8 @@ import Testing
             #expect(after.code == 0, "\(after.err)")
             let afterObjects = after.out.split(separator: "\n").compactMap(json)
             #expect(afterObjects.count == 1 && afterObjects.first?["rdata"] as? [String] == ["192.0.2.1"], "\(after.out)")
-            // -B: first seen before poll 2 began (time_first_before): the first span only.
-            let before = try dnsdbq(server, ["-r", "alpha.example/A", "-g", "-j", "-B", String(w.polls[1])])
+            // -B: first seen before poll 2 began (time_first_before, inclusive): the first span only.
+            let before = try dnsdbq(server, ["-r", "alpha.example/A", "-g", "-j", "-B", String(w.polls[1] - 1)])
             let beforeObjects = before.out.split(separator: "\n").compactMap(json)
             #expect(beforeObjects.count == 1, "\(before.out) \(before.err)")
             #expect(abs(Int64(beforeObjects.first?["time_first"] as? Int ?? 0) - w.polls[0]) <= 1)

@@ -1,0 +1,113 @@
+import Foundation
+import HTTPTypes
+import HistoryStore
+import Hummingbird
+import HummingbirdTesting
+import Serve
+import Testing
+import TestSupport
+
+/// JSON texts compared as values: keys sorted, numbers and strings as decoded.
+func canonical(_ value: Any) throws -> String {
+    String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+}
+
+@Suite(.serialized) struct APITests {
+    /// One database made by real polls, shared by the tests of this suite.
+    static let world = Task { try await APIWorld.made() }
+
+    struct Answer {
+        let status: HTTPResponse.Status
+        let contentType: String?
+        let nextOffset: String?
+        let body: String
+        var json: Any { get throws { try JSONSerialization.jsonObject(with: Data(body.utf8), options: [.fragmentsAllowed]) } }
+    }
+
+    func get(_ uris: [String]) async throws -> [Answer] {
+        let app = Application(router: try await APITests.world.value.router())
+        let next = try #require(HTTPField.Name("X-Next-Offset"))
+        return try await app.test(.router) { client in
+            var answers: [Answer] = []
+            for uri in uris {
+                let a = try await client.execute(uri: uri, method: .get) { r in
+                    Answer(status: r.status, contentType: r.headers[.contentType], nextOffset: r.headers[next],
+                           body: String(buffer: r.body))
+                }
+                answers.append(a)
+            }
+            return answers
+        }
+    }
+
+    /// The CLI's `--json` lines over the same database, as one JSON array (or the one object).
+    func cli(_ args: [String], single: Bool = false) async throws -> Any {
+        let w = try await APITests.world.value
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-api-home-\(UUID().uuidString)").path
+        let r = try await Tools.run(Tools.dnswatch.path, args, environment: ["DNSWATCH_DB": w.dbPath, "XDG_CONFIG_HOME": home, "HOME": home])
+        #expect(r.code == 0, "dnswatch \(args.joined(separator: " ")): \(r.output)")
+        let lines = r.output.split(separator: "\n").filter { $0.hasPrefix("{") }
+        let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) }
+        return single ? objects.first as Any : objects
+    }
+
+    @Test func everyEndpointServesWhatTheCLIWrites() async throws {
+        let cases: [(uri: String, cli: [String], single: Bool)] = [
+            ("/api/v1/history/parked.example", ["history", "parked.example", "--json"], false),
+            ("/api/v1/history/host.example?type=a&since=2026-09-01", ["history", "host.example", "--type", "a", "--since", "2026-09-01", "--json"], false),
+            ("/api/v1/history/gone.example", ["history", "gone.example", "--json"], false),
+            ("/api/v1/history/never.example", ["history", "never.example", "--json"], false),
+            ("/api/v1/ip/\(APIWorld.sedoA)", ["ip", APIWorld.sedoA, "--json"], false),
+            ("/api/v1/ip/192.0.2.0%2F24", ["ip", "192.0.2.0/24", "--json"], false),
+            ("/api/v1/ip/192.0.2.0,24", ["ip", "192.0.2.0/24", "--json"], false),
+            ("/api/v1/triage/\(APIWorld.sedoA)", ["triage", APIWorld.sedoA, "--json"], true),
+            ("/api/v1/triage/parked.example", ["triage", "parked.example", "--json"], true),
+            ("/api/v1/alerts", ["alerts", "--json"], false),
+            ("/api/v1/alerts?severity=CRITICAL&since=\(APIWorld.t1)", ["alerts", "--severity", "critical", "--since", "\(APIWorld.t1)", "--json"], false),
+            ("/api/v1/domains", ["watch", "list", "--json"], false),
+            ("/api/v1/domains?list=ours", ["watch", "list", "--list", "ours", "--json"], false),
+        ]
+        var expected: [String] = []
+        for c in cases { expected.append(try canonical(try await cli(c.cli, single: c.single))) }
+        let answers = try await get(cases.map(\.uri))
+        for (c, (a, e)) in zip(cases, zip(answers, expected)) {
+            #expect(a.status == .ok, "\(c.uri): \(a.body)")
+            #expect(a.contentType == "application/json", "\(c.uri)")
+            #expect(try canonical(try a.json) == e, "\(c.uri) differs from dnswatch \(c.cli.joined(separator: " "))")
+        }
+        // The world has what the comparison needs: spans, hits, an alert, domains.
+        let counts = try answers.map { a in (try a.json as? [Any])?.count ?? -1 }
+        #expect(counts[0] >= 2 && counts[4] >= 1 && counts[5] >= 2 && counts[9] >= 1 && counts[11] == 4, "\(counts)")
+        #expect(counts[3] == 0, "a domain without history is []")
+    }
+
+    @Test func badValuesAre400WithAMessage() async throws {
+        let uris = [
+            "/api/v1/history/bad..example", "/api/v1/history/parked.example?type=TXT", "/api/v1/history/parked.example?type=MX",
+            "/api/v1/history/parked.example?since=yesterday-ish", "/api/v1/history/parked.example?until=99999999999999",
+            "/api/v1/history/parked.example?limit=0", "/api/v1/history/parked.example?limit=10001", "/api/v1/history/parked.example?limit=-1",
+            "/api/v1/history/parked.example?offset=x", "/api/v1/history/parked.example?sevrity=high",
+            "/api/v1/history/parked.example?type=A&type=NS", "/api/v1/history/%ZZ", "/api/v1/history/\(String(repeating: "a", count: 300))",
+            "/api/v1/ip/999.1.1.1", "/api/v1/ip/10.0.0.0%2F33", "/api/v1/ip/parked.example", "/api/v1/triage/bad..example",
+            "/api/v1/triage/x?limit=1", "/api/v1/alerts?severity=urgent", "/api/v1/alerts?since=", "/api/v1/domains?limit=1e3",
+        ]
+        for (uri, a) in zip(uris, try await get(uris)) {
+            #expect(a.status == .badRequest, "\(uri): \(a.status) \(a.body)")
+            #expect(a.contentType == "application/json", "\(uri)")
+            let message = (try a.json as? [String: Any])?["error"] as? String
+            #expect(message?.isEmpty == false, "\(uri): \(a.body)")
+        }
+    }
+
+    @Test func arraysArePagedByLimitAndOffset() async throws {
+        let all = try await get(["/api/v1/domains"])[0]
+        let total = try #require(try all.json as? [Any]).count
+        #expect(all.nextOffset == nil)
+        let pages = try await get(["/api/v1/domains?limit=3", "/api/v1/domains?limit=3&offset=3", "/api/v1/domains?offset=100"])
+        #expect(pages[0].nextOffset == "3")
+        #expect(pages[1].nextOffset == nil)
+        let joined = try ((try pages[0].json as? [Any]) ?? []) + ((try pages[1].json as? [Any]) ?? [])
+        #expect(try canonical(joined) == canonical(try all.json), "two pages make the whole (\(total) objects)")
+        #expect(pages[2].body == "[]")
+    }
+}
