@@ -21,38 +21,66 @@ enum CIRCLRoutes {
                 text += "/" + (try PathValue.decode(length, what: "prefix length"))
             }
             let page = try Page(request.headers)
-            var window = Window(offset: page.cursor, limit: page.count)
-            var objects: [PDNSObject] = []
-            var more = false
-            func take(_ object: PDNSObject) async throws -> Bool {
-                guard page.types.admits(object.rrtype) else { return true }
-                switch window.next() {
-                case .skip: return true
-                case .send: objects.append(object); return true
-                case .full: more = true; return false
-                }
-            }
+            // The lookup, resolved before the answer starts (a bad query is a 400, not a broken body).
+            let lookup: @Sendable (_ take: (PDNSObject) async throws -> Bool) async throws -> Void
             if CIDR(text.replacingOccurrences(of: ",", with: "/")) != nil || text.contains(where: { "/,:".contains($0) })
                 || text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
                 let block = try PathValue.block(text)
-                try await Aggregation.values(deps.store.addressSpans(in: block), aggregate: true, take)
+                lookup = { take in try await Aggregation.values(deps.store.addressSpans(in: block), aggregate: true, take) }
             } else {
                 let name = try PathValue.name(text)
-                try await Aggregation.rrsets(deps.store.rrsetSpans(name), aggregate: true, take)
-                if !more {
-                    try await Aggregation.values(deps.store.nameSpans(holding: name), aggregate: true, take)
+                lookup = { take in
+                    var more = true
+                    try await Aggregation.rrsets(deps.store.rrsetSpans(name), aggregate: true) { o in
+                        more = try await take(o)
+                        return more
+                    }
+                    if more { try await Aggregation.values(deps.store.nameSpans(holding: name), aggregate: true, take) }
                 }
             }
+            let headers: HTTPFields = [.contentType: "application/x-ndjson"]
+            guard page.paginated else {
+                // No paging asked: the objects are streamed as the store's pages come (up to the server's
+                // maximum), 32 KB at a time.
+                let body = ResponseBody { writer in
+                    var buffer = ByteBuffer()
+                    var window = Window(offset: 0, limit: page.count)
+                    try await lookup { object in
+                        guard page.types.admits(object.rrtype) else { return true }
+                        guard case .send = window.next() else { return false }
+                        buffer.writeBytes(try JSONLine.data(COFObject(object)))
+                        buffer.writeString("\n")
+                        if buffer.readableBytes >= 32_768 {
+                            try await writer.write(buffer)
+                            buffer.clear()
+                        }
+                        return true
+                    }
+                    try await writer.write(buffer)
+                    try await writer.finish(nil)
+                }
+                return Response(status: .ok, headers: headers, body: body)
+            }
+            // A page: built in memory (bounded by its count), since the cursor header goes before the body.
+            var window = Window(offset: page.cursor, limit: page.count)
             var body = ByteBuffer()
-            for o in objects {
-                body.writeBytes(try JSONLine.data(COFObject(o)))
-                body.writeString("\n")
+            var more = false
+            try await lookup { object in
+                guard page.types.admits(object.rrtype) else { return true }
+                switch window.next() {
+                case .skip: return true
+                case .send:
+                    body.writeBytes(try JSONLine.data(COFObject(object)))
+                    body.writeString("\n")
+                    return true
+                case .full: more = true; return false
+                }
             }
-            var headers: HTTPFields = [.contentType: "application/x-ndjson"]
+            var paged = headers
             if more, let name = HTTPField.Name(nextCursorHeader) {
-                headers[name] = String(page.cursor + window.sent)
+                paged[name] = String(page.cursor + window.sent)
             }
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+            return Response(status: .ok, headers: paged, body: .init(byteBuffer: body))
         }
         router.get("pdns/query/:query", use: handler)
         router.get("pdns/query/:query/:length", use: handler)
@@ -63,6 +91,8 @@ enum CIRCLRoutes {
         var types = TypeQuery.any
         var count = DNSDBRoutes.maxLimit
         var cursor = 0
+        /// `dribble-paginate-count` or a cursor was given: the answer is one page, with a cursor while more remain.
+        var paginated = false
 
         init(_ headers: HTTPFields) throws(BadRequest) {
             func value(_ name: String) -> String? {
@@ -76,12 +106,14 @@ enum CIRCLRoutes {
                     throw BadRequest("\(CIRCLRoutes.countHeader): '\(VisibleText.escape(String(c.prefix(40))))' is not an integer from 1 to \(DNSDBRoutes.maxLimit)")
                 }
                 count = n
+                paginated = true
             }
             if let c = value(CIRCLRoutes.cursorHeader) {
                 guard let n = Int(c), (0...DNSDBRoutes.maxOffset).contains(n) else {
                     throw BadRequest("\(CIRCLRoutes.cursorHeader): '\(VisibleText.escape(String(c.prefix(40))))' is not a cursor this server gave")
                 }
                 cursor = n
+                paginated = true
             }
         }
     }
