@@ -72,11 +72,11 @@ enum APIRoutes {
 
     /// A path parameter, percent-decoded.
     static func segment(_ name: String, _ context: ServeContext) throws(APIError) -> String {
-        guard let raw = context.parameters.get(name) else { throw APIError(.badRequest, "missing \(name)") }
-        guard let text = raw.removingPercentEncoding else {
-            throw APIError(.badRequest, "\(name): '\(VisibleText.escape(raw))' is not valid percent-encoding")
+        do {
+            return try PathValue.decode(context.parameters.get(name), what: name)
+        } catch {
+            throw APIError(.badRequest, error.message)  // the passive-DNS routes' rule, as a JSON error
         }
-        return text
     }
 
     static func domain(_ text: String) throws(APIError) -> DomainName {
