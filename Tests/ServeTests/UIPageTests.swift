@@ -91,6 +91,18 @@ extension TestResponse {
         #expect(r.headers.first { $0.name.canonicalName == "referrer-policy" }?.value == "no-referrer", sourceLocation: sourceLocation)
     }
 
+    /// Nothing loaded from elsewhere: no script, link, image or frame; every URL a path on this server; no CSS url().
+    static func expectSelfContained(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let els = DOM.elements(html)
+        #expect(!els.contains { ["script", "link", "img", "iframe", "object", "embed"].contains($0.tag) }, sourceLocation: sourceLocation)
+        for e in els {
+            for key in ["href", "src", "action"] {
+                if let url = e[key] { #expect(url.hasPrefix("/") && !url.hasPrefix("//"), "\(e)", sourceLocation: sourceLocation) }
+            }
+        }
+        #expect(!html.contains("url(") && !html.contains("@import"), sourceLocation: sourceLocation)
+    }
+
     @Test func escapingOfTextAndAttributes() {
         #expect(HTML.escape("<script>alert(\"x\")</script> & 'y'") == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;")
         #expect(HTML.escape("plain.example") == "plain.example")
@@ -139,7 +151,7 @@ extension TestResponse {
             #expect(alerts.map { $0["data-alert-type"] } == ["sinkholed", "activation"], "newest first")
             #expect(els.contains { $0.tag == "a" && $0["href"] == "/ui/domain/c2.example" })
             #expect(!r.text.contains("<script"), "no script, and no stored value as markup")
-            #expect(!r.text.contains("src=") || !r.text.contains("http"), "nothing loaded from elsewhere")
+            Self.expectSelfContained(r.text)
         }
     }
 
@@ -148,6 +160,7 @@ extension TestResponse {
         try await get(try f.app(), "/ui/domain/C2.Example.") { r in
             #expect(r.status == .ok)
             Self.expectPageHeaders(r)
+            Self.expectSelfContained(r.text)
             let bars = DOM.elements(r.text, class: "bar")
             #expect(bars.count == 5)
             #expect(bars.allSatisfy { DOM.isUTC($0["data-first"]) && DOM.isUTC($0["data-last"]) })
