@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Foundation
 import HistoryStore
+import HTTPTypes
 import Hummingbird
 import Investigation
 
@@ -18,14 +19,19 @@ enum UIRoutes {
 
     /// Every page's headers besides the content type: nothing may be loaded from elsewhere (no script at all),
     /// forms post only here, no framing, no sniffing, no referrer.
-    static let securityHeaders: [(String, String)] = [
-        ("Content-Security-Policy",
-         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "no-referrer"),
-        ("X-Frame-Options", "DENY"),
-        ("Cache-Control", "no-store"),
-    ]
+    static let securityHeaders: HTTPFields = {
+        guard let referrerPolicy = HTTPField.Name("Referrer-Policy"), let frameOptions = HTTPField.Name("X-Frame-Options") else {
+            preconditionFailure("Referrer-Policy and X-Frame-Options are valid field names")
+        }
+        return [
+            .contentSecurityPolicy:
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            .xContentTypeOptions: "nosniff",
+            referrerPolicy: "no-referrer",
+            frameOptions: "DENY",
+            .cacheControl: "no-store",
+        ]
+    }()
 
     static func register(on router: Router<ServeContext>, _ deps: ServeDependencies) {
         router.get("/") { request, context in
@@ -161,9 +167,6 @@ enum UIRoutes {
     }
 
     static func secure(_ headers: inout HTTPFields) {
-        for (name, value) in securityHeaders {
-            // (`HTTPFields.Element` is HTTPTypes' `HTTPField`, reached through Hummingbird's export of `HTTPFields`.)
-            if let field = HTTPFields.Element.Name(name) { headers[field] = value }
-        }
+        for field in securityHeaders { headers[field.name] = field.value }
     }
 }
