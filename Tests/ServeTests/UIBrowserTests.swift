@@ -170,4 +170,22 @@ struct PolledWorld {
             }
         }
     }
+
+    /// With keys, a browser that gives the key as the HTTP Basic password (any user name) sees the page; one
+    /// without credentials gets the 401 and no data.
+    @Test func aBrowserAuthenticatesWithHTTPBasic() async throws {
+        let chromium = try Chromium()
+        let world = try await PolledWorld()
+        let deps = ServeDependencies(store: try HistoryStore.readOnly(path: world.dbPath), classifier: Classifier(fingerprints: try .embedded()))
+        let policy = AuthPolicy(keys: [APIKey(name: "analyst", key: "k-browser-0123456789")], metricsOpen: false)
+        let app = Application(router: DNSWatchServer.router(deps, auth: policy), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let keyed = try await chromium.dumpDOM("http://anyone:k-browser-0123456789@127.0.0.1:\(port)/ui/domain/c2.example")
+            #expect(DOM.elements(keyed, class: "bar").filter { $0["data-rrtype"] == "A" }.map { $0["data-class"] } == ["parked", "unknown"])
+            let anonymous = try await chromium.dumpDOM("http://127.0.0.1:\(port)/ui/domain/c2.example")
+            // (headless Chromium answers the Basic challenge with nothing, and shows no page)
+            #expect(DOM.elements(anonymous, class: "bar").isEmpty && !anonymous.contains("c2.example"))
+        }
+    }
 }
