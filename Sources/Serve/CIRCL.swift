@@ -132,7 +132,7 @@ struct COFObject: Encodable {
     init(_ o: PDNSObject) {
         rrname = o.rrname
         rrtype = o.rrtype
-        rdata = o.rdata.count == 1 ? .value(o.rdata[0]) : .set(o.rdata)
+        rdata = o.rdata.count == 1 ? .second(o.rdata[0]) : .first(o.rdata)
         time_first = o.timeFirst
         time_last = o.timeLast
         count = o.count

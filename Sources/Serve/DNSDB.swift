@@ -224,37 +224,30 @@ struct DNSDBQuery: Sendable {
     }
 }
 
+/// A JSON value that is one of two types, encoded as the one it holds.
+enum OneOf<First: Encodable, Second: Encodable>: Encodable {
+    case first(First)
+    case second(Second)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .first(let v): try v.encode(to: encoder)
+        case .second(let v): try v.encode(to: encoder)
+        }
+    }
+}
+
 /// A time as DNSDB writes it: epoch seconds, or with `humantime` the UTC text `2026-12-01 14:00:00`.
-enum DNSDBTime: Encodable {
-    case epoch(Int64)
-    case text(String)
+typealias DNSDBTime = OneOf<Int64, String>
 
+extension OneOf where First == Int64, Second == String {
     init(_ t: Int64, human: Bool) {
-        self = human ? .text(String(ISOTime.format(t).dropLast().replacingOccurrences(of: "T", with: " "))) : .epoch(t)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .epoch(let t): try c.encode(t)
-        case .text(let s): try c.encode(s)
-        }
+        self = human ? .second(String(ISOTime.format(t).dropLast().replacingOccurrences(of: "T", with: " "))) : .first(t)
     }
 }
 
-/// `rdata`: an array for an rrset, the matched value for an rdata lookup.
-enum DNSDBRdata: Encodable {
-    case set([String])
-    case value(String)
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .set(let s): try c.encode(s)
-        case .value(let v): try c.encode(v)
-        }
-    }
-}
+/// `rdata`: an array for an rrset, the matched value for an rdata lookup (COF: a string for one value).
+typealias DNSDBRdata = OneOf<[String], String>
 
 struct DNSDBObject: Encodable {
     let rrname: String, rrtype: String, rdata: DNSDBRdata, time_first: DNSDBTime, time_last: DNSDBTime, count: Int
@@ -262,7 +255,7 @@ struct DNSDBObject: Encodable {
     init(_ o: PDNSObject, human: Bool) {
         rrname = o.rrname
         rrtype = o.rrtype
-        rdata = o.isValueHit ? .value(o.rdata.first ?? "") : .set(o.rdata)
+        rdata = o.isValueHit ? .second(o.rdata.first ?? "") : .first(o.rdata)
         time_first = DNSDBTime(o.timeFirst, human: human)
         time_last = DNSDBTime(o.timeLast, human: human)
         count = o.count
