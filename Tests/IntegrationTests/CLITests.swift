@@ -21,12 +21,7 @@ struct CLI {
         db = workdir.appendingPathComponent("db.sqlite").path
     }
 
-    struct Result {
-        let code: Int32
-        let out: String
-        let err: String
-        var lines: [String] { out.split(separator: "\n").map(String.init) }
-    }
+    typealias Result = ChildResult
 
     func file(_ name: String, _ text: String) throws -> String {
         let path = workdir.appendingPathComponent(name).path
@@ -35,23 +30,7 @@ struct CLI {
     }
 
     func run(_ args: [String], binary: URL = CLI.binary, environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        if let directory { p.currentDirectoryURL = directory }
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["DNSWATCH_DB"] = db
-        env.removeValue(forKey: "DNSWATCH_CONFIG")
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(code: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        try ChildProcess.run(binary, args, environment: ["DNSWATCH_DB": db].merging(environment) { $1 }, in: directory)
     }
 
     static func json(_ line: String) -> [String: Any] {

@@ -260,34 +260,13 @@ import Testing
         (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
     }
 
-    struct RunResult: Sendable {
-        let code: Int32
-        let out: String
-        let err: String
-    }
+    typealias RunResult = ChildResult
 
     /// Runs a program to its end (killed after `timeout` seconds), with HOME in a scratch directory so
     /// that no user configuration (~/.dnsdb-query.conf) is read.
     static func run(_ path: String, _ args: [String], _ environment: [String: String], timeout: Double = 60) throws -> RunResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "DNSWATCH_CONFIG")
-        env["HOME"] = FileManager.default.temporaryDirectory.path
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let timer = DispatchWorkItem { if p.isRunning { p.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        timer.cancel()
-        return RunResult(code: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        try ChildProcess.run(URL(fileURLWithPath: path), args,
+                             environment: ["HOME": FileManager.default.temporaryDirectory.path].merging(environment) { $1 }, timeout: timeout)
     }
 }
 
