@@ -121,6 +121,26 @@ import Testing
         }
     }
 
+    /// dnsdbq's CIRCL system (`-u circl`): CIRCL_SERVER and CIRCL_AUTH (user:key, sent as HTTP Basic) from
+    /// its config file, the aggregated COF objects of /pdns/query.
+    @Test func dnsdbqCIRCLSystem() async throws {
+        let w = try await RealClientTests.world.value
+        try await Served.with(w) { server in
+            let conf = w.workdir.appendingPathComponent("dnsdbq-circl.conf").path
+            try "CIRCL_SERVER=\(server.url)/pdns/query\nCIRCL_AUTH=analyst:\(RealClientTests.key)\n".write(toFile: conf, atomically: true, encoding: .utf8)
+            let env = ["DNSDBQ_CONFIG_FILE": conf]
+            let r = try RealClientTests.run(RealClientTests.dnsdbq, ["-u", "circl", "-r", "alpha.example", "-j"], env, timeout: 30)
+            #expect(r.code == 0, "\(r.err)")
+            let objects = r.out.split(separator: "\n").compactMap(json).filter { $0["rrtype"] as? String == "A" }
+            let byRdata = Dictionary(objects.map { (($0["rdata"] as? [String])?.joined() ?? ($0["rdata"] as? String ?? ""), $0["count"] as? Int ?? 0) }) { $0 + $1 }
+            #expect(byRdata == ["192.0.2.1": 2, "192.0.2.2": 1], "\(r.out) \(r.err)")
+            let i = try RealClientTests.run(RealClientTests.dnsdbq, ["-u", "circl", "-i", "192.0.2.1", "-j"], env, timeout: 30)
+            #expect(Set(i.out.split(separator: "\n").compactMap(json).compactMap { $0["rrname"] as? String }) == ["alpha.example.", "beta.example."],
+                    "\(i.out) \(i.err)")
+            #expect(server.log.contains("GET /pdns/query/alpha.example 200"), "\(server.log)")
+        }
+    }
+
     @Test func dnsdbqMissingNameIsNoResults() async throws {
         let w = try await RealClientTests.world.value
         try await Served.with(w) { server in
