@@ -35,15 +35,22 @@ enum APIRoutes {
             let lines = try await deps.investigator.history(domain: name, type: type, since: since, until: until)
             return try page.answer(lines) { try JSONLine.encode($0) }
         }
-        api.get("ip/:address") { request, context in
+        let ip: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
             let page = try Page(try Query(request, allowed: ["limit", "offset"]))
-            let text = try segment("address", context)
-            // A prefix's '/' comes percent-encoded, or as ',' as in DNSDB's rdata/ip.
+            let text: String
+            do throws(BadRequest) {
+                text = try PathValue.decodeWithLength(context, "address")
+            } catch {
+                throw APIError(.badRequest, error.message)
+            }
+            // A prefix's '/' comes as is (two segments), percent-encoded, or as ',' as in DNSDB's rdata/ip.
             guard let block = CIDR(text.replacingOccurrences(of: ",", with: "/")) else {
                 throw APIError(.badRequest, "'\(VisibleText.escape(text))' is not an IP address or CIDR prefix")
             }
             return try page.answer(try await deps.investigator.addresses(in: block.unmapped)) { try JSONLine.encode($0) }
         }
+        api.get("ip/:address", use: ip)
+        api.get("ip/:address/:length", use: ip)
         api.get("triage/:value") { request, context in
             _ = try Query(request, allowed: [])
             let value = try segment("value", context)

@@ -16,10 +16,7 @@ enum CIRCLRoutes {
 
     static func register(on router: Router<ServeContext>, _ deps: ServeDependencies) {
         let handler: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
-            var text = try PathValue.decode(context.parameters.get("query"), what: "query")
-            if let length = context.parameters.get("length") {
-                text += "/" + (try PathValue.decode(length, what: "prefix length"))
-            }
+            let text = try PathValue.decodeWithLength(context, "query")
             let page = try Page(request.headers)
             // The lookup, resolved before the answer starts (a bad query is a 400, not a broken body).
             let lookup: @Sendable (_ take: (PDNSObject) async throws -> Bool) async throws -> Void

@@ -41,13 +41,15 @@ enum DNSDBRoutes {
             base.get("rrset/name/:name", use: rrset)
             base.get("rrset/name/:name/:type", use: rrset)
             base.get("rrset/name/:name/:type/:bailiwick", use: rrset)
-            base.get("rdata/ip/:address") { request, context in
-                let block = try PathValue.block(try PathValue.decode(context.parameters.get("address"), what: "address"))
+            let rdataIP: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
+                let block = try PathValue.block(try PathValue.decodeWithLength(context, "address"))
                 let query = try DNSDBQuery(request.queryList, summarize: summarize)
                 return answer(query) { emit in
                     try await Aggregation.values(deps.store.addressSpans(in: block, fence: query.fence), aggregate: query.aggregate, emit)
                 }
             }
+            base.get("rdata/ip/:address", use: rdataIP)
+            base.get("rdata/ip/:address/:length", use: rdataIP)
             let rdataName: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
                 let name = try PathValue.name(try PathValue.decode(context.parameters.get("name"), what: "name"))
                 let type = try context.parameters.get("type").map { try TypeQuery(try PathValue.decode($0, what: "type")) } ?? .any

@@ -92,6 +92,16 @@ enum PathValue {
         return text
     }
 
+    /// The path parameter `name`, and after it the `length` segment when the route has one: an address or
+    /// prefix may come as `ADDRESS,LEN`, `ADDRESS%2FLEN` or `ADDRESS/LEN` (two segments).
+    static func decodeWithLength(_ context: ServeContext, _ name: String) throws(BadRequest) -> String {
+        var text = try decode(context.parameters.get(name), what: name)
+        if let length = context.parameters.get("length") {
+            text += "/" + (try decode(length, what: "prefix length"))
+        }
+        return text
+    }
+
     /// A name, or a left-hand wildcard `*.suffix`, normalised as the store keeps names.
     static func name(_ text: String) throws(BadRequest) -> NameMatch {
         do {

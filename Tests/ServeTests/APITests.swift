@@ -66,6 +66,7 @@ func canonical(_ value: Any) throws -> String {
             ("/api/v1/alerts?severity=CRITICAL&since=\(APIWorld.t1)", ["alerts", "--severity", "critical", "--since", "\(APIWorld.t1)", "--json"], false),
             ("/api/v1/domains", ["watch", "list", "--json"], false),
             ("/api/v1/domains?list=ours", ["watch", "list", "--list", "ours", "--json"], false),
+            ("/api/v1/ip/192.0.2.0/24", ["ip", "192.0.2.0/24", "--json"], false),  // the '/' as is: two segments
         ]
         var expected: [String] = []
         for c in cases { expected.append(try canonical(try await cli(c.cli, single: c.single))) }

@@ -156,6 +156,12 @@ import Testing
         try await get("/dnsdb/v2/lookup/rdata/ip/192.0.2.0,24?aggr=f") { r in
             #expect(saf(r.body).objects.count == 4)
         }
+        // The prefix's '/' as is (two path segments) and percent-encoded: the same answer.
+        for form in ["192.0.2.0/24", "192.0.2.0%2F24"] {
+            try await get("/dnsdb/v2/lookup/rdata/ip/\(form)?aggr=f") { r in
+                #expect(r.status == .ok && saf(r.body).objects.count == 4, "\(form)")
+            }
+        }
         try await get("/dnsdb/v2/lookup/rdata/ip/2001:db8::,32") { r in
             #expect(saf(r.body).objects.compactMap { $0["rdata"] as? String } == ["2001:db8::1"])
         }

@@ -56,7 +56,7 @@ import TestSupport
             ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"], in: FileManager.default.temporaryDirectory)  // its .schemathesis/ there
             #expect(r.code == 0, "schemathesis:\n\(r.output)")
             let junit = try String(contentsOf: report, encoding: .utf8)
-            #expect(junit.contains("tests=\"6\""), "six /api/v1 operations tested: \(junit.prefix(400))")
+            #expect(junit.contains("tests=\"7\""), "seven /api/v1 operations tested: \(junit.prefix(400))")
             print("schemathesis summary:\n" + r.output.split(separator: "\n").suffix(25).joined(separator: "\n"))
         }
     }
