@@ -22,20 +22,15 @@ enum DNSDBRoutes {
         for summarize in [false, true] {
             let base = v2.group(summarize ? "summarize" : "lookup")
             let rrset: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
-                let name = try PathValue.name(try PathValue.decode(context.parameters.get("name"), what: "name"))
-                let type = try context.parameters.get("type").map { try TypeQuery(try PathValue.decode($0, what: "type")) } ?? .any
+                let (name, type) = try nameAndType(context)
                 if let bailiwick = context.parameters.get("bailiwick") {
                     _ = try PathValue.decode(bailiwick, what: "bailiwick")  // accepted and ignored
                 }
                 let query = try DNSDBQuery(request.queryList, summarize: summarize)
                 return answer(query) { emit in
-                    let stored: RRType?
-                    switch type {
-                    case .unrecorded: return
-                    case .any: stored = nil
-                    case .recorded(let t): stored = t
+                    try await type.withStoredType { stored in
+                        try await Aggregation.rrsets(deps.store.rrsetSpans(name, type: stored, fence: query.fence), aggregate: query.aggregate, emit)
                     }
-                    try await Aggregation.rrsets(deps.store.rrsetSpans(name, type: stored, fence: query.fence), aggregate: query.aggregate, emit)
                 }
             }
             base.get("rrset/name/:name", use: rrset)
@@ -51,25 +46,26 @@ enum DNSDBRoutes {
             base.get("rdata/ip/:address", use: rdataIP)
             base.get("rdata/ip/:address/:length", use: rdataIP)
             let rdataName: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
-                let name = try PathValue.name(try PathValue.decode(context.parameters.get("name"), what: "name"))
-                let type = try context.parameters.get("type").map { try TypeQuery(try PathValue.decode($0, what: "type")) } ?? .any
+                let (name, type) = try nameAndType(context)
                 let query = try DNSDBQuery(request.queryList, summarize: summarize)
                 return answer(query) { emit in
-                    let stored: RRType?
-                    switch type {
-                    case .unrecorded: return
-                    case .any: stored = nil
-                    case .recorded(let t):
-                        guard t.hasNameRdata else { return }  // only NS and CNAME rdata are names
-                        stored = t
+                    // Only NS and CNAME rdata are names.
+                    try await type.withStoredType(accepting: \.hasNameRdata) { stored in
+                        try await Aggregation.values(deps.store.nameSpans(holding: name, type: stored, fence: query.fence),
+                                                     aggregate: query.aggregate, emit)
                     }
-                    try await Aggregation.values(deps.store.nameSpans(holding: name, type: stored, fence: query.fence),
-                                                 aggregate: query.aggregate, emit)
                 }
             }
             base.get("rdata/name/:name", use: rdataName)
             base.get("rdata/name/:name/:type", use: rdataName)
         }
+    }
+
+    /// The `{name}` (or `*.suffix`) and the optional `{type}` of a path.
+    static func nameAndType(_ context: ServeContext) throws(BadRequest) -> (NameMatch, TypeQuery) {
+        let name = try PathValue.name(try PathValue.decode(context.parameters.get("name"), what: "name"))
+        guard let type = context.parameters.get("type") else { return (name, .any) }
+        return (name, try TypeQuery(try PathValue.decode(type, what: "type")))
     }
 
     private static func json(_ text: String) -> Response {

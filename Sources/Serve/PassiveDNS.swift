@@ -218,3 +218,15 @@ enum Aggregation {
         _ = try await flush()
     }
 }
+
+extension TypeQuery {
+    /// Runs `lookup` with the stored type asked for (nil: every type). A type dnswatch never records, or one
+    /// that `accepting` refuses, has no records: `lookup` is not run, and the answer is empty.
+    func withStoredType(accepting: (RRType) -> Bool = { _ in true }, _ lookup: (RRType?) async throws -> Void) async rethrows {
+        switch self {
+        case .unrecorded: return
+        case .any: try await lookup(nil)
+        case .recorded(let t): if accepting(t) { try await lookup(t) }
+        }
+    }
+}
