@@ -61,6 +61,15 @@ public struct AddressHit: Sendable, Equatable {
     }
 }
 
+/// A block with more sightings than a caller can hold (`domains(resolvingInto:atMost:)`).
+public struct TooManySightings: Error, Sendable, CustomStringConvertible {
+    public let block: CIDR
+    public let limit: Int
+    public var description: String {
+        "\(block) holds more than \(limit) sightings: ask a narrower prefix, or /dnsdb/v2/lookup/rdata/ip, which streams them"
+    }
+}
+
 /// A stored alert.
 public struct StoredAlert: Sendable, Equatable, FetchableRecord {
     public var id: Int64
@@ -107,8 +116,15 @@ extension HistoryStore {
     }
 
     /// Every (domain, address) of A/AAAA history inside `block`, oldest first (through the inverse index).
-    public func domains(resolvingInto block: CIDR) async throws -> [AddressHit] {
-        try await addressSpans(in: block).collect().map(AddressHit.init).sorted { ($0.timeFirst, $0.domain) < ($1.timeFirst, $1.domain) }
+    /// With `atMost`, a block holding more sightings than that throws `TooManySightings` once the pages read
+    /// pass it (memory stays bounded; the oldest-first order needs them all).
+    public func domains(resolvingInto block: CIDR, atMost: Int? = nil) async throws -> [AddressHit] {
+        var hits: [AddressHit] = []
+        for try await page in addressSpans(in: block) {
+            hits += page.map(AddressHit.init)
+            if let atMost, hits.count > atMost { throw TooManySightings(block: block, limit: atMost) }
+        }
+        return hits.sorted { ($0.timeFirst, $0.domain) < ($1.timeFirst, $1.domain) }
     }
 
     /// Domains whose NS history names this name server, oldest first.

@@ -108,9 +108,10 @@ public struct Investigator: Sendable {
     }
 
     /// The watched domains that resolved into `block`, oldest first, each with the address's class.
-    public func addresses(in block: CIDR) async throws -> [AddressLine] {
+    /// `atMost`: see `HistoryStore.domains(resolvingInto:atMost:)`.
+    public func addresses(in block: CIDR, atMost: Int? = nil) async throws -> [AddressLine] {
         let block = block.unmapped
-        let hits = try await store.domains(resolvingInto: block)
+        let hits = try await store.domains(resolvingInto: block, atMost: atMost)
         let ips = Array(Set(hits.map(\.address))).compactMap(IPAddress.init)
         let single = block.prefixLength == block.network.bytes.count * 8 ? [block.network] : []
         let asn = try await asns(Array(Set(ips + single)))

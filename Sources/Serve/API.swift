@@ -19,6 +19,9 @@ enum APIRoutes {
     static let defaultLimit = 1000
     static let maximumLimit = 10_000
     static let maximumOffset = 1_000_000_000
+    /// The most sightings `/api/v1/ip` reads for one prefix (all are read before paging, oldest first); a
+    /// wider one is a 400 pointing to DNSDB's rdata/ip, which streams.
+    static let maximumSightings = 100_000
 
     static func register(on router: Router<ServeContext>, _ deps: ServeDependencies) {
         let api = router.group("api/v1")
@@ -47,7 +50,13 @@ enum APIRoutes {
             guard let block = CIDR(text.replacingOccurrences(of: ",", with: "/")) else {
                 throw APIError(.badRequest, "'\(VisibleText.escape(text))' is not an IP address or CIDR prefix")
             }
-            return try page.answer(try await deps.investigator.addresses(in: block.unmapped)) { try JSONLine.encode($0) }
+            let lines: [AddressLine]
+            do {
+                lines = try await deps.investigator.addresses(in: block.unmapped, atMost: maximumSightings)
+            } catch let e as TooManySightings {
+                throw APIError(.badRequest, e.description)
+            }
+            return try page.answer(lines) { try JSONLine.encode($0) }
         }
         api.get("ip/:address", use: ip)
         api.get("ip/:address/:length", use: ip)

@@ -39,6 +39,15 @@ import Testing
         await #expect(try store.addressSpans(in: CIDR("::ffff:91.195.240.0/120")!).collect().map(\.span.domain) == ["b.example"])
     }
 
+    @Test func aBlockWithMoreSightingsThanACallerHoldsIsRefusedOnceThePagesPassIt() async throws {
+        let names = (0..<5).map { "s\($0).example" }
+        let (store, ids) = try await store(names)
+        try await start(store, names.map { (ids[$0]!, RRType.a, AnswerStatus.noerror, ["192.0.2.\(ids[$0]!)"]) }, at: 10)
+        await #expect(try store.domains(resolvingInto: CIDR("192.0.2.0/24")!, atMost: 5).count == 5)
+        await #expect(throws: TooManySightings.self) { try await store.domains(resolvingInto: CIDR("192.0.2.0/24")!, atMost: 4) }
+        await #expect(try store.domains(resolvingInto: CIDR("192.0.2.0/24")!).count == 5)
+    }
+
     @Test func pagesResumeWhereTheLastEndedWithNothingLostOrRepeated() async throws {
         let names = (0..<57).map { "d\($0).example" }
         let (store, ids) = try await store(names)
