@@ -11,10 +11,13 @@ CREATE INDEX domains_by_rname ON domains(rname);
 -- range; a name (NS, CNAME) is the byte 'N' and its reversed name, so that a wildcard is one range.
 -- Rows are written with their span, by the same code (HistoryStore's ValueKey); the Swift step of this
 -- migration fills the table for the spans already stored.
+-- Within a value, rows are ordered by domain, so that the spans of one (value, domain) are consecutive
+-- and a passive-DNS answer aggregated per (name, value) streams without holding a value's whole history.
 CREATE TABLE span_values (
-    key     BLOB    NOT NULL,
-    span_id INTEGER NOT NULL REFERENCES spans(id),
-    PRIMARY KEY (key, span_id)
+    key       BLOB    NOT NULL,
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    span_id   INTEGER NOT NULL REFERENCES spans(id),
+    PRIMARY KEY (key, domain_id, span_id)
 ) WITHOUT ROWID;
 
 -- "Is this span a domain's current one?" by the span.

@@ -99,6 +99,12 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         return CIDR(network: v4, prefixLength: prefixLength - 96)
     }
 
+    /// An IPv4 block as the IPv4-mapped IPv6 block that stands for it (`::ffff:192.0.2.0/120`); nil for IPv6.
+    public var mapped: CIDR? {
+        guard network.isIPv4, let v6 = IPAddress(bytes: Array(repeating: 0, count: 10) + [0xFF, 0xFF] + network.bytes) else { return nil }
+        return CIDR(network: v6, prefixLength: prefixLength + 96)
+    }
+
     public func contains(_ a: IPAddress) -> Bool {
         a.bytes.count == network.bytes.count && CIDR.mask(a, prefixLength) == network
     }

@@ -76,6 +76,17 @@ public struct LookupPages<Element: Sendable>: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(fetch: fetch) }
 
+    /// The pages of `first`, then those of `second` (the cursor says which, then where in it).
+    static func chained(_ first: LookupPages, _ second: LookupPages) -> LookupPages {
+        LookupPages { cursor in
+            let part = cursor.flatMap { Int.fromDatabaseValue($0[0]) } ?? 0
+            let inner = cursor.flatMap { $0.count > 1 ? Array($0.dropFirst()) : nil }
+            let (page, next) = try await (part == 0 ? first : second).fetch(inner)
+            if let next { return (page, [part.databaseValue] + next) }
+            return (page, part == 0 ? [1.databaseValue] : nil)
+        }
+    }
+
     /// Every element, in order (for the CLI, which prints a table of all of them).
     public func collect() async throws -> [Element] {
         var out: [Element] = []
@@ -143,10 +154,16 @@ extension HistoryStore {
     }
 
     /// The NOERROR A and AAAA spans that held an address inside `block`, inside the fence, one hit per
-    /// (span, address): ordered by address, then span. A range scan of `span_values`.
+    /// (span, address): ordered by address, then domain and span. A range scan of `span_values`; for an
+    /// IPv4 block (or an IPv4-mapped IPv6 one) a second range finds AAAA values that map into it
+    /// (`::ffff:192.0.2.9` is 192.0.2.9).
     public func addressSpans(in block: CIDR, fence: TimeFence = .none, pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<ValueHit> {
-        let (low, high) = ValueKey.range(of: block.unmapped)
-        return valueSpans(low: low, high: high, inclusiveHigh: true, type: nil, fence: fence, pageSize: pageSize)
+        let block = block.unmapped
+        let (low, high) = ValueKey.range(of: block)
+        let direct = valueSpans(low: low, high: high, inclusiveHigh: true, type: nil, fence: fence, pageSize: pageSize)
+        guard block.network.isIPv4, let mapped = block.mapped else { return direct }
+        let (mappedLow, mappedHigh) = ValueKey.range(of: mapped)
+        return .chained(direct, valueSpans(low: mappedLow, high: mappedHigh, inclusiveHigh: true, type: nil, fence: fence, pageSize: pageSize))
     }
 
     /// The NOERROR NS and CNAME spans that held a name matching, inside the fence (`type` NS or CNAME, or
@@ -169,12 +186,12 @@ extension HistoryStore {
             try await self.read { db in
                 var args: StatementArguments = [Data(low), Data(high)]
                 var sql = """
-                    SELECT v.key, v.span_id, d.name AS domain, s.*, EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
+                    SELECT v.key, v.domain_id, v.span_id, d.name AS domain, s.*, EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
                     FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
                     WHERE v.key >= ? AND v.key \(inclusiveHigh ? "<=" : "<") ?
                     """
                 if let cursor {
-                    sql += " AND (v.key, v.span_id) > (?, ?)"
+                    sql += " AND (v.key, v.domain_id, v.span_id) > (?, ?, ?)"
                     args += StatementArguments(cursor)
                 }
                 if let type {
@@ -182,7 +199,7 @@ extension HistoryStore {
                     args += [type]
                 }
                 let (fenceSQL, fenceArgs) = fence.sql
-                sql += " AND \(fenceSQL) ORDER BY v.key, v.span_id LIMIT \(pageSize)"
+                sql += " AND \(fenceSQL) ORDER BY v.key, v.domain_id, v.span_id LIMIT \(pageSize)"
                 args += fenceArgs
                 let rows = try Row.fetchAll(db, sql: sql, arguments: args)
                 let hits = try rows.map { row -> ValueHit in
@@ -190,7 +207,7 @@ extension HistoryStore {
                     return ValueHit(span: try SpanRecord(row: row), value: try ValueKey.text(of: Array(key)), current: row["current"])
                 }
                 guard rows.count == pageSize, let last = rows.last else { return (hits, nil) }
-                return (hits, [last[0], last[1]])
+                return (hits, [last[0], last[1], last[2]])
             }
         }
     }

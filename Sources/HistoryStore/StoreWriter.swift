@@ -61,10 +61,10 @@ public struct StoreWriter {
         guard last == before + Int64(spans.count) else {
             throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "span ids are not consecutive (\(before)+\(spans.count) → \(last))")
         }
-        let insertValue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO span_values (key, span_id) VALUES (?, ?)")
+        let insertValue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO span_values (key, domain_id, span_id) VALUES (?, ?, ?)")
         for (k, sp) in spans.enumerated() {
             for key in ValueKey.keys(rrtype: sp.rrtype, status: sp.status, rdata: sp.rdata) {
-                try insertValue.execute(arguments: [Data(key), before + 1 + Int64(k)])
+                try insertValue.execute(arguments: [Data(key), sp.domainID, before + 1 + Int64(k)])
             }
         }
         try db.execute(sql: """

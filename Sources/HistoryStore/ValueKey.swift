@@ -69,11 +69,11 @@ extension ValueKey {
         for row in try Row.fetchAll(db, sql: "SELECT id, name FROM domains") {
             try setName.execute(arguments: [reversedName(row[1]), row[0] as Int64])
         }
-        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO span_values (key, span_id) VALUES (?, ?)")
+        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO span_values (key, domain_id, span_id) VALUES (?, ?, ?)")
         var after: Int64 = 0
         while true {
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, rrtype, status, rdata FROM spans WHERE id > ? AND status = 'NOERROR'
+                SELECT id, rrtype, status, rdata, domain_id FROM spans WHERE id > ? AND status = 'NOERROR'
                   AND rrtype IN ('A', 'AAAA', 'NS', 'CNAME') ORDER BY id LIMIT 5000
                 """, arguments: [after])
             guard let last = rows.last else { break }
@@ -82,7 +82,7 @@ extension ValueKey {
                 let rrtype: RRType = try row.decode(atIndex: 1)
                 let status: AnswerStatus = try row.decode(atIndex: 2)
                 for key in keys(rrtype: rrtype, status: status, rdata: RdataCodec.decode(row[3])) {
-                    try insert.execute(arguments: [Data(key), id])
+                    try insert.execute(arguments: [Data(key), row[4] as Int64, id])
                 }
             }
             after = last[0]

@@ -54,14 +54,17 @@ public struct AuthPolicy: Sendable {
         return found
     }
 
-    /// Keys from a key file's text: one a line, `KEY` or `NAME KEY`, blank lines and `#` comments skipped.
+    /// Keys from a key file's text: one a line, `KEY` or `NAME KEY`; `#` starts a comment (a whole line or
+    /// the rest of one), so a key never contains `#`.
     /// A key without a name is named `keyN` by its position among the file's keys (never by the key).
     public static func parseKeyFile(_ text: String) throws(APIKeyFileError) -> [APIKey] {
         var keys: [APIKey] = []
         var names = Set<String>()
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") { continue }
+            // `#` starts a comment, on a line of its own or after the key (`KEY  # the SOC's`): never a key,
+            // never a name (a name is logged).
+            let line = String(raw.prefix { $0 != "#" }).trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty { continue }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             let name: String, key: String
             switch fields.count {

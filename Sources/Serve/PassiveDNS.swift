@@ -178,11 +178,12 @@ enum Aggregation {
         if let c = current { _ = try await emit(c.object) }
     }
 
-    /// rdata objects from value hits ordered by value: one per (name, type, value) when `aggregate` (the
-    /// hits of one value are held until the value changes), else one per (span, value).
+    /// rdata objects from value hits ordered by value, then domain: one per (name, type, value) when
+    /// `aggregate` (the hits of one value and domain are consecutive, and held only until the next begins),
+    /// else one per (span, value).
     static func values(_ pages: LookupPages<ValueHit>, aggregate: Bool, types: TypeQuery = .any,
                        _ emit: (PDNSObject) async throws -> Bool) async throws {
-        var value: String?
+        var current: (value: String, domain: String)?
         var order: [String] = []
         var groups: [String: PDNSObject] = [:]
         func flush() async throws -> Bool {
@@ -202,9 +203,9 @@ enum Aggregation {
                     if !(try await emit(object)) { return }
                     continue
                 }
-                if hit.value != value {
+                if current?.value != hit.value || current?.domain != hit.span.domain {
                     if !(try await flush()) { return }
-                    value = hit.value
+                    current = (hit.value, hit.span.domain)
                 }
                 let key = object.rrname + " " + object.rrtype
                 if groups[key] != nil {

@@ -39,6 +39,18 @@ import Testing
         await #expect(try store.addressSpans(in: CIDR("::ffff:91.195.240.0/120")!).collect().map(\.span.domain) == ["b.example"])
     }
 
+    @Test func anIPv4MappedAAAAValueIsFoundByItsIPv4AddressAndBlock() async throws {
+        let (store, ids) = try await store(["m.example", "v4.example"])
+        try await start(store, [(ids["m.example"]!, .aaaa, .noerror, ["::ffff:192.0.2.9"]),
+                                (ids["v4.example"]!, .a, .noerror, ["192.0.2.10"])], at: 10)
+        for block in ["192.0.2.9", "::ffff:192.0.2.9", "192.0.2.0/24", "::ffff:192.0.2.0/120"] {
+            let hits = try await store.addressSpans(in: CIDR(block)!, pageSize: 1).collect()
+            #expect(hits.contains { $0.span.domain == "m.example" && $0.value == "::ffff:192.0.2.9" && $0.span.rrtype == .aaaa }, "\(block): \(hits)")
+        }
+        await #expect(try store.addressSpans(in: CIDR("192.0.2.0/24")!, pageSize: 1).collect().map(\.span.domain) == ["v4.example", "m.example"])
+        await #expect(try store.addressSpans(in: CIDR("192.0.3.0/24")!).collect().isEmpty)
+    }
+
     @Test func aBlockWithMoreSightingsThanACallerHoldsIsRefusedOnceThePagesPassIt() async throws {
         let names = (0..<5).map { "s\($0).example" }
         let (store, ids) = try await store(names)
@@ -138,7 +150,7 @@ import Testing
         let plans = try await store.read { db -> [String] in
             var out: [String] = []
             for sql in [
-                "SELECT * FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id WHERE v.key >= x'04' AND v.key <= x'05' AND (v.key, v.span_id) > (x'04', 0)",
+                "SELECT * FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id WHERE v.key >= x'04' AND v.key <= x'05' AND (v.key, v.domain_id, v.span_id) > (x'04', 0, 0) ORDER BY v.key, v.domain_id, v.span_id",
                 "SELECT 1 FROM heads h WHERE h.span_id = 1",
                 "SELECT id FROM domains WHERE rname >= 'example.' AND rname < 'example/'",
             ] {

@@ -30,6 +30,11 @@ import Testing
         #expect(throws: APIKeyFileError.self) { try AuthPolicy.parseKeyFile("a b c\n") }
         #expect(throws: APIKeyFileError.self) { try AuthPolicy.parseKeyFile("# only a comment\n") }
         #expect(throws: APIKeyFileError.self) { try AuthPolicy.parseKeyFile("x k1\nx k2\n") }
+        // A comment after the key is a comment: the key is not taken for a name (names are logged).
+        let commented = try AuthPolicy.parseKeyFile("s3cr3t-key   # the SOC's\nbob k-bob # Bob\n")
+        #expect(commented.map(\.name) == ["key1", "bob"])
+        #expect(AuthPolicy(keys: commented, metricsOpen: false).name(of: "s3cr3t-key") == "key1")
+        #expect(AuthPolicy(keys: commented, metricsOpen: false).name(of: "#") == nil)
         let p = try policy()
         #expect(p.name(of: "k-alice-0123456789") == "alice")
         #expect(p.name(of: "s3cr3t-unnamed-key") == "key2")
