@@ -175,7 +175,13 @@ struct DNSDBQuery: Sendable {
         for (key, value) in parameters {
             let name = key
             guard DNSDBQuery.known.contains(name) else {
-                throw BadRequest("unknown query parameter '\(VisibleText.escape(String(name.prefix(40))))'")
+                // A client may send parameters of its own (empty ones too): ignored, as DNSDB's own
+                // "ignored where meaningless" ones. But a misspelt time fence would silently widen the
+                // answer: a `time...` name this server does not know is refused.
+                if name.lowercased().hasPrefix("time") {
+                    throw BadRequest("unknown time fence '\(VisibleText.escape(String(name.prefix(40))))' (time_first_before, time_first_after, time_last_before, time_last_after)")
+                }
+                continue
             }
             let text = value
             guard text.utf8.count <= 100 else { throw BadRequest("\(name): value too long") }

@@ -228,6 +228,15 @@ import Testing
         }
     }
 
+    @Test func unknownParametersAreIgnoredButNotAMisspeltFence() async throws {
+        for uri in ["/dnsdb/v2/lookup/rrset/name/a.example/A?aggr=f&&=x&exclude=foo", "/dnsdb/v2/lookup/rrset/name/a.example/A?aggr=f&client_tag=1"] {
+            try await get(uri) { r in
+                #expect(r.status == .ok && saf(r.body).objects.count == 3, "\(uri)")
+            }
+        }
+        try await get("/dnsdb/v2/lookup/rrset/name/a.example/A?timelast_after=1") { r in #expect(r.status == .badRequest) }
+    }
+
     @Test(arguments: ["/dnsdb/v2/lookup/nothing", "/dnsdb/v2/lookup/rrset/name", "/dnsdb/v2/lookup/rrset/name/a/A/b/c", "/dnsdb/v3/ping"])
     func unknownPathIs404(_ uri: String) async throws {
         try await get(uri) { r in #expect(r.status == .notFound, "\(uri)") }
