@@ -184,24 +184,35 @@ extension HistoryStore {
                             pageSize: Int) -> LookupPages<ValueHit> {
         LookupPages { cursor in
             try await self.read { db in
-                var args: StatementArguments = [Data(low), Data(high)]
-                var sql = """
-                    SELECT v.key, v.domain_id, v.span_id, d.name AS domain, s.*, EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
-                    FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
-                    WHERE v.key >= ? AND v.key \(inclusiveHigh ? "<=" : "<") ?
-                    """
-                if let cursor {
-                    sql += " AND (v.key, v.domain_id, v.span_id) > (?, ?, ?)"
-                    args += StatementArguments(cursor)
+                let upper = inclusiveHigh ? "<=" : "<"
+                func select(_ keyCondition: String, _ keyArgs: StatementArguments, limit: Int) throws -> [Row] {
+                    var args = keyArgs
+                    var sql = """
+                        SELECT v.key, v.domain_id, v.span_id, d.name AS domain, s.*, EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
+                        FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
+                        WHERE \(keyCondition)
+                        """
+                    if let type {
+                        sql += " AND s.rrtype = ?"
+                        args += [type]
+                    }
+                    let (fenceSQL, fenceArgs) = fence.sql
+                    sql += " AND \(fenceSQL) ORDER BY v.key, v.domain_id, v.span_id LIMIT \(limit)"
+                    args += fenceArgs
+                    return try Row.fetchAll(db, sql: sql, arguments: args)
                 }
-                if let type {
-                    sql += " AND s.rrtype = ?"
-                    args += [type]
+                var rows: [Row]
+                if let cursor, cursor.count == 3 {
+                    // Resume after the last row: the rest of its key (an equality and a row-value range, which
+                    // SQLite seeks to), then the keys after it. One row-value range over all three columns
+                    // would be only a filter, and each page would rescan a busy key from its start.
+                    rows = try select("v.key = ? AND (v.domain_id, v.span_id) > (?, ?)", StatementArguments(cursor), limit: pageSize)
+                    if rows.count < pageSize {
+                        rows += try select("v.key > ? AND v.key \(upper) ?", [cursor[0], Data(high)], limit: pageSize - rows.count)
+                    }
+                } else {
+                    rows = try select("v.key >= ? AND v.key \(upper) ?", [Data(low), Data(high)], limit: pageSize)
                 }
-                let (fenceSQL, fenceArgs) = fence.sql
-                sql += " AND \(fenceSQL) ORDER BY v.key, v.domain_id, v.span_id LIMIT \(pageSize)"
-                args += fenceArgs
-                let rows = try Row.fetchAll(db, sql: sql, arguments: args)
                 let hits = try rows.map { row -> ValueHit in
                     let key: Data = row[0]
                     return ValueHit(span: try SpanRecord(row: row), value: try ValueKey.text(of: Array(key)), current: row["current"])

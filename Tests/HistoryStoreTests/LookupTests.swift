@@ -150,7 +150,8 @@ import Testing
         let plans = try await store.read { db -> [String] in
             var out: [String] = []
             for sql in [
-                "SELECT * FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id WHERE v.key >= x'04' AND v.key <= x'05' AND (v.key, v.domain_id, v.span_id) > (x'04', 0, 0) ORDER BY v.key, v.domain_id, v.span_id",
+                "SELECT * FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id WHERE v.key >= x'04' AND v.key <= x'05' ORDER BY v.key, v.domain_id, v.span_id",
+                "SELECT * FROM span_values v WHERE v.key = x'04' AND (v.domain_id, v.span_id) > (1, 1) ORDER BY v.key, v.domain_id, v.span_id",
                 "SELECT 1 FROM heads h WHERE h.span_id = 1",
                 "SELECT id FROM domains WHERE rname >= 'example.' AND rname < 'example/'",
             ] {
@@ -158,6 +159,7 @@ import Testing
             }
             return out
         }
+        #expect(plans.contains { $0.contains("(domain_id,span_id)>(?,?)") }, "a page resumes by seeking: \(plans)")
         #expect(!plans.isEmpty)
         #expect(plans.allSatisfy { !$0.hasPrefix("SCAN") }, "a full scan: \(plans)")
     }
