@@ -46,7 +46,20 @@ import Testing
         #expect(throws: TimeParseError.self) { try TimeSpecParser.epoch(text, now: now) }
     }
 
+    /// Found by FuzzDuration: ICU's date parser died of SIGFPE on a long fraction of a second.
+    @Test(arguments: [
+        "2071-11-20T10:11:12.5" + String(repeating: "0", count: 110),
+        "2026-11-20T10:11:12.5" + String(repeating: "0", count: 110) + "Z",
+        "2026-11-20T10:11:12.1234567890Z", "2026-11-20T10:11:12Z\u{0}\u{0}", "2026-11-20T10:11:12Z\u{202E}",
+        "2026-11-20 10:11:12Z",  // the formatter does not read it as that time
+    ])
+    func aLongFractionOrAStrayCharacterIsRefusedBeforeTheFormatter(text: String) {
+        #expect(throws: TimeParseError.self) { try TimeSpecParser.epoch(text, now: Date(timeIntervalSince1970: 1_800_000_000)) }
+    }
+
     @Test func timesInRangeStillParse() throws {
+        #expect(try TimeSpecParser.epoch("2026-11-20T10:11:12.123456789Z") == 1_795_169_472)
+        #expect(try TimeSpecParser.epoch("2026-11-20T10:11:12.5+01:00") == 1_795_165_872)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         #expect(try TimeSpecParser.epoch("0", now: now) == 0)
         #expect(try TimeSpecParser.epoch("9999-12-31T23:59:59Z", now: now) == 253_402_300_799)
