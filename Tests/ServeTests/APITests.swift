@@ -45,8 +45,8 @@ func canonical(_ value: Any) throws -> String {
         let w = try await APITests.world.value
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-api-home-\(UUID().uuidString)").path
         let r = try await Tools.run(Tools.dnswatch.path, args, environment: ["DNSWATCH_DB": w.dbPath, "XDG_CONFIG_HOME": home, "HOME": home])
-        #expect(r.code == 0, "dnswatch \(args.joined(separator: " ")): \(r.output)")
-        let lines = r.output.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(r.code == 0, "dnswatch \(args.joined(separator: " ")): \(r.err)")
+        let lines = r.out.split(separator: "\n").filter { $0.hasPrefix("{") }
         let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) }
         return single ? objects.first as Any : objects
     }

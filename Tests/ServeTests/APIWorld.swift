@@ -96,32 +96,8 @@ enum Tools {
         return path
     }
 
-    struct Run {
-        let code: Int32
-        let output: String
-    }
-
-    /// Runs a program to its end without blocking a thread (output and errors together, through a file).
-    static func run(_ path: String, _ args: [String], environment: [String: String] = [:], in directory: URL? = nil) async throws -> Run {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-tool-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        if let directory { p.currentDirectoryURL = directory }
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "DNSWATCH_CONFIG")
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        let code: Int32 = try await withCheckedThrowingContinuation { c in
-            p.terminationHandler = { c.resume(returning: $0.terminationStatus) }
-            do { try p.run() } catch { c.resume(throwing: error) }
-        }
-        try handle.close()
-        return Run(code: code, output: try String(contentsOf: log, encoding: .utf8))
+    /// Runs a program to its end without blocking a thread.
+    static func run(_ path: String, _ args: [String], environment: [String: String] = [:], in directory: URL? = nil) async throws -> ChildResult {
+        try await ChildProcess.run(URL(fileURLWithPath: path), args, environment: environment, in: directory)
     }
 }

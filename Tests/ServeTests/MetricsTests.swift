@@ -42,8 +42,8 @@ import TestSupport
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-parse-\(UUID().uuidString).py")
         try parser.write(to: script, atomically: true, encoding: .utf8)
         let r = try await Tools.run(try Tools.python(), [script.path, file.path])
-        try #require(r.code == 0, "prometheus_client could not parse:\n\(text)\n\(r.output)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: [String: Any]])
+        try #require(r.code == 0, "prometheus_client could not parse:\n\(text)\n\(r.out)\(r.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: [String: Any]])
         return json.mapValues { f in
             Family(type: f["type"] as? String ?? "", samples: ((f["samples"] as? [[Any]]) ?? []).map {
                 ($0[0] as? String ?? "", $0[1] as? [String: String] ?? [:], ($0[2] as? NSNumber)?.doubleValue ?? .nan)

@@ -20,7 +20,7 @@ import TestSupport
         }
         #expect(served == (try String(contentsOf: OpenAPITests.document, encoding: .utf8)), "the binary serves the repository's document")
         let r = try await Tools.run(try Tools.python("openapi-spec-validator"), [OpenAPITests.document.path])
-        #expect(r.code == 0, "openapi-spec-validator: \(r.output)")
+        #expect(r.code == 0, "openapi-spec-validator: \(r.out)\(r.err)")
     }
 
     /// Every /api/v1 path in the code is in the document, and the other families at least summarised.
@@ -54,10 +54,10 @@ import TestSupport
                 "--max-examples", "30", "--seed", "9", "--workers", "1", "--no-color",
                 "--report", "junit", "--report-junit-path", report.path,
             ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"], in: FileManager.default.temporaryDirectory)  // its .schemathesis/ there
-            #expect(r.code == 0, "schemathesis:\n\(r.output)")
+            #expect(r.code == 0, "schemathesis:\n\(r.out)\(r.err)")
             let junit = try String(contentsOf: report, encoding: .utf8)
             #expect(junit.contains("tests=\"7\""), "seven /api/v1 operations tested: \(junit.prefix(400))")
-            print("schemathesis summary:\n" + r.output.split(separator: "\n").suffix(25).joined(separator: "\n"))
+            print("schemathesis summary:\n" + r.out.split(separator: "\n").suffix(25).joined(separator: "\n"))
         }
     }
 }

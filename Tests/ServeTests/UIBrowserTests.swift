@@ -25,44 +25,16 @@ struct Chromium {
         workdir = try temporaryDirectory("dnswatch-chromium")
     }
 
-    struct Run {
-        let code: Int32
-        let out: String
-        let err: String
-    }
-
     /// Runs `chromium --headless ... ARGS URL` and returns what it printed; throws after `seconds`.
-    func run(_ args: [String], url: String, seconds: Int = 90) async throws -> Run {
+    func run(_ args: [String], url: String, seconds: Int = 90) async throws -> ChildResult {
         let profile = workdir.appendingPathComponent("profile-\(UUID().uuidString)")
-        let outURL = workdir.appendingPathComponent("out-\(UUID().uuidString)")
-        let errURL = workdir.appendingPathComponent("err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Chromium.timeoutPath)
         // As root Chromium needs --no-sandbox; no GPU, no /dev/shm (small in containers), nothing fetched on start.
-        p.arguments = ["-k", "10", "\(seconds)", Chromium.path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                       "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-                       "--disable-component-update", "--disable-sync", "--user-data-dir=\(profile.path)"] + args + [url]
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = workdir.path
-        p.environment = env
-        p.standardInput = FileHandle.nullDevice
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = out
-        p.standardError = err
-        let exited = AsyncStream<Int32>.makeStream()
-        p.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try p.run()
-        var code: Int32 = -1
-        for await c in exited.stream {
-            code = c
-            break
-        }
-        try out.close()
-        try err.close()
-        let r = Run(code: code, out: try String(contentsOf: outURL, encoding: .utf8), err: try String(contentsOf: errURL, encoding: .utf8))
-        if code == 124 || code == 137 { throw TestSupportError.process("chromium timed out after \(seconds) s: \(r.err.suffix(2000))") }
+        let r = try await ChildProcess.run(URL(fileURLWithPath: Chromium.timeoutPath), [
+            "-k", "10", "\(seconds)", Chromium.path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--user-data-dir=\(profile.path)",
+        ] + args + [url], environment: ["HOME": workdir.path])
+        if r.code == 124 || r.code == 137 { throw TestSupportError.process("chromium timed out after \(seconds) s: \(r.err.suffix(2000))") }
         return r
     }
 

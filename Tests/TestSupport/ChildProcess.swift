@@ -47,6 +47,42 @@ public enum ChildProcess {
     }
 }
 
+extension ChildProcess {
+    /// The same, without blocking a thread while the child runs (for long runs inside async tests): its
+    /// stdout and stderr go to files, read when it has ended.
+    public static func run(_ executable: URL, _ args: [String], environment: [String: String] = [:],
+                           in directory: URL? = nil) async throws -> ChildResult {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = args
+        if let directory { p.currentDirectoryURL = directory }
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DNSWATCH_CONFIG")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let tag = UUID().uuidString
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-child-\(tag).out")
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-child-\(tag).err")
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        let code: Int32 = try await withCheckedThrowingContinuation { c in
+            p.terminationHandler = { c.resume(returning: $0.terminationStatus) }
+            do { try p.run() } catch { c.resume(throwing: error) }
+        }
+        try out.close()
+        try err.close()
+        return ChildResult(code: code, out: try String(contentsOf: outURL, encoding: .utf8), err: try String(contentsOf: errURL, encoding: .utf8))
+    }
+}
+
 /// The stderr bytes, handed from the reading thread to the caller.
 private final class ErrorOutput: @unchecked Sendable {
     private let lock = NSLock()
