@@ -19,8 +19,8 @@ public struct ChildResult: Sendable {
 /// (a developer's config never leaks in), plus what the test sets; stdin empty; stdout and stderr read
 /// together, so that neither pipe fills and blocks the child; killed (SIGTERM) after `timeout` seconds.
 public enum ChildProcess {
-    public static func run(_ executable: URL, _ args: [String], environment: [String: String] = [:], in directory: URL? = nil,
-                           timeout: Double? = nil) throws -> ChildResult {
+    /// The process of both runners: the test's environment without `DNSWATCH_CONFIG`, plus `environment`.
+    static func process(_ executable: URL, _ args: [String], environment: [String: String], in directory: URL?) -> Process {
         let p = Process()
         p.executableURL = executable
         p.arguments = args
@@ -29,6 +29,13 @@ public enum ChildProcess {
         env.removeValue(forKey: "DNSWATCH_CONFIG")
         for (k, v) in environment { env[k] = v }
         p.environment = env
+        return p
+    }
+
+
+    public static func run(_ executable: URL, _ args: [String], environment: [String: String] = [:], in directory: URL? = nil,
+                           timeout: Double? = nil) throws -> ChildResult {
+        let p = process(executable, args, environment: environment, in: directory)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -52,14 +59,7 @@ extension ChildProcess {
     /// stdout and stderr go to files, read when it has ended.
     public static func run(_ executable: URL, _ args: [String], environment: [String: String] = [:],
                            in directory: URL? = nil) async throws -> ChildResult {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = args
-        if let directory { p.currentDirectoryURL = directory }
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "DNSWATCH_CONFIG")
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
+        let p = process(executable, args, environment: environment, in: directory)
         let tag = UUID().uuidString
         let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-child-\(tag).out")
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-child-\(tag).err")
