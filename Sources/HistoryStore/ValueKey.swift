@@ -36,16 +36,15 @@ public enum ValueKey {
 
     /// The keys of the names strictly under `suffix` (a left-hand wildcard `*.suffix`): [low, high).
     static func subdomainRange(of suffix: String) -> (low: [UInt8], high: [UInt8]) {
-        let prefix = [nameTag] + Array((reversedName(suffix) + ".").utf8)
-        var high = prefix
-        high[high.count - 1] += 1  // '.' → '/'
-        return (prefix, high)
+        let (low, high) = subdomainNameRange(of: suffix)
+        return ([nameTag] + Array(low.utf8), [nameTag] + Array(high.utf8))
     }
 
-    /// The reversed-name bounds of the names strictly under `suffix`: [low, high).
+    /// The reversed-name bounds of the names strictly under `suffix`: [low, high), from `com.example.` up to
+    /// `com.example/` ('/' follows '.').
     static func subdomainNameRange(of suffix: String) -> (low: String, high: String) {
-        let low = reversedName(suffix) + "."
-        return (low, reversedName(suffix) + "/")
+        let reversed = reversedName(suffix)
+        return (reversed + ".", reversed + "/")
     }
 
     /// The index keys of a span's values: addresses of A/AAAA, names of NS/CNAME; none for other types
