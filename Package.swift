@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Classification",
             dependencies: ["DNSWatchModel"],
-            resources: [.embedInCode("fingerprints.tsv")]  // link to data/fingerprints.tsv
+            resources: [.embedInCode("fingerprints.tsv"), .embedInCode("warninglist-actions.tsv")]  // links to data/
         ),
         // SQLite history (GRDB, WAL, migrations embedded from migrations/*.sql).
         .target(

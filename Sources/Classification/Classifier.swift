@@ -16,6 +16,8 @@ import Foundation
 public struct Classifier: Sendable {
     public let fingerprints: FingerprintSet
     public let owned: OwnedInfrastructure
+    /// MISP warning lists (`--warninglists`), if any were given.
+    public let warningLists: WarningLists?
 
     private let ns: NameIndex
     private let cname: NameIndex
@@ -25,9 +27,10 @@ public struct Classifier: Sendable {
     private let ownedRanges: RangeTable<CIDR>
     private let asns: [Int: [Int]]
 
-    public init(fingerprints: FingerprintSet, owned: OwnedInfrastructure = .init()) {
+    public init(fingerprints: FingerprintSet, owned: OwnedInfrastructure = .init(), warningLists: WarningLists? = nil) {
         self.fingerprints = fingerprints
         self.owned = owned
+        self.warningLists = warningLists
         var ns = NameIndex(), cname = NameIndex(), addresses = RangeTable<Int>(), asns: [Int: [Int]] = [:]
         for (id, (entry, value)) in zip(fingerprints.entries, fingerprints.compiled).enumerated() {
             switch value {
@@ -58,8 +61,14 @@ public struct Classifier: Sendable {
             v.reason = "\(address) is \(v4.kind) \(v4.address): " + v.reason
             return v
         }
+        let listed = warningLists?.matches(address: address) ?? []
+        return annotated(classifyUnannotated(address: address, asn: asn, listed: listed), listed: listed)
+    }
+
+    /// The precedence of one value: sinkhole > owned > dormant > parked > shared > unknown.
+    private func classifyUnannotated(address: IPAddress, asn: Int?, listed: [Int]) -> Verdict {
         let matches = addresses.matches(address)
-        let shared = SharedCloud.range(containing: address)
+        let shared = sharedRange(address, listed: listed)
         var weak: Verdict?
 
         if let hit = best(matches, where: \.isTakedown) {
@@ -68,6 +77,10 @@ public struct Classifier: Sendable {
         }
         if let asn, let id = asns[asn]?.last(where: { fingerprints.entries[$0].category.isTakedown }) {
             return verdict(for: id, subject: "origin AS\(asn)")
+        }
+        if let v = listVerdict(listed, .sinkhole, subject: "\(address)", shared: shared) {
+            if shared == nil { return v }
+            weak = weak ?? v
         }
         if let block = ownedRanges.matches(address).first?.payload {
             return Verdict(class: .owned, reason: "\(address) is in owned range \(block) (user configuration)")
@@ -86,7 +99,43 @@ public struct Classifier: Sendable {
         if let asn, let id = asns[asn]?.last(where: { fingerprints.entries[$0].category.isParked }) {
             return verdict(for: id, subject: "origin AS\(asn)")
         }
+        if let v = listVerdict(listed, .parking, subject: "\(address)", shared: shared,
+                               provider: best(matches, where: \.isParked).map { fingerprints.entries[$0].provider }) {
+            if shared == nil { return v }
+            weak = weak ?? v
+        }
+        if var v = sharedListVerdict(listed, subject: "\(address)") {
+            if let weak {
+                v.reason += "; " + weak.reason
+                v.subtype = weak.subtype
+                v.weakProvider = weak.weakProvider
+            }
+            return v
+        }
         return weak ?? Verdict(class: .unknown, reason: "no fingerprint matched \(address)" + (asn.map { " (AS\($0))" } ?? ""))
+    }
+
+    /// The shared range an address is in: the built-in cloud ranges (``SharedCloud``), or a `shared` warning list.
+    private func sharedRange(_ address: IPAddress, listed: [Int]) -> SharedCloud.Range? {
+        if let r = SharedCloud.range(containing: address) { return r }
+        guard let lists = warningLists, let id = listed.first(where: { lists.action(ofList: $0) == .shared }) else { return nil }
+        return SharedCloud.Range(cidr: CIDR(network: address, prefixLength: address.bytes.count * 8),
+                                 operatorName: "warning list \(lists.lists[id].name)")
+    }
+
+    /// The verdict of a `sinkhole` or `parking` warning list that holds the value; inside a shared range it
+    /// is weak, as a fingerprint there is (``weaken(_:fingerprint:shared:)``).
+    private func listVerdict(_ listed: [Int], _ action: WarningListAction, subject: String, shared: SharedCloud.Range?,
+                             provider: String? = nil) -> Verdict? {
+        guard let lists = warningLists, let id = listed.first(where: { lists.action(ofList: $0) == action }) else { return nil }
+        let info = lists.lists[id]
+        let cls: DomainClass = action == .sinkhole ? .sinkhole : .parked
+        let reason = "\(subject) is on warning list \(info.name) (\(info.description), version \(info.version))"
+        guard let shared else { return Verdict(class: cls, provider: provider ?? info.name, reason: reason, subtype: "warninglist") }
+        return Verdict(class: .unknown,
+                       reason: "weak \(action == .sinkhole ? "sinkhole" : "parking") match (shared cloud \(shared.cidr), \(shared.operatorName)): "
+                           + "\(reason); counts only if the name servers or a CNAME agree",
+                       subtype: "warninglist", weakProvider: provider ?? info.name)
     }
 
     /// The longest-prefix match among entries of the wanted categories; for equal prefixes the later entry.
@@ -132,22 +181,59 @@ public struct Classifier: Sendable {
     /// Classifies a name-server name (case-insensitive, trailing dot optional).
     public func classify(nameServer: String) -> Verdict {
         let name = normalizedName(nameServer)
+        let listed = warningLists?.matches(name: name) ?? []
+        return annotated(classifyUnannotated(nameServer: name, listed: listed), listed: listed)
+    }
+
+    private func classifyUnannotated(nameServer name: String, listed: [Int]) -> Verdict {
         let matches = ns.matches(name)
         if let id = bestName(matches, where: \.isTakedown) { return verdict(for: id, subject: name) }
+        if let v = listVerdict(listed, .sinkhole, subject: name, shared: nil) { return v }
         if let m = ownedNS.matches(name).max(by: { $0.specificity < $1.specificity }) {
             return Verdict(class: .owned, reason: "\(name) matches owned name servers \(ownedPatterns[m.id].text) (user configuration)")
         }
-        if let id = bestName(matches, where: { $0.isParked || $0 == .regdefault }) { return verdict(for: id, subject: name) }
-        return Verdict(class: .unknown, reason: "no fingerprint matched \(name)")
+        // The most specific of parking and registrar-default patterns; a parking list outranks a registrar default.
+        let named = bestName(matches, where: { $0.isParked || $0 == .regdefault }).map { verdict(for: $0, subject: name) }
+        if let named, named.class == .parked { return named }
+        if let v = listVerdict(listed, .parking, subject: name, shared: nil) { return v }
+        if let named { return named }
+        return sharedListVerdict(listed, subject: name) ?? Verdict(class: .unknown, reason: "no fingerprint matched \(name)")
     }
 
     /// Classifies a CNAME target (case-insensitive, trailing dot optional).
     public func classify(cnameTarget: String) -> Verdict {
         let name = normalizedName(cnameTarget)
+        let listed = warningLists?.matches(name: name) ?? []
         let matches = cname.matches(name)
-        if let id = bestName(matches, where: \.isTakedown) { return verdict(for: id, subject: name) }
-        if let id = bestName(matches, where: \.isParked) { return verdict(for: id, subject: name) }
-        return Verdict(class: .unknown, reason: "no fingerprint matched \(name)")
+        let v: Verdict
+        if let id = bestName(matches, where: \.isTakedown) {
+            v = verdict(for: id, subject: name)
+        } else if let s = listVerdict(listed, .sinkhole, subject: name, shared: nil) {
+            v = s
+        } else if let id = bestName(matches, where: \.isParked) {
+            v = verdict(for: id, subject: name)
+        } else {
+            v = listVerdict(listed, .parking, subject: name, shared: nil) ?? sharedListVerdict(listed, subject: name)
+                ?? Verdict(class: .unknown, reason: "no fingerprint matched \(name)")
+        }
+        return annotated(v, listed: listed)
+    }
+
+    private func sharedListVerdict(_ listed: [Int], subject: String) -> Verdict? {
+        guard let lists = warningLists, let id = listed.first(where: { lists.action(ofList: $0) == .shared }) else { return nil }
+        let info = lists.lists[id]
+        return Verdict(class: .shared, provider: info.name,
+                       reason: "\(subject) is on warning list \(info.name) (\(info.description), version \(info.version)): shared infrastructure")
+    }
+
+    /// The verdict with every matching list named, and the annotating ones in the reason.
+    private func annotated(_ verdict: Verdict, listed: [Int]) -> Verdict {
+        guard !listed.isEmpty, let lists = warningLists else { return verdict }
+        var v = verdict
+        v.warninglists = lists.hits(listed)
+        let annotating = listed.filter { lists.action(ofList: $0) == .annotate }.map { lists.lists[$0].name }.sorted()
+        if !annotating.isEmpty { v.reason += "; on warning list\(annotating.count == 1 ? "" : "s") \(annotating.joined(separator: ", "))" }
+        return v
     }
 
     /// For `dnswatch classify`: an IP address is classified as an address; anything else as a name server,
@@ -190,8 +276,14 @@ extension Classifier {
     /// Names what derived classes depend on: the fingerprint data and the declared own infrastructure.
     /// Stored with every derived class, so a change of either is noticed and re-derived.
     public var version: String {
-        guard !owned.cidrs.isEmpty || !owned.nameServers.isEmpty else { return fingerprints.version }
-        let ownedLines = owned.cidrs.map(\.description).sorted() + owned.nameServers.sorted()
-        return fingerprints.version + "+" + FingerprintSet.stableHash(ownedLines)
+        var v = fingerprints.version
+        if !owned.cidrs.isEmpty || !owned.nameServers.isEmpty {
+            v += "+" + FingerprintSet.stableHash(owned.cidrs.map(\.description).sorted() + owned.nameServers.sorted())
+        }
+        // Only lists that change a class count: a new version of an annotating list re-derives nothing.
+        if let lists = warningLists, lists.index.lists.indices.contains(where: { lists.action(ofList: $0) != .annotate }) {
+            v += "+wl" + lists.classVersion
+        }
+        return v
     }
 }

@@ -1,7 +1,7 @@
 public import DNSWatchModel
 public import Foundation
 import Alerting
-import Classification
+public import Classification
 import Resolver
 import TOMLKit
 
@@ -29,6 +29,10 @@ public struct Config: Sendable {
     public var ownedCIDRs: [CIDR] = []
     public var ownedNameServers: [String] = []
     public var fingerprintFiles: [String] = []
+    /// `warninglists = [...]`: MISP warning-list checkouts or list.json files.
+    public var warningLists: [String] = []
+    /// `[warninglist_actions]`: what a list does (parking, sinkhole, shared, annotate), over the shipped table.
+    public var warningListActions: [String: WarningListAction] = [:]
     /// Mode of the files dnswatch creates: 0600 (default) or 0640 (a reader in the same group).
     public var fileMode: mode_t = Config.fileModes[0]
 
@@ -74,7 +78,8 @@ public struct Config: Sendable {
         let root = table
         let r = Reader(path: path)
         var c = Config()
-        try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon", "file_mode"])
+        try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon", "file_mode",
+                                          "warninglists", "warninglist_actions"])
         if let v = root["file_mode"] {
             let mode: mode_t? = v.string.flatMap { mode_t($0, radix: 8) } ?? v.int.map { mode_t(truncatingIfNeeded: $0) }
             guard let mode, Config.fileModes.contains(mode) else { throw r.bad("file_mode", "expected \"0600\" or \"0640\"") }
@@ -167,6 +172,16 @@ public struct Config: Sendable {
             c.fingerprintFiles = try r.strings(s, "fingerprints.files") ?? []
             for file in c.fingerprintFiles where !FileManager.default.isReadableFile(atPath: file) {
                 throw r.bad("fingerprints.files", "cannot read \(file)")
+            }
+        }
+        c.warningLists = try r.strings(root, "warninglists") ?? []
+        if let s = try r.table(root, "warninglist_actions") {
+            for key in s.keys.sorted() {
+                guard let text = try r.string(s, "warninglist_actions.\(key)"), let action = WarningListAction(rawValue: text) else {
+                    throw r.bad("warninglist_actions.\(key)",
+                                "expected one of " + WarningListAction.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+                }
+                c.warningListActions[key] = action
             }
         }
         return c

@@ -16,7 +16,26 @@ public enum DomainClass: String, Sendable, Hashable, Codable, CaseIterable {
     case owned
     case nxdomain
     case nodata
+    /// Shared infrastructure (a cloud or CDN range, a public resolver) that a `shared` warning list names:
+    /// a live host, but one many unrelated domains use.
+    case shared
     case unknown
+
+    /// A class that means a real host answers there (unknown or shared infrastructure): what `activation`,
+    /// `new-ip` and a C&C's "resolved while not parked" are about.
+    public var isLiveHost: Bool { self == .unknown || self == .shared }
+}
+
+/// A warning list that matched a value (MISP warninglists: `lists/NAME/list.json`).
+public struct WarningListHit: Sendable, Hashable, Codable {
+    /// The list's directory name, e.g. `amazon-aws` (what the action table is keyed by).
+    public var name: String
+    public var description: String
+
+    public init(name: String, description: String) {
+        self.name = name
+        self.description = description
+    }
 }
 
 /// The classification of one value (address, name-server name, CNAME target).
@@ -33,25 +52,28 @@ public struct Verdict: Sendable, Hashable, Codable {
     /// tenants): the class stays `unknown` and this names the provider it would be; the domain-level combination
     /// decides whether the name servers or a CNAME agree.
     public var weakProvider: String?
+    /// Every warning list that matched the value, whatever it does (nil: none, or no lists loaded).
+    public var warninglists: [WarningListHit]?
 
     public init(class: DomainClass, provider: String? = nil, reason: String, subtype: String? = nil,
-                weakProvider: String? = nil) {
+                weakProvider: String? = nil, warninglists: [WarningListHit]? = nil) {
         self.class = `class`
         self.provider = provider
         self.reason = reason
         self.subtype = subtype
         self.weakProvider = weakProvider
+        self.warninglists = warninglists
     }
 }
 
-/// A domain's state: its class, plus the provider for parked and sinkhole.
+/// A domain's state: its class, plus the provider for parked and sinkhole (and for shared, the list).
 public struct DomainState: Sendable, Hashable, Codable, CustomStringConvertible {
     public var `class`: DomainClass
     public var provider: String?
 
     public init(class: DomainClass, provider: String? = nil) {
         self.class = `class`
-        self.provider = (`class` == .parked || `class` == .sinkhole) ? provider : nil
+        self.provider = (`class` == .parked || `class` == .sinkhole || `class` == .shared) ? provider : nil
     }
 
     public var description: String {

@@ -11,10 +11,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     public var isIPv4: Bool { bytes.count == 4 }
 
     public init?(_ text: String) {
-        // Stored and resolved addresses never carry blanks: trimming (slow, through Foundation) only when needed.
-        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
-        let s = text.utf8.first.map(blank) == true || text.utf8.last.map(blank) == true
-            ? text.trimmingCharacters(in: .whitespaces) : text
+        let s = text.trimmingBlanks
         if s.utf8.contains(UInt8(ascii: ":")) {
             var a = in6_addr()
             guard inet_pton(AF_INET6, s, &a) == 1 else { return nil }
@@ -73,7 +70,7 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public let prefixLength: Int
 
     public init?(_ text: String) {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
+        let parts = text.trimmingBlanks.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2, let addr = IPAddress(String(parts[0])) else { return nil }
         let maxLen = addr.bytes.count * 8
         let len: Int

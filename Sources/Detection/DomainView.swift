@@ -43,7 +43,8 @@ public struct ClassifiedValue: Sendable, Equatable, Codable {
 /// The contract's state rule, in order:
 /// `nxdomain` if the name does not exist; else `sinkhole` if any name server or address is a sinkhole;
 /// else `parked` if the NS set or a CNAME target is parking, or every address is parking; else `owned` if every
-/// address is owned; else `dormant` if every address is dormant; else `nodata` without addresses; else `unknown`.
+/// address is owned; else `dormant` if every address is dormant; else `shared` if every address is shared
+/// (its provider: the first address's list); else `nodata` without addresses; else `unknown`.
 public enum StateDeriver {
     public static func derive(_ v: DomainView) -> DomainState {
         if v.isNXDomain { return DomainState(class: .nxdomain) }
@@ -64,6 +65,10 @@ public enum StateDeriver {
             }
             if v.addresses.allSatisfy({ $0.verdict.class == .owned }) { return DomainState(class: .owned) }
             if v.addresses.allSatisfy({ $0.verdict.class == .dormant }) { return DomainState(class: .dormant) }
+            // Shared infrastructure (a `shared` warning list) only from the addresses: the NS side never makes it.
+            if v.addresses.allSatisfy({ $0.verdict.class == .shared }) {
+                return DomainState(class: .shared, provider: v.addresses[0].verdict.provider)
+            }
             return DomainState(class: .unknown)
         }
         return DomainState(class: .nodata)

@@ -16,7 +16,7 @@ public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
         case .c2:
             switch type {
             case .activation: return .critical
-            case .registered: return to == .unknown ? .critical : .medium
+            case .registered: return to.isLiveHost ? .critical : .medium
             case .newIP: return .high
             case .nsChange, .changed, .moved: return .medium
             case .sinkholed, .parked, .dormant, .unresolved: return .low
@@ -29,7 +29,7 @@ public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
             }
         case .expired:
             switch type {
-            case .registered: return to == .unknown ? .critical : .high
+            case .registered: return to.isLiveHost ? .critical : .high
             case .activation: return .high
             case .parked, .newIP, .nsChange, .sinkholed, .moved, .changed: return .medium
             case .dormant: return .low

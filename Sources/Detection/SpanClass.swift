@@ -10,7 +10,7 @@ public enum SpanClassifier {
         }
         if verdicts.isEmpty { return DomainState(class: .nodata) }
         if let s = verdicts.first(where: { $0.class == .sinkhole }) { return DomainState(class: .sinkhole, provider: s.provider) }
-        for c in [DomainClass.parked, .owned, .dormant] where verdicts.allSatisfy({ $0.class == c }) {
+        for c in [DomainClass.parked, .owned, .dormant, .shared] where verdicts.allSatisfy({ $0.class == c }) {
             return DomainState(class: c, provider: verdicts[0].provider)
         }
         return DomainState(class: .unknown)

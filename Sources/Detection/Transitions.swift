@@ -58,9 +58,13 @@ public enum TransitionDetector {
             return .a
         }()
         let type: AlertType
-        if from != to {
+        if from != to && from.class.isLiveHost && to.class.isLiveHost && !newAddresses.isEmpty {
+            // unknown ↔ shared, or from one shared list to another, with an address never seen before.
+            type = .newIP
+        } else if from != to {
             type = stateChangeType(from: from.class, to: to.class)
         } else if to.class == .unknown && !newAddresses.isEmpty {
+            // (inside one shared list, as inside one parking provider, a new address is history only)
             type = .newIP
         } else if nsChanged {
             type = .nsChange
@@ -80,7 +84,7 @@ public enum TransitionDetector {
         if to == .parked { return .parked }
         if to == .dormant || to == .nodata { return .dormant }
         if from == .owned { return .moved }
-        if [.parked, .sinkhole, .dormant, .nodata].contains(from) && to == .unknown { return .activation }
+        if [.parked, .sinkhole, .dormant, .nodata].contains(from) && to.isLiveHost { return .activation }
         return .changed
     }
 }

@@ -39,13 +39,16 @@ public struct TriageReport: Sendable, Equatable {
     public var domains: [TriageDomain]
     public var verdict: Verdict
     public var reason: String
+    /// The warning lists that match the queried value (whatever they do).
+    public var warninglists: [WarningListHit]?
 }
 
 /// Triage rules (docs/triage.md):
 /// 1. sinkhole → suspicious: a host talking to a sinkhole is likely infected; the C&C itself was taken down.
 /// 2. parked → likely-false-positive: parking infrastructure shared by many domains; check where the page redirects.
 /// 3. a `c2`-list domain resolved into it while not parked, sinkholed or dormant → malicious-history.
-/// 4. dormant (non-routable) or owned → likely-false-positive.
+/// 4. shared (a `shared` warning list: cloud, CDN, public resolver), dormant (non-routable) or owned →
+///    likely-false-positive.
 /// 5. several of our domains share it, none of them C&C → suspicious (shared hosting: judge by the domain the host asked for).
 /// 6. otherwise unknown.
 public struct Triage: Sendable {
@@ -82,7 +85,11 @@ public struct Triage: Sendable {
         }
         // The domain's state as the last poll derived it (none yet: its view was never complete).
         let state = try await store.state(of: name.value) ?? DomainState(class: .unknown)
-        let verdict = Verdict(class: state.class, provider: state.provider, reason: "")
+        var verdict = Verdict(class: state.class, provider: state.provider, reason: "")
+        if let lists = classifier.warningLists {
+            let ids = lists.matches(name: name.value)
+            verdict.warninglists = ids.isEmpty ? nil : lists.hits(ids)
+        }
         let own = hits.filter { $0.domain == name.value }
         return try await report(query: name.value, verdict: verdict, asn: currentAddresses.lazy.compactMap(asnOf).first,
                           hits: hits.filter { $0.domain != name.value }, own: own)
@@ -93,7 +100,7 @@ public struct Triage: Sendable {
     private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit], own: [AddressHit] = []) async throws -> TriageReport {
         let memberships = try await store.memberships(of: Array(Set(hits.map(\.domain) + [query])))
         let ownKinds = Set((memberships[query] ?? []).map(\.kind))
-        let ownLive = own.filter { $0.spanClass == .unknown }.map(\.address)
+        let ownLive = own.filter { $0.spanClass?.isLiveHost == true }.map(\.address)
         var byDomain: [String: TriageDomain] = [:]
         for h in hits {
             let m = memberships[h.domain] ?? []
@@ -117,7 +124,7 @@ public struct Triage: Sendable {
             $0.kinds.contains(ListKind.c2.rawValue) && !["parked", "sinkhole", "dormant"].contains($0.class ?? "unknown")
         }
         let v: TriageReport.Verdict
-        let reason: String
+        var reason: String
         switch verdict.class {
         case _ where ownKinds.contains(.c2) && !ownLive.isEmpty:
             v = .maliciousHistory
@@ -133,6 +140,10 @@ public struct Triage: Sendable {
             v = .maliciousHistory
             let names = c2Active.prefix(5).map(\.domain).joined(separator: ", ")
             reason = "C&C domain\(c2Active.count == 1 ? "" : "s") \(names) resolved into it while not parked\(asText); \(shared)"
+        case .shared:
+            v = .likelyFalsePositive
+            reason = "shared infrastructure: \(provider ?? "a shared warning list")\(asText); many unrelated domains use it; \(shared); "
+                + "an IoC match on this address alone is likely a false positive — judge by the domain the host asked for"
         case .dormant:
             v = .likelyFalsePositive
             reason = "non-routable address (\(verdict.reason)); an IoC match on it says nothing about a remote host"
@@ -148,13 +159,16 @@ public struct Triage: Sendable {
                 reason = fanIn == 0 ? "unclassified\(asText); none of our domains has resolved into it" : "unclassified\(asText); \(shared)"
             }
         }
+        if let hits = verdict.warninglists, !hits.isEmpty {
+            reason += "; on warning list\(hits.count == 1 ? "" : "s") " + hits.map(\.name).joined(separator: ", ")
+        }
         return TriageReport(query: query, class: verdict.class, provider: provider, asn: asn, fanIn: fanIn,
-                            domains: domains, verdict: v, reason: reason)
+                            domains: domains, verdict: v, reason: reason, warninglists: verdict.warninglists)
     }
 
     /// Of two span classes, the one that says more about the address: a real host beats parking or quiet.
     static func moreTelling(_ a: String?, _ b: String?) -> String? {
-        let rank = ["unknown": 4, "owned": 3, "sinkhole": 2, "parked": 1, "dormant": 0]
+        let rank = ["unknown": 5, "shared": 4, "owned": 3, "sinkhole": 2, "parked": 1, "dormant": 0]
         guard let a else { return b }
         guard let b else { return a }
         return (rank[b] ?? 0) > (rank[a] ?? 0) ? b : a

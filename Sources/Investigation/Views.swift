@@ -33,6 +33,8 @@ public struct AddressLine: Encodable, Sendable, Equatable {
     @NullEncoded public var provider: String?
     @NullEncoded public var asn: Int?
     public let reason: String
+    /// The warning lists that match the address (absent when none does).
+    public var warninglists: [WarningListHit]?
 }
 
 /// `triage --json`.
@@ -41,6 +43,8 @@ public struct TriageOutput: Encodable, Sendable, Equatable {
     @NullEncoded public var provider: String?
     @NullEncoded public var asn: Int?
     public let fan_in: Int, domains: [String], verdict: String, reason: String, details: [TriageDomain]
+    /// The warning lists that match the queried value (absent when none does).
+    public var warninglists: [WarningListHit]?
 
     public init(_ report: TriageReport) {
         query = report.query
@@ -52,6 +56,7 @@ public struct TriageOutput: Encodable, Sendable, Equatable {
         verdict = report.verdict.rawValue
         reason = report.reason
         details = report.domains
+        warninglists = report.warninglists
     }
 }
 
@@ -127,7 +132,7 @@ public struct Investigator: Sendable {
             }
             return AddressLine(domain: h.domain, address: h.address, rrtype: h.rrtype.rawValue, time_first: h.timeFirst, time_last: h.timeLast,
                                current: h.current, lists: Array(Set((lists[h.domain] ?? []).map(\.list))).sorted(), class: v.class.rawValue,
-                               provider: v.provider, asn: asn[h.address], reason: v.reason)
+                               provider: v.provider, asn: asn[h.address], reason: v.reason, warninglists: v.warninglists)
         }
     }
 

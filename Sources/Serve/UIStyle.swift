@@ -10,6 +10,7 @@ enum UIStyle {
         ("sinkhole", "#8e44ad", "sinkhole or seizure"),
         ("owned", "#2e8b57", "your own infrastructure"),
         ("dormant", "#7f8c8d", "non-routable address"),
+        ("shared", "#3498db", "shared infrastructure (cloud, CDN, public resolver)"),
         ("nxdomain", "#34495e", "name does not exist"),
         ("nodata", "#b8c0c8", "name exists, no record of the type"),
         ("unclassified", "#e0e0e0", "recorded before classification"),

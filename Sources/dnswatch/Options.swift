@@ -219,9 +219,36 @@ struct FingerprintFlags: ParsableArguments {
         return set
     }
 
+    @Option(name: .customLong("warninglists"),
+            help: "A MISP warning-lists checkout (lists/*/list.json) or a list.json file (repeatable; config warninglists).")
+    var warningListPaths: [String] = []
+
     func classifier(config: Config) throws -> Classifier {
         Classifier(fingerprints: try load(config: config),
-                   owned: OwnedInfrastructure(cidrs: config.ownedCIDRs, nameServers: config.ownedNameServers))
+                   owned: OwnedInfrastructure(cidrs: config.ownedCIDRs, nameServers: config.ownedNameServers),
+                   warningLists: try warningLists(config: config))
+    }
+
+    /// The warning lists of the config and the flags, through the index cache (`$XDG_CACHE_HOME/dnswatch`);
+    /// nil when none is given.
+    func warningLists(config: Config) throws -> WarningLists? {
+        let paths = config.warningLists + warningListPaths
+        guard !paths.isEmpty else { return nil }
+        do {
+            let actions = try WarningListActions.embedded().merging(config.warningListActions)
+            let lists = try WarningLists.load(paths: paths, actions: actions, cacheDirectory: WarningLists.defaultCacheDirectory())
+            switch lists.origin {
+            case .built(let path):
+                warn("dnswatch: compiled \(lists.lists.count) warning lists into \(path) (reused while the lists are unchanged)")
+            case .memoryOnly(let reason):
+                warn("dnswatch: warning lists compiled for this run only (\(reason))")
+            case .reused:
+                break
+            }
+            return lists
+        } catch let e as WarningListError {
+            throw CLIError.badInput("warning list \(e)")
+        }
     }
 }
 

@@ -175,6 +175,8 @@ struct Classify: AsyncParsableCommand {
         /// The finer kind of match: parking | marketplace | placeholder, sinkhole | seizure, regdefault.
         @NullEncoded var subtype: String?
         let reason: String
+        /// The warning lists that match the value (absent when none does).
+        var warninglists: [WarningListHit]?
     }
 
     func run() async throws {
@@ -192,7 +194,7 @@ struct Classify: AsyncParsableCommand {
                     verdict = classifier.classify(value: try domainArgument(v).value, asn: nil)
                 }
                 lines.append(Line(value: v, class: verdict.class.rawValue, provider: verdict.provider, subtype: verdict.subtype,
-                                  reason: verdict.reason))
+                                  reason: verdict.reason, warninglists: verdict.warninglists))
             }
             if json {
                 for l in lines { print(try JSONLine.encode(l)) }
@@ -246,9 +248,24 @@ struct Providers: AsyncParsableCommand {
         let provider: String, kind: String, value: String, category: String, source: String, origin: String
     }
 
+    /// One loaded warning list (after the fingerprint lines).
+    struct ListLine: Encodable {
+        let warninglist: String, title: String, description: String, version: String, type: String
+        let entries: Int, unusable: Int, applies: Bool, action: String, path: String
+    }
+
     func run() async throws {
         try await reporting {
-            let set = try fingerprints.load(config: config.load())
+            let cfg = try config.load()
+            let set = try fingerprints.load(config: cfg)
+            let lists = try fingerprints.warningLists(config: cfg)
+            let listLines = (lists?.lists.enumerated()).map { all in
+                all.map { id, l in
+                    ListLine(warninglist: l.name, title: l.title, description: l.description, version: l.version, type: l.type,
+                             entries: l.entries, unusable: l.unusable, applies: l.applies,
+                             action: lists?.action(ofList: id).rawValue ?? WarningListAction.annotate.rawValue, path: l.path)
+                }
+            } ?? []
             if json {
                 // Entries are in the order of their origins (the shipped file, then the user's files).
                 let originOf = set.origins.flatMap { Array(repeating: $0.origin, count: $0.count) }
@@ -256,12 +273,19 @@ struct Providers: AsyncParsableCommand {
                     print(try JSONLine.encode(Line(provider: f.provider, kind: f.kind.rawValue, value: f.value, category: f.category.rawValue,
                                             source: f.source, origin: origin)))
                 }
+                for l in listLines { print(try JSONLine.encode(l)) }
             } else {
                 for o in set.origins { print("# \(o.origin): \(o.count) entries") }
                 print("# fingerprint version \(set.version)")
                 print(table(["PROVIDER", "CATEGORY", "KIND", "VALUE", "SOURCE"], set.entries.map {
                     [$0.provider, $0.category.rawValue, $0.kind.rawValue, $0.value, $0.source]
                 }))
+                if !listLines.isEmpty {
+                    print("")
+                    print(table(["WARNING LIST", "ACTION", "TYPE", "ENTRIES", "VERSION", "DESCRIPTION"], listLines.map {
+                        [$0.warninglist, $0.applies ? $0.action : "(not applicable)", $0.type, "\($0.entries)", $0.version, $0.description]
+                    }))
+                }
             }
         }
     }

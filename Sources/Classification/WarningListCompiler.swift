@@ -1,0 +1,257 @@
+import DNSWatchModel
+import Foundation
+
+/// Parses MISP warning lists (`list.json`: name, description, version, type, matching_attributes, list) and
+/// writes the index ``WarningListIndex`` reads.
+enum WarningListCompiler {
+    /// MISP attribute types whose values are what dnswatch classifies: addresses, names, URLs. A list
+    /// that names only others (hashes, e-mail addresses, phone numbers) is counted but not indexed.
+    static let relevantAttributes: Set<String> = [
+        "ip-src", "ip-dst", "ip-src|port", "ip-dst|port", "domain", "hostname", "domain|ip", "url", "uri", "ip",
+    ]
+
+    private struct ListFile: Decodable {
+        var name: String?
+        var description: String?
+        var version: Version?
+        var type: String?
+        var matching_attributes: [String]?
+        var list: [String]
+    }
+
+    /// MISP writes `version` as a number; some lists as a string.
+    private struct Version: Decodable {
+        var text: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let n = try? c.decode(Int64.self) { text = String(n); return }  // else it must be a string
+            text = try c.decode(String.self)
+        }
+    }
+
+    /// An interned list set per name or segment: most values are on one list.
+    private struct Sets {
+        var ids: [[Int]] = []
+        var byValue: [[Int]: UInt32] = [:]
+        mutating func id(_ set: [Int]) -> UInt32 {
+            if let id = byValue[set] { return id }
+            let id = UInt32(ids.count)
+            ids.append(set)
+            byValue[set] = id
+            return id
+        }
+    }
+
+    static func compile(_ files: [String], stamp: String) throws -> Data {
+        var lists: [WarningListInfo] = []
+        var sets = Sets()
+        var exact: [String: UInt32] = [:], suffix: [String: UInt32] = [:]
+        var v4: [(lo: UInt128, hi: UInt128, list: Int)] = [], v6: [(lo: UInt128, hi: UInt128, list: Int)] = []
+        var substrings: [WarningListIndex.Pattern] = [], regexes: [WarningListIndex.Pattern] = []
+
+        func add(_ name: String, to table: inout [String: UInt32], list: Int) {
+            if let old = table[name] {
+                let members = sets.ids[Int(old)]
+                if members.last == list { return }
+                table[name] = sets.id(members + [list])
+            } else {
+                table[name] = sets.id([list])
+            }
+        }
+
+        for (id, path) in files.enumerated() {
+            let bytes: [UInt8]
+            do { bytes = try RegularFile.read(path) } catch { throw WarningListError(path: path, message: "\(error.reason)") }
+            let file: ListFile
+            do { file = try JSONDecoder().decode(ListFile.self, from: Data(bytes)) } catch {
+                throw WarningListError(path: path, message: "not a MISP warning list (\(WarningListCompiler.describe(error)))")
+            }
+            let type = (file.type ?? "string").lowercased()
+            let attributes = file.matching_attributes ?? []
+            let applies = ["cidr", "hostname", "string", "substring", "regex"].contains(type)
+                && (attributes.isEmpty || !relevantAttributes.isDisjoint(with: attributes))
+            var unusable = 0
+            var indexed: [String] = []
+            if applies {
+                for raw in file.list {
+                    let entry = raw.trimmingBlanks
+                    switch type {
+                    case "cidr":
+                        if let c = CIDR(entry) {
+                            let lo = WarningListIndex.point(c.network)
+                            let width = (c.network.isIPv4 ? 32 : 128) - c.prefixLength
+                            let hi = width == 128 ? UInt128.max : lo | ((UInt128(1) << UInt128(width)) &- 1)
+                            if c.network.isIPv4 { v4.append((lo, hi, id)) } else { v6.append((lo, hi, id)) }
+                            indexed.append(c.description)
+                        } else if let n = name(entry) {
+                            add(n, to: &exact, list: id)  // as pymispwarninglists: a non-address entry matches as a string
+                            indexed.append(n)
+                        } else {
+                            unusable += 1
+                        }
+                    case "hostname":
+                        var text = Substring(entry)
+                        while text.hasPrefix("*.") { text = text.dropFirst(2) }
+                        while text.hasPrefix(".") { text = text.dropFirst() }
+                        if let n = name(String(text)) { add(n, to: &suffix, list: id); indexed.append(n) } else { unusable += 1 }
+                    case "string":
+                        if let n = name(entry) { add(n, to: &exact, list: id); indexed.append(n) } else { unusable += 1 }
+                    case "substring":
+                        let s = entry.lowercased()
+                        if s.isEmpty { unusable += 1 } else { substrings.append(.init(text: s, list: id)); indexed.append(s) }
+                    default:  // regex
+                        do {
+                            _ = try NSRegularExpression(pattern: entry)
+                            regexes.append(.init(text: entry, list: id))
+                            indexed.append(entry)
+                        } catch {
+                            unusable += 1
+                        }
+                    }
+                }
+            }
+            let name = WarningListSource.name(of: path)
+            lists.append(WarningListInfo(
+                name: name, title: file.name ?? name, description: file.description ?? file.name ?? name,
+                version: file.version?.text ?? "", type: type, entries: file.list.count, unusable: unusable,
+                applies: applies, path: path,
+                contentHash: FingerprintSet.stableHash(["\(type)\n"] + indexed.map { $0 + "\n" })))
+        }
+
+        var out: [UInt8] = []
+        func align() { while out.count % 8 != 0 { out.append(0) } }
+        func put32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func put64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+
+        // Body first (offsets relative to the body), then the header is put in front of it.
+        func ranges(_ blocks: [(lo: UInt128, hi: UInt128, list: Int)], v4: Bool) -> WarningListIndex.RangeTable {
+            let segments = cut(blocks).map { ($0.lo, $0.hi, sets.id($0.lists)) }
+            func put(_ bound: UInt128) {
+                if v4 {
+                    put32(UInt32(bound))
+                } else {
+                    put64(UInt64(bound >> 64))
+                    put64(UInt64(bound & UInt128(UInt64.max)))
+                }
+            }
+            align()
+            let loAt = out.count
+            for s in segments { put(s.0) }
+            align()
+            let hiAt = out.count
+            for s in segments { put(s.1) }
+            align()
+            let setAt = out.count
+            for s in segments { put32(s.2) }
+            return .init(count: segments.count, lo: loAt, hi: hiAt, sets: setAt)
+        }
+        func names(_ table: [String: UInt32]) -> WarningListIndex.NameTable {
+            // Keys are ASCII (``name(_:)``): string order is byte order, and much faster to sort by.
+            let sorted = table.keys.sorted()
+            align()
+            let offsetsAt = out.count
+            var at: UInt32 = 0
+            put32(0)
+            for n in sorted { at += UInt32(n.utf8.count); put32(at) }
+            align()
+            let setsAt = out.count
+            for n in sorted { put32(table[n] ?? 0) }
+            align()
+            let bytesAt = out.count
+            for n in sorted { out.append(contentsOf: n.utf8) }
+            return .init(count: sorted.count, offsets: offsetsAt, sets: setsAt, bytes: bytesAt, byteCount: Int(at))
+        }
+        var header = WarningListIndex.Header(
+            format: WarningListIndex.formatVersion, stamp: stamp, lists: lists, sets: [], substrings: substrings, regexes: regexes,
+            v4: ranges(v4, v4: true), v6: ranges(v6, v4: false), exact: names(exact), suffix: names(suffix))
+        header.sets = sets.ids
+
+        // The header's length shifts every offset; offsets are made absolute with a fixed-width header length.
+        func encoded(_ h: WarningListIndex.Header) throws -> [UInt8] {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            return Array(try enc.encode(h))
+        }
+        var headerBytes = try encoded(header)
+        var shift = 0
+        for _ in 0..<4 {  // offsets grow the header only by a few digits: a fixed point after a pass or two
+            shift = (16 + headerBytes.count + 7) / 8 * 8
+            var h = header
+            for keyPath in [\WarningListIndex.Header.v4, \.v6] {
+                h[keyPath: keyPath].lo += shift; h[keyPath: keyPath].hi += shift; h[keyPath: keyPath].sets += shift
+            }
+            for keyPath in [\WarningListIndex.Header.exact, \.suffix] {
+                h[keyPath: keyPath].offsets += shift; h[keyPath: keyPath].sets += shift; h[keyPath: keyPath].bytes += shift
+            }
+            let again = try encoded(h)
+            if (16 + again.count + 7) / 8 * 8 == shift { headerBytes = again; break }
+            headerBytes = again
+        }
+        var file = WarningListIndex.magic
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
+        file += headerBytes
+        while file.count < shift { file.append(0) }
+        guard file.count == shift else { throw WarningListError(path: "index", message: "header layout did not settle") }
+        file += out
+        return Data(file)
+    }
+
+    /// Overlapping blocks of many lists cut into disjoint segments, each with the sorted lists holding all of it;
+    /// neighbours with the same lists merged.
+    static func cut(_ blocks: [(lo: UInt128, hi: UInt128, list: Int)]) -> [(lo: UInt128, hi: UInt128, lists: [Int])] {
+        guard !blocks.isEmpty else { return [] }
+        // Events: a block adds its list at lo and removes it after hi (never, for a block that ends the space).
+        var events: [(at: UInt128, delta: Int, list: Int)] = []
+        events.reserveCapacity(blocks.count * 2)
+        for b in blocks {
+            events.append((b.lo, 1, b.list))
+            if b.hi < UInt128.max { events.append((b.hi + 1, -1, b.list)) }
+        }
+        events.sort { $0.at < $1.at }
+        var active: [Int: Int] = [:]
+        var out: [(lo: UInt128, hi: UInt128, lists: [Int])] = []
+        var i = 0
+        while i < events.count {
+            let at = events[i].at
+            while i < events.count, events[i].at == at {
+                active[events[i].list, default: 0] += events[i].delta
+                if active[events[i].list] == 0 { active[events[i].list] = nil }
+                i += 1
+            }
+            guard !active.isEmpty else { continue }
+            let end = i < events.count ? events[i].at - 1 : UInt128.max
+            let lists = active.keys.sorted()
+            if let last = out.last, last.lists == lists, last.hi &+ 1 == at {
+                out[out.count - 1].hi = end
+            } else {
+                out.append((at, end, lists))
+            }
+        }
+        return out
+    }
+
+    /// A name entry normalised as dnswatch's names are: lower case, no trailing dot; an address in its
+    /// canonical text. Nil when empty.
+    /// A name in Unicode is written in A-labels (punycode), as dnswatch stores names, so that every key is
+    /// ASCII and sorts the same as bytes and as strings; one that is no valid name is unusable.
+    static func name(_ entry: String) -> String? {
+        var s = Substring(entry.lowercased())
+        while s.hasSuffix(".") { s = s.dropLast() }
+        guard !s.isEmpty else { return nil }
+        if let a = IPAddress(String(s)) { return a.description }
+        guard s.utf8.allSatisfy({ $0 < 0x80 }) else {
+            do { return try DomainName(String(s)).value } catch { return nil }  // unusable: counted in the list's `unusable`
+        }
+        return String(s)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "no \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
+        case DecodingError.dataCorrupted(let c): return c.debugDescription
+        default: return "\(error)"
+        }
+    }
+}
