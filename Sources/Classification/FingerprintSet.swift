@@ -45,7 +45,7 @@ public struct FingerprintSet: Sendable {
             lineNumber += 1
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(line).trimmingBlanks
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if entries.isEmpty, trimmed.lowercased() == FingerprintSet.header { continue }
             do {
@@ -81,7 +81,7 @@ public struct FingerprintSet: Sendable {
 
     private static func parseLine(_ line: Substring) throws -> (Fingerprint, CompiledValue) {
         let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { String($0).trimmingBlanks }
         guard fields.count == 5 else {
             throw PatternError("expected 5 tab-separated columns (\(header.replacingOccurrences(of: "\t", with: " "))), found \(fields.count)")
         }

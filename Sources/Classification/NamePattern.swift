@@ -1,3 +1,4 @@
+import DNSWatchModel
 import Foundation
 
 /// A name pattern for name servers and CNAME targets, matched case-insensitively against names without the
@@ -22,7 +23,7 @@ struct NamePattern: Sendable, Hashable {
 
     /// Parses and normalises a pattern; the error message says what is wrong.
     static func parse(_ raw: String) -> Result<NamePattern, PatternError> {
-        var s = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        var s = raw.trimmingBlanks.lowercased()
         if s.hasSuffix(".") { s.removeLast() }
         guard !s.isEmpty else { return .failure(PatternError("empty name pattern")) }
         guard !s.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "%" }) else {
@@ -131,7 +132,7 @@ struct NameIndex: Sendable {
 
 /// Lower case, no trailing dot, no surrounding space.
 func normalizedName(_ raw: String) -> String {
-    var s = raw.trimmingCharacters(in: .whitespaces).lowercased()
+    var s = raw.trimmingBlanks.lowercased()
     while s.hasSuffix(".") { s.removeLast() }
     return s
 }

@@ -47,7 +47,7 @@ enum WarningListCompiler {
         var sets = Sets()
         var exact: [String: UInt32] = [:], suffix: [String: UInt32] = [:]
         var v4: [(lo: UInt128, hi: UInt128, list: Int)] = [], v6: [(lo: UInt128, hi: UInt128, list: Int)] = []
-        var substrings: [WarningListIndex.Pattern] = [], regexes: [WarningListIndex.Pattern] = []
+        var substrings: [String: UInt32] = [:], regexes: [WarningListIndex.Pattern] = []
 
         func add(_ name: String, to table: inout [String: UInt32], list: Int) {
             if let old = table[name] {
@@ -98,7 +98,7 @@ enum WarningListCompiler {
                         if let n = name(entry) { add(n, to: &exact, list: id); indexed.append(n) } else { unusable += 1 }
                     case "substring":
                         let s = entry.lowercased()
-                        if s.isEmpty { unusable += 1 } else { substrings.append(.init(text: s, list: id)); indexed.append(s) }
+                        if s.isEmpty { unusable += 1 } else { add(s, to: &substrings, list: id); indexed.append(s) }
                     default:  // regex
                         do {
                             _ = try NSRegularExpression(pattern: entry)
@@ -162,8 +162,9 @@ enum WarningListCompiler {
             return .init(count: sorted.count, offsets: offsetsAt, sets: setsAt, bytes: bytesAt, byteCount: Int(at))
         }
         var header = WarningListIndex.Header(
-            format: WarningListIndex.formatVersion, stamp: stamp, lists: lists, sets: [], substrings: substrings, regexes: regexes,
-            v4: ranges(v4, v4: true), v6: ranges(v6, v4: false), exact: names(exact), suffix: names(suffix))
+            format: WarningListIndex.formatVersion, stamp: stamp, lists: lists, sets: [], regexes: regexes,
+            v4: ranges(v4, v4: true), v6: ranges(v6, v4: false), exact: names(exact), suffix: names(suffix),
+            substring: names(substrings))
         header.sets = sets.ids
 
         // The header's length shifts every offset; offsets are made absolute with a fixed-width header length.
@@ -180,7 +181,7 @@ enum WarningListCompiler {
             for keyPath in [\WarningListIndex.Header.v4, \.v6] {
                 h[keyPath: keyPath].lo += shift; h[keyPath: keyPath].hi += shift; h[keyPath: keyPath].sets += shift
             }
-            for keyPath in [\WarningListIndex.Header.exact, \.suffix] {
+            for keyPath in [\WarningListIndex.Header.exact, \.suffix, \.substring] {
                 h[keyPath: keyPath].offsets += shift; h[keyPath: keyPath].sets += shift; h[keyPath: keyPath].bytes += shift
             }
             let again = try encoded(h)

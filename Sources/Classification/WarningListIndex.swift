@@ -9,16 +9,17 @@ import Glibc
 /// JSON, and a lookup is a few binary searches.
 ///
 /// Layout (integers little-endian): the magic `DNSWLX01`, the length of a JSON header (u64), the header
-/// (``Header``: the stamp of the files it was built from, the lists, the interned list sets, substring and
-/// regex entries, and the offset of every array below), padding to 8, then
+/// (``Header``: the stamp of the files it was built from, the lists, the interned list sets, regex entries,
+/// and the offset of every array below), padding to 8, then
 /// - IPv4 ranges: disjoint, sorted segments `lo[n]`, `hi[n]` (u32) and `set[n]` (u32): the lists that hold
 ///   every address of the segment (overlapping blocks of many lists are cut into such segments at build);
 /// - IPv6 ranges: the same with each bound as two u64 (high, low);
 /// - exact names (`string` entries, and non-address entries of `cidr` lists) and suffix names (`hostname`
 ///   entries, matching the name and every name under it): `offset[n+1]` (u32) into a byte area of names
-///   sorted by their bytes, and `set[n]` (u32).
+///   sorted by their bytes, and `set[n]` (u32);
+/// - substring entries, as a name table (read into a probe map when the index is opened).
 public final class WarningListIndex: Sendable {
-    static let formatVersion = 1
+    static let formatVersion = 2
     static let magic = Array("DNSWLX01".utf8)
 
     struct Pattern: Codable, Sendable {
@@ -46,12 +47,12 @@ public final class WarningListIndex: Sendable {
         var stamp: String
         var lists: [WarningListInfo]
         var sets: [[Int]]
-        var substrings: [Pattern]
         var regexes: [Pattern]
         var v4: RangeTable
         var v6: RangeTable
         var exact: NameTable
         var suffix: NameTable
+        var substring: NameTable
     }
 
     private let data: Data
@@ -74,18 +75,26 @@ public final class WarningListIndex: Sendable {
         func fits(_ offset: Int, _ bytes: Int) -> Bool { offset >= 0 && bytes >= 0 && offset <= data.count && bytes <= data.count - offset }
         let ok = fits(header.v4.lo, header.v4.count * 4) && fits(header.v4.hi, header.v4.count * 4) && fits(header.v4.sets, header.v4.count * 4)
             && fits(header.v6.lo, header.v6.count * 16) && fits(header.v6.hi, header.v6.count * 16) && fits(header.v6.sets, header.v6.count * 4)
-            && [header.exact, header.suffix].allSatisfy {
+            && [header.exact, header.suffix, header.substring].allSatisfy {
                 fits($0.offsets, ($0.count + 1) * 4) && fits($0.sets, $0.count * 4) && fits($0.bytes, $0.byteCount)
             }
             && header.sets.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 < header.lists.count } }
-            && (header.substrings + header.regexes).allSatisfy { $0.list >= 0 && $0.list < header.lists.count }
+            && header.regexes.allSatisfy { $0.list >= 0 && $0.list < header.lists.count }
         guard ok else { throw WarningListError(path: "index", message: "an array lies outside the file") }
         self.data = data
         self.header = header
+        // Substrings are few (thousands): read out of their table into the probe map once.
         var subs: [Int: [UInt64: [(bytes: [UInt8], list: Int)]]] = [:]
-        for p in header.substrings {
-            let b = Array(p.text.utf8)
-            subs[b.count, default: [:]][WarningListIndex.hash(b[...]), default: []].append((b, p.list))
+        let t = header.substring
+        data.withUnsafeBytes { raw in
+            for i in 0..<t.count {
+                let a = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: t.offsets + i * 4, as: UInt32.self)))
+                let b = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: t.offsets + (i + 1) * 4, as: UInt32.self)))
+                let id = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: t.sets + i * 4, as: UInt32.self)))
+                guard a < b, b <= t.byteCount, id < header.sets.count else { continue }
+                let bytes = Array(raw[(t.bytes + a)..<(t.bytes + b)])
+                for list in header.sets[id] { subs[bytes.count, default: [:]][WarningListIndex.hash(bytes[...]), default: []].append((bytes, list)) }
+            }
         }
         substrings = subs
         // The build kept only regexes that compile; one that does not makes the index unusable (it is rebuilt).
