@@ -27,7 +27,7 @@ demo: release
 	scripts/demo
 
 bench: release
-	scripts/bench --queries
+	scripts/bench --queries --feed
 
 clean:
 	rm -rf .build .build-fuzz
