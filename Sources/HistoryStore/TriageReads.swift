@@ -69,12 +69,13 @@ extension HistoryStore {
         var ranges = [ValueKey.range(of: block)]
         if block.network.isIPv4, let mapped = block.mapped { ranges.append(ValueKey.range(of: mapped)) }
         var hits: [AddressHit] = []
+        let statement = try db.cachedStatement(sql: sightingsSQL(at: at != nil))  // prepared once per batch's transaction, not per value
         for (low, high) in ranges {
             var args = StatementArguments()
             if let at { args += [at] }
             args += [Data(low), Data(high)]
             if let at { args += [at] }
-            for row in try Row.fetchAll(db, sql: sightingsSQL(at: at != nil), arguments: args) {
+            for row in try Row.fetchAll(statement, arguments: args) {
                 let key: Data = row[0]
                 hits.append(AddressHit(ValueHit(span: try SpanRecord(row: row), value: try ValueKey.text(of: Array(key)), current: row["current"])))
             }
