@@ -27,7 +27,7 @@ demo: release
 	scripts/demo
 
 bench: release
-	scripts/bench --queries --warninglists
+	scripts/bench --queries --feed --warninglists
 
 clean:
 	rm -rf .build .build-fuzz

@@ -287,3 +287,62 @@ extension Classifier {
         return v
     }
 }
+
+extension Classifier {
+    /// Classifies an address block (an IoC feed's prefix) as a range: the class of the most telling range
+    /// that covers it wholly (a sinkhole fingerprint, an owned range, a special-purpose block, a parking
+    /// fingerprint, in the precedence of `classify(address:asn:)`), else `unknown`. A range that covers only
+    /// part of the block says nothing about the rest of it. A parking or sinkhole match that overlaps a
+    /// shared cloud range is weak, as for an address. A block of one address is that address (no origin
+    /// ASN: a prefix has none of its own).
+    public func classify(block: CIDR) -> Verdict {
+        let block = block.unmapped
+        guard block.prefixLength < block.network.bytes.count * 8 else { return classify(address: block.network, asn: nil) }
+        let listed = warningLists?.matches(block: block) ?? []
+        return annotated(classifyUnannotated(block: block, listed: listed), listed: listed)
+    }
+
+    private func classifyUnannotated(block: CIDR, listed: [Int]) -> Verdict {
+        func covers(_ c: CIDR) -> Bool { c.prefixLength <= block.prefixLength && c.contains(block.network) }
+        func overlaps(_ c: CIDR) -> Bool { c.contains(block.network) || block.contains(c.network) }
+        let covering = addresses.matches(block.network).filter { $0.prefixLength <= block.prefixLength }
+        let shared = SharedCloud.ranges.first { overlaps($0.cidr) } ?? listed.first { warningLists?.action(ofList: $0) == .shared }
+            .map { SharedCloud.Range(cidr: block, operatorName: "warning list \(warningLists?.lists[$0].name ?? "")") }
+        var weak: Verdict?
+        if let hit = best(covering, where: \.isTakedown) {
+            let v = verdict(for: hit, subject: "\(block)")
+            if let shared { weak = weaken(v, fingerprint: fingerprints.entries[hit], shared: shared) } else { return v }
+        }
+        if let v = listVerdict(listed, .sinkhole, subject: "\(block)", shared: shared) {
+            if shared == nil { return v }
+            weak = weak ?? v
+        }
+        if let range = ownedRanges.matches(block.network).first(where: { covers($0.payload) })?.payload {
+            return Verdict(class: .owned, reason: "\(block) is inside owned range \(range) (user configuration)")
+        }
+        if let sp = (SpecialPurpose.ipv4 + SpecialPurpose.ipv6).filter({ covers($0.cidr) }).max(by: { $0.cidr.prefixLength < $1.cidr.prefixLength }) {
+            return Verdict(class: .dormant, reason: "\(block) is inside \(sp.cidr) (\(sp.name), \(sp.reference))")
+        }
+        if let hit = best(covering, where: \.isParked) {
+            let v = verdict(for: hit, subject: "\(block)")
+            if let shared {
+                weak = weak ?? weaken(v, fingerprint: fingerprints.entries[hit], shared: shared)
+            } else {
+                return v
+            }
+        }
+        if let v = listVerdict(listed, .parking, subject: "\(block)", shared: shared) {
+            if shared == nil { return v }
+            weak = weak ?? v
+        }
+        if var v = sharedListVerdict(listed, subject: "\(block)") {
+            if let weak {
+                v.reason += "; " + weak.reason
+                v.subtype = weak.subtype
+                v.weakProvider = weak.weakProvider
+            }
+            return v
+        }
+        return weak ?? Verdict(class: .unknown, reason: "no fingerprint, warning list or special-purpose range covers all of \(block)")
+    }
+}

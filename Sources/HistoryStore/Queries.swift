@@ -135,18 +135,21 @@ extension HistoryStore {
 
     /// Cached origin-ASN answers that have not expired.
     public func cachedASN(_ addresses: [String], now: Int64) async throws -> [String: ASNEntry] {
-        try await read { db in
-            var out: [String: ASNEntry] = [:]
-            for chunk in addresses.chunked(500) {
-                let marks = placeholders(chunk.count)
-                var args = StatementArguments(chunk)
-                args += [now]
-                for e in try ASNEntry.fetchAll(db, sql: "SELECT * FROM asn_cache WHERE address IN (\(marks)) AND expires > ?", arguments: args) {
-                    out[e.address] = e
-                }
+        try await read { db in try HistoryStore.cachedASN(db, addresses, now: now) }
+    }
+
+    /// `cachedASN(_:now:)` inside a read the caller holds.
+    static func cachedASN(_ db: Database, _ addresses: [String], now: Int64) throws -> [String: ASNEntry] {
+        var out: [String: ASNEntry] = [:]
+        for chunk in Array(Set(addresses)).chunked(500) {
+            let marks = placeholders(chunk.count)
+            var args = StatementArguments(chunk)
+            args += [now]
+            for e in try ASNEntry.fetchAll(db, sql: "SELECT * FROM asn_cache WHERE address IN (\(marks)) AND expires > ?", arguments: args) {
+                out[e.address] = e
             }
-            return out
         }
+        return out
     }
 
     /// Alerts since a time at or above a severity rank, oldest first.

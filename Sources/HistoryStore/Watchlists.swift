@@ -144,19 +144,22 @@ extension HistoryStore {
     /// Every membership (retired ones too) of these domains, by domain: one indexed read per few hundred
     /// names, never the whole table.
     public func memberships(of domains: [String]) async throws -> [String: [WatchedDomain]] {
-        try await read { db in
-            var out: [String: [WatchedDomain]] = [:]
-            for chunk in domains.chunked(500) {
-                for m in try WatchedDomain.fetchAll(db, sql: """
-                    SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
-                    FROM domains d JOIN memberships m ON m.domain_id = d.id JOIN lists l ON l.id = m.list_id
-                    WHERE d.name IN (\(placeholders(chunk.count)))
-                    """, arguments: StatementArguments(Array(chunk))) {
-                    out[m.domain, default: []].append(m)
-                }
+        try await read { db in try HistoryStore.memberships(db, of: domains) }
+    }
+
+    /// `memberships(of:)` inside a read the caller holds.
+    static func memberships(_ db: Database, of domains: [String]) throws -> [String: [WatchedDomain]] {
+        var out: [String: [WatchedDomain]] = [:]
+        for chunk in domains.chunked(500) {
+            for m in try WatchedDomain.fetchAll(db, sql: """
+                SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
+                FROM domains d JOIN memberships m ON m.domain_id = d.id JOIN lists l ON l.id = m.list_id
+                WHERE d.name IN (\(placeholders(chunk.count)))
+                """, arguments: StatementArguments(Array(chunk))) {
+                out[m.domain, default: []].append(m)
             }
-            return out
         }
+        return out
     }
 }
 

@@ -1,4 +1,6 @@
 public import Classification
+import Detection
+import Foundation
 public import DNSWatchModel
 public import HistoryStore
 
@@ -61,44 +63,123 @@ public struct Triage: Sendable {
     }
 
     /// Triage of an address.
-    public func address(_ ip: IPAddress, asn: Int?) async throws -> TriageReport {
-        let verdict = classifier.classify(address: ip, asn: asn)
-        let hits = try await store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
-        return try await report(query: ip.description, verdict: verdict, asn: asn, hits: hits)
+    public func address(_ ip: IPAddress, asn: Int?, at: Int64? = nil, limit: Int? = nil) async throws -> TriageReport {
+        let value = IndicatorValue.normalised(ip)
+        let reads = try await Triage.reads(store, [value], at: at)
+        return report(value, reads: reads, asnOf: { _ in asn }, at: at, limit: limit)
     }
 
     /// Triage of a domain: its current state, its own history, and our other domains that shared any
     /// address it ever had. A domain without history gets class and verdict `unknown`.
-    public func domain(_ name: DomainName, asnOf: (String) -> Int?) async throws -> TriageReport {
-        let spans = try await store.history(domain: name.value)
-        guard !spans.isEmpty else {
-            return TriageReport(query: name.value, class: .unknown, provider: nil, asn: nil, fanIn: 0, domains: [],
-                                verdict: .unknown, reason: "no history for \(name.value): watch and poll it, or triage one of its addresses")
+    public func domain(_ name: DomainName, asnOf: (String) -> Int?, at: Int64? = nil, limit: Int? = nil) async throws -> TriageReport {
+        let reads = try await Triage.reads(store, [.domain(name)], at: at)
+        return report(.domain(name), reads: reads, asnOf: asnOf, at: at, limit: limit)
+    }
+
+    /// What the triage of `values` reads: one read transaction for all of them.
+    public static func reads(_ store: HistoryStore, _ values: [IndicatorValue], at: Int64?) async throws -> TriageReads {
+        var blocks: [CIDR] = [], domains: [String] = []
+        for v in values {
+            switch v {
+            case .address(let ip): blocks.append(CIDR(network: ip, prefixLength: ip.bytes.count * 8))
+            case .block(let b): blocks.append(b)
+            case .domain(let d): domains.append(d.value)
+            }
         }
+        return try await store.triageReads(blocks: blocks, domains: domains, at: at, now: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// The addresses whose origin ASN a triage of `values` uses: the queried addresses and the addresses
+    /// the queried domains had.
+    public static func asnAddresses(_ values: [IndicatorValue], reads: TriageReads) -> [String] {
+        var out: [String] = []
+        for v in values {
+            switch v {
+            case .address(let ip): out.append(ip.description)
+            case .block: break
+            case .domain(let d):
+                out += (reads.history[d.value] ?? []).filter { ($0.rrtype == .a || $0.rrtype == .aaaa) && $0.status == .noerror }.flatMap(\.rdata)
+            }
+        }
+        return out
+    }
+
+    /// The triage of one value from what `reads` holds (read for it with the same `at`).
+    ///
+    /// - Parameters:
+    ///   - at: judge as of this time (docs/triage.md): a domain's state is derived from its spans current
+    ///     then; nil: now, a domain's state as the last poll stored it.
+    ///   - limit: list at most this many domains (the fan-in and the verdict count all).
+    public func report(_ value: IndicatorValue, reads: TriageReads, asnOf: (String) -> Int?, at: Int64?, limit: Int?) -> TriageReport {
+        switch value {
+        case .address(let ip):
+            let hits = reads.sightings[CIDR(network: ip, prefixLength: ip.bytes.count * 8)] ?? []
+            let asn = asnOf(ip.description)
+            return report(query: ip.description, verdict: classifier.classify(address: ip, asn: asn), asn: asn, hits: hits,
+                          memberships: reads.memberships, limit: limit)
+        case .block(let block):
+            return report(query: block.description, verdict: classifier.classify(block: block), asn: nil,
+                          hits: reads.sightings[block] ?? [], memberships: reads.memberships, limit: limit)
+        case .domain(let name):
+            return domainReport(name, reads: reads, asnOf: asnOf, at: at, limit: limit)
+        }
+    }
+
+    private func domainReport(_ name: DomainName, reads: TriageReads, asnOf: (String) -> Int?, at: Int64?, limit: Int?) -> TriageReport {
+        let spans = reads.history[name.value] ?? []
+        guard !spans.isEmpty else {
+            let when = at.map { " as of \(TimeSpecParser.iso($0))" } ?? ""
+            return TriageReport(query: name.value, class: .unknown, provider: nil, asn: nil, fanIn: 0, domains: [],
+                                verdict: .unknown, reason: "no history for \(name.value)\(when): watch and poll it, or triage one of its addresses")
+        }
+        // Spans are oldest first: the last of each type is the current one (at `at`: the latest first seen by then).
         let current = Dictionary(grouping: spans, by: \.rrtype).compactMapValues { $0.last }
         let currentAddresses = [current[.a], current[.aaaa]].compactMap { $0 }.filter { $0.status == .noerror }.flatMap(\.rdata)
         let everAddresses = Set(spans.filter { ($0.rrtype == .a || $0.rrtype == .aaaa) && $0.status == .noerror }.flatMap(\.rdata))
-        var hits: [AddressHit] = []
-        for a in everAddresses.sorted() {
-            guard let ip = IPAddress(a) else { continue }
-            hits += try await store.domains(resolvingInto: CIDR(network: ip, prefixLength: ip.bytes.count * 8))
+        let hits = everAddresses.sorted().flatMap { reads.sharing[$0] ?? [] }
+        let state: DomainState
+        if let at {
+            state = stateAt(current: current, asnOf: asnOf, at: at)
+        } else {
+            // The domain's state as the last poll derived it (none yet: its view was never complete).
+            state = reads.states[name.value] ?? DomainState(class: .unknown)
         }
-        // The domain's state as the last poll derived it (none yet: its view was never complete).
-        let state = try await store.state(of: name.value) ?? DomainState(class: .unknown)
         var verdict = Verdict(class: state.class, provider: state.provider, reason: "")
         if let lists = classifier.warningLists {
             let ids = lists.matches(name: name.value)
             verdict.warninglists = ids.isEmpty ? nil : lists.hits(ids)
         }
         let own = hits.filter { $0.domain == name.value }
-        return try await report(query: name.value, verdict: verdict, asn: currentAddresses.lazy.compactMap(asnOf).first,
-                          hits: hits.filter { $0.domain != name.value }, own: own)
+        return report(query: name.value, verdict: verdict, asn: currentAddresses.lazy.compactMap(asnOf).first,
+                      hits: hits.filter { $0.domain != name.value }, own: own, memberships: reads.memberships, limit: limit)
+    }
+
+    /// A domain's state from its spans current at a time, classified now, by the rule a poll derives it with.
+    private func stateAt(current: [RRType: SpanRecord], asnOf: (String) -> Int?, at: Int64) -> DomainState {
+        var statuses: [RRType: AnswerStatus] = [:]
+        var addresses: [ClassifiedValue] = [], nameServers: [ClassifiedValue] = [], cnames: [ClassifiedValue] = []
+        for (type, span) in current {
+            statuses[type] = span.status
+            guard span.status == .noerror else { continue }
+            for v in span.rdata {
+                switch type {
+                case .a, .aaaa:
+                    let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asnOf(v)) } ?? Verdict(class: .unknown, reason: "not an address")
+                    addresses.append(ClassifiedValue(value: v, verdict: verdict))
+                case .ns: nameServers.append(ClassifiedValue(value: v, verdict: classifier.classify(nameServer: v)))
+                case .cname: cnames.append(ClassifiedValue(value: v, verdict: classifier.classify(cnameTarget: v)))
+                case .txt: break
+                }
+            }
+        }
+        return DomainView(statuses: statuses, addresses: addresses, nameServers: nameServers, cnameTargets: cnames).state
     }
 
     /// - Parameter own: for a domain query, the domain's own address history (not counted in the fan-in,
     ///   but C&C history of its own outranks its current parking).
-    private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit], own: [AddressHit] = []) async throws -> TriageReport {
-        let memberships = try await store.memberships(of: Array(Set(hits.map(\.domain) + [query])))
+    ///   THE verdict rule: every triage (one value, a feed, the server's) ends here.
+    private func report(query: String, verdict: Verdict, asn: Int?, hits: [AddressHit], own: [AddressHit] = [],
+                        memberships: [String: [WatchedDomain]], limit: Int?) -> TriageReport {
         let ownKinds = Set((memberships[query] ?? []).map(\.kind))
         let ownLive = own.filter { $0.spanClass?.isLiveHost == true }.map(\.address)
         var byDomain: [String: TriageDomain] = [:]
@@ -163,7 +244,8 @@ public struct Triage: Sendable {
             reason += "; on warning list\(hits.count == 1 ? "" : "s") " + hits.map(\.name).joined(separator: ", ")
         }
         return TriageReport(query: query, class: verdict.class, provider: provider, asn: asn, fanIn: fanIn,
-                            domains: domains, verdict: v, reason: reason, warninglists: verdict.warninglists)
+                            domains: limit.map { Array(domains.prefix(max(0, $0))) } ?? domains, verdict: v, reason: reason,
+                            warninglists: verdict.warninglists)
     }
 
     /// Of two span classes, the one that says more about the address: a real host beats parking or quiet.

@@ -60,6 +60,49 @@ public struct TriageOutput: Encodable, Sendable, Equatable {
     }
 }
 
+/// One object of `triage --file --json`: the value's `triage --json` object, and where the value was first
+/// met in the feed (the line's indicator as written, its number, and with several feeds the file).
+public struct FeedTriageLine: Encodable, Sendable, Equatable {
+    public let triage: TriageOutput
+    public let indicator: String
+    public let line: Int
+    public let file: String?
+
+    public init(_ triage: TriageOutput, indicator: String, line: Int, file: String?) {
+        self.triage = triage
+        self.indicator = indicator
+        self.line = line
+        self.file = file
+    }
+
+    private enum Keys: String, CodingKey { case indicator, line, file }
+
+    public func encode(to encoder: any Encoder) throws {
+        try triage.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(indicator, forKey: .indicator)
+        try c.encode(line, forKey: .line)
+        if let file { try c.encode(file, forKey: .file) }
+    }
+
+    /// The columns of `triage --file --csv`, in order (with several feeds `file` follows).
+    public static let csvHeader = ["indicator", "line", "query", "class", "provider", "asn", "fan_in", "verdict", "reason"]
+
+    /// The CSV cells of the line, as `csvHeader` names them (null as an empty cell).
+    public var csvCells: [String] {
+        [indicator, String(line), triage.query, triage.class, triage.provider ?? "", triage.asn.map(String.init) ?? "",
+         String(triage.fan_in), triage.verdict, triage.reason] + (file.map { [$0] } ?? [])
+    }
+
+    /// One CSV record (RFC 4180): a cell with a comma, a quote, CR or LF is quoted, its quotes doubled.
+    public static func csvRecord(_ cells: [String]) -> String {
+        cells.map { cell in
+            cell.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
+        }.joined(separator: ",")
+    }
+}
+
 /// One line of `watch list --json`.
 public struct WatchedLine: Encodable, Sendable, Equatable {
     public let domain: String, list: String, kind: String
@@ -94,11 +137,16 @@ public struct Investigator: Sendable {
     public let classifier: Classifier
     /// Origin ASNs of addresses (the cache, and for the CLI with `--resolver` a lookup of what is missing).
     public let asns: @Sendable ([IPAddress]) async throws -> [String: Int]
+    /// Whether a triage asks `asns` for the addresses the cache lacks (the CLI with `--resolver`); else it
+    /// uses the cache it reads with the rest of a batch.
+    public let resolvesASNs: Bool
 
-    public init(store: HistoryStore, classifier: Classifier, asns: @escaping @Sendable ([IPAddress]) async throws -> [String: Int]) {
+    public init(store: HistoryStore, classifier: Classifier, asns: @escaping @Sendable ([IPAddress]) async throws -> [String: Int],
+                resolvesASNs: Bool = false) {
         self.store = store
         self.classifier = classifier
         self.asns = asns
+        self.resolvesASNs = resolvesASNs
     }
 
     /// Origin ASNs from the store's cache only (what the server answers with: it never sends a query).
@@ -136,16 +184,32 @@ public struct Investigator: Sendable {
         }
     }
 
-    /// The triage of an address or a domain (`value` is either).
-    public func triage(_ value: String) async throws -> TriageReport {
-        let triage = Triage(store: store, classifier: classifier)
-        if let given = IPAddress(value) {
-            let ip = CIDR(network: given, prefixLength: given.bytes.count * 8).unmapped.network
-            return try await triage.address(ip, asn: try await asns([ip])[ip.description])
+    /// The triage of an address, a prefix or a domain (`value` is one of them).
+    public func triage(_ value: String, at: Int64? = nil, limit: Int? = nil) async throws -> TriageReport {
+        let v: IndicatorValue
+        if let block = CIDR(value) {
+            v = .normalised(block)
+        } else {
+            v = .domain(try DomainName(value))
         }
-        let name = try DomainName(value)
-        let addrs = try await store.history(domain: name.value).filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)
-        let asn = try await asns(Array(Set(addrs)).compactMap(IPAddress.init))
-        return try await triage.domain(name, asnOf: { asn[$0] })
+        return try await triage(v, at: at, limit: limit)
+    }
+
+    /// The triage of one value: a batch of one, so that it cannot differ from the value's triage in a feed.
+    public func triage(_ value: IndicatorValue, at: Int64? = nil, limit: Int? = nil) async throws -> TriageReport {
+        try await triage([value], at: at, limit: limit)[0]
+    }
+
+    /// The triages of many values, in their order, from one read of the store (and, with `resolvesASNs`,
+    /// one origin-ASN lookup of what the cache lacks).
+    public func triage(_ values: [IndicatorValue], at: Int64? = nil, limit: Int? = nil) async throws -> [TriageReport] {
+        let reads = try await Triage.reads(store, values, at: at)
+        var asn = reads.asns.compactMapValues(\.asn)
+        if resolvesASNs {
+            let missing = Set(Triage.asnAddresses(values, reads: reads)).subtracting(reads.asns.keys).compactMap(IPAddress.init)
+            if !missing.isEmpty { asn.merge(try await asns(missing)) { cached, _ in cached } }
+        }
+        let triage = Triage(store: store, classifier: classifier)
+        return values.map { triage.report($0, reads: reads, asnOf: { asn[$0] }, at: at, limit: limit) }
     }
 }

@@ -61,10 +61,17 @@ enum APIRoutes {
         api.get("ip/:address", use: ip)
         api.get("ip/:address/:length", use: ip)
         api.get("triage/:value") { request, context in
-            _ = try Query(request, allowed: [])
+            let q = try Query(request, allowed: ["at", "limit"])
             let value = try segment("value", context)
             let query = IPAddress(value) != nil ? value : try domain(value).value
-            return json(try JSONLine.encode(TriageOutput(try await deps.investigator.triage(query))))
+            let at = try q["at"].map { try time("at", $0) }
+            let limit = try q["limit"].map { text in
+                try parameter("limit") { () throws(InputError) in
+                    guard let n = Int(text), n >= 0 else { throw InputError("'\(VisibleText.escape(text))' is not a count (0 or more)") }
+                    return n
+                }
+            }
+            return json(try JSONLine.encode(TriageOutput(try await deps.investigator.triage(query, at: at, limit: limit))))
         }
         api.get("alerts") { request, _ in
             let q = try Query(request, allowed: ["since", "severity", "limit", "offset"])

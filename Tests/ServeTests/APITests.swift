@@ -67,6 +67,7 @@ func canonical(_ value: Any) throws -> String {
             ("/api/v1/domains", ["watch", "list", "--json"], false),
             ("/api/v1/domains?list=ours", ["watch", "list", "--list", "ours", "--json"], false),
             ("/api/v1/ip/192.0.2.0/24", ["ip", "192.0.2.0/24", "--json"], false),  // the '/' as is: two segments
+            ("/api/v1/triage/\(APIWorld.sedoA)?limit=1&at=\(APIWorld.t1)", ["triage", APIWorld.sedoA, "--json", "--limit", "1", "--at", "\(APIWorld.t1)"], true),
         ]
         var expected: [String] = []
         for c in cases { expected.append(try canonical(try await cli(c.cli, single: c.single))) }
@@ -90,7 +91,7 @@ func canonical(_ value: Any) throws -> String {
             "/api/v1/history/parked.example?offset=x", "/api/v1/history/parked.example?sevrity=high",
             "/api/v1/history/parked.example?type=A&type=NS", "/api/v1/history/%ZZ", "/api/v1/history/\(String(repeating: "a", count: 300))",
             "/api/v1/ip/999.1.1.1", "/api/v1/ip/10.0.0.0%2F33", "/api/v1/ip/parked.example", "/api/v1/triage/bad..example",
-            "/api/v1/triage/x?limit=1", "/api/v1/alerts?severity=urgent", "/api/v1/alerts?since=", "/api/v1/domains?limit=1e3",
+            "/api/v1/triage/x?offset=1", "/api/v1/triage/x?limit=-1", "/api/v1/triage/x?at=yesterday-ish", "/api/v1/alerts?severity=urgent", "/api/v1/alerts?since=", "/api/v1/domains?limit=1e3",
         ]
         for (uri, a) in zip(uris, try await get(uris)) {
             #expect(a.status == .badRequest, "\(uri): \(a.status) \(a.body)")
