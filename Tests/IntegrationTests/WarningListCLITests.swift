@@ -110,4 +110,65 @@ import TestSupport
         let w = try cli.run(["classify", "1.116.0.1", "--config", wrong], environment: env(cli))
         #expect(w.code != 0 && w.err.contains("warninglist_actions.vpn-ipv4"), "\(w.err)")
     }
+
+    /// The real Ursnif trail file triaged as a feed with the real lists: each address in an Amazon AWS, Google
+    /// Cloud or Microsoft Azure range (found independently with Python's `ipaddress` over the same list.json
+    /// files) is shared and a likely false positive, unless a c2 domain of ours lived there.
+    @Test func ursnifTrailFileCloudAddressesAreLikelyFalsePositives() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let trail = root.appendingPathComponent("data/reference/real/maltrail-ursnif.txt").path
+        let expected = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", Self.cloudAddresses, trail, Self.lists])
+        #expect(expected.code == 0, "\(expected.err)")
+        // The extraction prints its own line first; the lists' line is the last.
+        let inList = CLI.json(String(expected.out.split(separator: "\n").last ?? "")) as? [String: [String]] ?? [:]
+        // The issue's figures: 6 in Amazon AWS ranges, 1 in Google Cloud, 1 in Microsoft Azure, 269 on vpn-ipv4.
+        #expect(inList["amazon-aws"]?.count == 6 && inList["google-gcp"]?.count == 1 && inList["microsoft-azure"]?.count == 1, "\(inList)")
+        #expect(inList["vpn-ipv4"]?.count == 269)
+        let cloud = Set(["amazon-aws", "google-gcp", "microsoft-azure"].flatMap { inList[$0] ?? [] })
+
+        // A c2 domain of ours lived on one of the AWS addresses.
+        let c2Address = try #require(inList["amazon-aws"]?.sorted().first)
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: [
+            "live-c2.example. 300 IN A \(c2Address)", "live-c2.example. 300 IN NS ns1.c2host.example.",
+        ])
+        let cli = try CLI()
+        #expect(try cli.run(["watch", "add", "live-c2.example", "--list", "ursnif", "--kind", "c2"]).code == 0)
+        #expect(try cli.run(["poll", "--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts", "--warninglists", Self.lists],
+                            environment: env(cli)).code == 0)
+
+        let r = try cli.run(["triage", "--file", trail, "--json", "--warninglists", Self.lists], environment: env(cli))
+        #expect(r.code == 0, "\(r.err)")
+        let objects = Dictionary(r.lines.map(CLI.json).compactMap { o in (o["query"] as? String).map { ($0, o) } }) { a, _ in a }
+        #expect(objects.count == 5739, "one verdict per distinct value (784 addresses, 4,955 domains)")
+        for address in cloud.sorted() {
+            let o = try #require(objects[address], "no verdict for \(address)")
+            #expect(o["class"] as? String == "shared", "\(address): \(o)")
+            let want = address == c2Address ? "malicious-history" : "likely-false-positive"
+            #expect(o["verdict"] as? String == want, "\(address): \(o)")
+        }
+        // Annotating lists change no verdict: every vpn-ipv4 address outside the cloud lists keeps what it had.
+        let vpnOnly = Set(inList["vpn-ipv4"] ?? []).subtracting(cloud)
+        #expect(!vpnOnly.isEmpty)
+        for address in vpnOnly.sorted().prefix(20) {
+            let o = try #require(objects[address])
+            #expect(o["class"] as? String != "shared" && o["verdict"] as? String == "unknown", "\(address): \(o)")
+            #expect((o["warninglists"] as? [[String: Any]])?.contains { $0["name"] as? String == "vpn-ipv4" } == true)
+        }
+        #expect(r.err.contains("shared"), "the summary counts the class: \(r.err)")
+    }
+
+    /// The trail file's addresses (as FeedTriageTests' independent extraction reads them) in each list's ranges,
+    /// by Python's `ipaddress` over the list.json files.
+    static let cloudAddresses = FeedTriageTests.independentExtraction + #"""
+
+        import os
+        out = {}
+        for name in ["amazon-aws", "google-gcp", "microsoft-azure", "vpn-ipv4"]:
+            nets = {ipaddress.ip_network(v, strict=False) for v in json.load(open(os.path.join(sys.argv[2], "lists", name, "list.json")))["list"]}
+            def listed(a):  # some block of every length that holds the address
+                ip = ipaddress.ip_address(a)
+                return any(ipaddress.ip_network((ip, n), strict=False) in nets for n in range(ip.max_prefixlen + 1))
+            out[name] = sorted(a for a in addresses if listed(a))
+        print(json.dumps(out))
+        """#
 }
