@@ -33,15 +33,19 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
     public let value: String
 
     public init(_ raw: String) throws(DomainNameError) {
-        var s = raw.trimmingCharacters(in: .whitespaces)
+        var s = raw.trimmingBlanks
         if s.hasSuffix(".") { s.removeLast() }
         guard !s.isEmpty else { throw .empty }
-        // IDNA-style mapping: full-width dots, NFC, lower case.
-        s = s.replacingOccurrences(of: "\u{3002}", with: ".")
-            .replacingOccurrences(of: "\u{FF0E}", with: ".")
-            .replacingOccurrences(of: "\u{FF61}", with: ".")
-            .precomposedStringWithCanonicalMapping
-            .lowercased()
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            s = s.lowercased()  // ASCII (nearly every name): no full-width dot, already NFC
+        } else {
+            // IDNA-style mapping: full-width dots, NFC, lower case.
+            s = s.replacingOccurrences(of: "\u{3002}", with: ".")
+                .replacingOccurrences(of: "\u{FF0E}", with: ".")
+                .replacingOccurrences(of: "\u{FF61}", with: ".")
+                .precomposedStringWithCanonicalMapping
+                .lowercased()
+        }
         var labels: [String] = []
         for sub in s.split(separator: ".", omittingEmptySubsequences: false) {
             let label = String(sub)
@@ -58,7 +62,7 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
                 ascii = "xn--" + encoded
             }
             guard ascii.utf8.count <= 63 else { throw .labelTooLong(ascii) }
-            for ch in ascii where !DomainName.allowed(ch) { throw .badCharacter(ch) }
+            for b in ascii.utf8 where !DomainName.allowed(b) { throw .badCharacter(Character(Unicode.Scalar(b))) }
             if ascii.hasPrefix("xn--"), let why = Punycode.aLabelProblem(ascii) { throw .badALabel(ascii, reason: why) }
             labels.append(ascii)
         }
@@ -68,9 +72,8 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
     }
 
     /// Letters, digits, hyphen; underscore too (service labels such as `_dmarc` occur in real data).
-    private static func allowed(_ ch: Character) -> Bool {
-        guard let a = ch.asciiValue else { return false }
-        return (a >= 97 && a <= 122) || (a >= 48 && a <= 57) || a == 45 || a == 95
+    private static func allowed(_ a: UInt8) -> Bool {
+        (a >= 97 && a <= 122) || (a >= 48 && a <= 57) || a == 45 || a == 95
     }
 
     /// Absolute form with the trailing dot, as passive-DNS output writes names.
