@@ -25,14 +25,10 @@ public enum RegularFile {
         func failure(_ code: Int32) -> RegularFileError {
             RegularFileError(path: path, reason: code == ENOENT ? "no such file" : systemMessage(code))
         }
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw failure(errno) }
-        if let kind = nonRegularKind(info.st_mode) { throw RegularFileError(path: path, reason: "not a regular file (\(kind))") }
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(errno) }
+        let fd = try openForReading(path)
         defer { close(fd) }
+        var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure(errno) }
-        if let kind = nonRegularKind(info.st_mode) { throw RegularFileError(path: path, reason: "not a regular file (\(kind))") }
 
         var bytes: [UInt8] = []
         bytes.reserveCapacity(max(0, Int(info.st_size)))
@@ -47,6 +43,29 @@ public enum RegularFile {
                 throw failure(errno)
             }
         }
+    }
+
+    /// Opens a regular file (or a symbolic link to one) for reading, checked before and after the open;
+    /// the caller closes the descriptor.
+    public static func openForReading(_ path: String) throws(RegularFileError) -> Int32 {
+        func failure(_ code: Int32) -> RegularFileError {
+            RegularFileError(path: path, reason: code == ENOENT ? "no such file" : systemMessage(code))
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw failure(errno) }
+        if let kind = nonRegularKind(info.st_mode) { throw RegularFileError(path: path, reason: "not a regular file (\(kind))") }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(errno) }
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw failure(code)
+        }
+        if let kind = nonRegularKind(info.st_mode) {
+            close(fd)
+            throw RegularFileError(path: path, reason: "not a regular file (\(kind))")
+        }
+        return fd
     }
 
     /// What a file of mode `mode` is when it is not a regular file (`a FIFO`), or nil for a regular file.

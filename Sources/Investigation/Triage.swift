@@ -19,6 +19,8 @@ public struct TriageDomain: Sendable, Equatable, Encodable {
     /// How the domain's answer was classified while it resolved there: the most telling class
     /// ("unknown" beats "parked": the domain was once on a real host there).
     @NullEncoded public var `class`: String?
+    /// Who saw it there: `polled` (dnswatch's own polls) and the sources of imported records.
+    public var sources: [String] = []
 }
 
 /// The answer to "is this IoC address just parking, and which of our domains are on it?"
@@ -34,7 +36,7 @@ public struct TriageReport: Sendable, Equatable {
     public var `class`: DomainClass
     public var provider: String?
     public var asn: Int?
-    /// How many of our domains (other than the queried one) resolved into it.
+    /// How many domains (other than the queried one) resolved into it: watched ones, and those of imported records.
     public var fanIn: Int
     public var domains: [TriageDomain]
     public var verdict: Verdict
@@ -72,7 +74,9 @@ public struct Triage: Sendable {
             return TriageReport(query: name.value, class: .unknown, provider: nil, asn: nil, fanIn: 0, domains: [],
                                 verdict: .unknown, reason: "no history for \(name.value): watch and poll it, or triage one of its addresses")
         }
-        let current = Dictionary(grouping: spans, by: \.rrtype).compactMapValues { $0.last }
+        // The current answers are dnswatch's own (imported records are never current); the addresses it
+        // ever had include what other sensors saw.
+        let current = Dictionary(grouping: spans.filter { $0.source == nil }, by: \.rrtype).compactMapValues { $0.last }
         let currentAddresses = [current[.a], current[.aaaa]].compactMap { $0 }.filter { $0.status == .noerror }.flatMap(\.rdata)
         let everAddresses = Set(spans.filter { ($0.rrtype == .a || $0.rrtype == .aaaa) && $0.status == .noerror }.flatMap(\.rdata))
         var hits: [AddressHit] = []
@@ -95,7 +99,9 @@ public struct Triage: Sendable {
         let ownKinds = Set((memberships[query] ?? []).map(\.kind))
         let ownLive = own.filter { $0.spanClass == .unknown }.map(\.address)
         var byDomain: [String: TriageDomain] = [:]
+        var sources: [String: Set<String?>] = [:]
         for h in hits {
+            sources[h.domain, default: []].insert(h.source)
             let m = memberships[h.domain] ?? []
             var d = byDomain[h.domain] ?? TriageDomain(
                 domain: h.domain, lists: Array(Set(m.map(\.list))).sorted(), kinds: Array(Set(m.map(\.kind.rawValue))).sorted(),
@@ -108,6 +114,7 @@ public struct Triage: Sendable {
             d.class = Triage.moreTelling(d.class, h.spanClass?.rawValue)
             byDomain[h.domain] = d
         }
+        for (name, seen) in sources { byDomain[name]?.sources = SourceName.sorted(seen) }
         let domains = byDomain.values.sorted { ($0.current ? 0 : 1, $0.domain) < ($1.current ? 0 : 1, $1.domain) }
         let fanIn = domains.count
         let provider = verdict.provider
