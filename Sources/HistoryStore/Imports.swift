@@ -14,6 +14,7 @@ public struct ImportedRecord: Sendable, Equatable {
     public var timeFirst: Int64
     public var timeLast: Int64
     public var count: Int
+    /// The class to store when no `classify` is given to `mergeImported`.
     public var `class`: DomainClass?
     public var provider: String?
 
@@ -61,12 +62,18 @@ extension StoreWriter {
     /// record already stored keeps the earliest first sighting, the latest last one and the largest count
     /// (exports of one source are cumulative, so counts are never added). A record that changes nothing
     /// writes nothing. A new span's values go into the inverse index, as a polled span's do; imported spans
-    /// never become heads. Domains are created as names only (no list, never polled).
-    public func mergeImported(_ records: [ImportedRecord], sourceID: Int64, at time: Int64,
-                              fingerprintVersion: String?) throws -> MergeCounts {
+    /// never become heads. Domains are created as names only (no list, never polled). `classify` gives the
+    /// class of a record about to become a span (a merged one keeps its span's; `reclassify` re-derives both).
+    public func mergeImported(_ records: [ImportedRecord], sourceID: Int64, at time: Int64, fingerprintVersion: String?,
+                              classify: (ImportedRecord) -> DomainState = { DomainState(class: $0.class ?? .unknown, provider: $0.provider) }) throws -> MergeCounts {
+        // A page cache of 64 MB for the writer (SQLite's default is 2 MB): a large import touches the pages
+        // of the span and value indexes all over, batch after batch. Memory stays bounded by it.
+        try db.execute(sql: "PRAGMA cache_size = -65536")
         var counts = MergeCounts()
         var domainIDs: [String: Int64] = [:]
-        let insertDomain = try db.cachedStatement(sql: "INSERT INTO domains (name, created, rname) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING")
+        // (A name not found is inserted in the same transaction: a plain INSERT, which could only fail, never
+        // leave a stale id.)
+        let insertDomain = try db.cachedStatement(sql: "INSERT INTO domains (name, created, rname) VALUES (?, ?, ?)")
         let selectDomain = try db.cachedStatement(sql: "SELECT id FROM domains WHERE name = ?")
         let find = try db.cachedStatement(sql: """
             SELECT id, time_first, time_last, count FROM spans WHERE domain_id = ? AND rrtype = ? AND rdata = ? AND source_id = ?
@@ -82,12 +89,13 @@ extension StoreWriter {
             if let known = domainIDs[r.domain] {
                 domainID = known
             } else {
-                try insertDomain.execute(arguments: [r.domain, time, ValueKey.reversedName(r.domain)])
-                guard let id = try Int64.fetchOne(selectDomain, arguments: [r.domain]) else {
-                    throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "domain \(r.domain) was not stored")
+                if let id = try Int64.fetchOne(selectDomain, arguments: [r.domain]) {
+                    domainID = id
+                } else {
+                    try insertDomain.execute(arguments: [r.domain, time, ValueKey.reversedName(r.domain)])
+                    domainID = db.lastInsertedRowID
                 }
-                domainIDs[r.domain] = id
-                domainID = id
+                domainIDs[r.domain] = domainID
             }
             let rdata = RdataCodec.encode(r.rdata)
             if let row = try Row.fetchOne(find, arguments: [domainID, r.rrtype, rdata, sourceID]) {
@@ -99,8 +107,9 @@ extension StoreWriter {
                 try update.execute(arguments: [merged.0, merged.1, merged.2, row[0] as Int64])
                 continue
             }
+            let cls = classify(r)
             try insert.execute(arguments: [domainID, r.rrtype, rdata, r.timeFirst, r.timeLast, r.count,
-                                           r.class, r.provider, fingerprintVersion, sourceID])
+                                           cls.class, cls.provider, fingerprintVersion, sourceID])
             let spanID = db.lastInsertedRowID
             for key in ValueKey.keys(rrtype: r.rrtype, status: .noerror, rdata: r.rdata) {
                 try insertValue.execute(arguments: [Data(key), domainID, spanID])

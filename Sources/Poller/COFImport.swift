@@ -165,14 +165,9 @@ public struct COFImport: Sendable {
             let sourceID = try w.source(named: source, at: now)
             let cache = ClassificationCache(classifier: classifier, asn: [:])
             cache.add(try w.cachedASNs(Array(Set(batch.filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)))))
-            let classified = batch.map { r in
-                var r = r
-                let cls = SpanClassifier.combine(status: .noerror, verdicts: cache.verdicts(r.rrtype, r.rdata))
-                r.class = cls.class
-                r.provider = cls.provider
-                return r
+            return try w.mergeImported(batch, sourceID: sourceID, at: now, fingerprintVersion: classifier.version) { r in
+                SpanClassifier.combine(status: .noerror, verdicts: cache.verdicts(r.rrtype, r.rdata))
             }
-            return try w.mergeImported(classified, sourceID: sourceID, at: now, fingerprintVersion: classifier.version)
         }
     }
 

@@ -205,3 +205,38 @@ import TestSupport
         #expect(imported.out.hasPrefix("read 5, imported 3, merged 0 (changed 0), skipped 2 (status NODATA=2)"), "\(imported.out) \(imported.err)")
     }
 }
+
+/// `COFLine`: the fast reader of plain lines and JSONDecoder (everything else) read a line alike.
+@Suite struct COFLineTests {
+    func parse(_ text: String) -> COFLine { COFLine.parse(Array(text.utf8)[...]) }
+
+    @Test func plainAndEscapedLinesReadAlike() {
+        let plain = parse(#"{"rrname":"www.example.","rrtype":"a","rdata":["192.0.2.1","192.0.2.1"],"time_first":1,"time_last":2,"count":3}"#)
+        let escaped = parse(#"{ "rrname" : "www.ex\u0061mple.", "rrtype":"A", "rdata":"192.0.2.1", "time_first":1, "time_last":2, "count":3, "x":{"y":null} }"#)
+        let record = ImportedRecord(domain: "www.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 1, timeLast: 2, count: 3)
+        #expect(plain == .record(record))
+        #expect(escaped == .record(record))
+        // IDN names (non-ASCII text goes to JSONDecoder) as A-labels; an absent count counts 1.
+        #expect(parse(#"{"rrname":"bücher.example","rrtype":"NS","rdata":["NS1.Bücher.example."],"zone_time_first":5,"zone_time_last":6}"#)
+                == .record(ImportedRecord(domain: "xn--bcher-kva.example", rrtype: .ns, rdata: ["ns1.xn--bcher-kva.example"], timeFirst: 5, timeLast: 6, count: 1)))
+        #expect(parse(#"{"rrname":"a.example","rrtype":"AAAA","rdata":["2001:DB8:0::1"],"time_first":1,"time_last":2}"#)
+                == .record(ImportedRecord(domain: "a.example", rrtype: .aaaa, rdata: ["2001:db8::1"], timeFirst: 1, timeLast: 2, count: 1)))
+    }
+
+    @Test func badAndSkippedLines() {
+        #expect(parse(#"{"rrname":"a.example","rrtype":"A","rdata":["192.0.2.1"],"time_first":1.5,"time_last":2}"#).isInvalid)
+        #expect(parse(#"{"rrname":7,"rrtype":"A","rdata":["192.0.2.1"],"time_first":1,"time_last":2}"#) == .invalid("rrname: wrong type"))
+        #expect(parse(#"{"rrname":"a.example","rrtype":"A","rdata":[1],"time_first":1,"time_last":2}"#) == .invalid("rdata: not a string or an array of strings"))
+        #expect(parse(#"{"rrname":"a.example","rrtype":"A","rdata":["192.0.2.1"],"time_first":3,"time_last":2}"#).isInvalid)
+        #expect(parse(#"{"rrname":"a.example","rrtype":"A","rdata":[],"time_first":1,"time_last":2}"#) == .invalid("rdata: no values"))
+        #expect(parse(#"["a"]"#) == .invalid("not a JSON object"))
+        #expect(parse(#"{"rrname":"a.example","rrtype":"A","rdata":["192.0.2.1"],"time_first":1,"time_last":2"#) == .invalid("not JSON"))
+        #expect(parse(#"{"rrname":"a.example","rrtype":"SOA","rdata":["x"],"time_first":1,"time_last":2}"#) == .skipped("SOA"))
+        #expect(parse(#"{"rrname":"a.example","rrtype":"A","rdata":[],"time_first":1,"time_last":2,"status":"NXDOMAIN"}"#) == .skipped("status NXDOMAIN"))
+        #expect(parse(#"{"rrname":"*.a.example","rrtype":"A","rdata":["192.0.2.1"],"time_first":1,"time_last":2}"#) == .skipped("wildcard name"))
+    }
+}
+
+extension COFLine {
+    var isInvalid: Bool { if case .invalid = self { true } else { false } }
+}
