@@ -27,7 +27,7 @@ demo: release
 	scripts/demo
 
 bench: release
-	scripts/bench --queries --feed --warninglists
+	scripts/bench --queries --feed --warninglists --cof
 
 clean:
 	rm -rf .build .build-fuzz

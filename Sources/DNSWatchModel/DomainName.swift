@@ -33,12 +33,20 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
     public let value: String
 
     public init(_ raw: String) throws(DomainNameError) {
-        var s = raw.trimmingBlanks
-        if s.hasSuffix(".") { s.removeLast() }
-        guard !s.isEmpty else { throw .empty }
-        if s.utf8.allSatisfy({ $0 < 0x80 }) {
-            s = s.lowercased()  // ASCII (nearly every name): no full-width dot, already NFC
+        var s: String
+        if raw.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII, as nearly every name is: the same mapping without Foundation's Unicode machinery (no
+            // full-width dot or decomposed character can occur; a bulk import reads millions of names).
+            var bytes = raw.utf8[...]
+            while let f = bytes.first, f == 0x20 || f == 0x09 { bytes = bytes.dropFirst() }
+            while let l = bytes.last, l == 0x20 || l == 0x09 { bytes = bytes.dropLast() }
+            if bytes.last == UInt8(ascii: ".") { bytes = bytes.dropLast() }
+            guard !bytes.isEmpty else { throw .empty }
+            s = String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
         } else {
+            s = raw.trimmingCharacters(in: .whitespaces)
+            if s.hasSuffix(".") { s.removeLast() }
+            guard !s.isEmpty else { throw .empty }
             // IDNA-style mapping: full-width dots, NFC, lower case.
             s = s.replacingOccurrences(of: "\u{3002}", with: ".")
                 .replacingOccurrences(of: "\u{FF0E}", with: ".")
@@ -50,7 +58,7 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
         for sub in s.split(separator: ".", omittingEmptySubsequences: false) {
             let label = String(sub)
             guard !label.isEmpty else { throw .emptyLabel }
-            if label.contains("*") { throw .wildcard }
+            if label.utf8.contains(UInt8(ascii: "*")) { throw .wildcard }
             let ascii: String
             if label.unicodeScalars.allSatisfy(\.isASCII) {
                 ascii = label
@@ -62,7 +70,7 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
                 ascii = "xn--" + encoded
             }
             guard ascii.utf8.count <= 63 else { throw .labelTooLong(ascii) }
-            for b in ascii.utf8 where !DomainName.allowed(b) { throw .badCharacter(Character(Unicode.Scalar(b))) }
+            if let bad = ascii.utf8.first(where: { !DomainName.allowed($0) }) { throw .badCharacter(Character(Unicode.Scalar(bad))) }
             if ascii.hasPrefix("xn--"), let why = Punycode.aLabelProblem(ascii) { throw .badALabel(ascii, reason: why) }
             labels.append(ascii)
         }
@@ -72,6 +80,7 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
     }
 
     /// Letters, digits, hyphen; underscore too (service labels such as `_dmarc` occur in real data).
+    /// (A label here is ASCII: an A-label, or a label that was ASCII already.)
     private static func allowed(_ a: UInt8) -> Bool {
         (a >= 97 && a <= 122) || (a >= 48 && a <= 57) || a == 45 || a == 95
     }

@@ -68,6 +68,11 @@ public enum RegularFile {
             (path, fd, owned, size) = (name, 0, false, 0)
         }
 
+        /// A descriptor the caller keeps open (and closes), read from where it is; `name` names it in errors.
+        public init(fileDescriptor: Int32, name: String) {
+            (path, fd, owned, size) = (name, fileDescriptor, false, 0)
+        }
+
         deinit { if owned { close(fd) } }
 
         /// The next bytes, at most `max`; empty at the end of the file.

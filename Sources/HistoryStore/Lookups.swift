@@ -100,8 +100,8 @@ extension HistoryStore {
     public static let lookupPageSize = 2000
 
     /// The NOERROR spans of the names that match, with a record type or any, inside the fence. Ordered by
-    /// reversed name, then record type, rdata and first sighting: the spans of one (name, type, rdata) are
-    /// consecutive, so that aggregating them needs only the current group.
+    /// reversed name, then record type, rdata, source (polled first) and first sighting: the spans of one
+    /// (name, type, rdata, source) are consecutive, so that aggregating them needs only the current group.
     public func rrsetSpans(_ name: NameMatch, type: RRType? = nil, fence: TimeFence = .none,
                            pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<SpanRecord> {
         LookupPages { cursor in
@@ -136,7 +136,7 @@ extension HistoryStore {
                 let marks = placeholders(domains.count)
                 let names = Dictionary(uniqueKeysWithValues: domains.map { ($0[0] as Int64, ($0[1] as String, $0[2] as String)) })
                 var spans = try Row.fetchAll(db, sql: """
-                    SELECT s.domain_id, s.* FROM spans s
+                    SELECT s.domain_id, s.*, \(SpanRecord.sourceColumn) FROM spans s
                     WHERE s.domain_id IN (\(marks)) AND s.status = 'NOERROR'\(typeSQL) AND \(fenceSQL)
                     """, arguments: spanArgs).map { row in
                     (rname: names[row[0]]?.1 ?? "", span: try SpanRecord(row: row, domain: names[row[0]]?.0 ?? ""))
@@ -145,6 +145,7 @@ extension HistoryStore {
                     if a.rname != b.rname { return a.rname < b.rname }
                     if a.span.rrtype != b.span.rrtype { return a.span.rrtype < b.span.rrtype }
                     if a.span.rdata != b.span.rdata { return a.span.rdata.lexicographicallyPrecedes(b.span.rdata) }
+                    if a.span.source != b.span.source { return SpanRecord.sourceOrder(a.span.source, b.span.source) }
                     return (a.span.timeFirst, a.span.id) < (b.span.timeFirst, b.span.id)
                 }
                 let more = domains.count == max(1, pageSize / 8)
@@ -188,7 +189,7 @@ extension HistoryStore {
                 func select(_ keyCondition: String, _ keyArgs: StatementArguments, limit: Int) throws -> [Row] {
                     var args = keyArgs
                     var sql = """
-                        SELECT v.key, v.domain_id, v.span_id, d.name AS domain, s.*, EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
+                        SELECT v.key, v.domain_id, v.span_id, d.name AS domain, s.*, \(SpanRecord.sourceColumn), EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
                         FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
                         WHERE \(keyCondition)
                         """

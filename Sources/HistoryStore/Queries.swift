@@ -13,8 +13,11 @@ public struct SpanRecord: Sendable, Equatable, FetchableRecord {
     public var count: Int
     public var `class`: DomainClass?
     public var provider: String?
+    /// The source an imported record came from (`import cof`); nil for dnswatch's own polls.
+    public var source: String?
 
-    /// From a `spans` row with the domain's name as `domain`.
+    /// From a `spans` row with the domain's name as `domain` (and its source's name as `source`:
+    /// `SpanRecord.sourceColumn`).
     public init(row: Row) throws {
         try self.init(row: row, domain: row["domain"])
     }
@@ -31,6 +34,47 @@ public struct SpanRecord: Sendable, Equatable, FetchableRecord {
         count = row["count"]
         `class` = try row.decode(forColumn: "class")
         provider = row["provider"]
+        source = row["source"]
+        guard source != nil || row["source_id"] as Int64? == nil else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "span \(id) names a source that is not stored")
+        }
+    }
+
+    /// The column a span query selects beside `s.*` for `source` (the sources table is a handful of rows,
+    /// each found by its primary key).
+    /// Sources in order: dnswatch's own polls (nil) first, then by name.
+    public static func sourceOrder(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): false
+        case (nil, _): true
+        case (_, nil): false
+        case let (x?, y?): x < y
+        }
+    }
+
+    static let sourceColumn = "(SELECT name FROM sources WHERE id = s.source_id) AS source"
+}
+
+/// Which spans of a domain's history: dnswatch's own polls, or the records imported from one source.
+public enum SourceFilter: Sendable, Hashable {
+    case polled
+    case named(String)
+
+    /// `polled`, or a source's name.
+    public init(_ text: String) {
+        self = text == SourceFilter.polledName ? .polled : .named(text)
+    }
+
+    /// What the CLI and the API call dnswatch's own polls (in `sources` lists and `--source`): a name no
+    /// import may take.
+    public static let polledName = "polled"
+
+    /// The SQL condition on `s.source_id`, with its arguments.
+    var sql: (String, StatementArguments) {
+        switch self {
+        case .polled: ("s.source_id IS NULL", [])
+        case .named(let name): ("s.source_id = (SELECT id FROM sources WHERE name = ?)", [name])
+        }
     }
 }
 
@@ -44,13 +88,17 @@ public struct AddressHit: Sendable, Equatable {
     public var current: Bool
     /// The class of the span (its addresses together) when it was recorded.
     public var spanClass: DomainClass?
+    /// The source of an imported record; nil for dnswatch's own polls.
+    public var source: String?
 
     init(_ hit: ValueHit) {
         self.init(domain: hit.span.domain, address: hit.value, rrtype: hit.span.rrtype, timeFirst: hit.span.timeFirst,
-                  timeLast: hit.span.timeLast, current: hit.current, spanClass: hit.span.class)
+                  timeLast: hit.span.timeLast, current: hit.current, spanClass: hit.span.class, source: hit.span.source)
     }
 
-    public init(domain: String, address: String, rrtype: RRType, timeFirst: Int64, timeLast: Int64, current: Bool, spanClass: DomainClass?) {
+    public init(domain: String, address: String, rrtype: RRType, timeFirst: Int64, timeLast: Int64, current: Bool, spanClass: DomainClass?,
+                source: String? = nil) {
+        self.source = source
         self.domain = domain
         self.address = address
         self.rrtype = rrtype
@@ -98,15 +146,23 @@ public struct StoredAlert: Sendable, Equatable, FetchableRecord {
 }
 
 extension HistoryStore {
-    /// The spans of a domain, oldest first, overlapping [since, until].
-    public func history(domain: String, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) async throws -> [SpanRecord] {
+    /// The spans of a domain, oldest first, overlapping [since, until]: polled and imported ones (each with
+    /// its `source`), or with `source` only those of one.
+    public func history(domain: String, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil,
+                        source: SourceFilter? = nil) async throws -> [SpanRecord] {
         try await read { db in
-            try SpanRecord.fetchAll(db, sql: """
-                SELECT d.name AS domain, s.* FROM spans s JOIN domains d ON d.id = s.domain_id
+            var args: StatementArguments = [domain, type, type, since, since, until, until]
+            var sourceSQL = ""
+            if let (condition, sourceArgs) = source?.sql {
+                sourceSQL = " AND " + condition
+                args += sourceArgs
+            }
+            return try SpanRecord.fetchAll(db, sql: """
+                SELECT d.name AS domain, s.*, \(SpanRecord.sourceColumn) FROM spans s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = ? AND (? IS NULL OR s.rrtype = ?)
-                  AND (? IS NULL OR s.time_last >= ?) AND (? IS NULL OR s.time_first <= ?)
+                  AND (? IS NULL OR s.time_last >= ?) AND (? IS NULL OR s.time_first <= ?)\(sourceSQL)
                 ORDER BY s.time_first, s.id
-                """, arguments: [domain, type, type, since, since, until, until])
+                """, arguments: args)
         }
     }
 

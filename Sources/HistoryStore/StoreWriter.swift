@@ -69,14 +69,15 @@ public struct StoreWriter {
         }
         try db.execute(sql: """
             INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id)
-            SELECT domain_id, rrtype, max(id) FROM spans WHERE id > ? GROUP BY domain_id, rrtype
+            SELECT domain_id, rrtype, max(id) FROM spans WHERE id > ? AND source_id IS NULL GROUP BY domain_id, rrtype
             """, arguments: [before])
     }
 
-    /// Every address (A and AAAA) this domain has ever resolved to.
+    /// Every address (A and AAAA) this domain has ever resolved to in dnswatch's own polls (what other
+    /// sensors saw, `import cof`, never makes an address "seen before" for detection).
     public func addressesEverSeen(domainID: Int64) throws -> Set<String> {
         var out = Set<String>()
-        for text in try String.fetchAll(db, sql: "SELECT rdata FROM spans WHERE domain_id = ? AND rrtype IN ('A', 'AAAA')",
+        for text in try String.fetchAll(db, sql: "SELECT rdata FROM spans WHERE domain_id = ? AND rrtype IN ('A', 'AAAA') AND source_id IS NULL",
                                         arguments: [domainID]) {
             out.formUnion(RdataCodec.decode(text))
         }

@@ -83,16 +83,18 @@ extension HistoryStore {
         return hits.sorted { ($0.timeFirst, $0.domain) < ($1.timeFirst, $1.domain) }
     }
 
-    /// The sightings of a key range [?, ?]; with `at`, the time is bound first (for `current`) and last.
+    /// The sightings of a key range [?, ?]; with `at`, the time is bound first (for `current`: only a polled span
+    /// is ever current) and last.
     static func sightingsSQL(at: Bool) -> String {
         let current = at
             ? """
-              NOT EXISTS (SELECT 1 FROM spans n WHERE n.domain_id = s.domain_id AND n.rrtype = s.rrtype
-                AND n.time_first >= s.time_first AND n.time_first <= ? AND (n.time_first > s.time_first OR n.id > s.id))
+              s.source_id IS NULL AND NOT EXISTS (SELECT 1 FROM spans n WHERE n.domain_id = s.domain_id AND n.rrtype = s.rrtype
+                AND n.source_id IS NULL AND n.time_first >= s.time_first AND n.time_first <= ?
+                AND (n.time_first > s.time_first OR n.id > s.id))
               """
             : "EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id)"
         return """
-            SELECT v.key, d.name AS domain, s.*, \(current) AS current
+            SELECT v.key, d.name AS domain, s.*, \(SpanRecord.sourceColumn), \(current) AS current
             FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
             WHERE v.key >= ? AND v.key <= ?\(at ? " AND s.time_first <= ?" : "")
             """
@@ -101,7 +103,7 @@ extension HistoryStore {
     /// The spans of `count` domains by name, oldest first per domain; with `at`, only those first seen by then.
     static func historySQL(_ count: Int, at: Bool) -> String {
         """
-        SELECT d.name AS domain, s.* FROM domains d JOIN spans s ON s.domain_id = d.id
+        SELECT d.name AS domain, s.*, \(SpanRecord.sourceColumn) FROM domains d JOIN spans s ON s.domain_id = d.id
         WHERE d.name IN (\(placeholders(count)))\(at ? " AND s.time_first <= ?" : "") ORDER BY d.name, s.time_first, s.id
         """
     }

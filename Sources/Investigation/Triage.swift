@@ -21,6 +21,8 @@ public struct TriageDomain: Sendable, Equatable, Encodable {
     /// How the domain's answer was classified while it resolved there: the most telling class
     /// ("unknown" beats "parked": the domain was once on a real host there).
     @NullEncoded public var `class`: String?
+    /// Who saw it there: `polled` (dnswatch's own polls) and the sources of imported records.
+    public var sources: [String] = []
 }
 
 /// The answer to "is this IoC address just parking, and which of our domains are on it?"
@@ -36,7 +38,7 @@ public struct TriageReport: Sendable, Equatable {
     public var `class`: DomainClass
     public var provider: String?
     public var asn: Int?
-    /// How many of our domains (other than the queried one) resolved into it.
+    /// How many domains (other than the queried one) resolved into it: watched ones, and those of imported records.
     public var fanIn: Int
     public var domains: [TriageDomain]
     public var verdict: Verdict
@@ -133,7 +135,9 @@ public struct Triage: Sendable {
                                 verdict: .unknown, reason: "no history for \(name.value)\(when): watch and poll it, or triage one of its addresses")
         }
         // Spans are oldest first: the last of each type is the current one (at `at`: the latest first seen by then).
-        let current = Dictionary(grouping: spans, by: \.rrtype).compactMapValues { $0.last }
+        // The current answers are dnswatch's own (imported records are never current); the addresses it
+        // ever had include what other sensors saw.
+        let current = Dictionary(grouping: spans.filter { $0.source == nil }, by: \.rrtype).compactMapValues { $0.last }
         let currentAddresses = [current[.a], current[.aaaa]].compactMap { $0 }.filter { $0.status == .noerror }.flatMap(\.rdata)
         let everAddresses = Set(spans.filter { ($0.rrtype == .a || $0.rrtype == .aaaa) && $0.status == .noerror }.flatMap(\.rdata))
         let hits = everAddresses.sorted().flatMap { reads.sharing[$0] ?? [] }
@@ -183,7 +187,9 @@ public struct Triage: Sendable {
         let ownKinds = Set((memberships[query] ?? []).map(\.kind))
         let ownLive = own.filter { $0.spanClass?.isLiveHost == true }.map(\.address)
         var byDomain: [String: TriageDomain] = [:]
+        var sources: [String: Set<String?>] = [:]
         for h in hits {
+            sources[h.domain, default: []].insert(h.source)
             let m = memberships[h.domain] ?? []
             var d = byDomain[h.domain] ?? TriageDomain(
                 domain: h.domain, lists: Array(Set(m.map(\.list))).sorted(), kinds: Array(Set(m.map(\.kind.rawValue))).sorted(),
@@ -196,6 +202,7 @@ public struct Triage: Sendable {
             d.class = Triage.moreTelling(d.class, h.spanClass?.rawValue)
             byDomain[h.domain] = d
         }
+        for (name, seen) in sources { byDomain[name]?.sources = SourceName.sorted(seen) }
         let domains = byDomain.values.sorted { ($0.current ? 0 : 1, $0.domain) < ($1.current ? 0 : 1, $1.domain) }
         let fanIn = domains.count
         let provider = verdict.provider

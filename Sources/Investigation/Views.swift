@@ -12,6 +12,8 @@ public struct HistoryLine: Encodable, Sendable, Equatable {
     public let status: String
     @NullEncoded public var `class`: String?
     @NullEncoded public var provider: String?
+    /// The source of an imported record (`import cof`); null for dnswatch's own polls.
+    @NullEncoded public var source: String?
 
     public init(_ span: SpanRecord) {
         rrname = span.domain + "."
@@ -23,6 +25,18 @@ public struct HistoryLine: Encodable, Sendable, Equatable {
         status = span.status.rawValue
         `class` = span.class?.rawValue
         provider = span.provider
+        source = span.source
+    }
+}
+
+/// How the investigation outputs name where a sighting comes from: an imported record's source, or
+/// `polled` for dnswatch's own polls.
+public enum SourceName {
+    public static func of(_ source: String?) -> String { source ?? SourceFilter.polledName }
+
+    /// Sources in order: `polled` first, then by name.
+    public static func sorted(_ sources: Set<String?>) -> [String] {
+        sources.sorted(by: SpanRecord.sourceOrder).map(of)
     }
 }
 
@@ -33,6 +47,8 @@ public struct AddressLine: Encodable, Sendable, Equatable {
     @NullEncoded public var provider: String?
     @NullEncoded public var asn: Int?
     public let reason: String
+    /// Where the sighting comes from: `polled` (dnswatch's own polls) or an imported source.
+    public let sources: [String]
     /// The warning lists that match the address (absent when none does).
     public var warninglists: [WarningListHit]?
 }
@@ -156,11 +172,13 @@ public struct Investigator: Sendable {
         }
     }
 
-    public func history(domain: DomainName, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) async throws -> [HistoryLine] {
-        try await store.history(domain: domain.value, type: type, since: since, until: until).map(HistoryLine.init)
+    public func history(domain: DomainName, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil,
+                        source: SourceFilter? = nil) async throws -> [HistoryLine] {
+        try await store.history(domain: domain.value, type: type, since: since, until: until, source: source).map(HistoryLine.init)
     }
 
-    /// The watched domains that resolved into `block`, oldest first, each with the address's class.
+    /// The domains that resolved into `block` (watched ones, and those of imported records), oldest first,
+    /// each with the address's class and the sighting's source.
     /// `atMost`: see `HistoryStore.domains(resolvingInto:atMost:)`.
     public func addresses(in block: CIDR, atMost: Int? = nil) async throws -> [AddressLine] {
         let block = block.unmapped
@@ -180,7 +198,8 @@ public struct Investigator: Sendable {
             }
             return AddressLine(domain: h.domain, address: h.address, rrtype: h.rrtype.rawValue, time_first: h.timeFirst, time_last: h.timeLast,
                                current: h.current, lists: Array(Set((lists[h.domain] ?? []).map(\.list))).sorted(), class: v.class.rawValue,
-                               provider: v.provider, asn: asn[h.address], reason: v.reason, warninglists: v.warninglists)
+                               provider: v.provider, asn: asn[h.address], reason: v.reason, sources: [SourceName.of(h.source)],
+                               warninglists: v.warninglists)
         }
     }
 

@@ -30,12 +30,13 @@ enum APIRoutes {
                      body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
         }
         api.get("history/:domain") { request, context in
-            let q = try Query(request, allowed: ["type", "since", "until", "limit", "offset"])
+            let q = try Query(request, allowed: ["type", "since", "until", "source", "limit", "offset"])
             let page = try Page(q)
             let name = try domain(try segment("domain", context))
             let type = try q["type"].map { v in try parameter("type") { () throws(InputError) in try RRType.historyType(v) } }
             let since = try q["since"].map { try time("since", $0) }, until = try q["until"].map { try time("until", $0) }
-            let lines = try await deps.investigator.history(domain: name, type: type, since: since, until: until)
+            let source = q["source"].map(SourceFilter.init)
+            let lines = try await deps.investigator.history(domain: name, type: type, since: since, until: until, source: source)
             return try page.answer(lines) { try JSONLine.encode($0) }
         }
         let ip: @Sendable (Request, ServeContext) async throws -> Response = { request, context in

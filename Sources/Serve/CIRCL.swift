@@ -122,9 +122,11 @@ extension TypeQuery {
     }
 }
 
-/// One COF line: `rdata` a string for one value, else an array.
+/// One COF line: `rdata` a string for one value, else an array; `sensor_id` the source of imported records
+/// (absent for dnswatch's own polls).
 struct COFObject: Encodable {
     let rrname: String, rrtype: String, rdata: DNSDBRdata, time_first: Int64, time_last: Int64, count: Int
+    let sensor_id: String?
 
     init(_ o: PDNSObject) {
         rrname = o.rrname
@@ -133,5 +135,6 @@ struct COFObject: Encodable {
         time_first = o.timeFirst
         time_last = o.timeLast
         count = o.count
+        sensor_id = o.source
     }
 }

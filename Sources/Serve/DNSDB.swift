@@ -253,8 +253,10 @@ extension OneOf where First == Int64, Second == String {
 /// `rdata`: an array for an rrset, the matched value for an rdata lookup (COF: a string for one value).
 typealias DNSDBRdata = OneOf<[String], String>
 
+/// A DNSDB object; `sensor_id` (as COF names it) the source of imported records, absent for dnswatch's own polls.
 struct DNSDBObject: Encodable {
     let rrname: String, rrtype: String, rdata: DNSDBRdata, time_first: DNSDBTime, time_last: DNSDBTime, count: Int
+    let sensor_id: String?
 
     init(_ o: PDNSObject, human: Bool) {
         rrname = o.rrname
@@ -263,6 +265,7 @@ struct DNSDBObject: Encodable {
         time_first = DNSDBTime(o.timeFirst, human: human)
         time_last = DNSDBTime(o.timeLast, human: human)
         count = o.count
+        sensor_id = o.source
     }
 }
 

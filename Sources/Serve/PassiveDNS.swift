@@ -18,6 +18,9 @@ struct PDNSObject: Sendable, Equatable {
     var count: Int
     /// An rdata lookup's hit: `rdata` is the one matched value (written as a string, not an array).
     var isValueHit = false
+    /// The source of imported records (`import cof`), written as `sensor_id`; nil for dnswatch's own polls.
+    /// Objects are aggregated per source: a sensor's counts are never added to another's.
+    var source: String? = nil
 
     mutating func absorb(first: Int64, last: Int64, count: Int) {
         timeFirst = min(timeFirst, first)
@@ -158,27 +161,28 @@ enum Aggregation {
         type.hasNameRdata ? value + "." : value
     }
 
-    /// rrset objects from spans ordered so that a (name, type, rdata) group is consecutive: one per group
-    /// when `aggregate`, else one per span. `emit` returns false to stop.
+    /// rrset objects from spans ordered so that a (name, type, rdata, source) group is consecutive: one per
+    /// group when `aggregate`, else one per span. `emit` returns false to stop.
     static func rrsets(_ pages: LookupPages<SpanRecord>, aggregate: Bool, types: TypeQuery = .any,
                        _ emit: (PDNSObject) async throws -> Bool) async throws {
         var current: (key: SpanRecord, object: PDNSObject)?
         for try await page in pages {
             for span in page where types.admits(span.rrtype) {
-                if aggregate, let c = current, c.key.domain == span.domain, c.key.rrtype == span.rrtype, c.key.rdata == span.rdata {
+                if aggregate, let c = current, c.key.domain == span.domain, c.key.rrtype == span.rrtype, c.key.rdata == span.rdata,
+                   c.key.source == span.source {
                     current?.object.absorb(first: span.timeFirst, last: span.timeLast, count: span.count)
                     continue
                 }
                 if let c = current, !(try await emit(c.object)) { return }
                 let line = HistoryLine(span)
                 current = (span, PDNSObject(rrname: line.rrname, rrtype: line.rrtype, rdata: line.rdata,
-                                            timeFirst: span.timeFirst, timeLast: span.timeLast, count: span.count))
+                                            timeFirst: span.timeFirst, timeLast: span.timeLast, count: span.count, source: span.source))
             }
         }
         if let c = current { _ = try await emit(c.object) }
     }
 
-    /// rdata objects from value hits ordered by value, then domain: one per (name, type, value) when
+    /// rdata objects from value hits ordered by value, then domain: one per (name, type, value, source) when
     /// `aggregate` (the hits of one value and domain are consecutive, and held only until the next begins),
     /// else one per (span, value).
     static func values(_ pages: LookupPages<ValueHit>, aggregate: Bool, types: TypeQuery = .any,
@@ -198,7 +202,7 @@ enum Aggregation {
                 let object = PDNSObject(rrname: hit.span.domain + ".", rrtype: hit.span.rrtype.rawValue,
                                         rdata: [presented(hit.value, hit.span.rrtype)],
                                         timeFirst: hit.span.timeFirst, timeLast: hit.span.timeLast, count: hit.span.count,
-                                        isValueHit: true)
+                                        isValueHit: true, source: hit.span.source)
                 guard aggregate else {
                     if !(try await emit(object)) { return }
                     continue
@@ -207,7 +211,7 @@ enum Aggregation {
                     if !(try await flush()) { return }
                     current = (hit.value, hit.span.domain)
                 }
-                let key = object.rrname + " " + object.rrtype
+                let key = object.rrname + " " + object.rrtype + (object.source.map { " " + $0 } ?? "")
                 if groups[key] != nil {
                     groups[key]?.absorb(first: object.timeFirst, last: object.timeLast, count: object.count)
                 } else {

@@ -253,11 +253,12 @@ enum UIPages {
             """
             <tr class="span"><td>\(s.rrtype)</td><td>\(s.status)</td><td class="rdata">\(truncated(s.rdata.joined(separator: " "), 1000))</td>\
             <td>\(pill(s.class))</td><td>\(s.provider ?? "")</td>\
-            <td class="time">\(shownTime(s.time_first))</td><td class="time">\(shownTime(s.time_last))</td><td>\(s.count)</td></tr>
+            <td class="time">\(shownTime(s.time_first))</td><td class="time">\(shownTime(s.time_last))</td><td>\(s.count)</td>\
+            <td>\(SourceName.of(s.source))</td></tr>
             """
         }
         return """
-            <table id="spans"><thead><tr><th>Type</th><th>Status</th><th>Answer</th><th>Class</th><th>Provider</th><th>First seen (UTC)</th><th>Last seen (UTC)</th><th>Count</th></tr></thead>
+            <table id="spans"><thead><tr><th>Type</th><th>Status</th><th>Answer</th><th>Class</th><th>Provider</th><th>First seen (UTC)</th><th>Last seen (UTC)</th><th>Count</th><th>Source</th></tr></thead>
             <tbody>\(HTML(joining: rows))</tbody></table>
             """
     }

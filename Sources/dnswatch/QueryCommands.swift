@@ -13,13 +13,14 @@ import Watchlists
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what a domain resolved to, and when (oldest first).",
-        discussion: "--json writes one object a span with passive-DNS Common Output Format names: rrname, rrtype, rdata, time_first, time_last, count, plus status, class and provider.")
+        discussion: "--json writes one object a span with passive-DNS Common Output Format names: rrname, rrtype, rdata, time_first, time_last, count, plus status, class, provider and source (null for dnswatch's own polls, else the source of an imported record).")
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "Domain name.") var domain: String
     @Option(name: .customLong("type"), help: "Only this record type (A, AAAA, NS, CNAME).") var type: String?
     @Option(help: "Only spans seen at or after TIME (ISO 8601, or 90m / 36h / 7d ago).") var since: String?
     @Option(help: "Only spans seen at or before TIME.") var until: String?
+    @Option(help: "Only the spans of one source: 'polled' (dnswatch's own polls) or the name of an imported source.") var source: String?
     @Flag(help: "One JSON object a span (NDJSON).") var json = false
 
     func validate() throws {
@@ -36,19 +37,20 @@ struct History: AsyncParsableCommand {
             let s = try epoch(since, flag: "--since"), u = try epoch(until, flag: "--until")
             let t: RRType?
             do { t = try type.map { try RRType.historyType($0) } } catch { throw CLIError.usage("--type: \(error)") }
-            let spans = try await store.openForReading().history(domain: name.value, type: t, since: s, until: u)
+            let spans = try await store.openForReading().history(domain: name.value, type: t, since: s, until: u,
+                                                                   source: source.map(SourceFilter.init))
             guard !spans.isEmpty else {
-                let windowed = s != nil || u != nil || type != nil
-                warn("dnswatch: no history for \(name.value)\(windowed ? " in that window or type" : "")")
+                let windowed = s != nil || u != nil || type != nil || source != nil
+                warn("dnswatch: no history for \(name.value)\(windowed ? " in that window, type or source" : "")")
                 return
             }
             if json {
                 for sp in spans { print(try JSONLine.encode(HistoryLine(sp))) }
             } else {
-                print(table(["FIRST SEEN", "LAST SEEN", "COUNT", "TYPE", "ANSWER", "STATUS", "CLASS"], spans.map { sp in
+                print(table(["FIRST SEEN", "LAST SEEN", "COUNT", "TYPE", "ANSWER", "STATUS", "CLASS", "SOURCE"], spans.map { sp in
                     let cls = sp.class.map { c in sp.provider.map { "\(c.rawValue) (\($0))" } ?? c.rawValue } ?? "-"
                     return [isoTime(sp.timeFirst), isoTime(sp.timeLast), String(sp.count), sp.rrtype.rawValue,
-                            sp.rdata.isEmpty ? "-" : sp.rdata.joined(separator: ", "), sp.status.rawValue, cls]
+                            sp.rdata.isEmpty ? "-" : sp.rdata.joined(separator: ", "), sp.status.rawValue, cls, SourceName.of(sp.source)]
                 }))
             }
         }
@@ -127,7 +129,7 @@ struct LookupFlags: ParsableArguments {
 
 struct IP: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ip", abstract: "Watched domains that have resolved into an address or CIDR, with when.")
+        commandName: "ip", abstract: "Domains that have resolved into an address or CIDR (watched ones, and imported records'), with when.")
 
     @OptionGroup var lookup: LookupFlags
     @Argument(help: "IP address or CIDR.") var address: String
@@ -153,9 +155,10 @@ struct IP: AsyncParsableCommand {
                     warn("dnswatch: no watched domain has resolved into \(address)")
                 }
             } else {
-                print(table(["DOMAIN", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS", "ASN", "LISTS"], lines.map { l in
+                print(table(["DOMAIN", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS", "ASN", "LISTS", "SOURCE"], lines.map { l in
                     [l.domain, l.address, isoTime(l.time_first), isoTime(l.time_last), l.current ? "yes" : "no",
-                     l.provider.map { "\(l.class) (\($0))" } ?? l.class, l.asn.map { "AS\($0)" } ?? "-", l.lists.joined(separator: ",")]
+                     l.provider.map { "\(l.class) (\($0))" } ?? l.class, l.asn.map { "AS\($0)" } ?? "-",
+                     l.lists.isEmpty ? "-" : l.lists.joined(separator: ","), l.sources.joined(separator: ",")]
                 }))
             }
         }
@@ -263,9 +266,10 @@ struct TriageCommand: AsyncParsableCommand {
                 print("\(report.query): \(cls)\(report.asn.map { ", AS\($0)" } ?? ""), fan-in \(report.fanIn)")
                 print("verdict: \(report.verdict.rawValue) — \(report.reason)")
                 if !report.domains.isEmpty {
-                    print(table(["DOMAIN", "LISTS", "ADDRESSES", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS THEN"], report.domains.map {
-                        [$0.domain, $0.lists.joined(separator: ",") + ($0.watched ? "" : " (removed)"), $0.addresses.joined(separator: ","),
-                         isoTime($0.time_first), isoTime($0.time_last), $0.current ? "yes" : "no", $0.class ?? "-"]
+                    print(table(["DOMAIN", "LISTS", "ADDRESSES", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS THEN", "SOURCES"], report.domains.map {
+                        [$0.domain, $0.lists.isEmpty ? "-" : $0.lists.joined(separator: ",") + ($0.watched ? "" : " (removed)"),
+                         $0.addresses.joined(separator: ","), isoTime($0.time_first), isoTime($0.time_last), $0.current ? "yes" : "no",
+                         $0.class ?? "-", $0.sources.joined(separator: ",")]
                     }))
                 }
             }

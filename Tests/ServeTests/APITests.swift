@@ -68,6 +68,11 @@ func canonical(_ value: Any) throws -> String {
             ("/api/v1/domains?list=ours", ["watch", "list", "--list", "ours", "--json"], false),
             ("/api/v1/ip/192.0.2.0/24", ["ip", "192.0.2.0/24", "--json"], false),  // the '/' as is: two segments
             ("/api/v1/triage/\(APIWorld.sedoA)?limit=1&at=\(APIWorld.t1)", ["triage", APIWorld.sedoA, "--json", "--limit", "1", "--at", "\(APIWorld.t1)"], true),
+            ("/api/v1/history/host.example?source=polled", ["history", "host.example", "--source", "polled", "--json"], false),
+            ("/api/v1/history/host.example?source=sensor-x", ["history", "host.example", "--source", "sensor-x", "--json"], false),
+            ("/api/v1/history/peer.example", ["history", "peer.example", "--json"], false),
+            ("/api/v1/ip/\(APIWorld.hostA)", ["ip", APIWorld.hostA, "--json"], false),
+            ("/api/v1/triage/\(APIWorld.hostA)", ["triage", APIWorld.hostA, "--json"], true),
         ]
         var expected: [String] = []
         for c in cases { expected.append(try canonical(try await cli(c.cli, single: c.single))) }
@@ -81,6 +86,18 @@ func canonical(_ value: Any) throws -> String {
         let counts = try answers.map { a in (try a.json as? [Any])?.count ?? -1 }
         #expect(counts[0] >= 2 && counts[4] >= 1 && counts[5] >= 2 && counts[9] >= 1 && counts[11] == 4, "\(counts)")
         #expect(counts[3] == 0, "a domain without history is []")
+        // Imported records: beside the polled spans, each with its source; `sources` on the sightings.
+        #expect(counts[15] >= 1 && counts[16] == 1 && counts[17] == 2, "\(counts)")
+        let hostHistory = try #require(try answers[0].json as? [[String: Any]])  // parked.example: polled only
+        #expect(hostHistory.allSatisfy { $0.keys.contains("source") && $0["source"] is NSNull })
+        let imported = try #require(try answers[16].json as? [[String: Any]])
+        #expect(imported.first?["source"] as? String == "sensor-x" && imported.first?["count"] as? Int == 40)
+        let sightings = try #require(try answers[18].json as? [[String: Any]])
+        #expect(Set(sightings.compactMap { ($0["sources"] as? [String])?.joined(separator: ",") }) == ["polled", "sensor-x"])
+        let triage = try #require(try answers[19].json as? [String: Any])
+        #expect((triage["domains"] as? [String])?.contains("peer.example") == true, "the fan-in counts imported domains")
+        let details = try #require(triage["details"] as? [[String: Any]])
+        #expect(details.first { $0["domain"] as? String == "host.example" }?["sources"] as? [String] == ["polled", "sensor-x"])
     }
 
     @Test func badValuesAre400WithAMessage() async throws {

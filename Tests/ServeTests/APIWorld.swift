@@ -57,7 +57,25 @@ final class APIWorld: @unchecked Sendable {
         try w.unbound.removeLocalData(["parked.example"])
         try w.unbound.addLocalData(["parked.example. 300 IN A 192.0.2.77", "parked.example. 300 IN NS ns1.host.example."])
         try await w.poll(at: t2)
+        try await w.importPeer()
         return w
+    }
+
+    /// Another sensor's passive DNS (`import cof`, source `sensor-x`): host.example and a name of its own on
+    /// the host's address, and that name on the parking address too.
+    static let peerCOF = """
+        {"rrname":"host.example.","rrtype":"A","rdata":["\(hostA)"],"time_first":1780000000,"time_last":1790000100,"count":40}
+        {"rrname":"peer.example.","rrtype":"A","rdata":["\(hostA)"],"time_first":1780000000,"time_last":1780000500,"count":3}
+        {"rrname":"peer.example","rrtype":"A","rdata":"\(sedoA)","time_first":1770000000,"time_last":1770000500,"count":2,"sensor_id":"x"}
+        {"rrname":"peer.example","rrtype":"MX","rdata":"10 mail.peer.example.","time_first":1770000000,"time_last":1770000500,"count":2}
+        """
+
+    func importPeer() async throws {
+        let path = URL(fileURLWithPath: dbPath).deletingLastPathComponent().appendingPathComponent("sensor-x.json").path
+        try APIWorld.peerCOF.write(toFile: path, atomically: true, encoding: .utf8)
+        let summary = try await COFImport(store: store, classifier: classifier)
+            .run([COFImport.Input(path: path, source: "sensor-x")], skipInvalid: false, now: APIWorld.t2)
+        guard summary.counts.imported == 3 else { throw TestSupportError.process("import: \(summary)") }
     }
 
     func poll(at time: Int64) async throws {
