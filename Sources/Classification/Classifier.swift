@@ -104,14 +104,7 @@ public struct Classifier: Sendable {
             if shared == nil { return v }
             weak = weak ?? v
         }
-        if var v = sharedListVerdict(listed, subject: "\(address)") {
-            if let weak {
-                v.reason += "; " + weak.reason
-                v.subtype = weak.subtype
-                v.weakProvider = weak.weakProvider
-            }
-            return v
-        }
+        if let v = sharedListVerdict(listed, subject: "\(address)", weak: weak) { return v }
         return weak ?? Verdict(class: .unknown, reason: "no fingerprint matched \(address)" + (asn.map { " (AS\($0))" } ?? ""))
     }
 
@@ -219,11 +212,19 @@ public struct Classifier: Sendable {
         return annotated(v, listed: listed)
     }
 
-    private func sharedListVerdict(_ listed: [Int], subject: String) -> Verdict? {
+    /// The verdict of a `shared` warning list that holds the value; a weak parking or sinkhole match there is
+    /// kept in it (reason, subtype, weakProvider).
+    private func sharedListVerdict(_ listed: [Int], subject: String, weak: Verdict? = nil) -> Verdict? {
         guard let lists = warningLists, let id = listed.first(where: { lists.action(ofList: $0) == .shared }) else { return nil }
         let info = lists.lists[id]
-        return Verdict(class: .shared, provider: info.name,
-                       reason: "\(subject) is on warning list \(info.name) (\(info.description), version \(info.version)): shared infrastructure")
+        var v = Verdict(class: .shared, provider: info.name,
+                        reason: "\(subject) is on warning list \(info.name) (\(info.description), version \(info.version)): shared infrastructure")
+        if let weak {
+            v.reason += "; " + weak.reason
+            v.subtype = weak.subtype
+            v.weakProvider = weak.weakProvider
+        }
+        return v
     }
 
     /// The verdict with every matching list named, and the annotating ones in the reason.
@@ -335,14 +336,7 @@ extension Classifier {
             if shared == nil { return v }
             weak = weak ?? v
         }
-        if var v = sharedListVerdict(listed, subject: "\(block)") {
-            if let weak {
-                v.reason += "; " + weak.reason
-                v.subtype = weak.subtype
-                v.weakProvider = weak.weakProvider
-            }
-            return v
-        }
+        if let v = sharedListVerdict(listed, subject: "\(block)", weak: weak) { return v }
         return weak ?? Verdict(class: .unknown, reason: "no fingerprint, warning list or special-purpose range covers all of \(block)")
     }
 }
