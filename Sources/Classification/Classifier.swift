@@ -18,6 +18,9 @@ public struct Classifier: Sendable {
     public let owned: OwnedInfrastructure
     /// MISP warning lists (`--warninglists`), if any were given.
     public let warningLists: WarningLists?
+    /// Names what derived classes depend on (``version(fingerprints:owned:warningLists:)``): stored with every
+    /// derived class, so a change is noticed and re-derived. Computed once: a reclassification asks per span.
+    public let version: String
 
     private let ns: NameIndex
     private let cname: NameIndex
@@ -31,6 +34,7 @@ public struct Classifier: Sendable {
         self.fingerprints = fingerprints
         self.owned = owned
         self.warningLists = warningLists
+        version = Classifier.version(fingerprints: fingerprints, owned: owned, warningLists: warningLists)
         var ns = NameIndex(), cname = NameIndex(), addresses = RangeTable<Int>(), asns: [Int: [Int]] = [:]
         for (id, (entry, value)) in zip(fingerprints.entries, fingerprints.compiled).enumerated() {
             switch value {
@@ -274,17 +278,14 @@ public struct Classifier: Sendable {
 }
 
 extension Classifier {
-    /// Names what derived classes depend on: the fingerprint data and the declared own infrastructure.
-    /// Stored with every derived class, so a change of either is noticed and re-derived.
-    public var version: String {
+    /// What ``version`` names: the fingerprint data, the declared own infrastructure, and the warning lists
+    /// that change a class (a new version of an annotating list re-derives nothing).
+    static func version(fingerprints: FingerprintSet, owned: OwnedInfrastructure, warningLists: WarningLists?) -> String {
         var v = fingerprints.version
         if !owned.cidrs.isEmpty || !owned.nameServers.isEmpty {
             v += "+" + FingerprintSet.stableHash(owned.cidrs.map(\.description).sorted() + owned.nameServers.sorted())
         }
-        // Only lists that change a class count: a new version of an annotating list re-derives nothing.
-        if let lists = warningLists, lists.index.lists.indices.contains(where: { lists.action(ofList: $0) != .annotate }) {
-            v += "+wl" + lists.classVersion
-        }
+        if let lists = warningLists?.classVersion { v += "+wl" + lists }
         return v
     }
 }

@@ -103,19 +103,20 @@ public final class WarningLists: Sendable {
         self.index = index
         self.actions = actions
         self.origin = origin
-        listActions = index.lists.map { actions.action(for: $0.name) }
+        let listActions = index.lists.map { actions.action(for: $0.name) }
+        self.listActions = listActions
+        let lines = index.lists.enumerated().filter { listActions[$0.offset] != .annotate }
+            .map { "\($0.element.name)\t\(listActions[$0.offset].rawValue)\t\($0.element.contentHash)\n" }
+        classVersion = lines.isEmpty ? nil : FingerprintSet.stableHash(lines.sorted())
     }
 
     public var lists: [WarningListInfo] { index.lists }
 
     public func action(ofList id: Int) -> WarningListAction { listActions[id] }
 
-    /// Names what derived classes depend on: every list that changes a class, its action and its content.
-    public var classVersion: String {
-        let lines = index.lists.enumerated().filter { listActions[$0.offset] != .annotate }
-            .map { "\($0.element.name)\t\(listActions[$0.offset].rawValue)\t\($0.element.contentHash)\n" }
-        return FingerprintSet.stableHash(lines.sorted())
-    }
+    /// Names what derived classes depend on: every list that changes a class, its action and its content;
+    /// nil when every list only annotates (then nothing derived depends on them). Computed once.
+    public let classVersion: String?
 
     /// Loads the lists under `paths`, through the index cached in `cacheDirectory` (nil: in memory only).
     public static func load(paths: [String], actions: WarningListActions, cacheDirectory: URL?) throws -> WarningLists {
