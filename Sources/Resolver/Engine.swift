@@ -40,6 +40,8 @@ struct QuestionState {
     var token: UInt32 = 0
     /// The latest try is counted in its resolver's in-flight total.
     var counted = false
+    /// Sequence number of the latest try at its resolver (`ResolverPath.transmitted()`).
+    var sequence = 0
     var lastFailure: FailureKind?
     var lastFailureServer: Int32 = -1
     var sawMalformed = false
@@ -465,6 +467,7 @@ struct Engine {
             states[q].server = Int32(s)
             states[q].live += 1
             states[q].counted = true
+            states[q].sequence = paths[s].transmitted()
             states[q].token &+= 1
             slotSent[key] = now
             slotServer[key] = UInt16(s)
@@ -580,8 +583,7 @@ struct Engine {
         }
         if latest {
             // The window grows with a reply to a try it still counts.
-            if states[q].counted { paths[server].replied() }
-            releaseLatest(q)
+            releaseLatest(q, .answered)
         }
         guard states[q].phase != .done else {
             stats.lateReplies += 1
@@ -616,12 +618,14 @@ struct Engine {
         }
     }
 
-    /// Stops counting the latest try in flight and voids its timer.
-    private mutating func releaseLatest(_ q: Int) {
+    /// Stops counting the latest try in flight and voids its timer; `outcome` is how the try ended, for
+    /// its resolver's window.
+    private mutating func releaseLatest(_ q: Int, _ outcome: ResolverPath.TryOutcome = .neither) {
         states[q].token &+= 1
         if states[q].counted {
             states[q].counted = false
             paths[Int(states[q].server)].inFlight -= 1
+            paths[Int(states[q].server)].closed(states[q].sequence, outcome)
             inFlight -= 1
         }
     }
@@ -636,8 +640,7 @@ struct Engine {
             let q = Int(timer.question)
             guard states[q].token == timer.token, states[q].phase == .inFlight else { continue }
             let s = Int(states[q].server)
-            releaseLatest(q)
-            paths[s].lost()
+            releaseLatest(q, .lost)
             stats.timeouts += 1
             noteFailure(s)
             states[q].lastFailure = states[q].sawMalformed ? .malformed : .timeout

@@ -12,8 +12,8 @@ public struct PathTuning: Sendable, Hashable {
     public var minimumWindow: Double = 4
     /// Loss above this share of a measurement epoch (beyond the path's background loss) shrinks the window.
     public var congestionLoss: Double = 0.05
-    /// Fewest outcomes (answers and losses) an epoch counts before it is judged: one lost query of
-    /// sixteen on a 1%-loss path is chance, not congestion.
+    /// Fewest consecutive tries an epoch holds before it is judged: one lost query of sixteen on a
+    /// 1%-loss path is chance, not congestion.
     public var epochOutcomes = 128
     /// The window is multiplied by this on congestion.
     public var decrease: Double = 0.7
@@ -43,8 +43,12 @@ struct ResolverPath {
     // Window.
     private(set) var window: Double
     private var slowStart = true
-    private var epochAnswers = 0
-    private var epochLosses = 0
+    /// Measurement epochs still open, oldest first; the last one is being filled with sends. A try's
+    /// outcome counts in the epoch it was *sent* in, so losses (known a timer later) and answers (known a
+    /// round trip later) of the same tries are judged together, however the two arrive in time.
+    private var epochs: [Epoch] = []
+    /// Sequence number of the next try sent to this resolver.
+    private var nextTry = 0
     /// Loss share of the epochs judged not congested (EWMA): the path's background loss.
     private(set) var backgroundLoss: Double = 0
     /// Epochs judged uncongested so far.
@@ -114,43 +118,74 @@ struct ResolverPath {
     /// Queries the window still admits.
     var freeWindow: Int { max(0, Int(window) - inFlight) }
 
-    /// A query went out.
+    /// A query is about to go out: it counts in the window (and spends a pacing token).
     mutating func sent() {
         inFlight += 1
         if samples > 0 { pacer.consume() }
     }
 
-    /// A reply came to a try still counted in flight: the window grows (by one per reply in slow start,
-    /// by one per window of replies after).
-    mutating func replied() {
-        if slowStart {
-            window = min(maxWindow, window + 1)
-        } else {
-            window = min(maxWindow, window + 1 / max(1, window))
+    /// A try went out: returns its sequence number, which names the epoch its outcome counts in. An epoch
+    /// holds `max(window, epochOutcomes)` consecutive tries, the window as the epoch opened.
+    mutating func transmitted() -> Int {
+        if epochs.last.map({ $0.sent == $0.size }) ?? true {
+            epochs.append(Epoch(first: nextTry, size: max(Int(window), tuning.epochOutcomes)))
         }
-        largestWindow = max(largestWindow, window)
-        epochAnswers += 1
-        judgeEpoch()
+        epochs[epochs.count - 1].sent += 1
+        nextTry += 1
+        return nextTry - 1
     }
 
-    /// A try's timer ran out (it may still be answered later).
-    mutating func lost() {
-        epochLosses += 1
-        judgeEpoch()
+    /// How a try sent to this resolver ended.
+    enum TryOutcome {
+        /// Replied while the engine still counted it: the window grows.
+        case answered
+        /// Its retransmission timer ran out (it may still be answered later).
+        case lost
+        /// Closed with neither (a SERVFAIL moved on, a truncated reply went to TCP, the poll ended): it
+        /// says nothing about loss.
+        case neither
     }
 
-    /// A try counted as lost was answered after all (a premature retransmission): the loss is taken back.
+    /// The try numbered `sequence` is closed. An answer grows the window at once (by one per reply in slow
+    /// start, by one per window of replies after); the try's epoch is judged when all its tries are closed.
+    mutating func closed(_ sequence: Int, _ outcome: TryOutcome) {
+        if outcome == .answered {
+            if slowStart {
+                window = min(maxWindow, window + 1)
+            } else {
+                window = min(maxWindow, window + 1 / max(1, window))
+            }
+            largestWindow = max(largestWindow, window)
+        }
+        guard let e = epochs.firstIndex(where: { sequence >= $0.first && sequence < $0.first + $0.size }) else {
+            return
+        }
+        epochs[e].closed += 1
+        switch outcome {
+        case .answered: epochs[e].answers += 1
+        case .lost: epochs[e].losses += 1
+        case .neither: break
+        }
+        if epochs[e].sent == epochs[e].size && epochs[e].closed == epochs[e].sent {
+            judge(epochs.remove(at: e))
+        }
+    }
+
+    /// A try counted as lost was answered after all (a premature retransmission): the loss is taken back
+    /// from the oldest epoch still open that counts one.
     mutating func lossTakenBack() {
-        if epochLosses > 0 { epochLosses -= 1 }
+        guard let e = epochs.firstIndex(where: { $0.losses > 0 }) else { return }
+        epochs[e].losses -= 1
+        epochs[e].answers += 1
     }
 
-    /// At the end of each epoch of at least `max(window, epochOutcomes)` outcomes: a loss share above the
-    /// background loss by `congestionLoss` is congestion (the window shrinks, slow start ends); below it the
-    /// share feeds the background estimate.
-    private mutating func judgeEpoch() {
-        let outcomes = epochAnswers + epochLosses
-        guard outcomes >= max(Int(window), tuning.epochOutcomes) else { return }
-        let loss = Double(epochLosses) / Double(outcomes)
+    /// A closed epoch: a loss share above the background loss by `congestionLoss` is congestion (the
+    /// window shrinks, slow start ends); below it the share feeds the background estimate. An epoch whose
+    /// tries all ended with neither outcome says nothing.
+    private mutating func judge(_ epoch: Epoch) {
+        let outcomes = epoch.answers + epoch.losses
+        guard outcomes > 0 else { return }
+        let loss = Double(epoch.losses) / Double(outcomes)
         if loss > backgroundLoss + tuning.congestionLoss {
             window = max(tuning.minimumWindow, window * tuning.decrease)
             smallestWindow = min(smallestWindow, window)
@@ -160,8 +195,18 @@ struct ResolverPath {
             backgroundLoss = epochsJudged == 0 ? loss : 0.875 * backgroundLoss + 0.125 * loss
             epochsJudged += 1
         }
-        epochAnswers = 0
-        epochLosses = 0
+    }
+
+    /// Consecutive tries whose outcomes are judged together.
+    private struct Epoch {
+        /// Sequence number of its first try.
+        let first: Int
+        /// Tries it holds.
+        let size: Int
+        var sent = 0
+        var closed = 0
+        var answers = 0
+        var losses = 0
     }
 
     // MARK: health

@@ -22,10 +22,21 @@ enum Zone {
     }
 }
 
-func resolver(_ endpoints: [String], timeout: Double = 2, retries: Int = 2, edns: UInt16 = 1232) throws -> DNSResolver {
-    try DNSResolver(
-        endpoints: endpoints.map { try ResolverEndpoint($0) },
-        options: ResolverOptions(timeout: timeout, retries: retries, ednsBufferSize: edns))
+func resolver(
+    _ endpoints: [String], timeout: Double = 2, retries: Int = 2, edns: UInt16 = 1232, tuning: PathTuning = PathTuning()
+) throws -> DNSResolver {
+    var options = ResolverOptions(timeout: timeout, retries: retries, ednsBufferSize: edns)
+    options.tuning = tuning
+    return try DNSResolver(endpoints: endpoints.map { try ResolverEndpoint($0) }, options: options)
+}
+
+/// Pacing tuning for tests that count retransmissions on loopback: a 250 ms floor under the timer. A
+/// loopback round trip is tens of microseconds, and a busy CI machine can stall the engine or the
+/// scripted server for tens of milliseconds, which the default 30 ms floor would take for loss.
+var stallTolerant: PathTuning {
+    var tuning = PathTuning()
+    tuning.minimumRTO = 0.25
+    return tuning
 }
 
 func q(_ name: String, _ type: RRType) -> Question { Question(name: name, type: type) }

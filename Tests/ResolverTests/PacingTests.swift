@@ -45,7 +45,7 @@ final class Finishes: Sendable {
         }
         let questions = (0..<3000).map { q("d\($0).example", .a) }
         // The fixed timeout of old: 2 s a try. A lost query now waits for the measured timer instead.
-        let report = try await resolver([server.endpoint], timeout: 2, retries: 2).resolve(questions)
+        let report = try await resolver([server.endpoint], timeout: 2, retries: 2, tuning: stallTolerant).resolve(questions)
         #expect(report.resolutions.map(\.question) == questions)
         #expect(report.resolutions.allSatisfy { $0.outcome == answer(.noerror, ["192.0.2.77"]) })
         #expect(copies.dropped == 60)
@@ -55,10 +55,10 @@ final class Finishes: Sendable {
         #expect(report.stats.spuriousRetransmissions == 0)
         #expect(report.stats.sent == 3060 && server.requestCount == 3060)
         let path = try #require(report.stats.paths.first)
-        // A loopback round trip is well under a millisecond: the timer sits at its floor, not at 2 s.
+        // A loopback round trip is well under a millisecond (tens under load): the timer sits at its floor, not at 2 s.
         #expect(path.samples >= 2900)
-        #expect(path.srtt < 0.01)
-        #expect(path.rto == PathTuning().minimumRTO)
+        #expect(path.srtt < 0.05)
+        #expect(path.rto == stallTolerant.minimumRTO)
         // 1 query in 50 lost at random is background loss, not congestion: the window keeps growing.
         #expect(path.decreases == 0)
         #expect(path.largestWindow > PathTuning().initialWindow)
@@ -84,7 +84,8 @@ final class Finishes: Sendable {
     @Test func theOpeningBurstIsTheInitialWindowAndTheCeilingHolds() async throws {
         let server = try DelayedUDPServer { query, _ in (aReply(to: query), 0.02) }
         let dns = try DNSResolver(
-            endpoints: [try ResolverEndpoint(server.endpoint)], options: ResolverOptions(timeout: 2, maxInFlight: 200))
+            endpoints: [try ResolverEndpoint(server.endpoint)],
+            options: { var o = ResolverOptions(timeout: 2, maxInFlight: 200); o.tuning = stallTolerant; return o }())
         let report = try await dns.resolve((0..<3000).map { q("b\($0).example", .a) })
         #expect(report.stats.answered == 3000)
         // Before any reply, the server never saw more than the initial window outstanding.
@@ -174,13 +175,40 @@ final class Finishes: Sendable {
         var path = ResolverPath(tuning: tuning, ceiling: 2, maxWindow: 512)
         path.sample(0.01)
         // 1% loss: the window grows to the ceiling.
-        for i in 0..<5000 { if i % 100 == 0 { path.lost() } else { path.replied() } }
+        for i in 0..<5000 { path.closed(path.transmitted(), i % 100 == 0 ? .lost : .answered) }
         #expect(path.window == 512)
         #expect(path.decreases == 0)
         // 30% loss: congestion.
-        for i in 0..<1000 { if i % 10 < 3 { path.lost() } else { path.replied() } }
+        for i in 0..<1000 { path.closed(path.transmitted(), i % 10 < 3 ? .lost : .answered) }
         #expect(path.decreases > 0)
         #expect(path.window < 512)
         #expect(path.window >= tuning.minimumWindow)
+    }
+
+    @Test func lossesCountInTheEpochTheirTriesWereSentIn() {
+        // The CI failure this replaces: 2% of tries lost, every loss known one timer after its send while
+        // the answers of later tries came at once. Counted by arrival, seven losses of 350 tries fell into
+        // one epoch of 128 outcomes (5.5%) and shrank the window; counted by send, no epoch holds more than 3.
+        var path = ResolverPath(tuning: PathTuning(), ceiling: 2, maxWindow: 512)
+        path.sample(0.001)
+        var lostLater: [Int] = []
+        for i in 0..<6000 {
+            let sequence = path.transmitted()
+            if i % 50 == 49 { lostLater.append(sequence) } else { path.closed(sequence, .answered) }
+            // The timers of the last 350 tries' losses run out together.
+            if lostLater.count == 7 {
+                for s in lostLater { path.closed(s, .lost) }
+                lostLater.removeAll()
+            }
+        }
+        for s in lostLater { path.closed(s, .lost) }
+        #expect(path.decreases == 0)
+        #expect(path.window == 512)
+        #expect(path.backgroundLoss > 0.01 && path.backgroundLoss < 0.03)
+        // An epoch of neutral closes (SERVFAILs moving on) says nothing and does not block later epochs.
+        var neutral = ResolverPath(tuning: PathTuning(), ceiling: 2, maxWindow: 512)
+        for _ in 0..<256 { neutral.closed(neutral.transmitted(), .neither) }
+        for i in 0..<512 { neutral.closed(neutral.transmitted(), i % 4 == 0 ? .lost : .answered) }
+        #expect(neutral.decreases > 0)
     }
 }
