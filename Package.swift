@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libldns, wrapped like GRDBSQLite: a module map and a shim header. Imported by Resolver only.
@@ -72,6 +73,21 @@ let package = Package(
             name: "HistoryStore",
             dependencies: ["DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.embedInCode("migrations")]
+        ),
+        // The PostgreSQL backend (postgres-nio): migrations of its own (migrations/postgresql/*.sql, embedded)
+        // under an advisory lock, leased due work with FOR UPDATE SKIP LOCKED, fenced batch commits, bulk
+        // writes with UNNEST, the shared outbox, `pollers` and `migrate --from`. Implements HistoryStore's
+        // PollStore; SQL for PostgreSQL lives here only.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "DNSWatchModel", "HistoryStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("migrations")]  // links to migrations/postgresql
         ),
         // Domain state, transitions, alert typing and severity (pure logic).
         .target(name: "Detection", dependencies: ["DNSWatchModel"]),
@@ -111,7 +127,6 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -129,7 +144,8 @@ let package = Package(
         .executableTarget(
             name: "dnswatch",
             dependencies: [
-                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting", "Poller", "Investigation", "DNSWatchConfig", "Serve",
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "PostgresStore", "Detection", "Alerting",
+                "Poller", "Investigation", "DNSWatchConfig", "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,7 +181,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "Investigation", "DNSWatchModel", "TestSupport",
+                "Poller", "HistoryStore", "PostgresStore", "Resolver", "Classification", "Alerting", "Investigation", "DNSWatchModel",
+                "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]

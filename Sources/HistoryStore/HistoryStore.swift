@@ -258,9 +258,9 @@ public final class HistoryStore: Sendable {
 }
 
 /// Rdata sets are stored as their sorted values joined by newlines.
-enum RdataCodec {
+public enum RdataCodec {
     /// `values` sorted (an `Answer`'s rdata already is) and joined.
-    static func encode(_ values: [String]) -> String {
+    public static func encode(_ values: [String]) -> String {
         switch values.count {
         case 0: return ""
         case 1: return values[0]
@@ -270,7 +270,7 @@ enum RdataCodec {
         }
     }
 
-    static func decode(_ text: String) -> [String] {
+    public static func decode(_ text: String) -> [String] {
         text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 }

@@ -1,6 +1,6 @@
 public import DNSWatchModel
 import Foundation
-public import GRDB
+import GRDB
 
 /// One record of another sensor's passive DNS (`import cof`), normalised and classified, to store as a
 /// span of its source.

@@ -11,6 +11,7 @@ public enum Migrations {
         ("0004_answer_hash", String(decoding: PackageResources._004_answer_hash_sql, as: UTF8.self)),
         ("0005_inverse_index", String(decoding: PackageResources._005_inverse_index_sql, as: UTF8.self)),
         ("0006_sources", String(decoding: PackageResources._006_sources_sql, as: UTF8.self)),
+        ("0007_pollers", String(decoding: PackageResources._007_pollers_sql, as: UTF8.self)),
     ]
 
     /// Steps that SQL alone cannot do, run right after a file's SQL in the same transaction: they fill what

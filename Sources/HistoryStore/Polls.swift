@@ -6,6 +6,11 @@ public struct PollTarget: Sendable, Equatable {
     public var domainID: Int64
     public var name: String
     public var memberships: [Membership]
+    public init(domainID: Int64, name: String, memberships: [Membership]) {
+        self.domainID = domainID
+        self.name = name
+        self.memberships = memberships
+    }
 }
 
 /// A domain's place on a list, with the list's kind and interval.
@@ -13,6 +18,11 @@ public struct Membership: Sendable, Equatable {
     public var list: String
     public var kind: ListKind
     public var interval: Int?
+    public init(list: String, kind: ListKind, interval: Int?) {
+        self.list = list
+        self.kind = kind
+        self.interval = interval
+    }
 }
 
 extension HistoryStore {
@@ -57,9 +67,9 @@ extension HistoryStore {
     }
 
     /// Starts a poll run. Runs a killed process left open are not touched: they keep `finished` NULL.
-    public func beginPoll(at time: Int64, resolvers: String) async throws -> Int64 {
+    public func beginPoll(at time: Int64, resolvers: String, poller: String? = nil) async throws -> Int64 {
         try await write { w in
-            try w.db.execute(sql: "INSERT INTO polls (started, resolvers) VALUES (?, ?)", arguments: [time, resolvers])
+            try w.db.execute(sql: "INSERT INTO polls (started, resolvers, poller) VALUES (?, ?, ?)", arguments: [time, resolvers, poller])
             return w.db.lastInsertedRowID
         }
     }

@@ -235,6 +235,10 @@ public struct NewSpan: Sendable {
 public struct StoredState: Sendable, Equatable {
     public var state: DomainState
     public var classifierVersion: String?
+    public init(state: DomainState, classifierVersion: String?) {
+        self.state = state
+        self.classifierVersion = classifierVersion
+    }
 }
 
 /// Key of a current span.
@@ -257,6 +261,14 @@ public struct HeadSpan: Sendable, Equatable {
     public var provider: String?
 
     public var rdata: [String] { RdataCodec.decode(rdataText) }
+
+    public init(spanID: Int64, status: AnswerStatus, rdataText: String, class cls: DomainClass?, provider: String?) {
+        self.spanID = spanID
+        self.status = status
+        self.rdataText = rdataText
+        self.class = cls
+        self.provider = provider
+    }
 
     /// Whether `answer` is this span's answer.
     public func matches(_ answer: Answer) -> Bool {

@@ -49,7 +49,7 @@ public enum ValueKey {
 
     /// The index keys of a span's values: addresses of A/AAAA, names of NS/CNAME; none for other types
     /// or for a span without records.
-    static func keys(rrtype: RRType, status: AnswerStatus, rdata: [String]) -> [[UInt8]] {
+    public static func keys(rrtype: RRType, status: AnswerStatus, rdata: [String]) -> [[UInt8]] {
         guard status == .noerror else { return [] }
         switch rrtype {
         case .a, .aaaa: return rdata.compactMap { IPAddress($0).map(address) }

@@ -59,7 +59,7 @@ final class ClassificationCache {
 /// Writes one resolved batch inside one transaction: spans, per-domain status, state, transitions and
 /// alerts. Lives only for the duration of `HistoryStore.write`.
 struct BatchWriter {
-    let w: StoreWriter
+    let w: any BatchStoreWriter
     let batch: Poller.Batch
     let types: [RRType]
     let pollID: Int64

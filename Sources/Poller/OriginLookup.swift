@@ -6,14 +6,14 @@ public import HistoryStore
 /// TXT) through the configured resolvers for what is missing, saved back to the cache. Used by polls and
 /// by the investigation commands alike.
 public struct OriginLookup: Sendable {
-    public let store: HistoryStore
+    public let store: any PollStore
     /// nil: the cache only.
     public let engine: (any QueryEngine)?
     public var ttl: Int64 = 7 * 86400
     /// How long "no origin known" is remembered.
     public var negativeTTL: Int64 = 86400
 
-    public init(store: HistoryStore, engine: (any QueryEngine)?) {
+    public init(store: any PollStore, engine: (any QueryEngine)?) {
         self.store = store
         self.engine = engine
     }
@@ -58,10 +58,7 @@ public struct OriginLookup: Sendable {
             result.fresh.insert(e.address)
         }
         let ttl = self.ttl, negativeTTL = self.negativeTTL, learnt = found, unknown = none
-        try await store.write { w in
-            try w.saveASN(learnt, at: now, ttl: ttl)
-            try w.saveASN(unknown, at: now, ttl: negativeTTL)
-        }
+        try await store.saveASN(learnt, none: unknown, at: now, ttl: ttl, negativeTTL: negativeTTL)
         return result
     }
 }

@@ -24,7 +24,14 @@ public struct PollOptions: Sendable {
     public var defaultIntervals = PollInterval.Defaults()
     /// Share of the interval by which a domain's next due time is spread (so a big list does not fall due at once).
     public var jitter = 0.1
+    /// This poller's name, recorded with its poll runs (`--poller`, default the host name).
+    public var poller = PollOptions.hostName
+    /// How long a claim on due domains lasts where several pollers share the store (`--lease`, seconds).
+    public var lease: Int64 = 600
     public init() {}
+
+    /// The machine's host name, the default poller name.
+    public static var hostName: String { ProcessInfo.processInfo.hostName }
 }
 
 /// What a poll did: the one-line summary.
@@ -53,9 +60,10 @@ public struct PollProgress: Sendable {
 /// One poll end to end: due domains → resolver → history spans + classification → detection → alerts.
 /// Data flows one way; the Poller owns no state between polls beyond what is in the store.
 public struct Poller: Sendable {
-    /// The database's poll lock, which a poll needs: it gives the store.
-    public let lock: PollLock
-    public var store: HistoryStore { lock.store }
+    /// The store polled into: SQLite under its poll lock, or PostgreSQL shared through leases.
+    public let store: any PollStore
+    /// What keeps the store's poll lock held for as long as the Poller lives (SQLite), if any.
+    let holder: (any Sendable)?
     public let engine: any QueryEngine
     public let classifier: Classifier
     public let sinks: [any AlertSink]
@@ -63,9 +71,19 @@ public struct Poller: Sendable {
     public let logger: Logger
     public let progress: (@Sendable (PollProgress) -> Void)?
 
+    /// A poll of a SQLite database: the poll lock gives the store.
     public init(lock: PollLock, engine: any QueryEngine, classifier: Classifier, sinks: [any AlertSink] = [],
                 options: PollOptions = PollOptions(), logger: Logger, progress: (@Sendable (PollProgress) -> Void)? = nil) {
-        self.lock = lock
+        self.init(store: lock.store, holding: lock, engine: engine, classifier: classifier, sinks: sinks, options: options,
+                  logger: logger, progress: progress)
+    }
+
+    /// A poll of any store; `holding` is kept alive with the Poller (a lock).
+    public init(store: any PollStore, holding: (any Sendable)? = nil, engine: any QueryEngine, classifier: Classifier,
+                sinks: [any AlertSink] = [], options: PollOptions = PollOptions(), logger: Logger,
+                progress: (@Sendable (PollProgress) -> Void)? = nil) {
+        self.store = store
+        self.holder = holding
         self.engine = engine
         self.classifier = classifier
         self.sinks = sinks
@@ -83,19 +101,21 @@ public struct Poller: Sendable {
         var afterID: Int64 = 0
         let total = try await store.countTargets(dueAt: dueAt)
         var plan = Poller.batchPlan(total: total, batchSize: options.batchSize)[...]
-        func nextTargets() async throws -> [PollTarget] {
+        let options = self.options
+        func nextTargets() async throws -> ClaimedTargets {
             let size = plan.popFirst() ?? options.batchSize  // domains added meanwhile: more full batches
-            let targets = try await store.pollTargets(afterID: afterID, limit: size, dueAt: dueAt)
-            if let last = targets.last { afterID = last.domainID }
-            return targets
+            let claim = try await store.claimTargets(afterID: afterID, limit: size, dueAt: dueAt, poller: options.poller,
+                                                     lease: options.lease)
+            if let last = claim.targets.last { afterID = last.domainID }
+            return claim
         }
         var upcoming = try await nextTargets()
-        guard !upcoming.isEmpty else {
+        guard !upcoming.targets.isEmpty else {
             // Nothing due: no poll run to record, but queued alerts still get their retry.
             let failures = try await deliverOutbox(now: clock())
             return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
         }
-        let pollID = try await store.beginPoll(at: now, resolvers: engine.resolverDescription)
+        let pollID = try await store.beginPoll(at: now, resolvers: engine.resolverDescription, poller: options.poller)
         let logger = self.logger
         // One resolver stream for the whole poll: up to `openBatches` batches are in flight together, and each
         // is written as soon as all of its domains are complete (in the order they complete) while the others
@@ -104,24 +124,30 @@ public struct Poller: Sendable {
             try await withThrowingTaskGroup(of: Batch.self) { group in
                 var counts = PollCounts()
                 var open = 0
-                let store = self.store, options = self.options
-                func launch(_ targets: [PollTarget]) {
-                    group.addTask { try await Poller.resolveBatch(targets, engine: engine, store: store, options: options, now: now) }
+                let store = self.store
+                func launch(_ claim: ClaimedTargets) {
+                    group.addTask { try await Poller.resolveBatch(claim, engine: engine, store: store, options: options, now: now) }
                     open += 1
                 }
-                while open < max(1, options.openBatches), !upcoming.isEmpty {
+                while open < max(1, options.openBatches), !upcoming.targets.isEmpty {
                     launch(upcoming)
                     upcoming = try await nextTargets()
                 }
                 while let batch = try await group.next() {
                     open -= 1
                     // Keep the stream fed before writing.
-                    if !upcoming.isEmpty {
+                    if !upcoming.targets.isEmpty {
                         launch(upcoming)
                         upcoming = try await nextTargets()
                     }
                     let writeStart = Date()
-                    counts += try await write(batch, pollID: pollID, now: clock())
+                    do {
+                        counts += try await write(batch, pollID: pollID, now: clock())
+                    } catch let lost as LeaseLost {
+                        // Another poller holds these domains now and records them: this batch is dropped.
+                        logger.warning("batch discarded", metadata: ["reason": "\(lost)"])
+                        continue
+                    }
                     logger.debug("batch written", metadata: [
                         "domains": "\(batch.targets.count)", "resolve_s": "\(batch.resolveSeconds)",
                         "write_s": "\(Date().timeIntervalSince(writeStart))", "elapsed_s": "\(Date().timeIntervalSince(started))",
@@ -140,6 +166,8 @@ public struct Poller: Sendable {
     // MARK: Resolution
 
     struct Batch: Sendable {
+        /// The claim the batch's domains were handed out under (its commit must still hold it).
+        var claim: ClaimedTargets
         /// The domains asked about.
         var targets: [PollTarget]
         /// Special-use names never sent to DNS; only marked polled.
@@ -155,9 +183,10 @@ public struct Poller: Sendable {
         var resolveSeconds: Double
     }
 
-    static func resolveBatch(_ batchTargets: [PollTarget], engine: any QueryEngine, store: HistoryStore,
+    static func resolveBatch(_ claim: ClaimedTargets, engine: any QueryEngine, store: any PollStore,
                              options: PollOptions, now: Int64) async throws -> Batch {
         let started = Date()
+        let batchTargets = claim.targets
         let targets = batchTargets.filter { !Poller.neverQueried($0.name) }
         let unasked = batchTargets.filter { Poller.neverQueried($0.name) }
         var questions: [Question] = []
@@ -178,7 +207,7 @@ public struct Poller: Sendable {
             lookup.negativeTTL = options.asnNegativeTTL
             origins = try await lookup.lookUp(Array(addresses), now: now)
         }
-        return Batch(targets: targets, unasked: unasked, resolutions: resolutions, asn: origins.entries,
+        return Batch(claim: claim, targets: targets, unasked: unasked, resolutions: resolutions, asn: origins.entries,
                      asnQueries: origins.queries, asnAnswers: origins.answers, freshASN: origins.fresh,
                      asnUnknown: origins.failed, resolveSeconds: Date().timeIntervalSince(started))
     }
@@ -188,7 +217,7 @@ public struct Poller: Sendable {
     func write(_ batch: Batch, pollID: Int64, now: Int64) async throws -> PollCounts {
         let types = options.types, options = self.options, classifier = self.classifier
         let sinkKeys = sinks.map(\.key)
-        return try await store.write { w in
+        return try await store.writeBatch(batch.claim) { w in
             try BatchWriter(w: w, batch: batch, types: types, pollID: pollID, now: now, options: options,
                             classifierVersion: classifier.version, sinkKeys: sinkKeys,
                             cache: ClassificationCache(classifier: classifier, asn: batch.asn)).run()
@@ -231,7 +260,7 @@ public struct Poller: Sendable {
     /// queued (and holds back that sink's later alerts until the next poll); each outcome is recorded as
     /// soon as it is known, so nothing is sent twice. Returns how many deliveries failed this time.
     public func deliverOutbox(now: Int64) async throws -> Int {
-        let queued = try await store.pendingDeliveries(sinks: sinks.map(\.key))
+        let queued = try await store.pendingDeliveries(sinks: sinks.map(\.key), poller: options.poller)
         guard !queued.isEmpty else { return 0 }
         let store = self.store, logger = self.logger
         // The outbox row's alert id is the dispatcher's delivery id: with the sink key it makes the

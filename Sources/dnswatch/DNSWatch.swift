@@ -12,7 +12,8 @@ struct DNSWatch: AsyncParsableCommand {
         discussion: "Queries go only to the configured recursive resolvers, and they reveal your interest in the watched domains to those resolvers.",
         version: "0.1.0",
         subcommands: [Watch.self, Poll.self, Daemon.self, History.self, Alerts.self, IP.self, TriageCommand.self,
-                      Classify.self, Providers.self, Reclassify.self, ImportCommand.self, ServeCommand.self]
+                      Classify.self, Providers.self, Reclassify.self, ImportCommand.self, ServeCommand.self, Pollers.self,
+                      Migrate.self]
     )
 
     /// Logging is set up here only: messages go to stderr at `$DNSWATCH_LOG_LEVEL` (default warning).

@@ -5,6 +5,7 @@ import Classification
 import DNSWatchModel
 import Foundation
 import HistoryStore
+import PostgresStore
 import Resolver
 import Watchlists
 
@@ -57,12 +58,37 @@ struct StoreOptions: ParsableArguments {
         if let db, db.isEmpty { throw ValidationError("--db is empty: name a database file, or leave it out for the default") }
     }
 
-    /// The database path; an empty `--db` or `$DNSWATCH_DB` is a usage error, never the default.
-    func path() throws -> String {
+    /// Where the history is: a SQLite file, or a PostgreSQL database named by URL.
+    enum Location {
+        case sqlite(String)
+        case postgres(PostgresURL)
+    }
+
+    /// `--db`, else `$DNSWATCH_DB`, else the default file; an empty one is a usage error, never the default.
+    func location() throws -> Location {
+        let value: String
         do {
-            return try HistoryStore.resolvePath(flag: db)
+            value = try HistoryStore.resolvePath(flag: db)
         } catch {
             throw CLIError.usage(error.description)
+        }
+        guard PostgresURL.isPostgres(value) else { return .sqlite(value) }
+        do {
+            return .postgres(try PostgresURL(value))
+        } catch {
+            throw CLIError.usage("--db: \(error.description)")
+        }
+    }
+
+    /// The SQLite database path, for a command that works on SQLite only so far.
+    func path() throws -> String {
+        switch try location() {
+        case .sqlite(let path): return path
+        case .postgres(let url):
+            throw CLIError(code: Exit.failure, description: """
+                this command does not work on PostgreSQL yet (\(url)): poll, daemon (without --listen), pollers and \
+                migrate do; use the SQLite database for the others
+                """)
         }
     }
 

@@ -6,6 +6,7 @@ import HistoryStore
 import Investigation
 import Logging
 import Poller
+import PostgresStore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -24,8 +25,25 @@ struct PollFlags: ParsableArguments {
     @Flag(name: .customLong("no-asn"), help: "Do not look up the origin ASN of new addresses.")
     var noASN = false
 
+    @Option(help: "This poller's name, recorded with its poll runs and shown by 'dnswatch pollers' (default: the host name).")
+    var poller: String?
+
+    @Option(help: "How long a claim on due domains lasts on PostgreSQL before another poller may take them (default 10m).")
+    var lease: String?
+
     func validate() throws {
         if let types { _ = try parseTypes(types) }
+        if let poller, poller.trimmingCharacters(in: .whitespaces).isEmpty || poller.count > 200 {
+            throw ValidationError("--poller: a name of 1 to 200 characters")
+        }
+        if let lease { _ = try leaseSeconds(lease) }
+    }
+
+    func leaseSeconds(_ text: String) throws -> Int64 {
+        let seconds: Int
+        do { seconds = try DurationParser.seconds(text) } catch { throw ValidationError("--lease: \(error)") }
+        guard (1...86_400).contains(seconds) else { throw ValidationError("--lease: \(text) is out of range (1s to 1d)") }
+        return Int64(seconds)
     }
 
     func parseTypes(_ text: String) throws -> [RRType] {
@@ -42,13 +60,21 @@ struct PollFlags: ParsableArguments {
     }
 
     func makePoller(lock: PollLock, config: Config, dueOnly: Bool, logger: Logger, progress: (@Sendable (PollProgress) -> Void)?) throws -> Poller {
+        try makePoller(store: lock.store, holding: lock, config: config, dueOnly: dueOnly, logger: logger, progress: progress)
+    }
+
+    /// A Poller of any store (`holding` stays alive with it: the SQLite poll lock).
+    func makePoller(store: any PollStore, holding: (any Sendable)?, config: Config, dueOnly: Bool, logger: Logger,
+                    progress: (@Sendable (PollProgress) -> Void)?) throws -> Poller {
         var o = PollOptions()
+        if let poller { o.poller = poller }
+        if let lease { o.lease = try leaseSeconds(lease) }
         o.dueOnly = dueOnly
         if let t = types { o.types = try parseTypes(t) } else if let t = config.types { o.types = t }
         o.asnLookups = !noASN && (config.asn ?? true)
         if let b = config.batch { o.batchSize = b }
         o.defaultIntervals = PollInterval.Defaults(overrides: config.intervals)
-        return Poller(lock: lock, engine: try resolver.makeResolver(config: config),
+        return Poller(store: store, holding: holding, engine: try resolver.makeResolver(config: config),
                       classifier: try fingerprints.classifier(config: config), sinks: try sinks.sinks(config: config),
                       options: o, logger: logger, progress: progress)
     }
@@ -77,12 +103,23 @@ struct Poll: AsyncParsableCommand {
         do {
             let config = try flags.config.load()
             let logger = Logger(label: "dnswatch.poll")
-            let lock = try await flags.store.lockPolls(config: config, wait: wait)
             let line = ProgressLine.forStderr()
             var progress: (@Sendable (PollProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
-            let poller = try flags.makePoller(lock: lock, config: config, dueOnly: due, logger: logger, progress: progress)
-            let summary = try await cancellingOnSignals { try await poller.poll() }
+            let poller: Poller, summary: PollSummary
+            switch try flags.store.location() {
+            case .sqlite:
+                let lock = try await flags.store.lockPolls(config: config, wait: wait)
+                poller = try flags.makePoller(lock: lock, config: config, dueOnly: due, logger: logger, progress: progress)
+                summary = try await cancellingOnSignals { try await poller.poll() }
+            case .postgres(let url):
+                // Pollers share a PostgreSQL database through leases: no lock to wait for.
+                (poller, summary) = try await PostgresStore.withStore(url, logger: logger, migrate: true) { store in
+                    let poller = try flags.makePoller(store: store, holding: nil, config: config, dueOnly: due, logger: logger,
+                                                      progress: progress)
+                    return (poller, try await cancellingOnSignals { try await poller.poll() })
+                }
+            }
             line?.finish()
             if json {
                 print(try JSONLine.encode(SummaryJSON(summary)))
@@ -168,11 +205,26 @@ struct Daemon: AsyncParsableCommand {
             let logger = Logger(label: "dnswatch.daemon")
             // Serving: its usage errors (a listener beyond loopback without keys) before anything is opened.
             let listen = try serving.listen.map { _ in (try serving.address(), try serving.policy(for: try serving.address())) }
+            func service(_ poller: Poller) -> PollService {
+                PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
+                    FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
+                }
+            }
+            if case .postgres(let url) = try flags.store.location() {
+                guard listen == nil else {
+                    throw CLIError(code: Exit.failure, description: "daemon --listen does not serve from PostgreSQL yet (\(url)): run it without --listen")
+                }
+                try await PostgresStore.withStore(url, logger: logger, migrate: true) { store in
+                    let poller = try flags.makePoller(store: store, holding: nil, config: config, dueOnly: true, logger: logger, progress: nil)
+                    let group = ServiceGroup(configuration: .init(
+                        services: [service(poller)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    try await group.run()
+                }
+                return
+            }
             let lock = try await flags.store.lockPolls(config: config, wait: false)
             let poller = try flags.makePoller(lock: lock, config: config, dueOnly: true, logger: logger, progress: nil)
-            let service = PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
-                FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
-            }
+            let service = service(poller)
             var services: [any Service] = [service]
             if let (address, auth) = listen {
                 let path = try flags.store.path()

@@ -1,0 +1,246 @@
+import DNSWatchModel
+import HistoryStore
+import NIOCore
+import PostgresNIO
+
+/// One value of a multi-row statement's row.
+enum Bind {
+    case int(Int64?)
+    case text(String?)
+    case bytes([UInt8]?)
+
+    func append(to binds: inout PostgresBindings) {
+        switch self {
+        case .int(let v): binds.append(v)
+        case .text(let v): binds.append(v)
+        case .bytes(let v): binds.append(v.map { ByteBuffer(bytes: $0) })
+        }
+    }
+}
+
+extension SyncConnection {
+    /// Runs `head VALUES (...), (...) tail` for `rows` (each `columns` values), as many rows a statement as
+    /// the protocol's 65,535 parameters allow: one round trip per few thousand rows, not one per row.
+    func insertRows(_ head: String, _ tail: String = "", columns: Int, _ rows: [[Bind]]) throws {
+        let perStatement = max(1, 60_000 / columns)
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + perStatement)]
+            var binds = PostgresBindings(capacity: chunk.count * columns)
+            var sql = head + " VALUES "
+            var n = 0
+            for (r, row) in chunk.enumerated() {
+                sql += r == 0 ? "(" : ",("
+                for (c, value) in row.enumerated() {
+                    n += 1
+                    sql += c == 0 ? "$\(n)" : ",$\(n)"
+                    value.append(to: &binds)
+                }
+                sql += ")"
+            }
+            try query(PostgresQuery(unsafeSQL: sql + " " + tail, binds: binds))
+            start += chunk.count
+        }
+    }
+}
+
+/// A batch's writes on PostgreSQL: the calls of `BatchStoreWriter` inside the batch's fenced transaction.
+/// Reads are single statements over the whole batch (`= ANY($1)`); states and failures, written per
+/// domain by the caller, are collected and written by `flush()` in multi-row upserts before the commit.
+final class PostgresBatchWriter: BatchStoreWriter {
+    let c: SyncConnection
+    private var states: [Int64: (DomainState, Int64, String?)] = [:]
+    private var stateOrder: [Int64] = []
+    private var failures: [Int64: (RRType, FailureKind, Int64)] = [:]
+    private var failureOrder: [Int64] = []
+
+    init(_ c: SyncConnection) { self.c = c }
+
+    func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan] {
+        guard !domainIDs.isEmpty else { return [:] }
+        var out: [HeadKey: HeadSpan] = [:]
+        let rows = try c.query("""
+            SELECT h.domain_id, h.rrtype, s.id, s.status, s.rdata, s.class, s.provider
+            FROM heads h JOIN spans s ON s.id = h.span_id WHERE h.domain_id = ANY(\(domainIDs))
+            """)
+        for row in rows {
+            let (domain, rrtype, span, status, rdata, cls, provider) = try row.decode((Int64, String, Int64, String, String, String?, String?).self)
+            out[HeadKey(domainID: domain, rrtype: try Stored.rrtype(rrtype))] = HeadSpan(
+                spanID: span, status: try Stored.status(status), rdataText: rdata, class: try cls.map(Stored.domainClass),
+                provider: provider)
+        }
+        return out
+    }
+
+    func extend(spanIDs: [Int64], at time: Int64) throws {
+        guard !spanIDs.isEmpty else { return }
+        try c.query("UPDATE spans SET time_last = \(time), count = count + 1 WHERE id = ANY(\(spanIDs))")
+    }
+
+    func startSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String?) throws {
+        guard !spans.isEmpty else { return }
+        // Ids first (one statement), so that each span's inverse-index rows and head name it for certain.
+        var ids: [Int64] = []
+        ids.reserveCapacity(spans.count)
+        for row in try c.query("SELECT nextval('spans_id_seq') FROM generate_series(1, \(Int64(spans.count)))") {
+            ids.append(try row.decode(Int64.self))
+        }
+        try c.insertRows(
+            "INSERT INTO spans (id, domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)",
+            columns: 11,
+            zip(ids, spans).map { id, sp in
+                [.int(id), .int(sp.domainID), .text(sp.rrtype.rawValue), .text(sp.status.rawValue), .text(RdataCodec.encode(sp.rdata)),
+                 .int(time), .int(time), .int(1), .text(sp.class?.rawValue), .text(sp.provider), .text(fingerprintVersion)]
+            })
+        var values: [[Bind]] = []
+        var heads: [HeadKey: Int64] = [:]
+        for (id, sp) in zip(ids, spans) {
+            for key in ValueKey.keys(rrtype: sp.rrtype, status: sp.status, rdata: sp.rdata) {
+                values.append([.bytes(key), .int(sp.domainID), .int(id)])
+            }
+            heads[HeadKey(domainID: sp.domainID, rrtype: sp.rrtype)] = id  // the latest of a (domain, rrtype)
+        }
+        try c.insertRows("INSERT INTO span_values (key, domain_id, span_id)", "ON CONFLICT DO NOTHING", columns: 3, values)
+        try c.insertRows("INSERT INTO heads (domain_id, rrtype, span_id)",
+                         "ON CONFLICT (domain_id, rrtype) DO UPDATE SET span_id = excluded.span_id", columns: 3,
+                         heads.map { [.int($0.key.domainID), .text($0.key.rrtype.rawValue), .int($0.value)] })
+    }
+
+    func addressesEverSeen(domainID: Int64) throws -> Set<String> {
+        var out = Set<String>()
+        for row in try c.query("""
+            SELECT rdata FROM spans WHERE domain_id = \(domainID) AND rrtype IN ('A', 'AAAA') AND source_id IS NULL
+            """) {
+            out.formUnion(RdataCodec.decode(try row.decode(String.self)))
+        }
+        return out
+    }
+
+    func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws {
+        try c.insertRows("INSERT INTO domain_status (domain_id, last_polled, next_due, answer_hash)", """
+            ON CONFLICT (domain_id) DO UPDATE SET last_polled = excluded.last_polled, next_due = excluded.next_due,
+                answer_hash = excluded.answer_hash
+            """, columns: 4, domains.map { [.int($0.domainID), .int(time), .int($0.nextDue), .int($0.answerHash)] })
+    }
+
+    func pollMemory(domainIDs: [Int64]) throws -> [Int64: (answerHash: Int64?, state: StoredState?)] {
+        guard !domainIDs.isEmpty else { return [:] }
+        var out: [Int64: (answerHash: Int64?, state: StoredState?)] = [:]
+        for row in try c.query("""
+            SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version
+            FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
+            WHERE d.id = ANY(\(domainIDs))
+            """) {
+            let (id, hash, cls, provider, version) = try row.decode((Int64, Int64?, String?, String?, String?).self)
+            let state = try cls.map { StoredState(state: DomainState(class: try Stored.domainClass($0), provider: provider), classifierVersion: version) }
+            out[id] = (hash, state)
+        }
+        return out
+    }
+
+    func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws {
+        guard !domainIDs.isEmpty else { return }
+        try c.query("""
+            UPDATE spans SET time_last = \(time), count = count + 1
+            WHERE id IN (SELECT span_id FROM heads WHERE domain_id = ANY(\(domainIDs)) AND rrtype = ANY(\(types.map(\.rawValue))))
+            """)
+    }
+
+    func recordFailure(domainID: Int64, rrtype: RRType, kind: FailureKind, at time: Int64) throws {
+        if failures.updateValue((rrtype, kind, time), forKey: domainID) == nil { failureOrder.append(domainID) }
+    }
+
+    func addPollCounts(pollID: Int64, _ c: PollCounts) throws {
+        try self.c.query("""
+            UPDATE polls SET domains = domains + \(Int64(c.domains)), queries = queries + \(Int64(c.queries)),
+                answers = answers + \(Int64(c.answers)), failures = failures + \(Int64(c.failures)),
+                changes = changes + \(Int64(c.changes)), alerts = alerts + \(Int64(c.alerts)) WHERE id = \(pollID)
+            """)
+    }
+
+    func saveState(domainID: Int64, _ state: DomainState, at time: Int64, classifierVersion: String?) throws {
+        if states.updateValue((state, time, classifierVersion), forKey: domainID) == nil { stateOrder.append(domainID) }
+    }
+
+    func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String, fromJSON: String, toJSON: String) throws -> Int64 {
+        let rows = try c.query("""
+            INSERT INTO transitions (domain_id, poll_id, time, type, from_view, to_view)
+            VALUES (\(domainID), \(pollID), \(time), \(type), \(fromJSON), \(toJSON)) RETURNING id
+            """)
+        guard let row = rows.first else { throw PostgresStore.Failure("inserting a transition returned no id") }
+        return try row.decode(Int64.self)
+    }
+
+    func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind, type: String,
+                     severity: String, severityRank: Int, sinks: [String], payload: (Int64) throws -> String) throws -> Int64 {
+        let rows = try c.query("SELECT nextval('alerts_id_seq')")
+        guard let row = rows.first else { throw PostgresStore.Failure("allocating an alert id returned nothing") }
+        let id = try row.decode(Int64.self)
+        let json = try payload(id)
+        try c.query("""
+            INSERT INTO alerts (id, transition_id, time, domain, list, kind, type, severity, severity_rank, payload)
+            VALUES (\(id), \(transitionID), \(time), \(domain), \(list), \(kind.rawValue), \(type), \(severity), \(Int64(severityRank)), \(json))
+            """)
+        if !sinks.isEmpty {
+            try c.query("""
+                INSERT INTO deliveries (alert_id, sink) SELECT \(id), unnest(\(sinks)::text[]) ON CONFLICT DO NOTHING
+                """)
+        }
+        return id
+    }
+
+    func cachedASNs(_ addresses: [String]) throws -> [String: Int] {
+        guard !addresses.isEmpty else { return [:] }
+        var out: [String: Int] = [:]
+        for row in try c.query("SELECT address, asn FROM asn_cache WHERE asn IS NOT NULL AND address = ANY(\(addresses))") {
+            let (address, asn) = try row.decode((String, Int64).self)
+            out[address] = Int(asn)
+        }
+        return out
+    }
+
+    /// Writes the states and failures collected from the batch, a few thousand rows a statement.
+    func flush() throws {
+        try c.insertRows("INSERT INTO domain_state (domain_id, class, provider, since, updated, fp_version)", """
+            ON CONFLICT (domain_id) DO UPDATE SET
+                since = CASE WHEN domain_state.class IS NOT DISTINCT FROM excluded.class
+                              AND domain_state.provider IS NOT DISTINCT FROM excluded.provider
+                             THEN domain_state.since ELSE excluded.since END,
+                class = excluded.class, provider = excluded.provider, updated = excluded.updated, fp_version = excluded.fp_version
+            """, columns: 6, stateOrder.compactMap { id in
+                states[id].map { state, time, version in
+                    [.int(id), .text(state.class.rawValue), .text(state.provider), .int(time), .int(time), .text(version)]
+                }
+            })
+        try c.insertRows("INSERT INTO domain_status (domain_id, last_failure, last_failure_type, last_failure_kind)", """
+            ON CONFLICT (domain_id) DO UPDATE SET last_failure = excluded.last_failure,
+                last_failure_type = excluded.last_failure_type, last_failure_kind = excluded.last_failure_kind
+            """, columns: 4, failureOrder.compactMap { id in
+                failures[id].map { type, kind, time in [.int(id), .int(time), .text(type.rawValue), .text(kind.rawValue)] }
+            })
+        states = [:]
+        stateOrder = []
+        failures = [:]
+        failureOrder = []
+    }
+}
+
+/// Stored text back to its type: an unknown value is an error, never a default.
+enum Stored {
+    static func rrtype(_ s: String) throws -> RRType {
+        guard let v = RRType(rawValue: s) else { throw PostgresStore.Failure("unknown record type \(s) in the database") }
+        return v
+    }
+    static func status(_ s: String) throws -> AnswerStatus {
+        guard let v = AnswerStatus(rawValue: s) else { throw PostgresStore.Failure("unknown answer status \(s) in the database") }
+        return v
+    }
+    static func domainClass(_ s: String) throws -> DomainClass {
+        guard let v = DomainClass(rawValue: s) else { throw PostgresStore.Failure("unknown class \(s) in the database") }
+        return v
+    }
+    static func listKind(_ s: String) throws -> ListKind {
+        guard let v = ListKind(rawValue: s) else { throw PostgresStore.Failure("unknown list kind \(s) in the database") }
+        return v
+    }
+}

@@ -1,0 +1,334 @@
+import Alerting
+import Classification
+import DNSWatchModel
+import Foundation
+import HistoryStore
+import Logging
+import Poller
+import PostgresStore
+import Resolver
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The two backends of the poll path. The store suite runs every case on both, so they cannot drift.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgresql
+    var testDescription: String { rawValue }
+}
+
+/// The shared throwaway PostgreSQL server of this test process (Tests/TestSupport/PostgresServer.swift),
+/// and a fresh database on it per test.
+enum TestPostgres {
+    static func server() throws -> PostgresServer { try PostgresServer.shared.get() }
+
+    /// A new empty database; its URL.
+    static func freshDatabase() throws -> String {
+        let server = try server()
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try server.createDatabase(name)
+        return server.url(database: name)
+    }
+
+    /// Runs one SQL statement with psql (independent of dnswatch's code) and returns its rows, `|`-separated.
+    static func psql(_ url: String, _ sql: String) throws -> [String] {
+        let r = try ChildProcess.run(URL(fileURLWithPath: try server().binDirectory + "/psql"), [url, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        guard r.code == 0 else { throw PostgresServer.Failure(step: "psql \(sql)", status: r.code, output: r.err) }
+        return r.out.split(separator: "\n").map(String.init)
+    }
+
+    static func scalar(_ url: String, _ sql: String) throws -> Int {
+        guard let first = try psql(url, sql).first, let n = Int(first) else { throw PostgresServer.Failure(step: "no number from \(sql)") }
+        return n
+    }
+}
+
+/// One backend seeded with BulkWorld's watchlist: SQLite is BulkWorld's file; PostgreSQL is a fresh
+/// database the file is copied into (`PostgresStore.copy`, what `dnswatch migrate` runs).
+final class BackendWorld: @unchecked Sendable {
+    let backend: Backend
+    let bulk: BulkWorld
+    let url: String?
+
+    init(_ backend: Backend, names: [String], list: String = "feed", kind: ListKind = .c2) async throws {
+        self.backend = backend
+        bulk = try BulkWorld()
+        try await bulk.watch(names, list: list, kind: kind)
+        switch backend {
+        case .sqlite:
+            url = nil
+        case .postgresql:
+            let url = try TestPostgres.freshDatabase()
+            self.url = url
+            let source = bulk.store
+            _ = try await PostgresStore.withStore(try PostgresURL(url), logger: Logger(label: "test"), migrate: true) {
+                try await $0.copy(from: source)
+            }
+        }
+    }
+
+    /// The `--db` of this backend.
+    var db: String { url ?? bulk.dbPath }
+
+    /// Runs `body` with this backend's PollStore.
+    func withStore<T: Sendable>(_ body: (any PollStore) async throws -> T) async throws -> T {
+        guard let url else { return try await body(bulk.store) }
+        return try await PostgresStore.withStore(try PostgresURL(url), logger: Logger(label: "test"), migrate: true) { try await body($0) }
+    }
+
+    func poller(_ store: any PollStore, name: String = "test-poller", sinks: [any AlertSink] = [], batch: Int = 5000,
+                due: Bool = false, lease: Int64 = 600) throws -> Poller {
+        var o = ResolverOptions()
+        o.timeout = 2
+        o.retries = 2
+        var p = PollOptions()
+        p.asnLookups = false
+        p.poller = name
+        p.lease = lease
+        p.batchSize = batch
+        p.dueOnly = due
+        let engine = try DNSResolver(endpoints: [try ResolverEndpoint(bulk.unbound.endpoint)], options: o)
+        return Poller(store: store, engine: engine, classifier: bulk.classifier, sinks: sinks, options: p, logger: Logger(label: "test"))
+    }
+
+    /// Rows of a table (spans, transitions, ...), counted outside dnswatch's code.
+    func count(_ table: String, where condition: String = "true") throws -> Int {
+        let sql = "SELECT count(*) FROM \(table) WHERE \(condition)"
+        if let url { return try TestPostgres.scalar(url, sql) }
+        return try Audit(bulk.dbPath).scalar(sql)
+    }
+}
+
+/// The store suite: the poll path's contract, the same cases on SQLite and on PostgreSQL.
+@Suite(.serialized) struct PollStoreSuite {
+    @Test(arguments: Backend.allCases)
+    func aPollRecordsEachDomainOnceAndTheNextExtendsItsSpans(backend: Backend) async throws {
+        let names = BulkWorld.names(400)
+        let w = try await BackendWorld(backend, names: names)
+        let (first, second, due, pollers) = try await w.withStore { store in
+            let first = try await w.poller(store, batch: 150).poll()
+            let second = try await w.poller(store, batch: 150).poll()
+            let due = try await w.poller(store, due: true).poll()
+            let pollers: [PollerInfo]
+            if let pg = store as? PostgresStore { pollers = try await pg.pollers() } else { pollers = try await w.bulk.store.pollers() }
+            return (first, second, due, pollers)
+        }
+        #expect(first.counts.domains == 400 && first.counts.changes == 400 && first.counts.failures == 0)
+        #expect(second.counts.domains == 400 && second.counts.changes == 0)
+        #expect(due.counts.domains == 0 && due.pollID == 0, "nothing is due right after a poll")
+        // Three spans a domain (A, AAAA, NS), each seen twice; one head per (domain, type).
+        #expect(try w.count("spans") == 1200)
+        #expect(try w.count("spans", where: "count = 2") == 1200)
+        #expect(try w.count("heads") == 1200)
+        #expect(try w.count("span_values") == 300 * 2, "an A and an NS value for each of the 300 live names")
+        #expect(try w.count("domain_state") == 400)
+        #expect(try w.count("polls", where: "poller = 'test-poller' AND finished IS NOT NULL") == 2)
+        #expect(pollers.map(\.name) == ["test-poller"])
+        #expect(pollers.first?.lastPoll?.counts.domains == 400)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aTransitionRaisesOneAlertDeliveredOncePerSink(backend: Backend) async throws {
+        let w = try await BackendWorld(backend, names: ["c2.example"])
+        try w.bulk.unbound.addLocalData(World.parkedRecords("c2.example"))
+        let sink = CaptureSink(key: "capture")
+        let (baseline, flip, again) = try await w.withStore { store in
+            let baseline = try await w.poller(store, sinks: [sink]).poll()
+            try w.bulk.unbound.removeLocalData(["c2.example"])
+            try w.bulk.unbound.addLocalData(["c2.example. 300 IN A 45.0.121.77", "c2.example. 300 IN NS ns1.r.example."])
+            let flip = try await w.poller(store, sinks: [sink]).poll()
+            let again = try await w.poller(store, sinks: [sink]).poll()
+            return (baseline, flip, again)
+        }
+        #expect(baseline.counts.alerts == 0)
+        #expect(flip.counts.alerts == 1)
+        #expect(again.counts.alerts == 0)
+        #expect(sink.types == ["activation"], "\(sink.received)")
+        #expect(try w.count("alerts") == 1)
+        #expect(try w.count("deliveries", where: "delivered IS NOT NULL") == 1)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func failedLookupsLeaveADomainDueAndWriteNoSpan(backend: Backend) async throws {
+        let w = try await BackendWorld(backend, names: ["a.r.example", "b.r.example"])
+        let summary = try await w.withStore { store in
+            var o = ResolverOptions()
+            o.timeout = 0.2
+            o.retries = 0
+            var p = PollOptions()
+            p.asnLookups = false
+            let dead = try DNSResolver(endpoints: [try ResolverEndpoint("127.0.0.1:9")], options: o)
+            return try await Poller(store: store, engine: dead, classifier: w.bulk.classifier, options: p, logger: Logger(label: "t")).poll()
+        }
+        #expect(summary.counts.failures == 6 && summary.counts.answers == 0)
+        #expect(try w.count("spans") == 0)
+        #expect(try w.count("domain_status", where: "last_failure IS NOT NULL AND next_due IS NULL") == 2)
+    }
+}
+
+/// Several pollers on one PostgreSQL database: leases, fencing, and a poller killed mid-poll.
+@Suite(.serialized) struct PostgresPollerTests {
+    @Test func twoPollersStartedTogetherPollEachDomainExactlyOnce() async throws {
+        let n = 3000
+        let w = try await BackendWorld(.postgresql, names: BulkWorld.names(n))
+        let sinkA = CaptureSink(key: "shared-sink"), sinkB = CaptureSink(key: "shared-sink")
+        async let a = w.withStore { try await w.poller($0, name: "alpha", sinks: [sinkA], batch: 250, due: true).poll() }
+        async let b = w.withStore { try await w.poller($0, name: "beta", sinks: [sinkB], batch: 250, due: true).poll() }
+        let (ra, rb) = try await (a, b)
+        #expect(ra.counts.domains + rb.counts.domains == n, "alpha \(ra.counts.domains) + beta \(rb.counts.domains)")
+        #expect(ra.counts.domains > 0 && rb.counts.domains > 0, "the work is split")
+        guard let url = w.url else { return }
+        // Every domain polled once: one status row each, three spans each, no (domain, type) twice.
+        #expect(try w.count("domain_status", where: "last_polled IS NOT NULL") == n)
+        #expect(try w.count("spans") == 3 * n)
+        #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM (SELECT domain_id, rrtype FROM spans GROUP BY 1, 2 HAVING count(*) > 1) d") == 0)
+        #expect(try w.count("spans", where: "count <> 1") == 0)
+        #expect(try w.count("domains", where: "lease_token IS NOT NULL") == 0, "every lease released")
+        #expect(try TestPostgres.psql(url, "SELECT name FROM pollers ORDER BY name") == ["alpha", "beta"])
+        #expect(try TestPostgres.scalar(url, "SELECT sum(domains) FROM polls") == n)
+    }
+
+    @Test func aBatchWhoseLeaseWasTakenOverIsDiscarded() async throws {
+        let w = try await BackendWorld(.postgresql, names: BulkWorld.names(20))
+        guard let url = w.url else { return }
+        let pg = try PostgresURL(url)
+        try await PostgresStore.withStore(pg, logger: Logger(label: "t"), migrate: true) { store in
+            let claim = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "slow", lease: 1)
+            #expect(claim.targets.count == 20)
+            // Under a live lease nobody else is handed these domains.
+            let meanwhile = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "other", lease: 60)
+            #expect(meanwhile.targets.isEmpty)
+            try await Task.sleep(for: .milliseconds(1500))
+            let takeover = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "other", lease: 60)
+            #expect(takeover.targets.count == 20)
+            // The first poller's commit comes too late: nothing of it is written.
+            await #expect(throws: LeaseLost.self) {
+                try await store.writeBatch(claim) { w in
+                    try w.markPolled(claim.targets.map { ($0.domainID, 1, 1) }, at: 1)
+                }
+            }
+            #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == 0)
+            // The new holder's commit goes through and releases the lease.
+            try await store.writeBatch(takeover) { w in
+                try w.markPolled(takeover.targets.map { ($0.domainID, 1, 1) }, at: 1)
+            }
+            #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == 20)
+            #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domains WHERE lease_token IS NOT NULL") == 0)
+        }
+    }
+
+    @Test func processesStartingTogetherMigrateOnce() async throws {
+        let url = try PostgresURL(try TestPostgres.freshDatabase())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await PostgresStore.withStore(url, logger: Logger(label: "t"), migrate: true) { _ in } }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try TestPostgres.psql(url.description, "SELECT id FROM dnswatch_migrations") == ["0001_schema"])
+    }
+
+    @Test func aPollerKilledMidPollLeavesItsDomainsToAnotherAfterItsLease() async throws {
+        let n = 1200
+        let w = try await BackendWorld(.postgresql, names: BulkWorld.names(n))
+        guard let url = w.url else { return }
+        let common = ["--db", url, "--resolver", w.bulk.unbound.endpoint, "--no-asn", "--lease", "3s"]
+        // Paced to about 5 s, so that it is killed with batches in flight and some committed.
+        let victim = try Background(["poll", "--due", "--poller", "victim", "--qps", "700"] + common, workdir: w.bulk.workdir)
+        #expect(try await eventually(timeout: 30) { try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") > 0 })
+        victim.signal(SIGKILL)
+        _ = try await victim.wait(timeout: 10)
+        let committed = try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status")
+        let leased = try TestPostgres.scalar(url, "SELECT count(*) FROM domains WHERE lease_poller = 'victim'")
+        #expect(committed < n && leased > 0, "killed mid-poll: \(committed) committed, \(leased) leased")
+        // At once, the survivor polls everything but the dead poller's leased domains.
+        let first = try await w.bulk.dnswatch(["poll", "--due", "--poller", "survivor"] + common)
+        #expect(first.code == 0, "\(first.err)")
+        #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == n - leased)
+        // After the lease, they are due again, and the survivor polls them.
+        try await Task.sleep(for: .seconds(3.5))
+        let second = try await w.bulk.dnswatch(["poll", "--due", "--poller", "survivor"] + common)
+        #expect(second.code == 0, "\(second.err)")
+        #expect(second.out.contains("domains=\(leased) "), "\(second.out)")
+        #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status WHERE last_polled IS NOT NULL") == n)
+        #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM spans") == 3 * n, "no domain lost, none recorded twice")
+        #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM (SELECT domain_id, rrtype FROM spans GROUP BY 1, 2 HAVING count(*) > 1) d") == 0)
+        let pollers = try await w.bulk.dnswatch(["pollers", "--db", url])
+        #expect(pollers.code == 0)
+        #expect(pollers.out.contains("victim") && pollers.out.contains("survivor"), "\(pollers.out)")
+        #expect(pollers.out.contains("unfinished"), "the killed poller's run never finished: \(pollers.out)")
+    }
+
+    @Test func migrateCopiesEveryRowAndRefusesANonEmptyDatabase() async throws {
+        let w = try await BackendWorld(.sqlite, names: BulkWorld.names(300))
+        try w.bulk.unbound.addLocalData(World.parkedRecords("c2.example"))
+        try await w.bulk.watch(["c2.example"], list: "ursnif", kind: .c2)
+        _ = try await w.poller(w.bulk.store).poll()
+        try w.bulk.unbound.removeLocalData(["c2.example"])
+        try w.bulk.unbound.addLocalData(["c2.example. 300 IN A 45.0.121.77", "c2.example. 300 IN NS ns1.r.example."])
+        _ = try await w.poller(w.bulk.store, sinks: [CaptureSink(key: "k")]).poll()
+        let url = try TestPostgres.freshDatabase()
+        let r = try await w.bulk.dnswatch(["migrate", "--from", w.bulk.dbPath, "--db", url])
+        #expect(r.code == 0, "\(r.err)")
+        let audit = try Audit(w.bulk.dbPath)
+        for table in HistoryStore.tablesInCopyOrder {
+            let rows = try audit.scalar("SELECT count(*) FROM \(table)")
+            #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM \(table)") == rows, "\(table)")
+            #expect(r.out.contains("\(table) \(rows)\n"), "\(r.out)")
+        }
+        #expect(try audit.scalar("SELECT count(*) FROM alerts") == 1)
+        // The copied database polls on: ids continue, nothing is duplicated.
+        try await PostgresStore.withStore(try PostgresURL(url), logger: Logger(label: "t"), migrate: true) { store in
+            let next = try await w.poller(store).poll()
+            #expect(next.pollID == 3 && next.counts.changes == 0, "\(next)")
+        }
+        let again = try await w.bulk.dnswatch(["migrate", "--from", w.bulk.dbPath, "--db", url])
+        #expect(again.code == 1 && again.err.contains("not empty"), "\(again.err)")
+    }
+
+    @Test func passwordsNeverAppearInMessages() async throws {
+        let w = try await BackendWorld(.sqlite, names: ["a.r.example"])
+        let port = try LoopbackSocket.freePort()
+        for db in ["postgresql://user:s3cr3t-pw@127.0.0.1:\(port)/x", "postgresql://user:s3cr3t-pw@127.0.0.1:\(port)/"] {
+            for args in [["poll", "--db", db, "--resolver", w.bulk.unbound.endpoint], ["pollers", "--db", db], ["history", "a.example", "--db", db]] {
+                let r = try await w.bulk.dnswatch(args, timeout: 30)
+                #expect(r.code != 0)
+                #expect(!r.err.contains("s3cr3t") && !r.out.contains("s3cr3t"), "\(args[0]): \(r.err)")
+                #expect(r.err.contains("postgresql://user@127.0.0.1:\(port)") || r.err.contains("no database name"), "\(r.err)")
+            }
+        }
+    }
+}
+
+@Suite struct PostgresURLTests {
+    @Test func parsesAndRedacts() throws {
+        let u = try PostgresURL("postgresql://alice:p%40ss@db.example:6543/history?sslmode=require", environment: [:])
+        #expect(u.user == "alice" && u.password == "p@ss" && u.host == "db.example" && u.port == 6543 && u.database == "history")
+        #expect(u.sslMode == .require)
+        #expect(u.description == "postgresql://alice@db.example:6543/history?sslmode=require")
+        #expect(PostgresURL.redact("postgresql://alice:pw@h/db") == "postgresql://alice@h/db")
+        #expect(try PostgresURL("postgres://bob@h/db", environment: ["PGPASSWORD": "envpw"]).password == "envpw")
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgresql://a:pw@h/db?sslmode=bogus", environment: [:]) }
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgresql://a:pw@h", environment: [:]) }
+        do {
+            _ = try PostgresURL("postgresql://a:pw@h/db?user=x", environment: [:])
+        } catch {
+            #expect(!error.description.contains("pw"))
+        }
+    }
+
+    @Test func readsThePassfileOnlyWhenPrivate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("pgpass").path
+        try "# comment\nother:5432:*:bob:no\ndb.example:5432:history:bob:pa\\:ss\n*:*:*:*:fallback\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600)
+        let env = ["PGPASSFILE": file]
+        #expect(try PostgresURL("postgresql://bob@db.example/history", environment: env).password == "pa:ss")
+        #expect(try PostgresURL("postgresql://carol@elsewhere/x", environment: env).password == "fallback")
+        chmod(file, 0o644)
+        #expect(try PostgresURL("postgresql://bob@db.example/history", environment: env).password == nil, "a passfile others can read is ignored")
+    }
+}
