@@ -234,21 +234,24 @@ final class BackendWorld: @unchecked Sendable {
         let n = 1200
         let w = try await BackendWorld(.postgresql, names: BulkWorld.names(n))
         guard let url = w.url else { return }
-        let common = ["--db", url, "--resolver", w.bulk.unbound.endpoint, "--no-asn", "--lease", "3s"]
+        // A lease long enough that the survivor's first poll surely runs inside it, on a loaded machine too.
+        let common = ["--db", url, "--resolver", w.bulk.unbound.endpoint, "--no-asn", "--lease", "12s"]
         // Paced to about 5 s, so that it is killed with batches in flight and some committed.
         let victim = try Background(["poll", "--due", "--poller", "victim", "--qps", "700"] + common, workdir: w.bulk.workdir)
         #expect(try await eventually(timeout: 30) { try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") > 0 })
         victim.signal(SIGKILL)
         _ = try await victim.wait(timeout: 10)
         let committed = try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status")
-        let leased = try TestPostgres.scalar(url, "SELECT count(*) FROM domains WHERE lease_poller = 'victim'")
+        let leased = try TestPostgres.scalar(url, "SELECT count(*) FROM domains WHERE lease_poller = 'victim' AND lease_until > now()")
         #expect(committed < n && leased > 0, "killed mid-poll: \(committed) committed, \(leased) leased")
         // At once, the survivor polls everything but the dead poller's leased domains.
         let first = try await w.bulk.dnswatch(["poll", "--due", "--poller", "survivor"] + common)
         #expect(first.code == 0, "\(first.err)")
         #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == n - leased)
-        // After the lease, they are due again, and the survivor polls them.
-        try await Task.sleep(for: .seconds(3.5))
+        // After the lease (the server's clock says when), they are due again, and the survivor polls them.
+        let left = try TestPostgres.psql(url, "SELECT extract(epoch FROM max(lease_until) - now()) FROM domains").first.flatMap(Double.init) ?? 0
+        #expect(left > 0, "the dead poller's leases were still live after the survivor's first poll")
+        try await Task.sleep(for: .seconds(max(0, left) + 0.5))
         let second = try await w.bulk.dnswatch(["poll", "--due", "--poller", "survivor"] + common)
         #expect(second.code == 0, "\(second.err)")
         #expect(second.out.contains("domains=\(leased) "), "\(second.out)")
