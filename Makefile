@@ -27,7 +27,7 @@ demo: release
 	scripts/demo
 
 bench: release
-	scripts/bench --queries --feed --warninglists --cof
+	scripts/bench --queries --feed --warninglists --cof --db auto
 
 clean:
 	rm -rf .build .build-fuzz

@@ -264,6 +264,22 @@ final class BackendWorld: @unchecked Sendable {
         #expect(pollers.out.contains("unfinished"), "the killed poller's run never finished: \(pollers.out)")
     }
 
+    @Test func aDaemonPollsPostgreSQLAndStopsCleanlyOnSIGTERM() async throws {
+        let w = try await BackendWorld(.postgresql, names: BulkWorld.names(200))
+        guard let url = w.url else { return }
+        let daemon = try Background(["daemon", "--tick", "1s", "--poller", "d1", "--db", url, "--resolver", w.bulk.unbound.endpoint,
+                                     "--no-asn"], workdir: w.bulk.workdir)
+        #expect(try await eventually(timeout: 30) { daemon.out.contains("domains=200 ") }, "\(daemon.err)")
+        daemon.signal(SIGTERM)
+        let end = try await daemon.wait(timeout: 30)
+        #expect(end?.status == 0, "\(daemon.err)")
+        #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM spans") == 600)
+        #expect(try TestPostgres.psql(url, "SELECT name FROM pollers") == ["d1"])
+        // --listen does not serve from PostgreSQL yet: a clear refusal, nothing polled.
+        let listen = try await w.bulk.dnswatch(["daemon", "--listen", "127.0.0.1:0", "--db", url, "--resolver", w.bulk.unbound.endpoint])
+        #expect(listen.code == 1 && listen.err.contains("PostgreSQL"), "\(listen.err)")
+    }
+
     @Test func migrateCopiesEveryRowAndRefusesANonEmptyDatabase() async throws {
         let w = try await BackendWorld(.sqlite, names: BulkWorld.names(300))
         try w.bulk.unbound.addLocalData(World.parkedRecords("c2.example"))
