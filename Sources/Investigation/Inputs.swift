@@ -28,7 +28,7 @@ extension Severity {
     }
 }
 
-extension HistoryStore {
+extension HistoryReading {
     /// Alerts raised at or after `since` at or above `severity`, oldest first, each checked to be of a type
     /// and severity this version knows (``UnknownAlertError`` otherwise). Their `payload` is the JSON
     /// object `alerts --json` writes a line each and `/api/v1/alerts` serves.

@@ -5,6 +5,7 @@ import Classification
 import DNSWatchModel
 import Foundation
 import HistoryStore
+import Logging
 import PostgresStore
 import Resolver
 import Watchlists
@@ -86,8 +87,8 @@ struct StoreOptions: ParsableArguments {
         case .sqlite(let path): return path
         case .postgres(let url):
             throw CLIError(code: Exit.failure, description: """
-                this command does not work on PostgreSQL yet (\(url)): poll, daemon (without --listen), pollers and \
-                migrate do; use the SQLite database for the others
+                this command does not work on PostgreSQL yet (\(url)): poll, daemon (without --listen), pollers, \
+                migrate, history and alerts do; use the SQLite database for the others
                 """)
         }
     }
@@ -123,6 +124,27 @@ struct StoreOptions: ParsableArguments {
             do { return try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
         }
         return try opening(path) { cache ? try HistoryStore(path: path) : try HistoryStore.readOnly(path: path) }
+    }
+
+    /// Runs `body` with the history of a command that only reads, on either backend: the SQLite file as
+    /// `openForReading()` opens it, or the PostgreSQL database, never migrated by a reader (a wrong URL,
+    /// an unreachable server or a missing database is the store's sentence, exit 1). A PostgreSQL
+    /// database without dnswatch's tables reads as empty, with a note, as a missing SQLite file does.
+    func reading<T: Sendable>(_ label: String, _ body: (any HistoryReading) async throws -> T) async throws -> T {
+        switch try location() {
+        case .sqlite:
+            return try await body(try openForReading())
+        case .postgres(let url):
+            return try await PostgresStore.withStore(url, logger: Logger(label: label), migrate: false) { store in
+                guard try await store.hasSchema() else {
+                    warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as 'poll' or 'migrate' creates them)")
+                    let empty: HistoryStore
+                    do { empty = try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
+                    return try await body(empty)
+                }
+                return try await body(store)
+            }
+        }
     }
 
     /// Opens the database and takes its poll lock: one poll (or reclassification) at a time per database.

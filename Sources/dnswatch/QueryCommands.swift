@@ -37,8 +37,10 @@ struct History: AsyncParsableCommand {
             let s = try epoch(since, flag: "--since"), u = try epoch(until, flag: "--until")
             let t: RRType?
             do { t = try type.map { try RRType.historyType($0) } } catch { throw CLIError.usage("--type: \(error)") }
-            let spans = try await store.openForReading().history(domain: name.value, type: t, since: s, until: u,
-                                                                   source: source.map(SourceFilter.init))
+            let filter = source.map(SourceFilter.init)
+            let spans = try await store.reading("dnswatch.history") {
+                try await $0.history(domain: name.value, type: t, since: s, until: u, source: filter)
+            }
             guard !spans.isEmpty else {
                 let windowed = s != nil || u != nil || type != nil || source != nil
                 warn("dnswatch: no history for \(name.value)\(windowed ? " in that window, type or source" : "")")
@@ -68,7 +70,8 @@ struct Alerts: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             // A stored value this version does not know is an error (exit 1), never shown as if it were fine.
-            let alerts = try await store.openForReading().knownAlerts(since: try epoch(since, flag: "--since"), severity: severity)
+            let from = try epoch(since, flag: "--since")
+            let alerts = try await store.reading("dnswatch.alerts") { try await $0.knownAlerts(since: from, severity: severity) }
             if json {
                 for a in alerts { print(a.payload) }
                 return

@@ -1,0 +1,84 @@
+public import DNSWatchModel
+public import HistoryStore
+import PostgresNIO
+
+/// `history` and `alerts` on PostgreSQL: SQLite's statements of `HistoryStore` (Queries.swift) ported,
+/// with the same filters and order, so that both backends print the same lines.
+extension PostgresStore: HistoryReading {
+    public func history(domain: String, type: RRType?, since: Int64?, until: Int64?, source: SourceFilter?) async throws -> [SpanRecord] {
+        try await connection("reading the history of \(domain)") { connection in
+            var binds = PostgresBindings()
+            binds.append(domain)
+            binds.append(type?.rawValue)
+            binds.append(since)
+            binds.append(until)
+            var sourceSQL = ""
+            switch source {
+            case nil: break
+            case .polled: sourceSQL = " AND s.source_id IS NULL"
+            case .named(let name):
+                sourceSQL = " AND s.source_id = (SELECT id FROM sources WHERE name = $5)"
+                binds.append(name)
+            }
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT s.id, d.name, s.rrtype, s.status, s.rdata, s.time_first, s.time_last, s.count, s.class, s.provider,
+                       s.source_id, (SELECT name FROM sources WHERE id = s.source_id)
+                FROM spans s JOIN domains d ON d.id = s.domain_id
+                WHERE d.name = $1 AND (CAST($2 AS TEXT) IS NULL OR s.rrtype = $2)
+                  AND (CAST($3 AS BIGINT) IS NULL OR s.time_last >= $3) AND (CAST($4 AS BIGINT) IS NULL OR s.time_first <= $4)\(sourceSQL)
+                ORDER BY s.time_first, s.id
+                """, binds: binds), logger: logger)
+            var out: [SpanRecord] = []
+            for try await (id, name, rrtype, status, rdata, first, last, count, cls, provider, sourceID, sourceName)
+                in rows.decode((Int64, String, String, String, String, Int64, Int64, Int64, String?, String?, Int64?, String?).self) {
+                guard sourceName != nil || sourceID == nil else {
+                    throw Failure("\(url): span \(id) names a source that is not stored")
+                }
+                out.append(SpanRecord(id: id, domain: name, rrtype: try Stored.rrtype(rrtype), status: try Stored.status(status),
+                                      rdata: RdataCodec.decode(rdata), timeFirst: first, timeLast: last, count: Int(count),
+                                      class: try cls.map(Stored.domainClass), provider: provider, source: sourceName))
+            }
+            return out
+        }
+    }
+
+    public func domainExists(_ name: String) async throws -> Bool {
+        try await connection("looking up \(name)") { connection in
+            let rows = try await connection.query("SELECT EXISTS (SELECT 1 FROM domains WHERE name = \(name))", logger: logger)
+            for try await exists in rows.decode(Bool.self) { return exists }
+            return false
+        }
+    }
+
+    /// The `message` is the payload's, read by the server (as SQLite's `json_extract` does).
+    public func alerts(since: Int64?, minRank: Int) async throws -> [StoredAlert] {
+        try await connection("reading alerts") { connection in
+            var binds = PostgresBindings()
+            binds.append(since)
+            binds.append(Int64(minRank))
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT id, time, domain, list, type, severity, severity_rank, coalesce(CAST(payload AS jsonb) ->> 'message', ''), payload
+                FROM alerts WHERE (CAST($1 AS BIGINT) IS NULL OR time >= $1) AND severity_rank >= $2 ORDER BY id
+                """, binds: binds), logger: logger)
+            var out: [StoredAlert] = []
+            for try await (id, time, domain, list, type, severity, rank, message, payload)
+                in rows.decode((Int64, Int64, String, String, String, String, Int64, String, String).self) {
+                out.append(StoredAlert(id: id, time: time, domain: domain, list: list, type: type, severity: severity,
+                                       severityRank: Int(rank), message: message, payload: payload))
+            }
+            return out
+        }
+    }
+}
+
+extension PostgresStore {
+    /// Whether dnswatch's tables are here (a writing command migrated this database); a reader opens
+    /// with `migrate: false` and never creates them.
+    public func hasSchema() async throws -> Bool {
+        try await connection("reading the schema") { connection in
+            let rows = try await connection.query("SELECT to_regclass('dnswatch_migrations') IS NOT NULL", logger: logger)
+            for try await present in rows.decode(Bool.self) { return present }
+            return false
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import DNSWatchModel
+import Foundation
+import GRDB
+import HistoryStore
+import Logging
+import Poller
+import PostgresStore
+import Testing
+import TestSupport
+
+/// `history` and `alerts` on PostgreSQL: a SQLite database with real history (polls, a parked domain
+/// coming alive, a live one parked, a new address, imported records of two sources) migrated with
+/// `dnswatch migrate`, then every command line run on both, which must print the same bytes.
+@Suite(.serialized) struct PostgresReadTests {
+    static func live(_ name: String, _ address: String) -> [String] {
+        ["\(name). 300 IN A \(address)", "\(name). 300 IN NS ns1.r.example."]
+    }
+
+    /// Imported passive DNS (`import cof`): records of watched names and of a name never watched.
+    static let farsight = [
+        #"{"count":12,"time_first":1700000000,"time_last":1700100000,"rrname":"c2.example.","rrtype":"A","rdata":["45.0.121.5","45.0.121.6"]}"#,
+        #"{"count":3,"time_first":1690000000,"time_last":1700000000,"rrname":"c2.example.","rrtype":"NS","rdata":["ns1.host.example."]}"#,
+        #"{"count":4,"time_first":1700000000,"time_last":1700050000,"rrname":"other.example.","rrtype":"A","rdata":["45.0.121.5"]}"#,
+    ]
+    static let circl = [
+        #"{"count":7,"rdata":"45.0.121.9","rrname":"c2.example","rrtype":"A","time_first":1710000000,"time_last":1710000900}"#,
+        #"{"count":2,"rdata":"2001:DB8::5","rrname":"back.example","rrtype":"AAAA","time_first":1710000000,"time_last":1710000900}"#,
+    ]
+
+    @Test func migratedHistoryAndAlertsPrintTheSameOnBothBackends() async throws {
+        let w = try await BackendWorld(.sqlite, names: BulkWorld.names(8))
+        let dns = w.bulk.unbound
+        try dns.addLocalData(World.parkedRecords("c2.example"))
+        try dns.addLocalData(Self.live("back.example", BulkWorld.liveA))
+        try dns.addLocalData(Self.live("move.example", BulkWorld.liveA))
+        try await w.bulk.watch(["c2.example", "back.example", "move.example"], list: "ursnif", kind: .c2)
+        let sink = CaptureSink(key: "k")
+        _ = try await w.poller(w.bulk.store, sinks: [sink]).poll()
+        // Each change a second apart, so that --since and --until can split them.
+        try await Task.sleep(for: .seconds(1.1))
+        try dns.removeLocalData(["c2.example"])
+        try dns.addLocalData(Self.live("c2.example", BulkWorld.liveA))
+        _ = try await w.poller(w.bulk.store, sinks: [sink]).poll()
+        try await Task.sleep(for: .seconds(1.1))
+        try dns.removeLocalData(["back.example", "move.example"])
+        try dns.addLocalData(World.parkedRecords("back.example"))
+        try dns.addLocalData(Self.live("move.example", "45.0.121.78"))
+        _ = try await w.poller(w.bulk.store, sinks: [sink]).poll()
+        try await Task.sleep(for: .seconds(1.1))
+        _ = try await w.poller(w.bulk.store, sinks: [sink]).poll()
+        for (source, lines) in [("farsight", Self.farsight), ("circl", Self.circl)] {
+            let imported = try await w.bulk.dnswatch(["import", "cof", try w.bulk.file("\(source).json", lines: lines), "--source", source,
+                                                      "--db", w.bulk.dbPath])
+            #expect(imported.code == 0, "\(imported.err)")
+        }
+
+        let url = try TestPostgres.freshDatabase()
+        let migrated = try await w.bulk.dnswatch(["migrate", "--from", w.bulk.dbPath, "--db", url])
+        #expect(migrated.code == 0, "\(migrated.err)")
+
+        let audit = try Audit(w.bulk.dbPath)
+        let alertTimes = try await audit.queue.read { db in try Int64.fetchAll(db, sql: "SELECT time FROM alerts ORDER BY id") }
+        #expect(alertTimes.count >= 3, "activation, parked and new-ip: \(sink.types)")
+        let polls = try await audit.queue.read { db in try Int64.fetchAll(db, sql: "SELECT started FROM polls ORDER BY id") }
+        #expect(polls.count == 4)
+        let second = polls.count > 1 ? polls[1] : 0, third = polls.count > 2 ? polls[2] : 0
+
+        /// The command on SQLite and on PostgreSQL: the same exit code, stdout and stderr.
+        @discardableResult
+        func same(_ args: [String]) async throws -> CLI.Result {
+            let a = try await w.bulk.dnswatch(args + ["--db", w.bulk.dbPath])
+            let b = try await w.bulk.dnswatch(args + ["--db", url])
+            #expect(a.code == b.code && a.out == b.out && a.err == b.err,
+                    "\(args)\nSQLite (exit \(a.code)):\n\(a.out)\(a.err)\nPostgreSQL (exit \(b.code)):\n\(b.out)\(b.err)")
+            return a
+        }
+
+        // history: polled and imported spans, every filter, text and JSON.
+        let all = try await same(["history", "c2.example", "--json"]).lines.map(CLI.json)
+        #expect(Set(all.map { $0["source"] as? String ?? "polled" }) == ["polled", "farsight", "circl"], "\(all)")
+        #expect(all.map { $0["time_first"] as? Int ?? 0 } == all.map { $0["time_first"] as? Int ?? 0 }.sorted(), "oldest first")
+        let text = try await same(["history", "c2.example"])
+        #expect(text.code == 0 && text.out.hasPrefix("FIRST SEEN") && text.out.contains("parked") && text.out.contains("farsight"), "\(text.out)")
+        for name in ["back.example", "move.example", "d0.r.example", "dnx3.example", "other.example", "C2.Example."] {
+            for format in [[], ["--json"]] {
+                let r = try await same(["history", name] + format)
+                #expect(r.code == 0 && !r.out.isEmpty, "\(name): \(r.err)")
+            }
+        }
+        for filters in [["--type", "A"], ["--type", "ns"], ["--type", "AAAA"], ["--type", "CNAME"],
+                        ["--since", "\(third)"], ["--until", "\(second)"], ["--since", "\(second)", "--until", "\(second)"],
+                        ["--until", "1700050000"], ["--since", "2023-11-15T00:00:00Z", "--until", "2024-03-10T00:00:00Z"],
+                        ["--since", "1h"], ["--since", "2100-01-01T00:00:00Z"],
+                        ["--source", "polled"], ["--source", "farsight"], ["--source", "circl"], ["--source", "nosuch"],
+                        ["--source", "farsight", "--type", "NS", "--until", "1700000000"]] {
+            for name in ["c2.example", "back.example"] {
+                try await same(["history", name] + filters)
+                try await same(["history", name, "--json"] + filters)
+            }
+        }
+        #expect(try await same(["history", "c2.example", "--json", "--source", "polled"]).lines.count >= 4)
+        #expect(try await same(["history", "c2.example", "--json", "--source", "farsight"]).lines.count == 2)
+        #expect(try await same(["history", "never.example"]).err == "dnswatch: no history for never.example\n")
+        #expect(try await same(["history", "c2.example", "--source", "nosuch"]).err.contains("in that window, type or source"))
+        #expect(try await same(["history", "c2.example", "--type", "TXT"]).code == 64)
+        #expect(try await same(["history", "45.0.121.77"]).code == 64)
+
+        // alerts: text, JSON, --since, --severity.
+        let alerts = try await same(["alerts", "--json"])
+        #expect(alerts.code == 0 && alerts.lines.count == alertTimes.count, "\(alerts.out)")
+        let table = try await same(["alerts"])
+        #expect(table.out.hasPrefix("TIME") && table.out.contains("activation") && table.out.contains("c2.example: activation"), "\(table.out)")
+        for filters in [["--since", "\(third)"], ["--since", "\(second)"], ["--since", "1h"], ["--since", "2100-01-01T00:00:00Z"],
+                        ["--severity", "info"], ["--severity", "low"], ["--severity", "medium"], ["--severity", "high"],
+                        ["--severity", "CRITICAL"], ["--since", "\(third)", "--severity", "high"], ["--severity", "urgent"]] {
+            try await same(["alerts"] + filters)
+            try await same(["alerts", "--json"] + filters)
+        }
+        let critical = try await same(["alerts", "--json", "--severity", "critical"]).lines.map(CLI.json)
+        #expect(critical.map { $0["type"] as? String } == ["activation"], "\(critical)")
+        let later = try await same(["alerts", "--json", "--since", "\(third)"]).lines.map(CLI.json)
+        #expect(!later.isEmpty && later.count < alertTimes.count && !later.contains { $0["type"] as? String == "activation" }, "\(later)")
+        #expect(try await same(["alerts", "--since", "2100-01-01T00:00:00Z"]).err == "dnswatch: no alerts\n")
+
+        // The protocol's other read, on both.
+        let exists = try await PostgresStore.withStore(try PostgresURL(url), logger: Logger(label: "t"), migrate: false) { pg in
+            [try await pg.domainExists("c2.example"), try await pg.domainExists("other.example"), try await pg.domainExists("never.example")]
+        }
+        #expect(exists == [try await w.bulk.store.domainExists("c2.example"), try await w.bulk.store.domainExists("other.example"),
+                           try await w.bulk.store.domainExists("never.example")])
+        #expect(exists == [true, true, false])
+
+        // A stored alert of a severity this version does not know: the same refusal, exit 1, on both.
+        let tampered = "UPDATE alerts SET severity = 'urgent' WHERE id = (SELECT min(id) FROM alerts)"
+        try await DatabaseQueue(path: w.bulk.dbPath).write { db in try db.execute(sql: tampered) }
+        _ = try TestPostgres.psql(url, tampered)
+        let refused = try await same(["alerts"])
+        #expect(refused.code == 1 && refused.out.isEmpty && refused.err.contains("this dnswatch does not know"), "\(refused.err)")
+        try await same(["alerts", "--json", "--severity", "critical"])
+    }
+
+    @Test func aMissingDatabaseOrServerIsOneSentenceAndExit1AndAnUnmigratedOneIsEmpty() async throws {
+        let w = try await BackendWorld(.sqlite, names: ["a.r.example"])
+        let existing = try TestPostgres.freshDatabase()
+        guard let slash = existing.lastIndex(of: "/") else { throw PostgresServer.Failure(step: "no database in \(existing)") }
+        let missing = String(existing[..<slash]) + "/no_such_database"
+        let port = try LoopbackSocket.freePort()
+        for (db, cause) in [(missing, #"database "no_such_database" does not exist"#),
+                            ("postgresql://u@127.0.0.1:\(port)/x", "cannot connect to postgresql://u@127.0.0.1:\(port)/x: ")] {
+            for args in [["history", "a.r.example"], ["history", "a.r.example", "--json", "--type", "A"], ["alerts"], ["alerts", "--json"]] {
+                let r = try await w.bulk.dnswatch(args + ["--db", db], timeout: 60)
+                #expect(r.code == 1 && r.out.isEmpty, "\(args): \(r.code) \(r.out)")
+                #expect(r.err.hasPrefix("dnswatch: cannot connect to ") && r.err.contains(cause) && r.err.split(separator: "\n").count == 1,
+                        "\(args): \(r.err)")
+            }
+        }
+        // A database no writing command has migrated reads as empty, with a note, as a missing SQLite file
+        // does; a reader creates nothing.
+        let note = "dnswatch: no dnswatch tables in \(existing) yet (a writing command such as 'poll' or 'migrate' creates them)\n"
+        let history = try await w.bulk.dnswatch(["history", "a.r.example", "--db", existing])
+        #expect(history.code == 0 && history.out.isEmpty && history.err == note + "dnswatch: no history for a.r.example\n", "\(history.err)")
+        let alerts = try await w.bulk.dnswatch(["alerts", "--db", existing])
+        #expect(alerts.code == 0 && alerts.out.isEmpty && alerts.err == note + "dnswatch: no alerts\n", "\(alerts.err)")
+        let json = try await w.bulk.dnswatch(["alerts", "--json", "--db", existing])
+        #expect(json.code == 0 && json.out.isEmpty && json.err == note, "\(json.err)")
+        #expect(try TestPostgres.psql(existing, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == ["0"])
+    }
+}
