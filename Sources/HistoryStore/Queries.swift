@@ -113,6 +113,10 @@ public struct AddressHit: Sendable, Equatable {
 public struct TooManySightings: Error, Sendable, CustomStringConvertible {
     public let block: CIDR
     public let limit: Int
+    public init(block: CIDR, limit: Int) {
+        self.block = block
+        self.limit = limit
+    }
     public var description: String {
         "\(block) holds more than \(limit) sightings: ask a narrower prefix, or /dnsdb/v2/lookup/rdata/ip, which streams them"
     }

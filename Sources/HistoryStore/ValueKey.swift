@@ -13,7 +13,7 @@ public enum ValueKey {
     }
 
     /// The first and last key of a block (inclusive).
-    static func range(of block: CIDR) -> (low: [UInt8], high: [UInt8]) {
+    public static func range(of block: CIDR) -> (low: [UInt8], high: [UInt8]) {
         let low = address(block.network)
         var high = low
         for i in 0..<block.network.bytes.count {
@@ -97,7 +97,7 @@ public struct UnknownValueKey: Error, CustomStringConvertible {
 
 extension ValueKey {
     /// The value a key was made from: an address's text, or a name.
-    static func text(of key: [UInt8]) throws -> String {
+    public static func text(of key: [UInt8]) throws -> String {
         switch key.first {
         case 4 where key.count == 5, 6 where key.count == 17:
             guard let ip = IPAddress(bytes: Array(key.dropFirst())) else { throw UnknownValueKey(key: key) }

@@ -56,10 +56,10 @@ public struct TriageReport: Sendable, Equatable {
 /// 5. several of our domains share it, none of them C&C → suspicious (shared hosting: judge by the domain the host asked for).
 /// 6. otherwise unknown.
 public struct Triage: Sendable {
-    let store: HistoryStore
+    let store: any InvestigationReading
     let classifier: Classifier
 
-    public init(store: HistoryStore, classifier: Classifier) {
+    public init(store: any InvestigationReading, classifier: Classifier) {
         self.store = store
         self.classifier = classifier
     }
@@ -79,7 +79,7 @@ public struct Triage: Sendable {
     }
 
     /// What the triage of `values` reads: one read transaction for all of them.
-    public static func reads(_ store: HistoryStore, _ values: [IndicatorValue], at: Int64?) async throws -> TriageReads {
+    public static func reads(_ store: any InvestigationReading, _ values: [IndicatorValue], at: Int64?) async throws -> TriageReads {
         var blocks: [CIDR] = [], domains: [String] = []
         for v in values {
             switch v {

@@ -147,9 +147,10 @@ public enum JSONLine {
     }
 }
 
-/// The investigator's questions over one store, for the CLI and the server alike.
+/// The investigator's questions over one store (SQLite or PostgreSQL: what `InvestigationReading` reads),
+/// for the CLI and the server alike.
 public struct Investigator: Sendable {
-    public let store: HistoryStore
+    public let store: any InvestigationReading
     public let classifier: Classifier
     /// Origin ASNs of addresses (the cache, and for the CLI with `--resolver` a lookup of what is missing).
     public let asns: @Sendable ([IPAddress]) async throws -> [String: Int]
@@ -157,7 +158,7 @@ public struct Investigator: Sendable {
     /// uses the cache it reads with the rest of a batch.
     public let resolvesASNs: Bool
 
-    public init(store: HistoryStore, classifier: Classifier, asns: @escaping @Sendable ([IPAddress]) async throws -> [String: Int],
+    public init(store: any InvestigationReading, classifier: Classifier, asns: @escaping @Sendable ([IPAddress]) async throws -> [String: Int],
                 resolvesASNs: Bool = false) {
         self.store = store
         self.classifier = classifier
@@ -166,15 +167,10 @@ public struct Investigator: Sendable {
     }
 
     /// Origin ASNs from the store's cache only (what the server answers with: it never sends a query).
-    public static func cachedASNs(_ store: HistoryStore) -> @Sendable ([IPAddress]) async throws -> [String: Int] {
+    public static func cachedASNs(_ store: any InvestigationReading) -> @Sendable ([IPAddress]) async throws -> [String: Int] {
         { ips in
             try await store.cachedASN(ips.map(\.description), now: Int64(Date().timeIntervalSince1970)).compactMapValues(\.asn)
         }
-    }
-
-    public func history(domain: DomainName, type: RRType? = nil, since: Int64? = nil, until: Int64? = nil,
-                        source: SourceFilter? = nil) async throws -> [HistoryLine] {
-        try await store.history(domain: domain.value, type: type, since: since, until: until, source: source).map(HistoryLine.init)
     }
 
     /// The domains that resolved into `block` (watched ones, and those of imported records), oldest first,

@@ -154,14 +154,7 @@ extension PostgresStore: PollStore {
     public func cachedASN(_ addresses: [String], now: Int64) async throws -> [String: ASNEntry] {
         guard !addresses.isEmpty else { return [:] }
         return try await connection("reading the origin-ASN cache") { connection in
-            var out: [String: ASNEntry] = [:]
-            let rows = try await connection.query("""
-                SELECT address, asn, prefix, country, registry FROM asn_cache WHERE address = ANY(\(Array(Set(addresses)))) AND expires > \(now)
-                """, logger: self.logger)
-            for try await (address, asn, prefix, country, registry) in rows.decode((String, Int64?, String?, String?, String?).self) {
-                out[address] = ASNEntry(address: address, asn: asn.map { Int($0) }, prefix: prefix, country: country, registry: registry)
-            }
-            return out
+            try await Self.cachedASN(connection, logger: self.logger, addresses, now: now)
         }
     }
 

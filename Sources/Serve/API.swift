@@ -36,7 +36,8 @@ enum APIRoutes {
             let type = try q["type"].map { v in try parameter("type") { () throws(InputError) in try RRType.historyType(v) } }
             let since = try q["since"].map { try time("since", $0) }, until = try q["until"].map { try time("until", $0) }
             let source = q["source"].map(SourceFilter.init)
-            let lines = try await deps.investigator.history(domain: name, type: type, since: since, until: until, source: source)
+            let lines = try await deps.store.history(domain: name.value, type: type, since: since, until: until, source: source)
+                .map(HistoryLine.init)
             return try page.answer(lines) { try JSONLine.encode($0) }
         }
         let ip: @Sendable (Request, ServeContext) async throws -> Response = { request, context in

@@ -6,7 +6,9 @@ public import Detection
 import Foundation
 import HistoryStore
 import Investigation
+import Logging
 import Poller
+import PostgresStore
 import Resolver
 import Watchlists
 
@@ -116,6 +118,29 @@ struct LookupFlags: ParsableArguments {
         return Investigator(store: store, classifier: classifier, asns: { try await source.asn(for: $0) }, resolvesASNs: !resolvers.isEmpty)
     }
 
+    /// Runs `body` with the investigator of the store `--db` names: SQLite (`investigator()`), or PostgreSQL
+    /// (read-only, never migrated; origin ASNs from its cache only: `--resolver` lookups are SQLite-only so far).
+    func withInvestigator<T: Sendable>(_ body: (Investigator) async throws -> T) async throws -> T {
+        switch try store.location() {
+        case .sqlite:
+            return try await body(try investigator())
+        case .postgres(let url):
+            guard resolvers.isEmpty else {
+                throw CLIError(code: Exit.failure, description: """
+                    --resolver (origin-ASN lookups) does not work on PostgreSQL yet (\(url)): leave it out to use the cached \
+                    origin ASNs, or look them up on a SQLite database
+                    """)
+            }
+            let config = try config.load()
+            return try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.investigation"), migrate: false) { store in
+                let source = ASNSource(lookup: OriginLookup(store: store, engine: nil))
+                let investigator = Investigator(store: store, classifier: try fingerprints.classifier(config: config),
+                                                asns: { try await source.asn(for: $0) }, resolvesASNs: false)
+                return try await body(investigator)
+            }
+        }
+    }
+
     func setup() throws -> (HistoryStore, Classifier, ASNSource) {
         let config = try config.load()
         let store = try store.openForReading(cache: !resolvers.isEmpty)
@@ -145,25 +170,28 @@ struct IP: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             guard let block = CIDR(address)?.unmapped else { throw CLIError.usage("'\(address)' is not an IP address or CIDR") }
-            let investigator = try lookup.investigator()
-            let lines = try await investigator.addresses(in: block)
-            let single = block.prefixLength == block.network.bytes.count * 8 ? [block.network] : []
-            if json {
-                for l in lines { print(try JSONLine.encode(l)) }
-            } else if lines.isEmpty {
-                if let ip = single.first {
-                    let v = investigator.classifier.classify(address: ip, asn: try await investigator.asns([ip])[ip.description])
-                    warn("dnswatch: no watched domain has resolved into \(address) (\(v.class.rawValue)\(v.provider.map { ", \($0)" } ?? ""))")
-                } else {
-                    warn("dnswatch: no watched domain has resolved into \(address)")
-                }
+            try await lookup.withInvestigator { investigator in try await show(block, investigator) }
+        }
+    }
+
+    private func show(_ block: CIDR, _ investigator: Investigator) async throws {
+        let lines = try await investigator.addresses(in: block)
+        let single = block.prefixLength == block.network.bytes.count * 8 ? [block.network] : []
+        if json {
+            for l in lines { print(try JSONLine.encode(l)) }
+        } else if lines.isEmpty {
+            if let ip = single.first {
+                let v = investigator.classifier.classify(address: ip, asn: try await investigator.asns([ip])[ip.description])
+                warn("dnswatch: no watched domain has resolved into \(address) (\(v.class.rawValue)\(v.provider.map { ", \($0)" } ?? ""))")
             } else {
-                print(table(["DOMAIN", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS", "ASN", "LISTS", "SOURCE"], lines.map { l in
-                    [l.domain, l.address, isoTime(l.time_first), isoTime(l.time_last), l.current ? "yes" : "no",
-                     l.provider.map { "\(l.class) (\($0))" } ?? l.class, l.asn.map { "AS\($0)" } ?? "-",
-                     l.lists.isEmpty ? "-" : l.lists.joined(separator: ","), l.sources.joined(separator: ",")]
-                }))
+                warn("dnswatch: no watched domain has resolved into \(address)")
             }
+        } else {
+            print(table(["DOMAIN", "ADDRESS", "FIRST SEEN", "LAST SEEN", "NOW", "CLASS", "ASN", "LISTS", "SOURCE"], lines.map { l in
+                [l.domain, l.address, isoTime(l.time_first), isoTime(l.time_last), l.current ? "yes" : "no",
+                 l.provider.map { "\(l.class) (\($0))" } ?? l.class, l.asn.map { "AS\($0)" } ?? "-",
+                 l.lists.isEmpty ? "-" : l.lists.joined(separator: ","), l.sources.joined(separator: ",")]
+            }))
         }
     }
 }
@@ -260,7 +288,7 @@ struct TriageCommand: AsyncParsableCommand {
             case .skipped(let why): throw CLIError.usage("'\(query)' is not an address, prefix or domain name (\(why.rawValue))")
             case .invalid(let why): throw CLIError.usage("'\(query)' is not an address, prefix or domain name: \(why)")
             }
-            let report = try await lookup.investigator().triage(value, at: at, limit: limit)
+            let report = try await lookup.withInvestigator { try await $0.triage(value, at: at, limit: limit) }
             if json {
                 print(try JSONLine.encode(TriageOutput(report)))
             } else {
@@ -290,7 +318,11 @@ struct TriageCommand: AsyncParsableCommand {
             while try await offPool({ try check.next(10_000) }).count > 0 {}
             try refuseInvalid(check.tally)
         }
-        let investigator = try lookup.investigator()
+        try await lookup.withInvestigator { investigator in try await triageFeeds(investigator, at: at, started: started) }
+    }
+
+    /// The feeds' triage with the store open (`investigator`), the summary on stderr.
+    private func triageFeeds(_ investigator: Investigator, at: Int64?, started: Date) async throws {
         let reader = FeedReader(paths: files)
         let several = files.count > 1
         var verdicts: [String: Int] = [:], classes: [String: Int] = [:]
