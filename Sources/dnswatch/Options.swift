@@ -86,8 +86,8 @@ struct StoreOptions: ParsableArguments {
         case .sqlite(let path): return path
         case .postgres(let url):
             throw CLIError(code: Exit.failure, description: """
-                this command does not work on PostgreSQL yet (\(url)): poll, daemon (without --listen), pollers and \
-                migrate do; use the SQLite database for the others
+                this command does not work on PostgreSQL yet (\(url)): poll, daemon (without --listen), pollers, \
+                migrate and watch do; use the SQLite database for the others
                 """)
         }
     }
