@@ -19,19 +19,8 @@ public protocol InvestigationReading: Sendable {
 extension HistoryStore: InvestigationReading {}
 
 // Memberwise initialisers of the shared value types, for a backend that does not read them from a GRDB row
-// (SpanRecord's is in HistoryReading.swift).
+// (SpanRecord's is in HistoryReading.swift, WatchedDomain's in Watchlists.swift).
 
-extension WatchedDomain {
-    public init(domain: String, list: String, kind: ListKind, interval: Int?, added: Int64, note: String?, retired: Int64?) {
-        self.domain = domain
-        self.list = list
-        self.kind = kind
-        self.interval = interval
-        self.added = added
-        self.note = note
-        self.retired = retired
-    }
-}
 
 extension AddressHit {
     /// A sighting: the span and the address (as stored) it was found through.

@@ -44,6 +44,16 @@ public struct WatchedDomain: Sendable, Equatable, FetchableRecord {
     /// When the domain left the list; nil while it is watched.
     public var retired: Int64? = nil
 
+    public init(domain: String, list: String, kind: ListKind, interval: Int?, added: Int64, note: String?, retired: Int64? = nil) {
+        self.domain = domain
+        self.list = list
+        self.kind = kind
+        self.interval = interval
+        self.added = added
+        self.note = note
+        self.retired = retired
+    }
+
     /// From a row with `domain`, `list`, `kind`, `interval`, `added`, `note` and optionally `retired`.
     public init(row: Row) throws {
         domain = row["domain"]

@@ -83,7 +83,8 @@ public final class PostgresStore: Sendable {
 
     // MARK: Running statements
 
-    /// Runs `body` with a connection of the pool, errors explained with the URL.
+    /// Runs `body` with a connection of the pool, errors explained with the URL (a `StoreError` it throws,
+    /// such as an unknown list, reaches the caller as it is, as on SQLite).
     @discardableResult
     func connection<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
@@ -92,6 +93,8 @@ public final class PostgresStore: Sendable {
             throw failure
         } catch let lost as LeaseLost {
             throw lost
+        } catch let refused as StoreError {
+            throw refused
         } catch {
             throw Failure("\(url): \(what): \(Self.explain(error))")
         }
@@ -105,6 +108,7 @@ public final class PostgresStore: Sendable {
         } catch let error as PostgresTransactionError {
             if let lost = error.closureError as? LeaseLost { throw lost }
             if let failure = error.closureError as? Failure { throw failure }
+            if let refused = error.closureError as? StoreError { throw refused }
             let cause = error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError
             throw Failure("\(url): \(what): \(cause.map(Self.explain) ?? "\(error)")")
         } catch let failure as Failure {

@@ -71,14 +71,3 @@ extension PostgresStore: HistoryReading {
     }
 }
 
-extension PostgresStore {
-    /// Whether dnswatch's tables are here (a writing command migrated this database); a reader opens
-    /// with `migrate: false` and never creates them.
-    public func hasSchema() async throws -> Bool {
-        try await connection("reading the schema") { connection in
-            let rows = try await connection.query("SELECT to_regclass('dnswatch_migrations') IS NOT NULL", logger: logger)
-            for try await present in rows.decode(Bool.self) { return present }
-            return false
-        }
-    }
-}

@@ -88,7 +88,7 @@ struct StoreOptions: ParsableArguments {
         case .postgres(let url):
             throw CLIError(code: Exit.failure, description: """
                 this command does not work on PostgreSQL yet (\(url)): poll, daemon (without --listen), pollers, \
-                migrate, history, alerts, triage and ip do; use the SQLite database for the others
+                migrate, watch, history, alerts, triage and ip do; use the SQLite database for the others
                 """)
         }
     }

@@ -4,6 +4,8 @@ import DNSWatchModel
 import Foundation
 import HistoryStore
 import Investigation
+import Logging
+import PostgresStore
 import Watchlists
 
 struct Watch: AsyncParsableCommand {
@@ -45,6 +47,19 @@ func checkedListName(_ name: String, file: String? = nil) throws -> String {
     return name
 }
 
+extension StoreOptions {
+    /// Runs `body` with the store of a writing `watch` command: the SQLite file (created with the config's
+    /// `file_mode` and migrated on first use) or the PostgreSQL database (migrated on first use).
+    func withWatchlists<T: Sendable>(config: Config, _ body: (any WatchlistStore) async throws -> T) async throws -> T {
+        switch try location() {
+        case .sqlite:
+            return try await body(open(config: config))
+        case .postgres(let url):
+            return try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.watch"), migrate: true) { try await body($0) }
+        }
+    }
+}
+
 func skippedSummary(_ files: [ParsedWatchlist]) -> (total: Int, detail: String) {
     let all = WatchlistParser.merge(files)
     let detail = all.skipped.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
@@ -67,26 +82,28 @@ extension Watch {
         func run() async throws {
             try await reporting {
                 let parsed = try readWatchlists(files, skipInvalid: skipInvalid)
-                let db = try store.open(config: config.load())
-                let now = Int64(Date().timeIntervalSince1970)
-                var counts = ImportCounts()
-                // Files of the same list are merged, so duplicates across them are stored once.
-                var order: [String] = []
-                var byList: [String: [ParsedWatchlist]] = [:]
-                let given = try list.map { try checkedListName($0) }
-                for f in parsed {
-                    let name = try given ?? checkedListName(f.name, file: f.path)
-                    if byList[name] == nil { order.append(name) }
-                    byList[name, default: []].append(f)
-                }
-                for name in order {
-                    let merged = WatchlistParser.merge(byList[name] ?? [], name: name)
-                    for c in merged.conflicts { warn("dnswatch: \(c)") }
-                    let spec = ListSpec(name: name, kind: kind ?? merged.header.kind, interval: merged.header.interval,
-                                        description: merged.header.description)
-                    let c = try await db.addEntries(merged.entries.map { ListEntry(domain: $0.domain, note: $0.note) }, to: spec, now: now)
-                    counts.added += c.added
-                    counts.alreadyPresent += c.alreadyPresent
+                let counts = try await store.withWatchlists(config: config.load()) { db in
+                    let now = Int64(Date().timeIntervalSince1970)
+                    var counts = ImportCounts()
+                    // Files of the same list are merged, so duplicates across them are stored once.
+                    var order: [String] = []
+                    var byList: [String: [ParsedWatchlist]] = [:]
+                    let given = try list.map { try checkedListName($0) }
+                    for f in parsed {
+                        let name = try given ?? checkedListName(f.name, file: f.path)
+                        if byList[name] == nil { order.append(name) }
+                        byList[name, default: []].append(f)
+                    }
+                    for name in order {
+                        let merged = WatchlistParser.merge(byList[name] ?? [], name: name)
+                        for c in merged.conflicts { warn("dnswatch: \(c)") }
+                        let spec = ListSpec(name: name, kind: kind ?? merged.header.kind, interval: merged.header.interval,
+                                            description: merged.header.description)
+                        let c = try await db.addEntries(merged.entries.map { ListEntry(domain: $0.domain, note: $0.note) }, to: spec, now: now)
+                        counts.added += c.added
+                        counts.alreadyPresent += c.alreadyPresent
+                    }
+                    return counts
                 }
                 let skipped = skippedSummary(parsed)
                 let invalid = parsed.reduce(0) { $0 + $1.invalid.count }
@@ -133,7 +150,7 @@ extension Watch {
                     (ListSpec(name: f.name, kind: f.header.kind ?? .default, interval: f.header.interval, description: f.header.description),
                      f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })
                 }
-                let c = try await store.open(config: config.load()).sync(lists, now: Int64(Date().timeIntervalSince1970))
+                let c = try await store.withWatchlists(config: config.load()) { try await $0.sync(lists, now: Int64(Date().timeIntervalSince1970)) }
                 print("lists \(lists.count), added \(c.added), already present \(c.alreadyPresent), retired \(c.retired), skipped \(skippedSummary(parsed).total)")
             }
         }
@@ -150,8 +167,10 @@ extension Watch {
         func run() async throws {
             try await reporting {
                 let names = try domains.map(domainArgument)
-                let c = try await store.open(config: config.load()).addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: checkedListName(list), kind: kind),
-                                                    now: Int64(Date().timeIntervalSince1970))
+                let c = try await store.withWatchlists(config: config.load()) {
+                    try await $0.addEntries(names.map { ListEntry(domain: $0) }, to: ListSpec(name: checkedListName(list), kind: kind),
+                                            now: Int64(Date().timeIntervalSince1970))
+                }
                 print("added \(c.added), already present \(c.alreadyPresent)")
             }
         }
@@ -168,7 +187,9 @@ extension Watch {
             try await reporting {
                 let names = try domains.map(domainArgument)
                 do {
-                    let n = try await store.open(config: config.load()).remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
+                    let n = try await store.withWatchlists(config: config.load()) {
+                        try await $0.remove(names, list: list, now: Int64(Date().timeIntervalSince1970))
+                    }
                     print("removed \(n)")
                     if n < names.count { warn("dnswatch: \(names.count - n) of the names were not watched\(list.map { " on \($0)" } ?? "")") }
                 } catch let e as StoreError {
@@ -187,7 +208,19 @@ extension Watch {
 
         func run() async throws {
             try await reporting {
-                let rows = try await store.openForReading().watchedDomains(list: list)
+                let rows: [WatchedDomain]
+                switch try store.location() {
+                case .sqlite:
+                    rows = try await store.openForReading().watchedDomains(list: list)
+                case .postgres(let url):
+                    rows = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.watch"), migrate: false) { pg in
+                        guard try await pg.hasSchema() else {
+                            warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as 'watch import' or 'poll' creates them)")
+                            return []
+                        }
+                        return try await pg.watchedDomains(list: list)
+                    }
+                }
                 let defaults = PollInterval.Defaults(overrides: try config.load().intervals)
                 if rows.isEmpty {
                     warn("dnswatch: no watched domains\(list.map { " on \($0)" } ?? "")")

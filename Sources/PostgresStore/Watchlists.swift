@@ -1,0 +1,166 @@
+public import DNSWatchModel
+public import HistoryStore
+import PostgresNIO
+
+/// The `watch` commands on PostgreSQL: the rules of SQLite's Watchlists.swift (the same counts, the same
+/// rows), written a few statements per list instead of a few per domain: a 100,000-name import is two
+/// statements over arrays of the names (`unnest`), whatever their number.
+extension PostgresStore: WatchlistStore {
+    /// The advisory lock every watchlist-writing transaction takes first ("dnswlist" in ASCII): one such
+    /// transaction at a time, as SQLite's single writer, so that the memberships it read (to count added and
+    /// already present) are still as read when it writes them. Polls never take it.
+    static let watchlistLockKey: Int64 = 0x646E_7377_6C69_7374
+
+    public func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) async throws -> ImportCounts {
+        try await blockingTransaction("adding domains to list \(spec.name)") { c in
+            try Self.lockWatchlists(c)
+            return try Self.addEntries(c, entries, to: spec, now: now, replaceHeader: false).counts
+        }
+    }
+
+    public func sync(_ lists: [(ListSpec, [ListEntry])], now: Int64) async throws -> ImportCounts {
+        try await blockingTransaction("syncing lists") { c in
+            try Self.lockWatchlists(c)
+            var total = ImportCounts()
+            var keep: [String] = []
+            for (spec, entries) in lists {
+                keep.append(spec.name)
+                let (listID, counts) = try Self.addEntries(c, entries, to: spec, now: now, replaceHeader: true)
+                total.added += counts.added
+                total.alreadyPresent += counts.alreadyPresent
+                // The list's active domains the file no longer has.
+                total.retired += try Self.changed(c.query("""
+                    UPDATE memberships m SET retired = \(now) FROM domains d
+                    WHERE d.id = m.domain_id AND m.list_id = \(listID) AND m.retired IS NULL
+                      AND d.name <> ALL(\(entries.map(\.domain.value)))
+                    """))
+            }
+            // Lists without a file, as a whole.
+            total.retired += try Self.changed(c.query("""
+                UPDATE memberships SET retired = \(now)
+                WHERE retired IS NULL AND list_id IN (SELECT id FROM lists WHERE name <> ALL(\(keep)))
+                """))
+            return total
+        }
+    }
+
+    public func remove(_ domains: [DomainName], list: String?, now: Int64) async throws -> Int {
+        try await blockingTransaction("removing domains") { c in
+            try Self.lockWatchlists(c)
+            var listID: Int64?
+            if let list {
+                guard let id = try Self.listID(c, list) else { throw StoreError.unknownList(list) }
+                listID = id
+            }
+            // One statement: a name given twice ends its membership once, as the per-name updates on SQLite do.
+            return try Self.changed(c.query("""
+                UPDATE memberships SET retired = \(now)
+                WHERE retired IS NULL AND domain_id IN (SELECT id FROM domains WHERE name = ANY(\(domains.map(\.value))))
+                  AND (CAST(\(listID) AS BIGINT) IS NULL OR list_id = \(listID))
+                """))
+        }
+    }
+
+    public func watchedDomains(list: String?) async throws -> [WatchedDomain] {
+        try await connection("reading watched domains") { connection in
+            var out: [WatchedDomain] = []
+            // Ordered by bytes (COLLATE "C"), as SQLite's BINARY collation orders them, whatever the database's locale.
+            let rows = try await connection.query("""
+                SELECT d.name, l.name, l.kind, l.interval, m.added, m.note
+                FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id
+                WHERE m.retired IS NULL AND (CAST(\(list) AS TEXT) IS NULL OR l.name = \(list))
+                ORDER BY l.name COLLATE "C", d.name COLLATE "C"
+                """, logger: self.logger)
+            for try await (domain, list, kind, interval, added, note) in rows.decode((String, String, String, Int64?, Int64, String?).self) {
+                out.append(WatchedDomain(domain: domain, list: list, kind: try Stored.listKind(kind), interval: interval.map { Int($0) },
+                                         added: added, note: note))
+            }
+            return out
+        }
+    }
+
+    /// Whether a writing command migrated this database yet: a database no dnswatch wrote to has no tables
+    /// to read, and a reader shows it as empty (as a reader on SQLite shows a database file not created yet).
+    public func hasSchema() async throws -> Bool {
+        try await connection("reading the schema") { connection in
+            let rows = try await connection.query("SELECT to_regclass('dnswatch_migrations') IS NOT NULL", logger: self.logger)
+            for try await present in rows.decode(Bool.self) { return present }
+            throw Failure("\(self.url): reading the schema returned no row")
+        }
+    }
+
+    // MARK: Inside a watchlist transaction
+
+    static func lockWatchlists(_ c: SyncConnection) throws {
+        try c.query("SELECT pg_advisory_xact_lock(\(watchlistLockKey))")
+    }
+
+    /// The rows an INSERT or UPDATE wrote (its command tag always says).
+    static func changed(_ result: PostgresQueryResult) throws -> Int {
+        guard let n = result.metadata.rows else { throw Failure("an update reported no row count") }
+        return n
+    }
+
+    static func listID(_ c: SyncConnection, _ name: String) throws -> Int64? {
+        try c.query("SELECT id FROM lists WHERE name = \(name)").first.map { try $0.decode(Int64.self) }
+    }
+
+    /// SQLite's `StoreWriter.addEntries`: the list created or its header updated (`replaceHeader`: exactly as
+    /// `spec` says, for sync; else only what it gives); new domains created with their reversed name; each
+    /// domain's membership added, reactivated (retired: `added` is now, the note kept unless a new one is
+    /// given) or counted as already present. A domain given twice counts once, its first entry's note.
+    static func addEntries(_ c: SyncConnection, _ entries: [ListEntry], to spec: ListSpec, now: Int64,
+                           replaceHeader: Bool) throws -> (listID: Int64, counts: ImportCounts) {
+        let listID: Int64
+        let interval = spec.interval.map { Int64($0) }
+        if let id = try self.listID(c, spec.name) {
+            listID = id
+            if replaceHeader {
+                try c.query("""
+                    UPDATE lists SET kind = \((spec.kind ?? .default).rawValue), interval = \(interval), description = \(spec.description)
+                    WHERE id = \(id)
+                    """)
+            } else {
+                try c.query("""
+                    UPDATE lists SET kind = COALESCE(\(spec.kind?.rawValue), kind), interval = COALESCE(\(interval), interval),
+                                     description = COALESCE(\(spec.description), description) WHERE id = \(id)
+                    """)
+            }
+        } else {
+            let rows = try c.query("""
+                INSERT INTO lists (name, kind, interval, description, created)
+                VALUES (\(spec.name), \((spec.kind ?? .default).rawValue), \(interval), \(spec.description), \(now)) RETURNING id
+                """)
+            guard let row = rows.first else { throw Failure("creating list \(spec.name) returned no id") }
+            listID = try row.decode(Int64.self)
+        }
+        var seen = Set<String>()
+        let unique = entries.filter { seen.insert($0.domain.value).inserted }
+        guard !unique.isEmpty else { return (listID, ImportCounts()) }
+        let names = unique.map(\.domain.value)
+        // New domains, in the entries' order (ids follow it, as on SQLite; an existing name uses up no id).
+        try c.query("""
+            INSERT INTO domains (name, created, rname)
+            SELECT v.name, \(now), v.rname FROM unnest(\(names)::text[], \(names.map(ValueKey.reversedName))::text[]) WITH ORDINALITY AS v(name, rname, i)
+            WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.name = v.name)
+            ORDER BY v.i
+            ON CONFLICT (name) DO NOTHING
+            """)
+        // Each membership added, or reactivated where retired (`added` anew, the note kept unless one is
+        // given); an active one is left as it is and is not counted by the statement.
+        let added = try changed(c.query("""
+            INSERT INTO memberships (list_id, domain_id, added, note)
+            SELECT \(listID), d.id, \(now), CASE WHEN v.given THEN v.note END
+            FROM unnest(\(names)::text[], \(unique.map { $0.note ?? "" })::text[], \(unique.map { $0.note != nil })::boolean[]) AS v(name, note, given)
+            JOIN domains d ON d.name = v.name
+            ON CONFLICT (list_id, domain_id) DO UPDATE SET retired = NULL, added = excluded.added,
+                note = COALESCE(excluded.note, memberships.note)
+            WHERE memberships.retired IS NOT NULL
+            """))
+        // Every name is a domain by now (domains are never deleted): the others were already present.
+        var counts = ImportCounts()
+        counts.added = added
+        counts.alreadyPresent = unique.count - added
+        return (listID, counts)
+    }
+}
