@@ -68,6 +68,8 @@ public protocol PollStore: Sendable {
     func beginPoll(at time: Int64, resolvers: String, poller: String) async throws -> Int64
     /// Marks a poll run finished.
     func finishPoll(_ id: Int64, at time: Int64) async throws
+    /// How many batch transactions a poll may run at once (SQLite has one writer).
+    var concurrentBatchWrites: Int { get }
     /// Runs `body` in one transaction that commits only while `claim` still holds its domains (and then
     /// releases them); throws `LeaseLost` and writes nothing otherwise.
     func writeBatch<T: Sendable>(_ claim: ClaimedTargets, _ body: @escaping @Sendable (any BatchStoreWriter) throws -> T) async throws -> T
@@ -86,6 +88,9 @@ public protocol PollStore: Sendable {
 extension StoreWriter: BatchStoreWriter {}
 
 extension HistoryStore: PollStore {
+    /// SQLite has one writer: batches are written one after another.
+    public var concurrentBatchWrites: Int { 1 }
+
     public func claimTargets(afterID: Int64, limit: Int, dueAt: Int64?, poller: String, lease: Int64) async throws -> ClaimedTargets {
         // One poller at a time holds the poll lock: nothing to lease.
         ClaimedTargets(targets: try await pollTargets(afterID: afterID, limit: limit, dueAt: dueAt), lease: nil)

@@ -133,29 +133,33 @@ public struct Poller: Sendable {
                     launch(upcoming)
                     upcoming = try await nextTargets()
                 }
-                while let batch = try await group.next() {
-                    open -= 1
-                    // Keep the stream fed before writing.
-                    if !upcoming.targets.isEmpty {
-                        launch(upcoming)
-                        upcoming = try await nextTargets()
+                // Batches are written as they complete, up to `store.concurrentBatchWrites` at once (one on
+                // SQLite, its single writer; several on PostgreSQL, whose transactions on distinct domains
+                // run side by side).
+                return try await withThrowingTaskGroup(of: PollCounts.self) { writes in
+                    var writing = 0
+                    func finishOne() async throws {
+                        guard let written = try await writes.next() else { return }
+                        writing -= 1
+                        counts += written
+                        progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
+                                               elapsed: Date().timeIntervalSince(started)))
                     }
-                    let writeStart = Date()
-                    do {
-                        counts += try await write(batch, pollID: pollID, now: clock())
-                    } catch let lost as LeaseLost {
-                        // Another poller holds these domains now and records them: this batch is dropped.
-                        logger.warning("batch discarded", metadata: ["reason": "\(lost)"])
-                        continue
+                    while let batch = try await group.next() {
+                        open -= 1
+                        // Keep the stream fed before writing.
+                        if !upcoming.targets.isEmpty {
+                            launch(upcoming)
+                            upcoming = try await nextTargets()
+                        }
+                        if writing >= max(1, store.concurrentBatchWrites) { try await finishOne() }
+                        let writtenAt = clock()
+                        writes.addTask { try await self.writeLogged(batch, pollID: pollID, now: writtenAt, started: started) }
+                        writing += 1
                     }
-                    logger.debug("batch written", metadata: [
-                        "domains": "\(batch.targets.count)", "resolve_s": "\(batch.resolveSeconds)",
-                        "write_s": "\(Date().timeIntervalSince(writeStart))", "elapsed_s": "\(Date().timeIntervalSince(started))",
-                    ])
-                    progress?(PollProgress(done: counts.domains, total: total, queries: counts.queries,
-                                           elapsed: Date().timeIntervalSince(started)))
+                    while writing > 0 { try await finishOne() }
+                    return counts
                 }
-                return counts
             }
         }
         try await store.finishPoll(pollID, at: clock())
@@ -213,6 +217,23 @@ public struct Poller: Sendable {
     }
 
     // MARK: Writing a batch
+
+    /// Writes a batch and logs it; a batch whose lease was lost is dropped (no counts): another poller
+    /// holds those domains now and records them.
+    func writeLogged(_ batch: Batch, pollID: Int64, now: Int64, started: Date) async throws -> PollCounts {
+        let writeStart = Date()
+        do {
+            let counts = try await write(batch, pollID: pollID, now: now)
+            logger.debug("batch written", metadata: [
+                "domains": "\(batch.targets.count)", "resolve_s": "\(batch.resolveSeconds)",
+                "write_s": "\(Date().timeIntervalSince(writeStart))", "elapsed_s": "\(Date().timeIntervalSince(started))",
+            ])
+            return counts
+        } catch let lost as LeaseLost {
+            logger.warning("batch discarded", metadata: ["reason": "\(lost)"])
+            return PollCounts()
+        }
+    }
 
     func write(_ batch: Batch, pollID: Int64, now: Int64) async throws -> PollCounts {
         let types = options.types, options = self.options, classifier = self.classifier

@@ -4,6 +4,10 @@ import Logging
 import PostgresNIO
 
 extension PostgresStore: PollStore {
+    /// Two batches of one poll are written at once: their transactions touch distinct domains (only the
+    /// poll run's counts are shared, one short row lock at the end of each).
+    public var concurrentBatchWrites: Int { 2 }
+
     /// Watched (active membership), and due by `$due` when it is not NULL; the one condition of counting and
     /// claiming.
     private static let watchedAndDue = """
@@ -52,7 +56,7 @@ extension PostgresStore: PollStore {
                     ON CONFLICT (name) DO UPDATE SET last_seen = now(), claimed = pollers.claimed + excluded.claimed)
                 SELECT c.id, c.name, l.id, l.name, l.kind, l.interval, c.lease_token FROM claimed c
                 JOIN memberships m ON m.domain_id = c.id AND m.retired IS NULL JOIN lists l ON l.id = m.list_id
-                ORDER BY c.id, l.name
+                ORDER BY c.id, l.name COLLATE "C"
                 """, binds: binds), logger: logger)
             var targets: [PollTarget] = []
             targets.reserveCapacity(limit)

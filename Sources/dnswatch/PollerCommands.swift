@@ -21,8 +21,12 @@ struct Pollers: AsyncParsableCommand {
             case .sqlite:
                 pollers = try await store.openForReading().pollers()
             case .postgres(let url):
-                pollers = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.pollers"), migrate: false) {
-                    try await $0.pollers()
+                pollers = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.pollers"), migrate: false) { store in
+                    guard try await store.hasSchema() else {
+                        warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as 'poll' or 'migrate' creates them)")
+                        return []
+                    }
+                    return try await store.pollers()
                 }
             }
             if json {
