@@ -273,20 +273,14 @@ final class PostgresBatchWriter: BatchStoreWriter {
 
 /// Stored text back to its type: an unknown value is an error, never a default.
 enum Stored {
-    static func rrtype(_ s: String) throws -> RRType {
-        guard let v = RRType(rawValue: s) else { throw PostgresStore.Failure("unknown record type \(s) in the database") }
-        return v
-    }
-    static func status(_ s: String) throws -> AnswerStatus {
-        guard let v = AnswerStatus(rawValue: s) else { throw PostgresStore.Failure("unknown answer status \(s) in the database") }
-        return v
-    }
-    static func domainClass(_ s: String) throws -> DomainClass {
-        guard let v = DomainClass(rawValue: s) else { throw PostgresStore.Failure("unknown class \(s) in the database") }
-        return v
-    }
-    static func listKind(_ s: String) throws -> ListKind {
-        guard let v = ListKind(rawValue: s) else { throw PostgresStore.Failure("unknown list kind \(s) in the database") }
+    static func rrtype(_ s: String) throws -> RRType { try known(s, "record type") }
+    static func status(_ s: String) throws -> AnswerStatus { try known(s, "answer status") }
+    static func domainClass(_ s: String) throws -> DomainClass { try known(s, "class") }
+    static func listKind(_ s: String) throws -> ListKind { try known(s, "list kind") }
+
+    /// The one rule: a stored text this version does not know is `unknown WHAT TEXT in the database`.
+    private static func known<T: RawRepresentable>(_ s: String, _ what: String) throws -> T where T.RawValue == String {
+        guard let v = T(rawValue: s) else { throw PostgresStore.Failure("unknown \(what) \(s) in the database") }
         return v
     }
 }

@@ -26,6 +26,13 @@ public final class PostgresStore: Sendable {
         self.logger = logger
     }
 
+    /// Settings of every dnswatch session (the probe and the pool's connections). dnswatch's statements are
+    /// short: compiling one (PostgreSQL's default jit=on above a cost estimate) took longer than running it
+    /// (500 ms against 29 ms for a claim's plan). For its own sessions only; the server is not changed.
+    static let sessionParameters = [("jit", "off")]
+    /// How long connecting may take.
+    static let connectSeconds: Int64 = 10
+
     /// Opens the database at `url`, migrates it when `migrate` (a writing command), runs `body` and closes
     /// the pool.
     public static func withStore<T: Sendable>(
@@ -41,10 +48,8 @@ public final class PostgresStore: Sendable {
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
         configuration.options.maximumConnections = 8
-        // dnswatch's statements are short: compiling one (PostgreSQL's default jit=on above a cost estimate)
-        // took longer than running it (500 ms against 29 ms for a claim's plan). For its own sessions only.
-        configuration.options.additionalStartupParameters = [("jit", "off")]
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = sessionParameters
+        configuration.options.connectTimeout = .seconds(connectSeconds)
         var quiet = logger
         // postgres-nio warns when a connection is asked for before `run()` got going (the race of starting both
         // at once, harmless: the request waits); its real failures reach the caller as errors.
@@ -63,8 +68,8 @@ public final class PostgresStore: Sendable {
         }
         var probe = PostgresConnection.Configuration(
             host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: probeTLS)
-        probe.options.connectTimeout = TimeAmount.seconds(10)
-        probe.options.additionalStartupParameters = [("jit", "off")]
+        probe.options.connectTimeout = TimeAmount.seconds(connectSeconds)
+        probe.options.additionalStartupParameters = sessionParameters
         do {
             let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: quiet)
             try await connection.close()
@@ -89,14 +94,8 @@ public final class PostgresStore: Sendable {
     func connection<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { try await body($0) }
-        } catch let failure as Failure {
-            throw failure
-        } catch let lost as LeaseLost {
-            throw lost
-        } catch let refused as StoreError {
-            throw refused
         } catch {
-            throw Failure("\(url): \(what): \(Self.explain(error))")
+            throw described(error, what)
         }
     }
 
@@ -105,16 +104,22 @@ public final class PostgresStore: Sendable {
     func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { try await body($0) }
-        } catch let error as PostgresTransactionError {
-            if let lost = error.closureError as? LeaseLost { throw lost }
-            if let failure = error.closureError as? Failure { throw failure }
-            if let refused = error.closureError as? StoreError { throw refused }
-            let cause = error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError
-            throw Failure("\(url): \(what): \(cause.map(Self.explain) ?? "\(error)")")
-        } catch let failure as Failure {
-            throw failure
         } catch {
-            throw Failure("\(url): \(what): \(Self.explain(error))")
+            throw described(error, what)
+        }
+    }
+
+    /// What a failed `connection` or `transaction` throws: dnswatch's own errors (a `Failure`, `LeaseLost`, a
+    /// `StoreError` such as an unknown list) as they are, also from inside a transaction; anything else as a
+    /// `Failure` naming the URL, what was being done and the server's or the network's reason.
+    private func described(_ error: any Error, _ what: String) -> any Error {
+        var cause = error
+        if let t = error as? PostgresTransactionError {
+            cause = t.closureError ?? t.commitError ?? t.beginError ?? t.rollbackError ?? error
+        }
+        switch cause {
+        case is Failure, is LeaseLost, is StoreError: return cause
+        default: return Failure("\(url): \(what): \(Self.explain(cause))")
         }
     }
 
