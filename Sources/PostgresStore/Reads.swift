@@ -21,22 +21,16 @@ extension PostgresStore: HistoryReading {
                 binds.append(name)
             }
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                SELECT s.id, d.name, s.rrtype, s.status, s.rdata, s.time_first, s.time_last, s.count, s.class, s.provider,
-                       s.source_id, (SELECT name FROM sources WHERE id = s.source_id)
+                SELECT d.name, \(Self.spanColumns)
                 FROM spans s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = $1 AND (CAST($2 AS TEXT) IS NULL OR s.rrtype = $2)
                   AND (CAST($3 AS BIGINT) IS NULL OR s.time_last >= $3) AND (CAST($4 AS BIGINT) IS NULL OR s.time_first <= $4)\(sourceSQL)
                 ORDER BY s.time_first, s.id
                 """, binds: binds), logger: logger)
             var out: [SpanRecord] = []
-            for try await (id, name, rrtype, status, rdata, first, last, count, cls, provider, sourceID, sourceName)
-                in rows.decode((Int64, String, String, String, String, Int64, Int64, Int64, String?, String?, Int64?, String?).self) {
-                guard sourceName != nil || sourceID == nil else {
-                    throw Failure("\(url): span \(id) names a source that is not stored")
-                }
-                out.append(SpanRecord(id: id, domain: name, rrtype: try Stored.rrtype(rrtype), status: try Stored.status(status),
-                                      rdata: RdataCodec.decode(rdata), timeFirst: first, timeLast: last, count: Int(count),
-                                      class: try cls.map(Stored.domainClass), provider: provider, source: sourceName))
+            for try await row in rows {
+                let c = row.makeRandomAccess()
+                out.append(try Self.span(c, at: 1, domain: try c[0].decode(String.self)))
             }
             return out
         }
