@@ -8,14 +8,6 @@ enum Bind {
     case int(Int64?)
     case text(String?)
     case bytes([UInt8]?)
-
-    func append(to binds: inout PostgresBindings) {
-        switch self {
-        case .int(let v): binds.append(v)
-        case .text(let v): binds.append(v)
-        case .bytes(let v): binds.append(v.map { ByteBuffer(bytes: $0) })
-        }
-    }
 }
 
 extension SyncConnection {

@@ -55,16 +55,4 @@ extension PostgresStore {
             }
         }
     }
-
-    /// The migrations applied, in order.
-    public func appliedMigrations() async throws -> [String] {
-        try await connection("reading migrations") { connection in
-            var out: [String] = []
-            for try await id in try await connection.query("SELECT id FROM dnswatch_migrations ORDER BY id", logger: self.logger)
-                .decode(String.self) {
-                out.append(id)
-            }
-            return out
-        }
-    }
 }
