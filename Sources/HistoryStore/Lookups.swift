@@ -49,18 +49,40 @@ public struct ValueHit: Sendable, Equatable {
     /// The matched value as stored: an address's text, or a name without its trailing dot.
     public var value: String
     public var current: Bool
+
+    public init(span: SpanRecord, value: String, current: Bool) {
+        self.span = span
+        self.value = value
+        self.current = current
+    }
+}
+
+/// Where the next page of a lookup starts, as the backend that read the last page says it.
+public enum LookupCursor: Sendable, Hashable {
+    /// After this domain, by reversed name (the pages of rrset lookups are whole domains).
+    case afterName(String)
+    /// After this row of the inverse index (key, domain, span).
+    case afterValue(key: [UInt8], domain: Int64, span: Int64)
+    /// In part `part` of chained lookups (0, then 1), where `inner` says (nil: at its start).
+    indirect case part(Int, LookupCursor?)
 }
 
 /// Pages of a lookup, read one at a time as the consumer asks (a slow client holds back the reads, never
 /// the memory): each page is one read transaction, found by a range scan that starts where the last
 /// page ended.
 public struct LookupPages<Element: Sendable>: AsyncSequence, Sendable {
-    typealias Cursor = [DatabaseValue]
-    let fetch: @Sendable (Cursor?) async throws -> (page: [Element], next: Cursor?)
+    public typealias Fetch = @Sendable (LookupCursor?) async throws -> (page: [Element], next: LookupCursor?)
+    let fetch: Fetch
+
+    /// Pages read by `fetch`: given where to start (nil: at the start), a page and where the next one
+    /// starts (nil: that was the last).
+    public init(fetch: @escaping Fetch) {
+        self.fetch = fetch
+    }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let fetch: @Sendable (Cursor?) async throws -> (page: [Element], next: Cursor?)
-        var cursor: Cursor?
+        let fetch: Fetch
+        var cursor: LookupCursor?
         var done = false
 
         public mutating func next() async throws -> [Element]? {
@@ -77,13 +99,13 @@ public struct LookupPages<Element: Sendable>: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(fetch: fetch) }
 
     /// The pages of `first`, then those of `second` (the cursor says which, then where in it).
-    static func chained(_ first: LookupPages, _ second: LookupPages) -> LookupPages {
+    public static func chained(_ first: LookupPages, _ second: LookupPages) -> LookupPages {
         LookupPages { cursor in
-            let part = cursor.flatMap { Int.fromDatabaseValue($0[0]) } ?? 0
-            let inner = cursor.flatMap { $0.count > 1 ? Array($0.dropFirst()) : nil }
+            var part = 0, inner: LookupCursor? = nil
+            if case .part(let p, let c)? = cursor { (part, inner) = (p, c) }
             let (page, next) = try await (part == 0 ? first : second).fetch(inner)
-            if let next { return (page, [part.databaseValue] + next) }
-            return (page, part == 0 ? [1.databaseValue] : nil)
+            if let next { return (page, .part(part, next)) }
+            return (page, part == 0 ? .part(1, nil) : nil)
         }
     }
 
@@ -95,15 +117,27 @@ public struct LookupPages<Element: Sendable>: AsyncSequence, Sendable {
     }
 }
 
+extension SpanRecord {
+    /// The order of an rrset lookup's spans, on both backends: by reversed name, then record type, rdata,
+    /// source (polled first) and first sighting, so that the spans of one (name, type, rdata, source) are
+    /// consecutive and aggregating them needs only the current group.
+    public static func rrsetOrder(_ a: (rname: String, span: SpanRecord), _ b: (rname: String, span: SpanRecord)) -> Bool {
+        if a.rname != b.rname { return a.rname < b.rname }
+        if a.span.rrtype != b.span.rrtype { return a.span.rrtype < b.span.rrtype }
+        if a.span.rdata != b.span.rdata { return a.span.rdata.lexicographicallyPrecedes(b.span.rdata) }
+        if a.span.source != b.span.source { return SpanRecord.sourceOrder(a.span.source, b.span.source) }
+        return (a.span.timeFirst, a.span.id) < (b.span.timeFirst, b.span.id)
+    }
+
+    /// Domains per page of an rrset lookup of `pageSize` rows (a domain's spans are few).
+    public static func rrsetDomainsPerPage(_ pageSize: Int) -> Int { max(1, pageSize / 8) }
+}
+
 extension HistoryStore {
     /// Rows of a page.
     public static let lookupPageSize = 2000
 
-    /// The NOERROR spans of the names that match, with a record type or any, inside the fence. Ordered by
-    /// reversed name, then record type, rdata, source (polled first) and first sighting: the spans of one
-    /// (name, type, rdata, source) are consecutive, so that aggregating them needs only the current group.
-    public func rrsetSpans(_ name: NameMatch, type: RRType? = nil, fence: TimeFence = .none,
-                           pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<SpanRecord> {
+    public func rrsetSpans(_ name: NameMatch, type: RRType?, fence: TimeFence, pageSize: Int) -> LookupPages<SpanRecord> {
         LookupPages { cursor in
             try await self.read { db in
                 // A page is whole domains (a domain's spans are few), found by their reversed name.
@@ -118,11 +152,12 @@ extension HistoryStore {
                     domainSQL += "rname >= ? AND rname < ?"
                     args += [low, high]
                 }
-                if let c = cursor, let last = String.fromDatabaseValue(c[0]) {
+                if case .afterName(let last)? = cursor {
                     domainSQL += " AND rname > ?"
                     args += [last]
                 }
-                domainSQL += " ORDER BY rname LIMIT \(max(1, pageSize / 8))"
+                let perPage = SpanRecord.rrsetDomainsPerPage(pageSize)
+                domainSQL += " ORDER BY rname LIMIT \(perPage)"
                 let domains = try Row.fetchAll(db, sql: domainSQL, arguments: args)
                 guard let lastDomain = domains.last else { return ([], nil) }
                 let (fenceSQL, fenceArgs) = fence.sql
@@ -141,51 +176,18 @@ extension HistoryStore {
                     """, arguments: spanArgs).map { row in
                     (rname: names[row[0]]?.1 ?? "", span: try SpanRecord(row: row, domain: names[row[0]]?.0 ?? ""))
                 }
-                spans.sort { a, b in
-                    if a.rname != b.rname { return a.rname < b.rname }
-                    if a.span.rrtype != b.span.rrtype { return a.span.rrtype < b.span.rrtype }
-                    if a.span.rdata != b.span.rdata { return a.span.rdata.lexicographicallyPrecedes(b.span.rdata) }
-                    if a.span.source != b.span.source { return SpanRecord.sourceOrder(a.span.source, b.span.source) }
-                    return (a.span.timeFirst, a.span.id) < (b.span.timeFirst, b.span.id)
-                }
-                let more = domains.count == max(1, pageSize / 8)
-                return (spans.map(\.span), more ? [(lastDomain[2] as String).databaseValue] : nil)
+                spans.sort(by: SpanRecord.rrsetOrder)
+                let more = domains.count == perPage
+                return (spans.map(\.span), more ? .afterName(lastDomain[2]) : nil)
             }
         }
     }
 
-    /// The NOERROR A and AAAA spans that held an address inside `block`, inside the fence, one hit per
-    /// (span, address): ordered by address, then domain and span. A range scan of `span_values`; for an
-    /// IPv4 block (or an IPv4-mapped IPv6 one) a second range finds AAAA values that map into it
-    /// (`::ffff:192.0.2.9` is 192.0.2.9).
-    public func addressSpans(in block: CIDR, fence: TimeFence = .none, pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<ValueHit> {
-        let block = block.unmapped
-        let (low, high) = ValueKey.range(of: block)
-        let direct = valueSpans(low: low, high: high, inclusiveHigh: true, type: nil, fence: fence, pageSize: pageSize)
-        guard block.network.isIPv4, let mapped = block.mapped else { return direct }
-        let (mappedLow, mappedHigh) = ValueKey.range(of: mapped)
-        return .chained(direct, valueSpans(low: mappedLow, high: mappedHigh, inclusiveHigh: true, type: nil, fence: fence, pageSize: pageSize))
-    }
-
-    /// The NOERROR NS and CNAME spans that held a name matching, inside the fence (`type` NS or CNAME, or
-    /// both): ordered by the reversed name, then span.
-    public func nameSpans(holding name: NameMatch, type: RRType? = nil, fence: TimeFence = .none,
-                          pageSize: Int = HistoryStore.lookupPageSize) -> LookupPages<ValueHit> {
-        switch name {
-        case .exact(let n):
-            let key = ValueKey.name(n)
-            return valueSpans(low: key, high: key, inclusiveHigh: true, type: type, fence: fence, pageSize: pageSize)
-        case .subdomains(let suffix):
-            let (low, high) = ValueKey.subdomainRange(of: suffix)
-            return valueSpans(low: low, high: high, inclusiveHigh: false, type: type, fence: fence, pageSize: pageSize)
-        }
-    }
-
-    private func valueSpans(low: [UInt8], high: [UInt8], inclusiveHigh: Bool, type: RRType?, fence: TimeFence,
-                            pageSize: Int) -> LookupPages<ValueHit> {
-        LookupPages { cursor in
+    public func valueSpans(_ range: ValueKeyRange, type: RRType?, fence: TimeFence, pageSize: Int) -> LookupPages<ValueHit> {
+        let (low, high) = (range.low, range.high)
+        return LookupPages { cursor in
             try await self.read { db in
-                let upper = inclusiveHigh ? "<=" : "<"
+                let upper = range.inclusiveHigh ? "<=" : "<"
                 func select(_ keyCondition: String, _ keyArgs: StatementArguments, limit: Int) throws -> [Row] {
                     var args = keyArgs
                     var sql = """
@@ -203,13 +205,13 @@ extension HistoryStore {
                     return try Row.fetchAll(db, sql: sql, arguments: args)
                 }
                 var rows: [Row]
-                if let cursor, cursor.count == 3 {
+                if case .afterValue(let key, let domain, let span)? = cursor {
                     // Resume after the last row: the rest of its key (an equality and a row-value range, which
                     // SQLite seeks to), then the keys after it. One row-value range over all three columns
                     // would be only a filter, and each page would rescan a busy key from its start.
-                    rows = try select("v.key = ? AND (v.domain_id, v.span_id) > (?, ?)", StatementArguments(cursor), limit: pageSize)
+                    rows = try select("v.key = ? AND (v.domain_id, v.span_id) > (?, ?)", [Data(key), domain, span], limit: pageSize)
                     if rows.count < pageSize {
-                        rows += try select("v.key > ? AND v.key \(upper) ?", [cursor[0], Data(high)], limit: pageSize - rows.count)
+                        rows += try select("v.key > ? AND v.key \(upper) ?", [Data(key), Data(high)], limit: pageSize - rows.count)
                     }
                 } else {
                     rows = try select("v.key >= ? AND v.key \(upper) ?", [Data(low), Data(high)], limit: pageSize)
@@ -219,7 +221,8 @@ extension HistoryStore {
                     return ValueHit(span: try SpanRecord(row: row), value: try ValueKey.text(of: Array(key)), current: row["current"])
                 }
                 guard rows.count == pageSize, let last = rows.last else { return (hits, nil) }
-                return (hits, [last[0], last[1], last[2]])
+                let key: Data = last[0]
+                return (hits, .afterValue(key: Array(key), domain: last[1], span: last[2]))
             }
         }
     }

@@ -30,19 +30,19 @@ public enum ValueKey {
     }
 
     /// A name-valued rdata (NS, CNAME), stored without its trailing dot.
-    static func name(_ name: String) -> [UInt8] {
+    public static func name(_ name: String) -> [UInt8] {
         [nameTag] + Array(reversedName(name).utf8)
     }
 
     /// The keys of the names strictly under `suffix` (a left-hand wildcard `*.suffix`): [low, high).
-    static func subdomainRange(of suffix: String) -> (low: [UInt8], high: [UInt8]) {
+    public static func subdomainRange(of suffix: String) -> (low: [UInt8], high: [UInt8]) {
         let (low, high) = subdomainNameRange(of: suffix)
         return ([nameTag] + Array(low.utf8), [nameTag] + Array(high.utf8))
     }
 
     /// The reversed-name bounds of the names strictly under `suffix`: [low, high), from `com.example.` up to
     /// `com.example/` ('/' follows '.').
-    static func subdomainNameRange(of suffix: String) -> (low: String, high: String) {
+    public static func subdomainNameRange(of suffix: String) -> (low: String, high: String) {
         let reversed = reversedName(suffix)
         return (reversed + ".", reversed + "/")
     }

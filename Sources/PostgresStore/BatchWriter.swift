@@ -91,6 +91,8 @@ final class PostgresBatchWriter: BatchStoreWriter {
     private var stateOrder: [Int64] = []
     private var failures: [Int64: (RRType, FailureKind, Int64)] = [:]
     private var failureOrder: [Int64] = []
+    /// Whether this transaction holds the alerts' advisory lock (taken before its first alert id).
+    private var alertsLocked = false
 
     init(_ c: SyncConnection) { self.c = c }
 
@@ -211,6 +213,12 @@ final class PostgresBatchWriter: BatchStoreWriter {
 
     func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind, type: String,
                      severity: String, severityRank: Int, sinks: [String], payload: (Int64) throws -> String) throws -> Int64 {
+        // Alert ids in commit order (migration 0002): the lock is held to the commit, so a batch of another
+        // poller takes its ids after this one's are visible, and /metrics, reading by id, misses none.
+        if !alertsLocked {
+            try c.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.alertsLockKey))")
+            alertsLocked = true
+        }
         let rows = try c.query("SELECT nextval('alerts_id_seq')")
         guard let row = rows.first else { throw PostgresStore.Failure("allocating an alert id returned nothing") }
         let id = try row.decode(Int64.self)

@@ -53,6 +53,8 @@ extension PostgresStore {
                 }
                 report.rows.append((table, copied))
             }
+            // Copied finished polls in id order for /metrics, as a migration numbers those of a database it finds.
+            for statement in PostgresMigrations.numberFinishedPolls { try c.query(PostgresQuery(unsafeSQL: statement)) }
             // Identity columns continue after the copied ids.
             for table in steps.map(\.table) where (targetTypes[table]?["id"]) != nil {
                 try c.query(PostgresQuery(unsafeSQL: """

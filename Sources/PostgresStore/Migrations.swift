@@ -10,11 +10,27 @@ import PostgresNIO
 enum PostgresMigrations {
     static let all: [(id: String, sql: String)] = [
         ("0001_schema", String(decoding: PackageResources._001_schema_sql, as: UTF8.self)),
+        ("0002_metrics_order", String(decoding: PackageResources._002_metrics_order_sql, as: UTF8.self)),
     ]
 
     /// The advisory lock every dnswatch process takes to migrate (any fixed 64-bit number; this one spells
     /// "dnswatch" in ASCII).
     static let lockKey: Int64 = 0x646E_7377_6174_6368
+    /// The transaction-level lock a batch takes before its first alert id, and a poll before its
+    /// `finish_seq` (migration 0002): ids in the order they commit.
+    static let alertsLockKey: Int64 = lockKey + 1
+    static let finishesLockKey: Int64 = lockKey + 2
+
+    /// Numbers the finished polls without a `finish_seq` (copied ones), in id order after those numbered.
+    static let numberFinishedPolls = [
+        """
+        UPDATE polls SET finish_seq = o.n FROM (
+            SELECT id, (SELECT coalesce(max(finish_seq), 0) FROM polls) + row_number() OVER (ORDER BY id) AS n
+            FROM polls WHERE finished IS NOT NULL AND finish_seq IS NULL) AS o
+        WHERE polls.id = o.id
+        """,
+        "SELECT setval('poll_finishes', coalesce((SELECT max(finish_seq) FROM polls), 0) + 1, false)",
+    ]
 
     /// The statements of a file: split at `;` ending a line, comment lines dropped.
     static func statements(_ sql: String) -> [String] {

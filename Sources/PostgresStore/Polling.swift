@@ -91,9 +91,14 @@ extension PostgresStore: PollStore {
         }
     }
 
+    /// The run's `finish_seq` is taken under a lock held to the commit, so runs become visible in that
+    /// order (migration 0002), whichever poller finishes first.
     public func finishPoll(_ id: Int64, at time: Int64) async throws {
-        try await connection("finishing a poll run") { connection in
-            try await connection.query("UPDATE polls SET finished = \(time) WHERE id = \(id)", logger: self.logger)
+        let logger = self.logger
+        try await transaction("finishing a poll run") { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.finishesLockKey))", logger: logger)
+            try await connection.query("UPDATE polls SET finished = \(time), finish_seq = nextval('poll_finishes') WHERE id = \(id)",
+                                       logger: logger)
         }
     }
 

@@ -51,17 +51,26 @@ extension PostgresStore: HistoryReading {
             binds.append(since)
             binds.append(Int64(minRank))
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                SELECT id, time, domain, list, type, severity, severity_rank, coalesce(CAST(payload AS jsonb) ->> 'message', ''), payload
+                SELECT \(Self.alertColumns)
                 FROM alerts WHERE (CAST($1 AS BIGINT) IS NULL OR time >= $1) AND severity_rank >= $2 ORDER BY id
                 """, binds: binds), logger: logger)
-            var out: [StoredAlert] = []
-            for try await (id, time, domain, list, type, severity, rank, message, payload)
-                in rows.decode((Int64, Int64, String, String, String, String, Int64, String, String).self) {
-                out.append(StoredAlert(id: id, time: time, domain: domain, list: list, type: type, severity: severity,
-                                       severityRank: Int(rank), message: message, payload: payload))
-            }
-            return out
+            return try await Self.alerts(rows)
         }
     }
-}
 
+    /// The columns of an alert, as `alerts(_:)` decodes them.
+    static let alertColumns = """
+        id, time, domain, list, type, severity, severity_rank, coalesce(CAST(payload AS jsonb) ->> 'message', ''), payload
+        """
+
+    /// The alerts of rows of `alertColumns`.
+    static func alerts(_ rows: PostgresRowSequence) async throws -> [StoredAlert] {
+        var out: [StoredAlert] = []
+        for try await (id, time, domain, list, type, severity, rank, message, payload)
+            in rows.decode((Int64, Int64, String, String, String, String, Int64, String, String).self) {
+            out.append(StoredAlert(id: id, time: time, domain: domain, list: list, type: type, severity: severity,
+                                   severityRank: Int(rank), message: message, payload: payload))
+        }
+        return out
+    }
+}

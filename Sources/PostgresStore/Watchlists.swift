@@ -79,6 +79,17 @@ extension PostgresStore: WatchlistStore {
         }
     }
 
+    /// The migrations this dnswatch has that the database has not had yet (a reader does not apply them).
+    public func missingMigrations() async throws -> [String] {
+        try await connection("reading the schema") { connection in
+            var applied = Set<String>()
+            for try await id in try await connection.query("SELECT id FROM dnswatch_migrations", logger: self.logger).decode(String.self) {
+                applied.insert(id)
+            }
+            return PostgresMigrations.all.map(\.id).filter { !applied.contains($0) }
+        }
+    }
+
     /// Whether a writing command migrated this database yet: a database no dnswatch wrote to has no tables
     /// to read, and a reader shows it as empty (as a reader on SQLite shows a database file not created yet).
     public func hasSchema() async throws -> Bool {

@@ -27,7 +27,7 @@ final class ScrapedMetrics: Sendable {
     /// Poll durations are whole seconds (polls record epoch seconds).
     static let durationBuckets: [Double] = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600]
 
-    let store: HistoryStore
+    let store: any ServeReading
     let registry = PrometheusCollectorRegistry()
     private let polls: Counter, answered: Counter, failed: Counter
     private let duration: ValueHistogram
@@ -42,7 +42,7 @@ final class ScrapedMetrics: Sendable {
     }
     private let counted = Mutex(Counted())
 
-    init(store: HistoryStore) {
+    init(store: any ServeReading) {
         self.store = store
         func name(_ n: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(metricName: n, helpText: help)

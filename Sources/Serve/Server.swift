@@ -25,12 +25,12 @@ public struct ServeContext: RequestContext {
 
 /// What the routes read from: the store (read-only), and the investigator over it.
 public struct ServeDependencies: Sendable {
-    public let store: HistoryStore
+    public let store: any ServeReading
     public let investigator: Investigator
     /// The config's default poll intervals (the intervals `/api/v1/domains` shows, as `watch list --json`).
     public let intervals: PollInterval.Defaults
 
-    public init(store: HistoryStore, classifier: Classifier, intervals: PollInterval.Defaults = .init()) {
+    public init(store: any ServeReading, classifier: Classifier, intervals: PollInterval.Defaults = .init()) {
         self.store = store
         self.intervals = intervals
         investigator = Investigator(store: store, classifier: classifier, asns: Investigator.cachedASNs(store))

@@ -147,7 +147,7 @@ enum UIRoutes {
     // MARK: - Views
 
     static func domainView(_ name: DomainName, _ deps: ServeDependencies) async throws -> HTML {
-        let lines = try await deps.store.history(domain: name.value).map(HistoryLine.init)
+        let lines = try await deps.store.history(domain: name.value, type: nil, since: nil, until: nil, source: nil).map(HistoryLine.init)
         let alerts = try await deps.store.alerts(domain: name.value)
         let state = try await deps.store.state(of: name.value)
         let lists = try await deps.store.memberships(of: [name.value])[name.value] ?? []

@@ -87,7 +87,7 @@ struct StoreOptions: ParsableArguments {
         case .sqlite(let path): return path
         case .postgres(let url):
             throw CLIError(code: Exit.failure, description: """
-                this command does not work on PostgreSQL yet (\(url)): poll, daemon (without --listen), pollers, \
+                this command does not work on PostgreSQL yet (\(url)): poll, daemon, serve, pollers, \
                 migrate, watch, history, alerts, triage and ip do; use the SQLite database for the others
                 """)
         }
@@ -129,8 +129,9 @@ struct StoreOptions: ParsableArguments {
     /// Runs `body` with the history of a command that only reads, on either backend: the SQLite file as
     /// `openForReading()` opens it, or the PostgreSQL database, never migrated by a reader (a wrong URL,
     /// an unreachable server or a missing database is the store's sentence, exit 1). A PostgreSQL
-    /// database without dnswatch's tables reads as empty, with a note, as a missing SQLite file does.
-    func reading<T: Sendable>(_ label: String, _ body: (any HistoryReading) async throws -> T) async throws -> T {
+    /// database without dnswatch's tables reads as empty, with a note, as a missing SQLite file does; one
+    /// an older dnswatch wrote must be migrated by a writing command first, as a SQLite file.
+    func reading<T: Sendable>(_ label: String, _ body: (any ServeReading) async throws -> T) async throws -> T {
         switch try location() {
         case .sqlite:
             return try await body(try openForReading())
@@ -141,6 +142,13 @@ struct StoreOptions: ParsableArguments {
                     let empty: HistoryStore
                     do { empty = try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
                     return try await body(empty)
+                }
+                let missing = try await store.missingMigrations()
+                guard missing.isEmpty else {
+                    throw CLIError(code: Exit.failure, description: """
+                        the database \(url) was written by an older dnswatch and needs migrating (\(missing.joined(separator: ", "))): \
+                        run a command that writes to it once (poll, watch add)
+                        """)
                 }
                 return try await body(store)
             }

@@ -211,13 +211,17 @@ struct Daemon: AsyncParsableCommand {
                 }
             }
             if case .postgres(let url) = try flags.store.location() {
-                guard listen == nil else {
-                    throw CLIError(code: Exit.failure, description: "daemon --listen does not serve from PostgreSQL yet (\(url)): run it without --listen")
-                }
                 try await PostgresStore.withStore(url, logger: logger, migrate: true) { store in
                     let poller = try flags.makePoller(store: store, holding: nil, config: config, dueOnly: true, logger: logger, progress: nil)
+                    var services: [any Service] = [service(poller)]
+                    if let (address, auth) = listen {
+                        // The server reads through the same pool of connections as the poller writes.
+                        services.append(serving.service(address: address, auth: auth, store: store,
+                                                        classifier: try flags.fingerprints.classifier(config: config),
+                                                        intervals: PollInterval.Defaults(overrides: config.intervals)))
+                    }
                     let group = ServiceGroup(configuration: .init(
-                        services: [service(poller)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                        services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                     try await group.run()
                 }
                 return

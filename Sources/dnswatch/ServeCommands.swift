@@ -63,7 +63,7 @@ struct ListenFlags: ParsableArguments {
     }
 
     /// The server's Service over its own read-only connection to `path`.
-    func service(address: ListenAddress, auth: AuthPolicy, store: HistoryStore, classifier: Classifier,
+    func service(address: ListenAddress, auth: AuthPolicy, store: any ServeReading, classifier: Classifier,
                  intervals: PollInterval.Defaults) -> any Service {
         var logger = Logger(label: "dnswatch.serve")
         if ProcessInfo.processInfo.environment["DNSWATCH_LOG_LEVEL"] == nil { logger.logLevel = .info }
@@ -94,12 +94,13 @@ struct ServeCommand: AsyncParsableCommand {
             let classifier = try fingerprints.classifier(config: config)
             let address = try listen.address()
             let auth = try listen.policy(for: address)  // usage errors before the database is opened
-            let reader = try store.openForReading()
-            let service = listen.service(address: address, auth: auth, store: reader, classifier: classifier,
-                                         intervals: PollInterval.Defaults(overrides: config.intervals))
-            let group = ServiceGroup(configuration: .init(
-                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "dnswatch.serve")))
-            try await group.run()
+            try await store.reading("dnswatch.serve") { reader in
+                let service = listen.service(address: address, auth: auth, store: reader, classifier: classifier,
+                                             intervals: PollInterval.Defaults(overrides: config.intervals))
+                let group = ServiceGroup(configuration: .init(
+                    services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "dnswatch.serve")))
+                try await group.run()
+            }
         }
     }
 }

@@ -76,7 +76,7 @@ import Testing
         #expect(seen.count == expected.count)
         #expect(Set(seen) == Set(expected))
         #expect(pages == (expected.count + 9) / 10)
-        let rrsets = try await store.rrsetSpans(.subdomains(of: "example"), pageSize: 16).collect()
+        let rrsets = try await store.rrsetSpans(.subdomains(of: "example"), type: nil, fence: .none, pageSize: 16).collect()
         #expect(rrsets.map(\.domain).sorted() == names.sorted())
     }
 

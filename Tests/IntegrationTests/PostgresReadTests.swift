@@ -7,6 +7,9 @@ import Poller
 import PostgresStore
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `history` and `alerts` on PostgreSQL: a SQLite database with real history (polls, a parked domain
 /// coming alive, a live one parked, a new address, imported records of two sources) migrated with
@@ -27,7 +30,8 @@ import TestSupport
         #"{"count":2,"rdata":"2001:DB8::5","rrname":"back.example","rrtype":"AAAA","time_first":1710000000,"time_last":1710000900}"#,
     ]
 
-    @Test func migratedHistoryAndAlertsPrintTheSameOnBothBackends() async throws {
+    /// The SQLite database of real history, and the PostgreSQL database it was migrated into.
+    static func migratedWorld() async throws -> (w: BackendWorld, url: String) {
         let w = try await BackendWorld(.sqlite, names: BulkWorld.names(8))
         let dns = w.bulk.unbound
         try dns.addLocalData(World.parkedRecords("c2.example"))
@@ -57,10 +61,14 @@ import TestSupport
         let url = try TestPostgres.freshDatabase()
         let migrated = try await w.bulk.dnswatch(["migrate", "--from", w.bulk.dbPath, "--db", url])
         #expect(migrated.code == 0, "\(migrated.err)")
+        return (w, url)
+    }
 
+    @Test func migratedHistoryAndAlertsPrintTheSameOnBothBackends() async throws {
+        let (w, url) = try await Self.migratedWorld()
         let audit = try Audit(w.bulk.dbPath)
         let alertTimes = try await audit.queue.read { db in try Int64.fetchAll(db, sql: "SELECT time FROM alerts ORDER BY id") }
-        #expect(alertTimes.count >= 3, "activation, parked and new-ip: \(sink.types)")
+        #expect(alertTimes.count >= 3, "activation, parked and new-ip")
         let polls = try await audit.queue.read { db in try Int64.fetchAll(db, sql: "SELECT started FROM polls ORDER BY id") }
         #expect(polls.count == 4)
         let second = polls.count > 1 ? polls[1] : 0, third = polls.count > 2 ? polls[2] : 0
@@ -137,6 +145,143 @@ import TestSupport
         let refused = try await same(["alerts"])
         #expect(refused.code == 1 && refused.out.isEmpty && refused.err.contains("this dnswatch does not know"), "\(refused.err)")
         try await same(["alerts", "--json", "--severity", "critical"])
+    }
+
+    /// `curl` a URL with request headers: status and body.
+    static func get(_ url: String, headers: [String] = []) async throws -> (status: Int, body: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "-m", "30", "-o", "-", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard let cut = text.lastIndex(of: "\n") else { return (0, text) }
+        return (Int(text[text.index(after: cut)...]) ?? 0, String(text[..<cut]))
+    }
+
+    /// `dnswatch serve` on the SQLite database and on the PostgreSQL one it was migrated into: every
+    /// endpoint family (DNSDB API v2, CIRCL pDNS, /api/v1, the web pages, /metrics) answers the same
+    /// status and bytes from both; then `daemon --listen` on PostgreSQL serves the same while it polls.
+    @Test func serveAnswersTheSameFromBothBackends() async throws {
+        let (w, url) = try await Self.migratedWorld()
+        var servers: [Background] = [], bases: [String] = []
+        for db in [w.bulk.dbPath, url] {
+            let port = try LoopbackSocket.freePort()
+            let server = try Background(["serve", "--db", db, "--listen", "127.0.0.1:\(port)"], workdir: w.bulk.workdir)
+            let up = try await eventually(timeout: 30, every: 50) { server.err.contains("serving http://127.0.0.1:\(port)") }
+            try #require(up && server.isRunning, "serve --db \(db) did not start: \(server.err)")
+            servers.append(server)
+            bases.append("http://127.0.0.1:\(port)")
+        }
+        let sedo = World.sedoA, live = BulkWorld.liveA
+        let paths = [
+            "/dnsdb/v2/ping", "/dnsdb/v2/rate_limit",
+            "/dnsdb/v2/lookup/rrset/name/c2.example", "/dnsdb/v2/lookup/rrset/name/c2.example/A", "/dnsdb/v2/lookup/rrset/name/c2.example/NS",
+            "/dnsdb/v2/lookup/rrset/name/*.example", "/dnsdb/v2/lookup/rrset/name/*.r.example/A", "/dnsdb/v2/lookup/rrset/name/other.example",
+            "/dnsdb/v2/lookup/rrset/name/*.example?aggr=false", "/dnsdb/v2/lookup/rrset/name/*.example?limit=3",
+            "/dnsdb/v2/lookup/rrset/name/c2.example?time_first_after=1700000001", "/dnsdb/v2/lookup/rrset/name/c2.example?time_last_before=1710000000",
+            "/dnsdb/v2/lookup/rrset/name/never.example", "/dnsdb/v2/lookup/rrset/name/c2.example/TXT",
+            "/dnsdb/v2/lookup/rdata/ip/\(live)", "/dnsdb/v2/lookup/rdata/ip/\(sedo)", "/dnsdb/v2/lookup/rdata/ip/45.0.121.0,24",
+            "/dnsdb/v2/lookup/rdata/ip/45.0.0.0,8?aggr=false", "/dnsdb/v2/lookup/rdata/ip/2001:db8::5", "/dnsdb/v2/lookup/rdata/ip/2001:db8::,32",
+            "/dnsdb/v2/lookup/rdata/ip/\(sedo)?time_last_after=1", "/dnsdb/v2/lookup/rdata/ip/0.0.0.0,0?limit=4",
+            "/dnsdb/v2/lookup/rdata/name/ns1.r.example", "/dnsdb/v2/lookup/rdata/name/*.sedoparking.com", "/dnsdb/v2/lookup/rdata/name/*.com/NS",
+            "/dnsdb/v2/lookup/rdata/name/ns1.host.example/NS", "/dnsdb/v2/lookup/rdata/ip/not-an-address",
+            "/pdns/query/c2.example", "/pdns/query/\(live)", "/pdns/query/45.0.121.0/24", "/pdns/query/other.example", "/pdns/query/never.example",
+            "/pdns/query/\(sedo)",
+            "/api/v1/history/c2.example", "/api/v1/history/c2.example?type=A", "/api/v1/history/back.example?source=polled",
+            "/api/v1/ip/\(live)", "/api/v1/ip/45.0.121.0/24", "/api/v1/ip/\(sedo)", "/api/v1/triage/\(sedo)", "/api/v1/triage/c2.example",
+            "/api/v1/triage/\(live)", "/api/v1/alerts", "/api/v1/alerts?severity=high", "/api/v1/alerts?limit=1", "/api/v1/domains",
+            "/api/v1/domains?list=ursnif", "/api/v1/domains?limit=2",
+            "/", "/ui/domain/c2.example", "/ui/domain/back.example", "/ui/domain/never.example", "/ui/ip/\(live)", "/ui/ip/45.0.121.0/24",
+            "/ui/ip/\(sedo)", "/ui/search?q=c2.example", "/ui/search?q=\(live)",
+            "/metrics",
+        ]
+        var compared = 0
+        for path in paths {
+            for headers in path.hasPrefix("/pdns/") ? [[], ["dribble-paginate-count: 1"], ["dribble-filter-rrtype: A"]] : [[]] {
+                let a = try await Self.get(bases[0] + path, headers: headers)
+                let b = try await Self.get(bases[1] + path, headers: headers)
+                // The registry writes its metric families in no fixed order: /metrics is compared line by line.
+                let same = path == "/metrics" ? a.body.split(separator: "\n").sorted() == b.body.split(separator: "\n").sorted() : a.body == b.body
+                #expect(a.status == b.status && same,
+                        "\(path) \(headers)\nSQLite (\(a.status)):\n\(a.body.prefix(3000))\nPostgreSQL (\(b.status)):\n\(b.body.prefix(3000))")
+                if a.status == 200 && !a.body.isEmpty { compared += 1 }
+            }
+        }
+        #expect(compared >= paths.count - 8, "most paths answered 200 with a body: \(compared) of \(paths.count)")
+        let rrsets = try await Self.get(bases[1] + "/dnsdb/v2/lookup/rrset/name/c2.example")
+        #expect(rrsets.body.contains(#""rrname":"c2.example.""#) && rrsets.body.contains(#""cond":"succeeded""#), "\(rrsets.body)")
+        let metrics = try await Self.get(bases[1] + "/metrics")
+        #expect(metrics.body.contains("dnswatch_polls_total 4"), "\(metrics.body)")
+        for server in servers {
+            server.signal(SIGTERM)
+            let ended = try await server.wait(timeout: 20)
+            #expect(ended?.status == 0, "\(server.err)")
+        }
+
+        // daemon --listen on PostgreSQL: the poll service and the server over one pool.
+        _ = try TestPostgres.psql(url, "UPDATE domain_status SET next_due = 0")  // all due again
+        let port = try LoopbackSocket.freePort()
+        let daemon = try Background(["daemon", "--db", url, "--resolver", w.bulk.unbound.endpoint, "--no-asn", "--tick", "1s",
+                                     "--listen", "127.0.0.1:\(port)"], workdir: w.bulk.workdir)
+        let up = try await eventually(timeout: 30, every: 50) { daemon.err.contains("serving http://127.0.0.1:\(port)") }
+        try #require(up && daemon.isRunning, "daemon --listen did not start: \(daemon.err)")
+        let served = try await Self.get("http://127.0.0.1:\(port)/dnsdb/v2/lookup/rrset/name/c2.example")
+        #expect(served.status == 200 && served.body.contains(#""rrname":"c2.example.""#), "\(served)")
+        let polled = try await eventually(timeout: 30, every: 100) {
+            (try? TestPostgres.scalar(url, "SELECT count(*) FROM polls WHERE finished IS NOT NULL")) ?? 0 > 4
+        }
+        #expect(polled, "the daemon polled the due domains: \(daemon.err)")
+        let counted = try await Self.get("http://127.0.0.1:\(port)/metrics")
+        #expect(counted.body.contains("dnswatch_polls_total 5"), "\(counted.body)")
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 30)?.status == 0, "\(daemon.err)")
+    }
+
+    /// The lookups' pages on both backends, at page sizes that split every key and domain: the same hits in
+    /// the same order, page for page.
+    @Test func lookupPagesAreTheSameOnBothBackends() async throws {
+        let (w, url) = try await Self.migratedWorld()
+        try await PostgresStore.withStore(try PostgresURL(url), logger: Logger(label: "t"), migrate: false) { pg in
+            let sqlite: any ServeReading = w.bulk.store
+            for size in [1, 2, 3, 7, 2000] {
+                for block in ["45.0.121.0/24", "0.0.0.0/0", "::/0", "\(World.sedoA)/32", "2001:db8::/32"] {
+                    guard let cidr = CIDR(block) else { throw PostgresServer.Failure(step: "no CIDR \(block)") }
+                    var pages: [[String]] = [[], []]
+                    for (i, store) in [sqlite, pg].enumerated() {
+                        for try await page in store.addressSpans(in: cidr, pageSize: size) {
+                            pages[i].append(page.map { "\($0.value) \($0.span.domain) \($0.span.id) \($0.current)" }.joined(separator: ","))
+                        }
+                    }
+                    #expect(pages[0] == pages[1] && !pages[0].isEmpty || block == "2001:db8::/32", "\(block) by \(size): \(pages)")
+                }
+                for name in [NameMatch.subdomains(of: "example"), .exact("c2.example"), .subdomains(of: "r.example"), .subdomains(of: "com")] {
+                    var rrsets: [[String]] = [[], []], values: [[String]] = [[], []]
+                    for (i, store) in [sqlite, pg].enumerated() {
+                        for try await page in store.rrsetSpans(name, type: nil, fence: .none, pageSize: size) {
+                            rrsets[i].append(page.map { "\($0.domain) \($0.rrtype) \($0.rdata) \($0.source ?? "-")" }.joined(separator: ","))
+                        }
+                        for try await page in store.nameSpans(holding: name, pageSize: size) {
+                            values[i].append(page.map { "\($0.value) \($0.span.domain) \($0.span.id)" }.joined(separator: ","))
+                        }
+                    }
+                    #expect(rrsets[0] == rrsets[1], "\(name) by \(size)")
+                    #expect(values[0] == values[1], "\(name) by \(size)")
+                }
+                let fenced = TimeFence(lastAfter: 1_700_050_000)
+                let a = try await sqlite.rrsetSpans(.subdomains(of: "example"), type: .a, fence: fenced, pageSize: size).collect()
+                let b = try await pg.rrsetSpans(.subdomains(of: "example"), type: .a, fence: fenced, pageSize: size).collect()
+                #expect(a == b && !a.isEmpty)
+            }
+            #expect(try await sqlite.metricsReading(afterPoll: 0, afterAlert: 0) == pg.metricsReading(afterPoll: 0, afterAlert: 0))
+            #expect(try await sqlite.latestAlerts(limit: 2) == pg.latestAlerts(limit: 2))
+            #expect(try await sqlite.alerts(domain: "c2.example") == pg.alerts(domain: "c2.example"))
+            #expect(try await sqlite.state(of: "back.example") == pg.state(of: "back.example"))
+        }
     }
 
     @Test func aMissingDatabaseOrServerIsOneSentenceAndExit1AndAnUnmigratedOneIsEmpty() async throws {

@@ -220,6 +220,26 @@ final class BackendWorld: @unchecked Sendable {
         }
     }
 
+    /// Polls of two pollers finish in another order than they started: /metrics, reading what finished
+    /// after the last scrape, counts each once (by `finish_seq`, not by id).
+    @Test func metricsCountAPollThatFinishesAfterALaterOneOnce() async throws {
+        let w = try await BackendWorld(.postgresql, names: BulkWorld.names(4))
+        guard let url = w.url else { return }
+        try await PostgresStore.withStore(try PostgresURL(url), logger: Logger(label: "t"), migrate: true) { store in
+            let first = try await store.beginPoll(at: 100, resolvers: "r", poller: "a")
+            let second = try await store.beginPoll(at: 101, resolvers: "r", poller: "b")
+            #expect(first < second)
+            try await store.finishPoll(second, at: 110)
+            let before = try await store.metricsReading(afterPoll: 0, afterAlert: 0)
+            #expect(before.polls.map(\.started) == [101])
+            try await store.finishPoll(first, at: 120)
+            let after = try await store.metricsReading(afterPoll: before.polls.map(\.id).max() ?? 0, afterAlert: 0)
+            #expect(after.polls.map(\.started) == [100], "the poll that started first and finished last is counted")
+            let again = try await store.metricsReading(afterPoll: after.polls.map(\.id).max() ?? 0, afterAlert: 0)
+            #expect(again.polls.isEmpty)
+        }
+    }
+
     @Test func processesStartingTogetherMigrateOnce() async throws {
         let url = try PostgresURL(try TestPostgres.freshDatabase())
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -228,7 +248,7 @@ final class BackendWorld: @unchecked Sendable {
             }
             try await group.waitForAll()
         }
-        #expect(try TestPostgres.psql(url.description, "SELECT id FROM dnswatch_migrations") == ["0001_schema"])
+        #expect(try TestPostgres.psql(url.description, "SELECT id FROM dnswatch_migrations ORDER BY id") == ["0001_schema", "0002_metrics_order"])
     }
 
     @Test func aPollerKilledMidPollLeavesItsDomainsToAnotherAfterItsLease() async throws {
@@ -276,9 +296,29 @@ final class BackendWorld: @unchecked Sendable {
         #expect(end?.status == 0, "\(daemon.err)")
         #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM spans") == 600)
         #expect(try TestPostgres.psql(url, "SELECT name FROM pollers") == ["d1"])
-        // --listen does not serve from PostgreSQL yet: a clear refusal, nothing polled.
-        let listen = try await w.bulk.dnswatch(["daemon", "--listen", "127.0.0.1:0", "--db", url, "--resolver", w.bulk.unbound.endpoint])
-        #expect(listen.code == 1 && listen.err.contains("PostgreSQL"), "\(listen.err)")
+        // (daemon --listen on PostgreSQL: PostgresReadTests.serveAnswersTheSameFromBothBackends.)
+    }
+
+    /// A database an older dnswatch migrated (0001 only): readers refuse it with one sentence until a
+    /// writing command applies the rest, which numbers the polls already finished for /metrics.
+    @Test func aDatabaseOfAnOlderDnswatchIsMigratedByAWriterAndRefusedByReaders() async throws {
+        let w = try await BackendWorld(.postgresql, names: BulkWorld.names(8))
+        guard let url = w.url else { return }
+        let poll = try await w.bulk.dnswatch(["poll", "--db", url, "--resolver", w.bulk.unbound.endpoint, "--no-asn"])
+        #expect(poll.code == 0, "\(poll.err)")
+        _ = try TestPostgres.psql(url, """
+            DROP INDEX polls_by_finish; ALTER TABLE polls DROP COLUMN finish_seq; DROP SEQUENCE poll_finishes;
+            DELETE FROM dnswatch_migrations WHERE id = '0002_metrics_order'
+            """)
+        for args in [["history", "d0.r.example"], ["alerts"], ["serve", "--listen", "127.0.0.1:0"]] {
+            let r = try await w.bulk.dnswatch(args + ["--db", url])
+            #expect(r.code == 1 && r.err.contains("needs migrating (0002_metrics_order)") && r.err.split(separator: "\n").count == 1, "\(args): \(r.err)")
+        }
+        let again = try await w.bulk.dnswatch(["poll", "--all", "--db", url, "--resolver", w.bulk.unbound.endpoint, "--no-asn"])
+        #expect(again.code == 0, "\(again.err)")
+        #expect(try TestPostgres.psql(url, "SELECT finish_seq FROM polls ORDER BY id") == ["1", "2"])
+        let history = try await w.bulk.dnswatch(["history", "d0.r.example", "--db", url])
+        #expect(history.code == 0 && history.out.contains("45.0.121.77"), "\(history.err)")
     }
 
     @Test func migrateCopiesEveryRowAndRefusesANonEmptyDatabase() async throws {
