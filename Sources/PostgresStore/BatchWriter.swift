@@ -93,6 +93,10 @@ final class PostgresBatchWriter: BatchStoreWriter {
     private var failureOrder: [Int64] = []
     /// Whether this transaction holds the alerts' advisory lock (taken before its first alert id).
     private var alertsLocked = false
+    /// The domains whose heads `heads(domainIDs:)` read, and the heads it found: a new span of a (domain,
+    /// type) read without a head is a plain insert of its head, with nothing to fold or replace.
+    private var headsRead = Set<Int64>()
+    private var headsFound = Set<HeadKey>()
 
     init(_ c: SyncConnection) { self.c = c }
 
@@ -109,12 +113,19 @@ final class PostgresBatchWriter: BatchStoreWriter {
                 spanID: span, status: try Stored.status(status), rdataText: rdata, class: try cls.map(Stored.domainClass),
                 provider: provider)
         }
+        headsRead.formUnion(domainIDs)
+        headsFound.formUnion(out.keys)
         return out
     }
 
+    /// The spans are current ones: their running sighting is in their `heads` row (migration 0003); a span
+    /// that is not a head, which the caller never gives, would be extended in place.
     func extend(spanIDs: [Int64], at time: Int64) throws {
         guard !spanIDs.isEmpty else { return }
-        try c.query("UPDATE spans SET time_last = \(time), count = count + 1 WHERE id = ANY(\(spanIDs))")
+        try c.query("""
+            WITH seen AS (UPDATE heads SET time_last = \(time), extra = extra + 1 WHERE span_id = ANY(\(spanIDs)) RETURNING span_id)
+            UPDATE spans SET time_last = \(time), count = count + 1 WHERE id = ANY(\(spanIDs)) AND id NOT IN (SELECT span_id FROM seen)
+            """)
     }
 
     func startSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String?) throws {
@@ -141,9 +152,27 @@ final class PostgresBatchWriter: BatchStoreWriter {
             heads[HeadKey(domainID: sp.domainID, rrtype: sp.rrtype)] = id  // the latest of a (domain, rrtype)
         }
         try c.insertRows("INSERT INTO span_values (key, domain_id, span_id)", "ON CONFLICT DO NOTHING", columns: 3, values)
+        // Heads of (domain, type)s that had none are inserted; the others are replaced, and the spans they
+        // named stop being current: their running sighting goes into them first (migration 0003).
+        var fresh: [[Bind]] = [], replaced: [(key: HeadKey, span: Int64)] = []
+        for (key, id) in heads {
+            if headsRead.contains(key.domainID) && !headsFound.contains(key) {
+                fresh.append([.int(key.domainID), .text(key.rrtype.rawValue), .int(id)])
+            } else {
+                replaced.append((key, id))
+            }
+        }
+        try c.insertRows("INSERT INTO heads (domain_id, rrtype, span_id)", columns: 3, fresh)
+        guard !replaced.isEmpty else { return }
+        try c.query("""
+            UPDATE spans s SET time_last = h.time_last, count = s.count + h.extra
+            FROM heads h JOIN unnest(\(replaced.map(\.key.domainID))::bigint[], \(replaced.map(\.key.rrtype.rawValue))::text[]) AS r(domain_id, rrtype)
+                ON h.domain_id = r.domain_id AND h.rrtype = r.rrtype
+            WHERE s.id = h.span_id AND h.time_last IS NOT NULL
+            """)
         try c.insertRows("INSERT INTO heads (domain_id, rrtype, span_id)",
-                         "ON CONFLICT (domain_id, rrtype) DO UPDATE SET span_id = excluded.span_id", columns: 3,
-                         heads.map { [.int($0.key.domainID), .text($0.key.rrtype.rawValue), .int($0.value)] })
+                         "ON CONFLICT (domain_id, rrtype) DO UPDATE SET span_id = excluded.span_id, time_last = NULL, extra = 0", columns: 3,
+                         replaced.map { [.int($0.key.domainID), .text($0.key.rrtype.rawValue), .int($0.span)] })
     }
 
     func addressesEverSeen(domainID: Int64) throws -> Set<String> {
@@ -180,9 +209,9 @@ final class PostgresBatchWriter: BatchStoreWriter {
 
     func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws {
         guard !domainIDs.isEmpty else { return }
+        // One update of the narrow heads rows by their primary key (migration 0003), not of the spans.
         try c.query("""
-            UPDATE spans SET time_last = \(time), count = count + 1
-            WHERE id IN (SELECT span_id FROM heads WHERE domain_id = ANY(\(domainIDs)) AND rrtype = ANY(\(types.map(\.rawValue))))
+            UPDATE heads SET time_last = \(time), extra = extra + 1 WHERE domain_id = ANY(\(domainIDs)) AND rrtype = ANY(\(types.map(\.rawValue)))
             """)
     }
 

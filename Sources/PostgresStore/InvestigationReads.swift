@@ -90,7 +90,7 @@ extension PostgresStore: InvestigationReading {
             SELECT r.i, v.key, d.name, \(spanColumns), \(current)
             FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS r(i, low, high)
             JOIN span_values v ON v.key BETWEEN r.low AND r.high
-            JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id\(at ? "\nWHERE s.time_first <= $4" : "")
+            JOIN spans_seen s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id\(at ? "\nWHERE s.time_first <= $4" : "")
             ORDER BY r.i, v.key, v.domain_id, v.span_id\(limit ? " LIMIT $\(at ? 5 : 4)" : "")
             """
     }
@@ -138,7 +138,7 @@ extension PostgresStore: InvestigationReading {
         binds.append(names)
         if let at { binds.append(at) }
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-            SELECT d.name, \(spanColumns) FROM domains d JOIN spans s ON s.domain_id = d.id
+            SELECT d.name, \(spanColumns) FROM domains d JOIN spans_seen s ON s.domain_id = d.id
             WHERE d.name = ANY($1)\(at != nil ? " AND s.time_first <= $2" : "") ORDER BY d.name COLLATE "C", s.time_first, s.id
             """, binds: binds), logger: logger)
         var out: [String: [SpanRecord]] = [:]

@@ -11,6 +11,7 @@ enum PostgresMigrations {
     static let all: [(id: String, sql: String)] = [
         ("0001_schema", String(decoding: PackageResources._001_schema_sql, as: UTF8.self)),
         ("0002_metrics_order", String(decoding: PackageResources._002_metrics_order_sql, as: UTF8.self)),
+        ("0003_head_sightings", String(decoding: PackageResources._003_head_sightings_sql, as: UTF8.self)),
     ]
 
     /// The advisory lock every dnswatch process takes to migrate (any fixed 64-bit number; this one spells

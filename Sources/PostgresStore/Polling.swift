@@ -8,11 +8,12 @@ extension PostgresStore: PollStore {
     /// poll run's counts are shared, one short row lock at the end of each).
     public var concurrentBatchWrites: Int { 2 }
 
-    /// Watched (active membership), and due by `$due` when it is not NULL; the one condition of counting and
-    /// claiming.
+    /// Watched (active membership), and due by `$1` when it is not NULL (no status row, or a next due time
+    /// by then); the one condition of counting and claiming. Both are subqueries by primary key of the one
+    /// domain, so that a claim walks `domains` in id order and stops at its limit.
     private static let watchedAndDue = """
         EXISTS (SELECT 1 FROM memberships m WHERE m.domain_id = d.id AND m.retired IS NULL)
-          AND (CAST($1 AS BIGINT) IS NULL OR s.next_due IS NULL OR s.next_due <= $1)
+          AND (CAST($1 AS BIGINT) IS NULL OR NOT EXISTS (SELECT 1 FROM domain_status s WHERE s.domain_id = d.id AND s.next_due > $1))
         """
 
     public func countTargets(dueAt: Int64?) async throws -> Int {
@@ -20,7 +21,7 @@ extension PostgresStore: PollStore {
             var binds = PostgresBindings()
             binds.append(dueAt)
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                SELECT count(*) FROM domains d LEFT JOIN domain_status s ON s.domain_id = d.id WHERE \(Self.watchedAndDue)
+                SELECT count(*) FROM domains d WHERE \(Self.watchedAndDue)
                   AND (d.lease_until IS NULL OR d.lease_until < now())
                 """, binds: binds), logger: logger)
             for try await n in rows.decode(Int64.self) { return Int(n) }
@@ -42,7 +43,7 @@ extension PostgresStore: PollStore {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 WITH token AS (SELECT nextval('lease_tokens') AS t),
                 picked AS (
-                    SELECT d.id FROM domains d LEFT JOIN domain_status s ON s.domain_id = d.id
+                    SELECT d.id FROM domains d
                     WHERE d.id > $2 AND \(Self.watchedAndDue) AND (d.lease_until IS NULL OR d.lease_until < now())
                     ORDER BY d.id LIMIT $3
                     FOR UPDATE OF d SKIP LOCKED),

@@ -22,7 +22,7 @@ extension PostgresStore: HistoryReading {
             }
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 SELECT d.name, \(Self.spanColumns)
-                FROM spans s JOIN domains d ON d.id = s.domain_id
+                FROM spans_seen s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = $1 AND (CAST($2 AS TEXT) IS NULL OR s.rrtype = $2)
                   AND (CAST($3 AS BIGINT) IS NULL OR s.time_last >= $3) AND (CAST($4 AS BIGINT) IS NULL OR s.time_first <= $4)\(sourceSQL)
                 ORDER BY s.time_first, s.id

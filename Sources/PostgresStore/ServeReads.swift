@@ -45,7 +45,7 @@ extension PostgresStore: ServeReading {
                 let names = Dictionary(uniqueKeysWithValues: domains.map { ($0.id, ($0.name, $0.rname)) })
                 var spans: [(rname: String, span: SpanRecord)] = []
                 let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                    SELECT s.domain_id, \(Self.spanColumns) FROM spans s
+                    SELECT s.domain_id, \(Self.spanColumns) FROM spans_seen s
                     WHERE s.domain_id = ANY($1) AND s.status = 'NOERROR' AND (CAST($2 AS TEXT) IS NULL OR s.rrtype = $2) AND \(fenceSQL)
                     """, binds: spanBinds), logger: self.logger)
                 for try await row in rows {
@@ -73,7 +73,7 @@ extension PostgresStore: ServeReading {
                     let fenceSQL = Self.fence(fence, into: &binds)
                     let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                         SELECT v.key, v.domain_id, d.name, \(Self.spanColumns), EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id)
-                        FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
+                        FROM span_values v JOIN spans_seen s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
                         WHERE \(keyCondition) AND \(typeSQL) AND \(fenceSQL)
                         ORDER BY v.key, v.domain_id, v.span_id LIMIT \(limit)
                         """, binds: binds), logger: self.logger)

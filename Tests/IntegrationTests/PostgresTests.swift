@@ -94,10 +94,14 @@ final class BackendWorld: @unchecked Sendable {
         return Poller(store: store, engine: engine, classifier: bulk.classifier, sinks: sinks, options: p, logger: Logger(label: "test"))
     }
 
-    /// Rows of a table (spans, transitions, ...), counted outside dnswatch's code.
+    /// Rows of a table (spans, transitions, ...), counted outside dnswatch's code. On PostgreSQL spans are
+    /// counted as readers see them, through `spans_seen` (a current span's running last sighting and count
+    /// are in its `heads` row: migration 0003).
     func count(_ table: String, where condition: String = "true") throws -> Int {
+        if let url {
+            return try TestPostgres.scalar(url, "SELECT count(*) FROM \(table == "spans" ? "spans_seen" : table) WHERE \(condition)")
+        }
         let sql = "SELECT count(*) FROM \(table) WHERE \(condition)"
-        if let url { return try TestPostgres.scalar(url, sql) }
         return try Audit(bulk.dbPath).scalar(sql)
     }
 }
@@ -128,6 +132,31 @@ final class BackendWorld: @unchecked Sendable {
         #expect(try w.count("polls", where: "poller = 'test-poller' AND finished IS NOT NULL") == 2)
         #expect(pollers.map(\.name) == ["test-poller"])
         #expect(pollers.first?.lastPoll?.counts.domains == 400)
+    }
+
+    /// A span seen by several polls, then replaced: it keeps the count and last sighting of the polls that
+    /// saw it (on PostgreSQL folded in from its head when the head is replaced), the span after it starts
+    /// at one, and the unchanged NS span counts every poll.
+    @Test(arguments: Backend.allCases)
+    func aReplacedSpanKeepsTheSightingsOfThePollsThatSawIt(backend: Backend) async throws {
+        let w = try await BackendWorld(backend, names: ["move.example"])
+        try w.bulk.unbound.addLocalData(["move.example. 300 IN A 45.0.121.70", "move.example. 300 IN NS ns1.r.example."])
+        let history = try await w.withStore { store in
+            for _ in 0..<3 { _ = try await w.poller(store).poll() }
+            try await Task.sleep(for: .seconds(1.1))
+            try w.bulk.unbound.removeLocalData(["move.example"])
+            try w.bulk.unbound.addLocalData(["move.example. 300 IN A 45.0.121.71", "move.example. 300 IN NS ns1.r.example."])
+            _ = try await w.poller(store).poll()
+            _ = try await w.poller(store).poll()
+            guard let reader = store as? any HistoryReading else { throw PostgresServer.Failure(step: "no HistoryReading") }
+            return try await reader.history(domain: "move.example", type: nil, since: nil, until: nil, source: nil)
+        }
+        let a = history.filter { $0.rrtype == .a }, ns = history.filter { $0.rrtype == .ns }
+        #expect(a.map(\.rdata) == [["45.0.121.70"], ["45.0.121.71"]] && a.map(\.count) == [3, 2], "\(history)")
+        #expect(ns.map(\.count) == [5], "\(history)")
+        if a.count == 2, let last = ns.first {
+            #expect(a[0].timeLast < a[1].timeFirst && a[1].timeLast == last.timeLast && a[0].timeFirst == last.timeFirst, "\(history)")
+        }
     }
 
     @Test(arguments: Backend.allCases)
@@ -248,7 +277,7 @@ final class BackendWorld: @unchecked Sendable {
             }
             try await group.waitForAll()
         }
-        #expect(try TestPostgres.psql(url.description, "SELECT id FROM dnswatch_migrations ORDER BY id") == ["0001_schema", "0002_metrics_order"])
+        #expect(try TestPostgres.psql(url.description, "SELECT id FROM dnswatch_migrations ORDER BY id") == ["0001_schema", "0002_metrics_order", "0003_head_sightings"])
     }
 
     @Test func aPollerKilledMidPollLeavesItsDomainsToAnotherAfterItsLease() async throws {
