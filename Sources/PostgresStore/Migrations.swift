@@ -12,6 +12,7 @@ enum PostgresMigrations {
         ("0001_schema", String(decoding: PackageResources._001_schema_sql, as: UTF8.self)),
         ("0002_metrics_order", String(decoding: PackageResources._002_metrics_order_sql, as: UTF8.self)),
         ("0003_head_sightings", String(decoding: PackageResources._003_head_sightings_sql, as: UTF8.self)),
+        ("0004_claims", String(decoding: PackageResources._004_claims_sql, as: UTF8.self)),
     ]
 
     /// The advisory lock every dnswatch process takes to migrate (any fixed 64-bit number; this one spells
@@ -21,6 +22,8 @@ enum PostgresMigrations {
     /// `finish_seq` (migration 0002): ids in the order they commit.
     static let alertsLockKey: Int64 = lockKey + 1
     static let finishesLockKey: Int64 = lockKey + 2
+    /// The transaction-level lock of making a claim (migration 0004): one claim at a time sees every live one.
+    static let claimsLockKey: Int64 = lockKey + 3
 
     /// Numbers the finished polls without a `finish_seq` (copied ones), in id order after those numbered.
     static let numberFinishedPolls = [

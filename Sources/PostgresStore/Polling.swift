@@ -16,24 +16,32 @@ extension PostgresStore: PollStore {
           AND (CAST($1 AS BIGINT) IS NULL OR NOT EXISTS (SELECT 1 FROM domain_status s WHERE s.domain_id = d.id AND s.next_due > $1))
         """
 
+    /// Outside every live claim (migration 0004): a claim's range holds the due domains it took.
+    private static let unclaimed = """
+        NOT EXISTS (SELECT 1 FROM claims c WHERE d.id BETWEEN c.low AND c.high AND c.until > clock_timestamp())
+        """
+
     public func countTargets(dueAt: Int64?) async throws -> Int {
         try await connection("counting due domains") { connection in
             var binds = PostgresBindings()
             binds.append(dueAt)
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                SELECT count(*) FROM domains d WHERE \(Self.watchedAndDue)
-                  AND (d.lease_until IS NULL OR d.lease_until < now())
+                SELECT count(*) FROM domains d WHERE \(Self.watchedAndDue) AND \(Self.unclaimed)
                 """, binds: binds), logger: logger)
             for try await n in rows.decode(Int64.self) { return Int(n) }
             return 0
         }
     }
 
-    /// Claims the next due domains after `afterID` under a new lease token, in one statement: rows another
-    /// poller is claiming right now are skipped (`FOR UPDATE SKIP LOCKED`), rows under a live lease are due
-    /// to no one else, and the poller is registered (last seen, domains claimed).
+    /// Claims the next due domains after `afterID` under a new lease token: one at a time (an advisory lock),
+    /// the claims that expired are deleted (their batches can no longer commit), then the due domains
+    /// outside every live claim, in id order up to `limit`, become one claim (a row of `claims` with their
+    /// range), and the poller is registered (last seen, domains claimed).
     public func claimTargets(afterID: Int64, limit: Int, dueAt: Int64?, poller: String, lease: Int64) async throws -> ClaimedTargets {
-        try await connection("claiming due domains") { connection in
+        let logger = self.logger
+        return try await transaction("claiming due domains") { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.claimsLockKey))", logger: logger)
+            try await connection.query("DELETE FROM claims WHERE until <= clock_timestamp()", logger: logger)
             var binds = PostgresBindings()
             binds.append(dueAt)
             binds.append(afterID)
@@ -41,23 +49,21 @@ extension PostgresStore: PollStore {
             binds.append(poller)
             binds.append(lease)
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                WITH token AS (SELECT nextval('lease_tokens') AS t),
-                picked AS (
-                    SELECT d.id FROM domains d
-                    WHERE d.id > $2 AND \(Self.watchedAndDue) AND (d.lease_until IS NULL OR d.lease_until < now())
-                    ORDER BY d.id LIMIT $3
-                    FOR UPDATE OF d SKIP LOCKED),
-                claimed AS (
-                    UPDATE domains d SET lease_poller = $4, lease_token = (SELECT t FROM token),
-                        lease_until = now() + make_interval(secs => $5)
-                    FROM picked WHERE d.id = picked.id
-                    RETURNING d.id, d.name, d.lease_token),
+                WITH picked AS (
+                    SELECT d.id, d.name FROM domains d
+                    WHERE d.id > $2 AND \(Self.watchedAndDue) AND \(Self.unclaimed)
+                    ORDER BY d.id LIMIT $3),
+                claim AS (
+                    INSERT INTO claims (token, poller, low, high, until)
+                    SELECT nextval('lease_tokens'), $4, min(id), max(id), clock_timestamp() + make_interval(secs => $5)
+                    FROM picked HAVING count(*) > 0
+                    RETURNING token),
                 seen AS (
-                    INSERT INTO pollers (name, last_seen, claimed) SELECT $4, now(), count(*) FROM claimed
+                    INSERT INTO pollers (name, last_seen, claimed) SELECT $4, now(), count(*) FROM picked
                     ON CONFLICT (name) DO UPDATE SET last_seen = now(), claimed = pollers.claimed + excluded.claimed)
-                SELECT c.id, c.name, l.id, l.name, l.kind, l.interval, c.lease_token FROM claimed c
-                JOIN memberships m ON m.domain_id = c.id AND m.retired IS NULL JOIN lists l ON l.id = m.list_id
-                ORDER BY c.id, l.name COLLATE "C"
+                SELECT p.id, p.name, l.id, l.name, l.kind, l.interval, (SELECT token FROM claim) FROM picked p
+                JOIN memberships m ON m.domain_id = p.id AND m.retired IS NULL JOIN lists l ON l.id = m.list_id
+                ORDER BY p.id, l.name COLLATE "C"
                 """, binds: binds), logger: logger)
             var targets: [PollTarget] = []
             targets.reserveCapacity(limit)
@@ -103,9 +109,9 @@ extension PostgresStore: PollStore {
         }
     }
 
-    /// The batch's transaction, fenced: it commits only if every domain of the claim is still under the
-    /// claim's token and unexpired lease when its lease is released, the last statement; a claim that lost
-    /// any of them (expired and taken over) throws `LeaseLost` and the whole batch is rolled back.
+    /// The batch's transaction, fenced: it commits only if its claim is still there and unexpired when it is
+    /// released (deleted), the last statement; a claim that expired (and may have been taken over: a new
+    /// claim deletes expired ones first) throws `LeaseLost` and the whole batch is rolled back.
     public func writeBatch<T: Sendable>(_ claim: ClaimedTargets, _ body: @escaping @Sendable (any BatchStoreWriter) throws -> T) async throws -> T {
         let ids = claim.targets.map(\.domainID)
         guard let token = claim.lease else { throw PostgresStore.Failure("\(url): a batch without a lease") }
@@ -113,16 +119,11 @@ extension PostgresStore: PollStore {
             let writer = PostgresBatchWriter(c)
             let result = try body(writer)
             try writer.flush()
-            // The fence, last: the lease is released only where this claim still holds it, before the
-            // commit. A row another poller claimed meanwhile (its lease had expired) is not released here,
-            // and then the whole batch rolls back. Rows being claimed right now are locked by the claimer
-            // and waited for; this statement's own row locks make a claimer skip them until the commit.
-            let released = try c.query("""
-                UPDATE domains SET lease_poller = NULL, lease_token = NULL, lease_until = NULL
-                WHERE id = ANY(\(ids)) AND lease_token = \(token) AND lease_until > now()
-                """)
-            let held = released.metadata.rows ?? 0
-            guard held == ids.count else { throw LeaseLost(domains: ids.count - held) }
+            // The fence, last: the claim is released only while it is live, before the commit. A claimer
+            // deleting it as expired meanwhile either waits for this row lock (and then finds it gone, and
+            // these domains polled) or deleted it first (and this deletes nothing: the batch rolls back).
+            let released = try c.query("DELETE FROM claims WHERE token = \(token) AND until > clock_timestamp()")
+            guard released.metadata.rows == 1 else { throw LeaseLost(domains: ids.count) }
             return result
         }
     }
