@@ -60,10 +60,10 @@ public struct COFImport: Sendable {
     /// Records per write transaction.
     public static let batchSize = 5000
 
-    let store: HistoryStore
+    let store: any ImportStore
     let classifier: Classifier
 
-    public init(store: HistoryStore, classifier: Classifier) {
+    public init(store: any ImportStore, classifier: Classifier) {
         self.store = store
         self.classifier = classifier
     }
@@ -161,13 +161,11 @@ public struct COFImport: Sendable {
     /// One batch in one write transaction: classified as a poll classifies its answers (cached origin
     /// ASNs; never a query), then merged.
     private func store(_ batch: [ImportedRecord], source: String, now: Int64) throws -> MergeCounts {
-        try store.writeBlocking { w in
-            let sourceID = try w.source(named: source, at: now)
+        let classifier = self.classifier
+        return try store.importBatchBlocking(batch, source: source, at: now, fingerprintVersion: classifier.version) { asns in
             let cache = ClassificationCache(classifier: classifier, asn: [:])
-            cache.add(try w.cachedASNs(Array(Set(batch.filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata)))))
-            return try w.mergeImported(batch, sourceID: sourceID, at: now, fingerprintVersion: classifier.version) { r in
-                SpanClassifier.combine(status: .noerror, verdicts: cache.verdicts(r.rrtype, r.rdata))
-            }
+            cache.add(asns)
+            return { r in SpanClassifier.combine(status: .noerror, verdicts: cache.verdicts(r.rrtype, r.rdata)) }
         }
     }
 

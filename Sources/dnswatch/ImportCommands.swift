@@ -3,7 +3,9 @@ public import ArgumentParser
 import DNSWatchModel
 import Foundation
 import HistoryStore
+import Logging
 import Poller
+import PostgresStore
 
 /// `dnswatch import`: history from elsewhere.
 struct ImportCommand: AsyncParsableCommand {
@@ -49,10 +51,19 @@ extension ImportCommand {
                     return COFImport.Input(path: path, source: name)
                 }
                 let cfg = try config.load()
-                let importer = COFImport(store: try store.open(config: cfg), classifier: try fingerprints.classifier(config: cfg))
+                let classifier = try fingerprints.classifier(config: cfg)
+                let now = Int64(Date().timeIntervalSince1970)
                 let summary: COFImport.Summary
                 do {
-                    summary = try await importer.run(inputs, skipInvalid: skipInvalid, now: Int64(Date().timeIntervalSince1970))
+                    switch try store.location() {
+                    case .sqlite:
+                        summary = try await COFImport(store: try store.open(config: cfg), classifier: classifier)
+                            .run(inputs, skipInvalid: skipInvalid, now: now)
+                    case .postgres(let url):
+                        summary = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.import"), migrate: true) { pg in
+                            try await COFImport(store: pg, classifier: classifier).run(inputs, skipInvalid: skipInvalid, now: now)
+                        }
+                    }
                 } catch let bad as COFImport.BadLines {
                     for line in bad.lines { warn(line.description) }
                     if bad.total > bad.lines.count { warn("… and \(bad.total - bad.lines.count) more invalid lines") }

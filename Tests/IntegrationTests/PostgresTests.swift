@@ -159,6 +159,45 @@ final class BackendWorld: @unchecked Sendable {
         }
     }
 
+    /// `import cof` on both backends, from the same database: the same summary lines (new, merged and
+    /// widened records, a record repeated in one file, a name never watched, a bad line skipped), and the
+    /// same imported history, text and JSON; a re-import merges everything and changes nothing.
+    @Test func importCOFGivesTheSameCountsAndHistoryOnBothBackends() async throws {
+        let names = ["c2.example", "d0.r.example"]
+        let lines = [
+            #"{"count":12,"time_first":1700000000,"time_last":1700100000,"rrname":"c2.example.","rrtype":"A","rdata":["45.0.121.5","45.0.121.6"]}"#,
+            #"{"count":3,"time_first":1690000000,"time_last":1700000000,"rrname":"c2.example.","rrtype":"NS","rdata":["ns1.host.example."]}"#,
+            #"{"count":4,"time_first":1700000000,"time_last":1700050000,"rrname":"never.example.","rrtype":"A","rdata":["45.0.121.5"]}"#,
+            #"{"count":20,"time_first":1699000000,"time_last":1700000000,"rrname":"c2.example.","rrtype":"A","rdata":["45.0.121.5","45.0.121.6"]}"#,
+            #"{"count":2,"rdata":"2001:DB8::5","rrname":"d0.r.example","rrtype":"AAAA","time_first":1710000000,"time_last":1710000900}"#,
+            "not json",
+            #"{"count":1,"rdata":"10 mx.example.","rrname":"d0.r.example","rrtype":"MX","time_first":1710000000,"time_last":1710000900}"#,
+        ]
+        var outputs: [[String]] = []
+        for backend in Backend.allCases {
+            let w = try await BackendWorld(backend, names: names)
+            let file = try w.bulk.file("farsight.json", lines: lines)
+            var out: [String] = []
+            for _ in 0..<2 {
+                let r = try await w.bulk.dnswatch(["import", "cof", file, "--source", "farsight", "--skip-invalid", "--db", w.db])
+                #expect(r.code == 0, "\(backend): \(r.err)")
+                out.append("\(r.code) \(r.out) \(r.err.replacingOccurrences(of: w.bulk.workdir.path, with: "WORKDIR"))")
+            }
+            for name in names + ["never.example"] {
+                for format in [[], ["--json"]] {
+                    let r = try await w.bulk.dnswatch(["history", name, "--source", "farsight", "--db", w.db] + format)
+                    out.append("\(name) \(format): \(r.code) \(r.out) \(r.err)")
+                }
+            }
+            let ip = try await w.bulk.dnswatch(["ip", "45.0.121.5", "--db", w.db])
+            out.append("ip: \(ip.code) \(ip.out) \(ip.err)")
+            outputs.append(out)
+        }
+        #expect(outputs.count == 2 && outputs[0] == outputs[1], "SQLite:\n\(outputs.first ?? [])\nPostgreSQL:\n\(outputs.last ?? [])")
+        #expect(outputs.first?.first?.contains("read 7, imported 4, merged 1 (changed 1), skipped 1 (MX=1), invalid skipped 1") == true, "\(outputs.first ?? [])")
+        #expect(outputs.first?.dropFirst().first?.contains("imported 0, merged 5 (changed 0)") == true, "\(outputs.first ?? [])")
+    }
+
     @Test(arguments: Backend.allCases)
     func aTransitionRaisesOneAlertDeliveredOncePerSink(backend: Backend) async throws {
         let w = try await BackendWorld(backend, names: ["c2.example"])
