@@ -8,12 +8,18 @@ public import HistoryStore
 /// every span's class and every domain's state view. History (the answers) is not touched, and no
 /// alert is raised: a changed fingerprint is not a change on the wire.
 public struct Reclassifier: Sendable {
-    /// The poll lock: a reclassification must not interleave with a poll's batches.
-    let lock: PollLock
-    var store: HistoryStore { lock.store }
+    let store: any ReclassifyStore
+    /// On SQLite, the poll lock: a reclassification must not interleave with a poll's batches (nil on
+    /// PostgreSQL, where pollers share one config and so one classifier).
+    let lock: PollLock?
     let classifier: Classifier
 
     public init(lock: PollLock, classifier: Classifier) {
+        self.init(store: lock.store, holding: lock, classifier: classifier)
+    }
+
+    public init(store: any ReclassifyStore, holding lock: PollLock?, classifier: Classifier) {
+        self.store = store
         self.lock = lock
         self.classifier = classifier
     }
@@ -25,7 +31,7 @@ public struct Reclassifier: Sendable {
         var total = 0, changed = 0
         while true {
             let start = after
-            let (n, c, last) = try await store.write { w -> (Int, Int, Int64?) in
+            let (n, c, last) = try await store.reclassifyBatch { w -> (Int, Int, Int64?) in
                 let spans = try w.rawSpans(afterID: start, limit: batch)
                 var changed = 0
                 // The current spans among them, by id: a changed class there is a changed current class.
@@ -57,7 +63,7 @@ public struct Reclassifier: Sendable {
         var changed = 0
         while true {
             let start = after
-            let (n, last) = try await store.write { w -> (Int, Int64?) in
+            let (n, last) = try await store.reclassifyBatch { w -> (Int, Int64?) in
                 let ids = try w.stateDomainIDs(afterID: start, limit: batch)
                 let heads = try w.heads(domainIDs: ids)
                 let stored = try w.pollMemory(domainIDs: ids).compactMapValues(\.state)

@@ -87,7 +87,7 @@ struct StoreOptions: ParsableArguments {
         case .sqlite(let path): return path
         case .postgres(let url):
             throw CLIError(code: Exit.failure, description: """
-                this command does not work on PostgreSQL yet (\(url)): poll, daemon, serve, import cof, pollers, \
+                this command does not work on PostgreSQL yet (\(url)): poll, daemon, serve, import cof, reclassify, pollers, \
                 migrate, watch, history, alerts, triage and ip do; use the SQLite database for the others
                 """)
         }

@@ -471,8 +471,17 @@ struct Reclassify: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let cfg = try config.load()
-            let lock = try await store.lockPolls(config: cfg, wait: wait)
-            let r = try await Reclassifier(lock: lock, classifier: fingerprints.classifier(config: cfg)).run()
+            let classifier = try fingerprints.classifier(config: cfg)
+            let r: (spans: Int, changedSpans: Int, changedStates: Int)
+            switch try store.location() {
+            case .sqlite:
+                let lock = try await store.lockPolls(config: cfg, wait: wait)
+                r = try await Reclassifier(lock: lock, classifier: classifier).run()
+            case .postgres(let url):
+                r = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.reclassify"), migrate: true) { pg in
+                    try await Reclassifier(store: pg, holding: nil, classifier: classifier).run()
+                }
+            }
             print("spans \(r.spans), current spans reclassified \(r.changedSpans), domain states changed \(r.changedStates)")
         }
     }

@@ -198,6 +198,40 @@ final class BackendWorld: @unchecked Sendable {
         #expect(outputs.first?.dropFirst().first?.contains("imported 0, merged 5 (changed 0)") == true, "\(outputs.first ?? [])")
     }
 
+    /// `reclassify` with a fingerprint added: the same summary and the same re-derived classes (polled and
+    /// imported spans, the domain's state) on both backends; a second run changes nothing.
+    @Test func reclassifyGivesTheSameClassesOnBothBackends() async throws {
+        var outputs: [[String]] = []
+        for backend in Backend.allCases {
+            let w = try await BackendWorld(backend, names: ["p.example"])
+            try w.bulk.unbound.addLocalData(["p.example. 300 IN NS ns1.newparker.example.", "p.example. 300 IN A 45.0.121.5"])
+            let common = ["--db", w.db]
+            #expect(try await w.bulk.dnswatch(["poll", "--resolver", w.bulk.unbound.endpoint, "--no-asn"] + common).code == 0)
+            let cof = try w.bulk.file("peer.json", lines: [
+                #"{"count":2,"rdata":"ns2.newparker.example.","rrname":"p.example","rrtype":"NS","time_first":1710000000,"time_last":1710000900}"#,
+            ])
+            #expect(try await w.bulk.dnswatch(["import", "cof", cof, "--source", "peer"] + common).code == 0)
+            let extra = try w.bulk.file("extra.tsv", lines: ["provider\tkind\tvalue\tcategory\tsource",
+                                                             "NewParker\tns\t*.newparker.example\tparking\tlocal"])
+            var out: [String] = []
+            for _ in 0..<2 {
+                let r = try await w.bulk.dnswatch(["reclassify", "--fingerprints", extra] + common)
+                out.append("\(r.code) \(r.out) \(r.err)")
+            }
+            let history = try await w.bulk.dnswatch(["history", "p.example", "--json", "--type", "NS"] + common)
+            out += history.lines.map(CLI.json).map { "\($0["source"] ?? "-") \($0["class"] ?? "-") \($0["provider"] ?? "-")" }
+            let triage = CLI.json(try await w.bulk.dnswatch(["triage", "p.example", "--json", "--fingerprints", extra] + common).out)
+            out.append("\(triage["verdict"] ?? "-")")
+            outputs.append(out)
+        }
+        #expect(outputs.count == 2 && outputs[0] == outputs[1], "SQLite: \(outputs.first ?? [])\nPostgreSQL: \(outputs.last ?? [])")
+        // Four spans (the polled A, AAAA and NS, the imported NS); the polled NS span's source is null.
+        #expect(outputs.first?.first == "0 spans 4, current spans reclassified 1, domain states changed 1\n ", "\(outputs.first ?? [])")
+        #expect(outputs.first?.dropFirst().first == "0 spans 4, current spans reclassified 0, domain states changed 0\n ")
+        #expect(outputs.first?.contains("peer parked NewParker") == true && outputs.first?.contains("<null> parked NewParker") == true,
+                "\(outputs.first ?? [])")
+    }
+
     @Test(arguments: Backend.allCases)
     func aTransitionRaisesOneAlertDeliveredOncePerSink(backend: Backend) async throws {
         let w = try await BackendWorld(backend, names: ["c2.example"])
