@@ -81,15 +81,13 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// The SQLite database path, for a command that works on SQLite only so far.
+    /// The SQLite database path, for the SQLite side of a command (each command takes its PostgreSQL side
+    /// from `location()` first).
     func path() throws -> String {
         switch try location() {
         case .sqlite(let path): return path
         case .postgres(let url):
-            throw CLIError(code: Exit.failure, description: """
-                this command does not work on PostgreSQL yet (\(url)): poll, daemon, serve, import cof, reclassify, pollers, \
-                migrate, watch, history, alerts, triage and ip do; use the SQLite database for the others
-                """)
+            throw CLIError(code: Exit.failure, description: "\(url): this needs a SQLite database file")
         }
     }
 

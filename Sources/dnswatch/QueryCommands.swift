@@ -119,23 +119,19 @@ struct LookupFlags: ParsableArguments {
     }
 
     /// Runs `body` with the investigator of the store `--db` names: SQLite (`investigator()`), or PostgreSQL
-    /// (read-only, never migrated; origin ASNs from its cache only: `--resolver` lookups are SQLite-only so far).
+    /// (never migrated by this reader; with `--resolver`, origin ASNs missing from the cache are looked up
+    /// and saved to it, as on SQLite).
     func withInvestigator<T: Sendable>(_ body: (Investigator) async throws -> T) async throws -> T {
         switch try store.location() {
         case .sqlite:
             return try await body(try investigator())
         case .postgres(let url):
-            guard resolvers.isEmpty else {
-                throw CLIError(code: Exit.failure, description: """
-                    --resolver (origin-ASN lookups) does not work on PostgreSQL yet (\(url)): leave it out to use the cached \
-                    origin ASNs, or look them up on a SQLite database
-                    """)
-            }
             let config = try config.load()
+            let resolver = try asnResolver(config)
             return try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.investigation"), migrate: false) { store in
-                let source = ASNSource(lookup: OriginLookup(store: store, engine: nil))
+                let source = ASNSource(lookup: OriginLookup(store: store, engine: resolver))
                 let investigator = Investigator(store: store, classifier: try fingerprints.classifier(config: config),
-                                                asns: { try await source.asn(for: $0) }, resolvesASNs: false)
+                                                asns: { try await source.asn(for: $0) }, resolvesASNs: resolver != nil)
                 return try await body(investigator)
             }
         }
@@ -144,14 +140,17 @@ struct LookupFlags: ParsableArguments {
     func setup() throws -> (HistoryStore, Classifier, ASNSource) {
         let config = try config.load()
         let store = try store.openForReading(cache: !resolvers.isEmpty)
-        var resolver: DNSResolver? = nil
-        if !resolvers.isEmpty {
-            let endpoints = try resolverEndpoints(resolvers)
-            var o = ResolverOptions()
-            if let t = config.timeout { o.timeout = t }
-            resolver = try DNSResolver(endpoints: endpoints, options: o)
-        }
+        let resolver = try asnResolver(config)
         return (store, try fingerprints.classifier(config: config), ASNSource(lookup: OriginLookup(store: store, engine: resolver)))
+    }
+
+    /// The resolver of `--resolver` for origin-ASN lookups (none without it).
+    private func asnResolver(_ config: Config) throws -> DNSResolver? {
+        guard !resolvers.isEmpty else { return nil }
+        let endpoints = try resolverEndpoints(resolvers)
+        var o = ResolverOptions()
+        if let t = config.timeout { o.timeout = t }
+        return try DNSResolver(endpoints: endpoints, options: o)
     }
 }
 
