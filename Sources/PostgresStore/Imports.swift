@@ -60,13 +60,7 @@ extension PostgresStore: ImportStore {
         // Names in the records' order, those not known yet inserted in that order (as SQLite inserts them).
         var seen = Set<String>(), names: [String] = []
         for r in records where seen.insert(r.domain).inserted { names.append(r.domain) }
-        try c.query("""
-            INSERT INTO domains (name, created, rname)
-            SELECT v.name, \(time), v.rname FROM unnest(\(names)::text[], \(names.map(ValueKey.reversedName))::text[]) WITH ORDINALITY AS v(name, rname, i)
-            WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.name = v.name)
-            ORDER BY v.i
-            ON CONFLICT (name) DO NOTHING
-            """)
+        try insertNames(c, names, at: time)
         var ids: [String: Int64] = [:]
         for row in try c.query("SELECT name, id FROM domains WHERE name = ANY(\(names))") {
             let (name, id) = try row.decode((String, Int64).self)

@@ -107,6 +107,18 @@ extension PostgresStore: WatchlistStore {
     }
 
     /// The rows an INSERT or UPDATE wrote (its command tag always says).
+    /// Inserts the names not stored yet, in the given order (ids follow it, as on SQLite's inserts one by
+    /// one; an existing name uses up no id). Names are distinct.
+    static func insertNames(_ c: SyncConnection, _ names: [String], at time: Int64) throws {
+        try c.query("""
+            INSERT INTO domains (name, created, rname)
+            SELECT v.name, \(time), v.rname FROM unnest(\(names)::text[], \(names.map(ValueKey.reversedName))::text[]) WITH ORDINALITY AS v(name, rname, i)
+            WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.name = v.name)
+            ORDER BY v.i
+            ON CONFLICT (name) DO NOTHING
+            """)
+    }
+
     static func changed(_ result: PostgresQueryResult) throws -> Int {
         guard let n = result.metadata.rows else { throw Failure("an update reported no row count") }
         return n
@@ -149,14 +161,7 @@ extension PostgresStore: WatchlistStore {
         let unique = entries.filter { seen.insert($0.domain.value).inserted }
         guard !unique.isEmpty else { return (listID, ImportCounts()) }
         let names = unique.map(\.domain.value)
-        // New domains, in the entries' order (ids follow it, as on SQLite; an existing name uses up no id).
-        try c.query("""
-            INSERT INTO domains (name, created, rname)
-            SELECT v.name, \(now), v.rname FROM unnest(\(names)::text[], \(names.map(ValueKey.reversedName))::text[]) WITH ORDINALITY AS v(name, rname, i)
-            WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.name = v.name)
-            ORDER BY v.i
-            ON CONFLICT (name) DO NOTHING
-            """)
+        try insertNames(c, names, at: now)
         // Each membership added, or reactivated where retired (`added` anew, the note kept unless one is
         // given); an active one is left as it is and is not counted by the statement.
         let added = try changed(c.query("""
