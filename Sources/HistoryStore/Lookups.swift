@@ -99,7 +99,7 @@ public struct LookupPages<Element: Sendable>: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(fetch: fetch) }
 
     /// The pages of `first`, then those of `second` (the cursor says which, then where in it).
-    public static func chained(_ first: LookupPages, _ second: LookupPages) -> LookupPages {
+    static func chained(_ first: LookupPages, _ second: LookupPages) -> LookupPages {
         LookupPages { cursor in
             var part = 0, inner: LookupCursor? = nil
             if case .part(let p, let c)? = cursor { (part, inner) = (p, c) }

@@ -138,16 +138,3 @@ extension PostgresStore: ImportStore {
         return counts
     }
 }
-
-/// `reclassify` on PostgreSQL: each batch one transaction, through the batch writer (its span classes and
-/// states collected and written together by `flush()`).
-extension PostgresStore: ReclassifyStore {
-    public func reclassifyBatch<T: Sendable>(_ body: @escaping @Sendable (any ReclassifyWriter) throws -> T) async throws -> T {
-        try await blockingTransaction("reclassifying") { c in
-            let writer = PostgresBatchWriter(c)
-            let result = try body(writer)
-            try writer.flush()
-            return result
-        }
-    }
-}

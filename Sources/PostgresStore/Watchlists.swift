@@ -106,7 +106,6 @@ extension PostgresStore: WatchlistStore {
         try c.query("SELECT pg_advisory_xact_lock(\(watchlistLockKey))")
     }
 
-    /// The rows an INSERT or UPDATE wrote (its command tag always says).
     /// Inserts the names not stored yet, in the given order (ids follow it, as on SQLite's inserts one by
     /// one; an existing name uses up no id). Names are distinct.
     static func insertNames(_ c: SyncConnection, _ names: [String], at time: Int64) throws {
@@ -119,6 +118,7 @@ extension PostgresStore: WatchlistStore {
             """)
     }
 
+    /// The rows an INSERT or UPDATE wrote (its command tag always says).
     static func changed(_ result: PostgresQueryResult) throws -> Int {
         guard let n = result.metadata.rows else { throw Failure("an update reported no row count") }
         return n

@@ -3,9 +3,7 @@ public import ArgumentParser
 import DNSWatchModel
 import Foundation
 import HistoryStore
-import Logging
 import Poller
-import PostgresStore
 
 /// `dnswatch import`: history from elsewhere.
 struct ImportCommand: AsyncParsableCommand {
@@ -55,14 +53,8 @@ extension ImportCommand {
                 let now = Int64(Date().timeIntervalSince1970)
                 let summary: COFImport.Summary
                 do {
-                    switch try store.location() {
-                    case .sqlite:
-                        summary = try await COFImport(store: try store.open(config: cfg), classifier: classifier)
-                            .run(inputs, skipInvalid: skipInvalid, now: now)
-                    case .postgres(let url):
-                        summary = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.import"), migrate: true) { pg in
-                            try await COFImport(store: pg, classifier: classifier).run(inputs, skipInvalid: skipInvalid, now: now)
-                        }
+                    summary = try await store.writing(config: cfg, label: "dnswatch.import") { db in
+                        try await COFImport(store: db, classifier: classifier).run(inputs, skipInvalid: skipInvalid, now: now)
                     }
                 } catch let bad as COFImport.BadLines {
                     for line in bad.lines { warn(line.description) }

@@ -136,7 +136,7 @@ struct StoreOptions: ParsableArguments {
         case .postgres(let url):
             return try await PostgresStore.withStore(url, logger: Logger(label: label), migrate: false) { store in
                 guard try await store.hasSchema() else {
-                    warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as 'poll' or 'migrate' creates them)")
+                    Self.warnNoTables(url)
                     let empty: HistoryStore
                     do { empty = try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
                     return try await body(empty)
@@ -150,6 +150,24 @@ struct StoreOptions: ParsableArguments {
                 }
                 return try await body(store)
             }
+        }
+    }
+
+    /// The note of a reading command on a PostgreSQL database no writing command set up yet (`writers`: the
+    /// commands named as creating the tables).
+    static func warnNoTables(_ url: PostgresURL, writers: String = "'poll' or 'migrate'") {
+        warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as \(writers) creates them)")
+    }
+
+    /// Runs `body` with the store of a command that writes lists or imported history (`watch`, `import cof`),
+    /// on either backend: the SQLite file (created with the config's `file_mode` and migrated on first use)
+    /// or the PostgreSQL database (migrated on first use).
+    func writing<T: Sendable>(config: Config, label: String, _ body: (any WatchlistStore & ImportStore) async throws -> T) async throws -> T {
+        switch try location() {
+        case .sqlite:
+            return try await body(open(config: config))
+        case .postgres(let url):
+            return try await PostgresStore.withStore(url, logger: Logger(label: label), migrate: true) { try await body($0) }
         }
     }
 

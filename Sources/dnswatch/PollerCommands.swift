@@ -23,7 +23,7 @@ struct Pollers: AsyncParsableCommand {
             case .postgres(let url):
                 pollers = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.pollers"), migrate: false) { store in
                     guard try await store.hasSchema() else {
-                        warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as 'poll' or 'migrate' creates them)")
+                        StoreOptions.warnNoTables(url)
                         return []
                     }
                     return try await store.pollers()

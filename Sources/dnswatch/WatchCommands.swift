@@ -48,15 +48,9 @@ func checkedListName(_ name: String, file: String? = nil) throws -> String {
 }
 
 extension StoreOptions {
-    /// Runs `body` with the store of a writing `watch` command: the SQLite file (created with the config's
-    /// `file_mode` and migrated on first use) or the PostgreSQL database (migrated on first use).
+    /// Runs `body` with the store of a `watch` command that writes (`writing`, labelled `dnswatch.watch`).
     func withWatchlists<T: Sendable>(config: Config, _ body: (any WatchlistStore) async throws -> T) async throws -> T {
-        switch try location() {
-        case .sqlite:
-            return try await body(open(config: config))
-        case .postgres(let url):
-            return try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.watch"), migrate: true) { try await body($0) }
-        }
+        try await writing(config: config, label: "dnswatch.watch") { try await body($0) }
     }
 }
 
@@ -215,7 +209,7 @@ extension Watch {
                 case .postgres(let url):
                     rows = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.watch"), migrate: false) { pg in
                         guard try await pg.hasSchema() else {
-                            warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as 'watch import' or 'poll' creates them)")
+                            StoreOptions.warnNoTables(url, writers: "'watch import' or 'poll'")
                             return []
                         }
                         return try await pg.watchedDomains(list: list)
