@@ -236,10 +236,7 @@ public struct Config: Sendable {
             if let d = v.double { value = d }
             else if let n = v.int { value = Double(n) }
             else if let s = v.string {
-                if s.hasSuffix("ms"), let ms = Double(s.dropLast(2)) { value = ms / 1000 }
-                else {
-                    do { value = Double(try DurationParser.seconds(s)) } catch { throw bad(key, error.description) }
-                }
+                do { value = try DurationParser.timeoutSeconds(s) } catch { throw bad(key, error.description) }
             }
             guard let value else { throw bad(key, "expected a duration such as 0.5, \"500ms\" or \"2s\"") }
             guard range.contains(value) else {

@@ -208,8 +208,8 @@ struct ResolverFlags: ParsableArguments {
     @Option(name: .customLong("resolver"), help: "Recursive resolver HOST[:PORT] (repeatable; default: /etc/resolv.conf).")
     var resolvers: [String] = []
 
-    @Option(help: "The most seconds one try waits for its reply (retransmission timers adapt below it to each resolver's round trips).")
-    var timeout: Double?
+    @Option(help: "The longest one try waits for its reply: 2s, 500ms, or seconds (1.5); retransmission timers adapt below it to each resolver's round trips.")
+    var timeout: String?
 
     @Option(help: "Retries per query (each moves to the next resolver).")
     var retries: Int?
@@ -222,9 +222,7 @@ struct ResolverFlags: ParsableArguments {
 
     func validate() throws {
         typealias L = ResolverOptions.Limits
-        if let t = timeout, !L.timeout.contains(t) {
-            throw ValidationError("--timeout: \(t) is out of range (\(L.timeout.lowerBound) to \(L.timeout.upperBound) seconds)")
-        }
+        _ = try timeoutSeconds()
         if let r = retries, !L.retries.contains(r) {
             throw ValidationError("--retries: \(r) is out of range (\(L.retries.lowerBound) to \(L.retries.upperBound))")
         }
@@ -241,6 +239,18 @@ struct ResolverFlags: ParsableArguments {
 
     var given: Bool { !resolvers.isEmpty }
 
+    /// `--timeout` in seconds, or nil when not given; read by the same rule as the config's timeouts.
+    func timeoutSeconds() throws -> Double? {
+        guard let timeout else { return nil }
+        typealias L = ResolverOptions.Limits
+        let t: Double
+        do { t = try DurationParser.timeoutSeconds(timeout) } catch { throw ValidationError("--timeout: \(error)") }
+        guard L.timeout.contains(t) else {
+            throw ValidationError("--timeout: \(timeout) is out of range (\(L.timeout.lowerBound) s to \(L.timeout.upperBound) s)")
+        }
+        return t
+    }
+
     func makeResolver(config: Config) throws -> DNSResolver {
         let texts = resolvers.isEmpty ? config.resolvers : resolvers
         let endpoints: [ResolverEndpoint]
@@ -253,7 +263,7 @@ struct ResolverFlags: ParsableArguments {
             throw CLIError(code: Exit.unavailable, description: "no resolvers: none given with --resolver, in the config, or in /etc/resolv.conf")
         }
         var o = ResolverOptions()
-        if let t = timeout ?? config.timeout { o.timeout = t }
+        if let t = try timeoutSeconds() ?? config.timeout { o.timeout = t }
         if let r = retries ?? config.retries { o.retries = r }
         if let m = maxInFlight ?? config.maxInFlight { o.maxInFlight = m }
         if let q = qps ?? config.qps { o.queriesPerSecondPerResolver = q > 0 ? Double(q) : nil }

@@ -31,6 +31,9 @@ struct PollFlags: ParsableArguments {
     @Option(help: "How long a claim on due domains lasts on PostgreSQL before another poller may take them (default 10m).")
     var lease: String?
 
+    @Flag(help: "Print no summary and no progress (for cron, which then mails only alerts and errors).")
+    var quiet = false
+
     func validate() throws {
         if let types { _ = try parseTypes(types) }
         if let poller, poller.trimmingCharacters(in: .whitespaces).isEmpty || poller.count > 200 {
@@ -103,7 +106,7 @@ struct Poll: AsyncParsableCommand {
         do {
             let config = try flags.config.load()
             let logger = Logger(label: "dnswatch.poll")
-            let line = ProgressLine.forStderr()
+            let line = flags.quiet ? nil : ProgressLine.forStderr()
             var progress: (@Sendable (PollProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
             let poller: Poller, summary: PollSummary
@@ -121,7 +124,9 @@ struct Poll: AsyncParsableCommand {
                 }
             }
             line?.finish()
-            if json {
+            if flags.quiet {
+                // Nothing on success; a resolver that answered nothing is still an error below.
+            } else if json {
                 print(try JSONLine.encode(SummaryJSON(summary)))
             } else {
                 print(summary.line)
@@ -205,8 +210,10 @@ struct Daemon: AsyncParsableCommand {
             let logger = Logger(label: "dnswatch.daemon")
             // Serving: its usage errors (a listener beyond loopback without keys) before anything is opened.
             let listen = try serving.listen.map { _ in (try serving.address(), try serving.policy(for: try serving.address())) }
+            let quiet = flags.quiet
             func service(_ poller: Poller) -> PollService {
                 PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
+                    guard !quiet else { return }
                     FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
                 }
             }
