@@ -95,6 +95,7 @@ let package = Package(
         .target(
             name: "Alerting",
             dependencies: [
+                "DNSWatchModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
-import Foundation
+public import DNSWatchModel
+public import Foundation
 import NIOPosix
 import SystemPackage
 #if canImport(Glibc)
@@ -13,9 +14,12 @@ import Darwin
 /// picked up, and each line is written with a single `write`, so concurrent writers (other sinks, other
 /// processes) never interleave lines. The open also has `O_NONBLOCK` and `O_NOFOLLOW`, and the opened
 /// file must be a regular file: a FIFO or device swapped in for the file can never block the poll, and a
-/// symbolic link is not followed. A file created by the sink has mode 0600 whatever the umask (an
-/// existing file's mode is left alone). By default the line is flushed to disk (`fsync`) before the
-/// delivery counts as done, because the outbox then forgets the alert for this sink. The parent
+/// symbolic link is not followed. A file created by the sink has the mode of every file dnswatch creates
+/// (`FileModes`: 0600, or the config's `file_mode`) whatever the umask (an existing file's mode is left
+/// alone). By default the line is flushed to disk (`fsync`) before the delivery counts as done, because
+/// the outbox then forgets the alert for this sink. A delivery that fails after writing part of its line
+/// (a full disk, a file-size limit, a failed `fsync`) cuts the file back to where the line began, so the
+/// file stays valid NDJSON and the alert, still queued, is written whole by the next delivery. The parent
 /// directory must exist: it is not created. The blocking file calls run on NIO's thread pool, never on
 /// the cooperative pool.
 public struct FileSink: AlertSink {
@@ -23,6 +27,8 @@ public struct FileSink: AlertSink {
     public let path: String
     /// Whether each delivery waits for `fsync`.
     public let synchronize: Bool
+    /// The mode of the file when the sink creates it.
+    public let fileMode: mode_t
 
     /// `"file:"` followed by the absolute path.
     public var key: String { "file:" + path }
@@ -30,12 +36,18 @@ public struct FileSink: AlertSink {
     /// - Parameters:
     ///   - path: the file; a relative path is taken from the current directory.
     ///   - synchronize: flush each line to disk before reporting success (default `true`).
-    public init(path: String, synchronize: Bool = true) throws(AlertSinkError) {
+    ///   - fileMode: the mode of the file if the sink creates it (`FileModes`; the config's `file_mode`).
+    public init(path: String, synchronize: Bool = true, fileMode: mode_t = FileModes.ownerOnly) throws(AlertSinkError) {
         guard !path.isEmpty, !path.contains("\0") else {
             throw AlertSinkError(sink: "file:", reason: .invalidConfiguration, message: "the alerts file path is empty")
         }
         self.path = Self.absolute(path)
         self.synchronize = synchronize
+        guard FileModes.allowed.contains(fileMode) else {
+            throw AlertSinkError(
+                sink: "file:", reason: .invalidConfiguration, message: "file mode \(String(fileMode, radix: 8)) is not 0600 or 0640")
+        }
+        self.fileMode = fileMode
     }
 
     private static func absolute(_ path: String) -> String {
@@ -81,24 +93,28 @@ public struct FileSink: AlertSink {
     public func deliver(_ alertJSON: [UInt8]) async throws {
         try Task.checkCancellation()
         let line = try AlertLine.make(alertJSON, sink: key)
-        let path = self.path, key = self.key, synchronize = self.synchronize
+        let path = self.path, key = self.key, synchronize = self.synchronize, mode = self.fileMode
         try await NIOThreadPool.singleton.runIfActive {
-            try Self.append(line, to: path, key: key, synchronize: synchronize)
+            try Self.append(line, to: path, key: key, synchronize: synchronize, mode: mode)
         }
     }
 
-    /// Opens (creating it 0600 if needed), checks, appends, optionally syncs, closes. Blocking.
-    private static func append(_ line: [UInt8], to path: String, key: String, synchronize: Bool) throws(AlertSinkError) {
-        let fd = try open(path, key: key)
+    /// Opens (creating it with `mode` if needed), checks, appends, optionally syncs, closes. Blocking.
+    private static func append(_ line: [UInt8], to path: String, key: String, synchronize: Bool, mode: mode_t) throws(AlertSinkError) {
+        let fd = try open(path, key: key, mode: mode)
+        var written = 0
         do {
             let info = try fd.stat()
             guard info.type == .regular else {
                 throw AlertSinkError(
                     sink: key, reason: .io, message: "\(path) is \(describe(info.type)), not a regular file; nothing written")
             }
-            let written = try fd.writeAll(line)
-            guard written == line.count else {
-                throw AlertSinkError(sink: key, reason: .io, message: "cannot write to \(path): short write")
+            try line.withUnsafeBytes { bytes in
+                while written < bytes.count {
+                    let n = try fd.write(UnsafeRawBufferPointer(rebasing: bytes[written...]), retryOnInterrupt: true)
+                    guard n > 0 else { throw Errno.noSpace }
+                    written += n
+                }
             }
             if synchronize {
                 guard fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }
@@ -107,8 +123,9 @@ public struct FileSink: AlertSink {
             closeQuietly(fd, key: key)
             throw error
         } catch {
+            let cut = written > 0 ? cutBack(fd, written: written, path: path) : ""
             closeQuietly(fd, key: key)
-            throw AlertSinkError(sink: key, reason: .io, message: "cannot write to \(path): \(describe(error))")
+            throw AlertSinkError(sink: key, reason: .io, message: "cannot write to \(path): \(describe(error))\(cut)")
         }
         do {
             try fd.close()
@@ -118,12 +135,32 @@ public struct FileSink: AlertSink {
         }
     }
 
+    /// Removes the `written` bytes of a delivery that failed from the end of the file (a full disk or a
+    /// file-size limit leaves part of the line; a failed `fsync` all of it), so that the file stays valid
+    /// NDJSON and the next delivery of the still-queued alert writes it whole. With `O_APPEND` the offset
+    /// after the write is where the line ended; the file is cut only if nothing was appended after it
+    /// (another writer's line is never removed). Returns what to add to the error message.
+    private static func cutBack(_ fd: FileDescriptor, written: Int, path: String) -> String {
+        let end = lseek(fd.rawValue, 0, SEEK_CUR)
+        var info = stat()
+        guard end >= Int64(written), fstat(fd.rawValue, &info) == 0 else {
+            return "; \(written) bytes of the line may be left at the end of the file"
+        }
+        guard Int64(info.st_size) == Int64(end) else {
+            return "; \(written) bytes of the line are left in the file (another writer appended after them)"
+        }
+        guard ftruncate(fd.rawValue, off_t(end) - off_t(written)) == 0 else {
+            return "; \(written) bytes of the line are left at the end of the file (cannot cut them: \(describe(Errno(rawValue: errno))))"
+        }
+        return "; the \(written) bytes written were removed, the alert stays queued"
+    }
+
     /// Closes after an error that is already being reported; a second error would add nothing.
     private static func closeQuietly(_ fd: FileDescriptor, key: String) {
         do { try fd.close() } catch { /* the first error is the one reported */ }
     }
 
-    private static func open(_ path: String, key: String) throws(AlertSinkError) -> FileDescriptor {
+    private static func open(_ path: String, key: String, mode: mode_t) throws(AlertSinkError) -> FileDescriptor {
         let filePath = FilePath(path)
         let base: FileDescriptor.OpenOptions = [.append, .nonBlocking, .noFollow, .closeOnExec]
         while true {
@@ -137,9 +174,9 @@ public struct FileSink: AlertSink {
             do {
                 let fd = try FileDescriptor.open(
                     filePath, .writeOnly, options: base.union([.create, .exclusiveCreate]),
-                    permissions: [.ownerReadWrite], retryOnInterrupt: true)
-                // The umask may have removed bits: the file is 0600, whatever it is.
-                guard fchmod(fd.rawValue, 0o600) == 0 else {
+                    permissions: FilePermissions(rawValue: mode), retryOnInterrupt: true)
+                // The umask may have removed bits: the file has `mode`, whatever the umask.
+                guard fchmod(fd.rawValue, mode) == 0 else {
                     let error = Errno(rawValue: errno)
                     closeQuietly(fd, key: key)
                     throw openError(path, key: key, error)
@@ -189,6 +226,7 @@ enum POSIXText {
         case .tooManySymbolicLinkLevels: "too many symbolic links"
         case .ioError: "input/output error"
         case .diskQuotaExceeded: "disk quota exceeded"
+        case .fileTooLarge: "file too large (over the file-size limit)"
         case .wouldBlock: "the write would block (not a regular file?)"
         default: "\(code) (errno \(code.rawValue))"
         }

@@ -34,10 +34,10 @@ public struct Config: Sendable {
     /// `[warninglist_actions]`: what a list does (parking, sinkhole, shared, annotate), over the shipped table.
     public var warningListActions: [String: WarningListAction] = [:]
     /// Mode of the files dnswatch creates: 0600 (default) or 0640 (a reader in the same group).
-    public var fileMode: mode_t = Config.fileModes[0]
+    public var fileMode: mode_t = FileModes.ownerOnly
 
-    /// The file modes `file_mode` may name: owner only, or owner and group reading.
-    public static let fileModes: [mode_t] = [0o600, 0o640]
+    /// The file modes `file_mode` may name: owner only, or owner and group reading (`FileModes`).
+    public static let fileModes: [mode_t] = FileModes.allowed
 
     /// Domains per poll batch.
     public static let batchRange: ClosedRange<Int> = 1...100_000

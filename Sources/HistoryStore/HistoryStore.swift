@@ -43,10 +43,11 @@ public final class HistoryStore: Sendable {
     public let path: String
     let pool: any DatabaseWriter
 
-    /// Mode of the files dnswatch creates (database, its -wal and -shm, the poll lock): owner only.
-    public static let defaultFileMode: mode_t = 0o600
+    /// Mode of the files dnswatch creates (database, its -wal and -shm, the poll lock): owner only
+    /// unless the config's `file_mode` says otherwise (`FileModes`, the one rule).
+    public static let defaultFileMode: mode_t = FileModes.ownerOnly
     /// Mode of the directories dnswatch creates.
-    public static let directoryMode: mode_t = 0o700
+    public static let directoryMode: mode_t = FileModes.directory(for: FileModes.ownerOnly)
 
     /// `--db PATH`, else `$DNSWATCH_DB`, else `$XDG_DATA_HOME/dnswatch/dnswatch.sqlite`
     /// (`~/.local/share/dnswatch/dnswatch.sqlite`). An empty flag or variable is an error, never the default.
@@ -192,7 +193,7 @@ public final class HistoryStore: Sendable {
     private static func createFile(_ path: String, mode: mode_t) throws {
         let dir = PathText.directory(of: path)
         // Directories a group may enter when the files are for the group too (file_mode 0640).
-        if !dir.isEmpty { try createDirectories(dir, mode: mode & 0o040 != 0 ? 0o750 : directoryMode) }
+        if !dir.isEmpty { try createDirectories(dir, mode: FileModes.directory(for: mode)) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0 {
             let err = errno

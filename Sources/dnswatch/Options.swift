@@ -363,7 +363,7 @@ struct SinkFlags: ParsableArguments {
         if !noStdout && (config.alertStdout ?? true) { out.append(StdoutSink()) }
         if let f = alertsFile ?? config.alertFile {
             if let why = alertFileProblem(f) { throw CLIError.usage("--alerts-file: \(why)") }
-            out.append(try FileSink(path: f))
+            out.append(try FileSink(path: f, fileMode: config.fileMode))
         }
         if let (url, origin) = try webhookURL(config: config, environment: environment) {
             let timeout = Duration.milliseconds(Int((config.webhookTimeout ?? 10) * 1000))

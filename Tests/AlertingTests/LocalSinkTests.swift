@@ -24,6 +24,19 @@ struct LocalSinkTests {
         #expect(try dir.read("alerts.ndjson") == expected)
     }
 
+    @Test("FileSink creates the file with the mode it is given (file_mode), whatever the umask")
+    func fileModeGiven() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try await FileSink(path: dir.file("group.ndjson"), fileMode: 0o640).deliver(alertJSON(1))
+        try await FileSink(path: dir.file("owner.ndjson")).deliver(alertJSON(1))
+        let modes = try ["group.ndjson", "owner.ndjson"].map {
+            try #require(try FileManager.default.attributesOfItem(atPath: dir.file($0))[.posixPermissions] as? NSNumber).intValue
+        }
+        #expect(modes == [0o640, 0o600])
+        #expect(throws: AlertSinkError.self) { try FileSink(path: dir.file("x"), fileMode: 0o666) }
+    }
+
     @Test("concurrent FileSink deliveries keep every line whole")
     func fileConcurrent() async throws {
         let dir = try TemporaryDirectory()

@@ -76,6 +76,61 @@ import Glibc
         #expect(unsplit.code == 64 && unsplit.err.contains("'sh -c true' not found"), "a command line is not split: \(unsplit.err)")
     }
 
+    /// A full disk, made real with a file-size limit (RLIMIT_FSIZE, `ulimit -f`, SIGXFSZ ignored so that the
+    /// write fails with EFBIG): the alert's line is written in part, then the write fails. The part is cut
+    /// off again, so the file stays valid NDJSON, and the alert, still queued, is written whole by the next
+    /// poll. (Without the cut, the next poll appended the whole line after the partial one.)
+    @Test func aShortWriteToTheAlertsFileIsCutBackAndTheAlertWrittenWholeLater() throws {
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: CLIDetectionTests.parked)
+        let cli = try CLI()
+        let alerts = cli.workdir.appendingPathComponent("alerts.ndjson").path
+        // 8 MiB less 10 bytes of valid NDJSON: the limit below leaves room for 10 bytes of the alert's line
+        // (and for the SQLite database, far smaller).
+        let limit = 16384 * 512
+        let padding = "{\"pad\":\"" + String(repeating: "x", count: 999 - 10) + "\"}\n"
+        let prefix = String(repeating: padding, count: limit / 1000) + "{\"p\":\"" + String(repeating: "y", count: limit % 1000 - 10 - 9) + "\"}\n"
+        try #require(prefix.utf8.count == limit - 10)
+        try prefix.write(toFile: alerts, atomically: false, encoding: .utf8)
+        #expect(try cli.run(["watch", "add", "c2.example", "--list", "ursnif", "--kind", "c2"]).code == 0)
+        let args = ["poll", "--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts", "--alerts-file", alerts]
+        #expect(try cli.run(args).code == 0)
+        try unbound.removeLocalData(["c2.example"])
+        try unbound.addLocalData(["c2.example. 300 IN A 45.0.121.77"])
+        // /bin/sh's `ulimit -f` counts 512-byte blocks (POSIX).
+        let limited = try cli.run(
+            ["-c", "trap '' XFSZ; ulimit -f \(limit / 512) && exec \"$@\"", "sh", CLI.binary.path] + args,
+            binary: URL(fileURLWithPath: "/bin/sh"))
+        #expect(limited.code == 0 && limited.out.contains("alerts=1"), "\(limited.err)")
+        #expect(limited.err.contains("file too large") && limited.err.contains("the alert stays queued"), "\(limited.err)")
+        #expect(try String(contentsOfFile: alerts, encoding: .utf8) == prefix, "the 10 bytes written were removed")
+        let again = try cli.run(args)
+        #expect(again.code == 0, "\(again.err)")
+        let text = try String(contentsOfFile: alerts, encoding: .utf8)
+        #expect(text.hasPrefix(prefix) && text.hasSuffix("\n"))
+        let added = text.utf8.dropFirst(prefix.utf8.count).split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+        #expect(added.count == 1, "one line: \(added)")
+        #expect(added.map { CLI.json($0)["type"] as? String } == ["activation"], "\(added)")
+    }
+
+    /// The alerts file follows the one rule of the files dnswatch creates: the config's `file_mode`.
+    @Test func theAlertsFileIsCreatedWithTheConfigsFileMode() throws {
+        let unbound = try UnboundServer(localZones: ["example. static"], localData: CLIDetectionTests.parked)
+        let cli = try CLI()
+        let alerts = cli.workdir.appendingPathComponent("alerts.ndjson").path
+        let config = try cli.file("m.toml", "file_mode = \"0640\"\n")
+        #expect(try cli.run(["watch", "add", "c2.example", "--list", "ursnif", "--kind", "c2", "--config", config]).code == 0)
+        let args = ["poll", "--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts", "--alerts-file", alerts, "--config", config]
+        #expect(try cli.run(args).code == 0)
+        try unbound.removeLocalData(["c2.example"])
+        try unbound.addLocalData(["c2.example. 300 IN A 45.0.121.77"])
+        let r = try cli.run(args)
+        #expect(r.code == 0 && r.out.contains("alerts=1"), "\(r.err)")
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: alerts)[.posixPermissions] as? NSNumber)
+        #expect(mode.intValue == 0o640, "mode \(String(mode.intValue, radix: 8))")
+        let db = try #require(try FileManager.default.attributesOfItem(atPath: cli.db)[.posixPermissions] as? NSNumber)
+        #expect(db.intValue == 0o640, "the database follows the same rule")
+    }
+
     /// `--alert-command PROG --alert-arg ...`: the arguments reach the program as given; a failed first
     /// delivery is retried by the next poll with the same payload and the same `delivery_id`.
     @Test func alertCommandWithArgsAndARedeliveryWithTheSameDeliveryID() throws {
