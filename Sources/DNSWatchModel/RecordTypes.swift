@@ -50,6 +50,27 @@ public enum FailureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case servfail
     case refused
     case malformed
+    /// The reply was truncated (TC) and not asked again over TCP, or truncated over TCP too.
+    case truncated
+    // The other RCODEs with an IANA name (the 12-bit RCODE: 4 bits in the header, 8 in an EDNS OPT
+    // record, RFC 6891), numbers in the comments.
+    case formerr  // 1
+    case notimp  // 4
+    case yxdomain  // 6
+    case yxrrset  // 7
+    case nxrrset  // 8
+    case notauth  // 9
+    case notzone  // 10
+    case dsotypeni  // 11
+    case badvers  // 16
+    case badkey  // 17
+    case badtime  // 18
+    case badmode  // 19
+    case badname  // 20
+    case badalg  // 21
+    case badtrunc  // 22
+    case badcookie  // 23
+    /// An unassigned RCODE.
     case otherRcode = "other-rcode"
     case network
 }

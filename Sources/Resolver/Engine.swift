@@ -100,13 +100,25 @@ struct Engine {
     /// Open slots in sending order; each closes `timeout` after its try was sent.
     private var expiries = Deque<(key: Int32, sent: UInt64)>()
     // Sockets and slots.
-    private var sockets: [FileDescriptor] = []
+    /// The UDP sockets by index (nil: closed, the index free for another). Each sends for one position of
+    /// its family until it is retired (`rotate`); a retired one still takes replies to its open tries and is
+    /// closed when none is left.
+    private var ports: [UDPPort?] = []
+    private var freePorts: [Int] = []
+    /// Each position's current socket (an index into `ports`); a position is an ID space of 65,536 slots.
+    private var positions: [Int] = []
+    private var positionsByFamily: [Int32: [Int]] = [:]
+    private var nextPosition = 0
+    private var retiredPorts = 0
+    /// A socket was opened or retired: closed ones are reaped and `pollFDs` rebuilt before the next poll.
+    private var portsChanged = false
+    /// The sockets' descriptors, then the wake-up pipe's; `pollPorts[i]` is the socket of `pollFDs[i]`.
     private var pollFDs: [pollfd] = []
-    private var socketsByFamily: [Int32: [Int]] = [:]
-    private var nextSocket = 0
-    /// Open tries by socket and ID, `key = socket << 16 | id`: the question + 1 (0: free), when the try was
-    /// sent, to which resolver, and which try of the question it was.
+    private var pollPorts: [Int] = []
+    /// Open tries by position and ID, `key = position << 16 | id`: the question + 1 (0: free), the socket it
+    /// went out on, when it was sent, to which resolver, and which try of the question it was.
     private var slotQuestion: [Int32]
+    private var slotPort: [UInt16]
     private var slotSent: [UInt64]
     private var slotServer: [UInt16]
     private var slotAttempt: [UInt8]
@@ -130,6 +142,25 @@ struct Engine {
     static let batchSize = 64
     /// Fewest messages per `sendmmsg` when a batch is spread over the sockets.
     static let minChunk = 8
+    /// A socket is retired for one on a fresh kernel-chosen port once it has sent this many queries, or
+    /// lived `socketLifetime` nanoseconds and sent one: a poll's queries come from many source ports.
+    static let queriesPerSocket = 64
+    static let socketLifetime: UInt64 = 1_000_000_000
+    /// Most retired sockets still open (waiting for replies to their tries); beyond it a position keeps its
+    /// socket until one closes, so that file descriptors stay bounded.
+    static let maxRetiredPorts = 64
+
+    /// One UDP socket of the engine.
+    private struct UDPPort {
+        let descriptor: FileDescriptor
+        let position: Int
+        let opened: UInt64
+        /// Queries sent on it.
+        var sends = 0
+        /// Its tries whose slot is still open.
+        var open = 0
+        var retired = false
+    }
 
     init(endpoints: [ResolverEndpoint], options: ResolverOptions, mailbox: Mailbox, logger: Logger?) throws {
         self.endpoints = endpoints
@@ -149,19 +180,23 @@ struct Engine {
         outgoing = DatagramVectors(capacity: Self.batchSize, receiving: false)
         destinations = Destinations(addresses)
         batch.reserveCapacity(Self.batchSize)
+        let now = monotonicNanos()
         for family in Set(addresses.map(\.family)).sorted() {
             for _ in 0..<max(1, options.socketsPerFamily) {
-                let socket = try UDPSocketFactory.make(family: family)
-                socketsByFamily[family, default: []].append(sockets.count)
-                sockets.append(socket)
-                pollFDs.append(pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0))
+                let position = positions.count
+                positionsByFamily[family, default: []].append(position)
+                positions.append(ports.count)
+                ports.append(UDPPort(descriptor: try UDPSocketFactory.make(family: family), position: position, opened: now))
             }
         }
-        pollFDs.append(pollfd(fd: mailbox.wakeRead, events: Int16(POLLIN), revents: 0))
-        slotQuestion = [Int32](repeating: 0, count: sockets.count << 16)
-        slotSent = [UInt64](repeating: 0, count: sockets.count << 16)
-        slotServer = [UInt16](repeating: 0, count: sockets.count << 16)
-        slotAttempt = [UInt8](repeating: 0, count: sockets.count << 16)
+        let slots = positions.count << 16
+        slotQuestion = [Int32](repeating: 0, count: slots)
+        slotPort = [UInt16](repeating: 0, count: slots)
+        slotSent = [UInt64](repeating: 0, count: slots)
+        slotServer = [UInt16](repeating: 0, count: slots)
+        slotAttempt = [UInt8](repeating: 0, count: slots)
+        stats.sourcePorts = positions.count
+        rebuildPollSet()
     }
 
     // MARK: the loop
@@ -183,13 +218,14 @@ struct Engine {
                 waitNanos = min(waitNanos, deadline > now ? deadline - now : 0)
             }
             if let sendWait { waitNanos = min(waitNanos, sendWait) }
+            if portsChanged { rebuildPollSet() }
             let waitMillis = Int32((waitNanos + 999_999) / 1_000_000)
             let ready = pollFDs.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), waitMillis) }
             if ready > 0 {
-                for i in 0..<sockets.count where pollFDs[i].revents != 0 {
-                    drain(socket: i)
+                for i in 0..<pollPorts.count where pollFDs[i].revents != 0 {
+                    drain(port: pollPorts[i])
                 }
-                if pollFDs[sockets.count].revents != 0 { mailbox.drainWake() }
+                if pollFDs[pollPorts.count].revents != 0 { mailbox.drainWake() }
             }
         }
         tcp?.stop()
@@ -405,17 +441,18 @@ struct Engine {
     }
 
     /// Sends `batch` (tries whose resolvers are all of `family`) with `sendmmsg`, spread over the family's
-    /// sockets in turn (at least `minChunk` messages a call); what did not go out is queued again at the front.
-    /// Returns a wait when a socket is full.
+    /// positions in turn (at least `minChunk` messages a call); what did not go out is queued again at the
+    /// front. Returns a wait when a socket is full.
     private mutating func transmitBatch(family: Int32, now: UInt64) -> UInt64? {
-        guard let familySockets = socketsByFamily[family] else { return nil }
-        let chunk = max(Self.minChunk, (batch.count + familySockets.count - 1) / familySockets.count)
+        guard let familyPositions = positionsByFamily[family] else { return nil }
+        let chunk = max(Self.minChunk, (batch.count + familyPositions.count - 1) / familyPositions.count)
         var first = 0
         while first < batch.count {
-            let socket = familySockets[nextSocket % familySockets.count]
-            nextSocket &+= 1
+            let position = familyPositions[nextPosition % familyPositions.count]
+            nextPosition &+= 1
+            rotateIfDue(position, family: family, now: now)
             let end = min(batch.count, first + chunk)
-            let (sent, wait) = transmit(first..<end, socket: socket, now: now)
+            let (sent, wait) = transmit(first..<end, position: position, now: now)
             if sent < end {
                 for i in (sent..<batch.count).reversed() { unreserve(batch[i]) }
                 return wait
@@ -425,10 +462,12 @@ struct Engine {
         return nil
     }
 
-    /// Sends `batch[range]` on `socket` with one `sendmmsg`. Returns the index in `batch` of the first entry
-    /// still to send (`range.upperBound` when all went out or failed for good) and a wait when the socket is full.
-    private mutating func transmit(_ range: Range<Int>, socket: Int, now: UInt64) -> (Int, UInt64?) {
-        let base = socket << 16
+    /// Sends `batch[range]` on the current socket of `position` with one `sendmmsg`. Returns the index in
+    /// `batch` of the first entry still to send (`range.upperBound` when all went out or failed for good)
+    /// and a wait when the socket is full.
+    private mutating func transmit(_ range: Range<Int>, position: Int, now: UInt64) -> (Int, UInt64?) {
+        let base = position << 16
+        let port = positions[position]
         var keys: [Int32] = []
         keys.reserveCapacity(range.count)
         for i in range {
@@ -442,7 +481,7 @@ struct Engine {
             arena[start] = UInt8(id >> 8)
             arena[start + 1] = UInt8(id & 0xFF)
         }
-        let fd = sockets[socket].fd
+        let fd = ports[port]?.descriptor.fd ?? -1
         let sent = arena.withUnsafeBytes { bytes -> Int in
             guard let origin = bytes.baseAddress else { return 0 }
             for i in range {
@@ -455,6 +494,8 @@ struct Engine {
             return outgoing.send(fd: fd, count: range.count)
         }
         let err = sent < 0 ? errno : 0
+        ports[port]?.sends += max(0, sent)
+        ports[port]?.open += max(0, sent)
         for i in range.lowerBound..<(range.lowerBound + max(0, sent)) {
             let q = Int(batch[i].question)
             let s = Int(batch[i].server)
@@ -470,6 +511,7 @@ struct Engine {
             states[q].sequence = paths[s].transmitted()
             states[q].token &+= 1
             slotSent[key] = now
+            slotPort[key] = UInt16(port)
             slotServer[key] = UInt16(s)
             slotAttempt[key] = UInt8(min(255, retry))
             let rto = min(timeoutNanos, UInt64(paths[s].rto(retry: retry) * 1e9))
@@ -503,9 +545,72 @@ struct Engine {
 
     // MARK: receiving
 
-    /// Reads what socket `socket` has queued, `batchSize` datagrams per `recvmmsg`, until it is empty.
-    private mutating func drain(socket: Int) {
-        let fd = sockets[socket].fd
+    // MARK: sockets
+
+    /// Retires the current socket of `position` for a new one on a fresh kernel-chosen port when it has sent
+    /// `queriesPerSocket` queries, or lived `socketLifetime` and sent one, while fewer than
+    /// `maxRetiredPorts` retired sockets are open. Should no socket open, the position keeps its own.
+    private mutating func rotateIfDue(_ position: Int, family: Int32, now: UInt64) {
+        let current = positions[position]
+        guard let port = ports[current], retiredPorts < Self.maxRetiredPorts,
+              port.sends >= Self.queriesPerSocket || (port.sends > 0 && now &- port.opened >= Self.socketLifetime) else { return }
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try UDPSocketFactory.make(family: family)
+        } catch {
+            ports[current]?.sends = 0
+            logger?.warning("cannot open another UDP socket: this one stays in use", metadata: ["error": "\(error)"])
+            return
+        }
+        let fresh = UDPPort(descriptor: descriptor, position: position, opened: now)
+        let index: Int
+        if let free = freePorts.popLast() {
+            index = free
+            ports[index] = fresh
+        } else {
+            index = ports.count
+            ports.append(fresh)
+        }
+        positions[position] = index
+        ports[current]?.retired = true
+        retiredPorts += 1
+        stats.sourcePorts += 1
+        portsChanged = true
+    }
+
+    /// Closes the slot `key` of a try that went out: the question no longer takes a reply there, and its
+    /// socket, when retired and with no other try open, is closed before the next poll.
+    private mutating func closeSlot(_ key: Int) {
+        slotQuestion[key] = 0
+        let port = Int(slotPort[key])
+        ports[port]?.open -= 1
+        if ports[port]?.retired == true && ports[port]?.open == 0 { portsChanged = true }
+    }
+
+    /// Closes the retired sockets with no try open and rebuilds the poll set.
+    private mutating func rebuildPollSet() {
+        portsChanged = false
+        pollFDs.removeAll(keepingCapacity: true)
+        pollPorts.removeAll(keepingCapacity: true)
+        for i in ports.indices {
+            guard let port = ports[i] else { continue }
+            if port.retired && port.open == 0 {
+                ports[i] = nil
+                freePorts.append(i)
+                retiredPorts -= 1
+                continue
+            }
+            pollFDs.append(pollfd(fd: port.descriptor.fd, events: Int16(POLLIN), revents: 0))
+            pollPorts.append(i)
+        }
+        pollFDs.append(pollfd(fd: mailbox.wakeRead, events: Int16(POLLIN), revents: 0))
+    }
+
+    // MARK: receiving
+
+    /// Reads what socket `port` has queued, `batchSize` datagrams per `recvmmsg`, until it is empty.
+    private mutating func drain(port: Int) {
+        guard let fd = ports[port]?.descriptor.fd else { return }
         for _ in 0..<64 {
             let n = received.receive(fd: fd)
             if n < 0 {
@@ -514,20 +619,20 @@ struct Engine {
             }
             let now = monotonicNanos()
             for i in 0..<n {
-                handleDatagram(socket: socket, received.datagram(i), from: received.source(i), now: now)
+                handleDatagram(port: port, received.datagram(i), from: received.source(i), now: now)
             }
             if n < received.capacity { return }
         }
     }
 
-    private mutating func handleDatagram(socket: Int, _ bytes: UnsafeRawBufferPointer, from source: UnsafeRawPointer, now: UInt64) {
-        guard bytes.count >= 12 else {
+    private mutating func handleDatagram(port: Int, _ bytes: UnsafeRawBufferPointer, from source: UnsafeRawPointer, now: UInt64) {
+        guard bytes.count >= 12, let position = ports[port]?.position else {
             stats.droppedUnknownID += 1
             return
         }
-        let key = socket << 16 | (Int(bytes[0]) << 8 | Int(bytes[1]))
+        let key = position << 16 | (Int(bytes[0]) << 8 | Int(bytes[1]))
         let slot = slotQuestion[key]
-        guard slot > 0 else {
+        guard slot > 0, Int(slotPort[key]) == port else {
             stats.droppedUnknownID += 1
             return
         }
@@ -548,18 +653,13 @@ struct Engine {
         let start = q * Self.stride + 12
         let nameCount = Int(states[q].nameCount)
         let type = states[q].type
-        let tcpOnTruncation = options.tcpOnTruncation
         let records = self.records
         let outcome: Result<ReplyVerdict, LDNSError>? = arena.withUnsafeBytes { all in
             let question = UnsafeRawBufferPointer(rebasing: all[start..<(start + nameCount + 4)])
             guard layout.asks(question, in: bytes) else { return nil }
             let name = UnsafeRawBufferPointer(rebasing: question[0..<nameCount])
             return Result { () throws(LDNSError) -> ReplyVerdict in
-                let verdict = try ReplyInterpreter.verdict(bytes, layout, name: name, type: type, records: records)
-                if verdict == .truncated && !tcpOnTruncation {
-                    return .answer(try ReplyInterpreter.answer(bytes, layout, name: name, type: type, records: records))
-                }
-                return verdict
+                try ReplyInterpreter.verdict(bytes, layout, name: name, type: type, records: records)
             }
         }
         guard let outcome else {
@@ -572,7 +672,7 @@ struct Engine {
             return
         }
         // The try is answered: its slot closes, and its round trip is a sample of this resolver's path.
-        slotQuestion[key] = 0
+        closeSlot(key)
         states[q].live -= 1
         paths[server].sample(Double(now &- slotSent[key]) / 1e9)
         let latest = Int32(slotAttempt[key]) == states[q].attempts - 1 && states[q].server == Int32(server)
@@ -601,6 +701,11 @@ struct Engine {
         case .truncated:
             paths[server].answered()
             guard states[q].phase != .tcp else { return }
+            // A truncated answer is never taken: without TCP it is a failure.
+            guard options.tcpOnTruncation else {
+                finish(q, .failure(.truncated), server: Int32(server))
+                return
+            }
             releaseLatest(q)
             states[q].phase = .tcp
             states[q].server = Int32(server)
@@ -657,7 +762,7 @@ struct Engine {
             let key = Int(open.key)
             guard slotQuestion[key] != 0, slotSent[key] == open.sent else { continue }
             let q = Int(slotQuestion[key] - 1)
-            slotQuestion[key] = 0
+            closeSlot(key)
             states[q].live -= 1
             if states[q].phase == .lastChance && states[q].live == 0 {
                 finish(q, .failure(states[q].lastFailure ?? .timeout), server: states[q].lastFailureServer)
@@ -780,12 +885,7 @@ struct Engine {
                     let verdict = try reply.bytes.withUnsafeBytes { b in
                         try question.withUnsafeBytes { qb in
                             let name = UnsafeRawBufferPointer(rebasing: qb[0..<nameCount])
-                            var verdict = try ReplyInterpreter.verdict(b, reply.layout, name: name, type: type, records: records)
-                            if verdict == .truncated {
-                                // Truncated over TCP too: what came is the answer.
-                                verdict = .answer(try ReplyInterpreter.answer(b, reply.layout, name: name, type: type, records: records))
-                            }
-                            return verdict
+                            return try ReplyInterpreter.verdict(b, reply.layout, name: name, type: type, records: records)
                         }
                     }
                     switch verdict {
@@ -793,7 +893,9 @@ struct Engine {
                         finish(q, .answer(answer), server: Int32(server))
                         return
                     case .truncated:
-                        break
+                        // Truncated over TCP too: never taken as the answer; the next resolver is asked.
+                        states[q].lastFailure = .truncated
+                        states[q].lastFailureServer = Int32(server)
                     case .retry(let kind):
                         states[q].lastFailure = kind
                         states[q].lastFailureServer = Int32(server)

@@ -15,7 +15,8 @@ public struct ResolverOptions: Sendable, Hashable {
     public var ednsBufferSize: UInt16
     /// Whether a truncated (TC) reply is retried over TCP.
     public var tcpOnTruncation: Bool
-    /// UDP sockets (each on its own random source port) per address family in use.
+    /// UDP sockets in use at once (each on its own random source port) per address family; each is
+    /// replaced by a new one on a fresh port after 64 queries or a second.
     public var socketsPerFamily: Int
     /// Constants of the per-resolver timers and window.
     public var tuning = PathTuning()
@@ -63,6 +64,9 @@ public struct ResolveStats: Sendable, Hashable {
     public var tcpFallbacks = 0
     /// Retransmissions whose earlier try was answered after all (the timer ran out too early).
     public var spuriousRetransmissions = 0
+    /// UDP sockets opened, each on its own kernel-chosen source port (`socketsPerFamily` per address family
+    /// at the start, then one each time a socket is retired).
+    public var sourcePorts = 0
     /// Replies to a question that another try had already answered.
     public var lateReplies = 0
     /// The timers, window and health of each resolver, in endpoint order.

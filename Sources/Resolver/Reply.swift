@@ -44,7 +44,8 @@ struct ParsedReply: Sendable {
     var id: UInt16 { layout.id }
     var isResponse: Bool { layout.isResponse }
     var truncated: Bool { layout.truncated }
-    var rcode: UInt8 { layout.rcode }
+    /// The full 12-bit RCODE (with an OPT record's EXTENDED-RCODE).
+    var rcode: UInt16 { layout.rcode }
 
     /// Decodes a wire-format reply; throws `LDNSError` when it is cut short, a name is malformed or ldns
     /// cannot parse an answer record.
@@ -72,11 +73,11 @@ struct ParsedReply: Sendable {
 
 /// What a reply that matched its query means for the question.
 enum ReplyVerdict: Sendable, Equatable {
-    /// A final answer (NOERROR / NXDOMAIN).
+    /// A final answer (NOERROR / NXDOMAIN, the full 12-bit RCODE).
     case answer(Answer)
-    /// A failure worth another attempt at the next resolver (SERVFAIL, REFUSED, other RCODEs).
+    /// A failure worth another attempt at the next resolver (SERVFAIL, REFUSED, every other RCODE).
     case retry(FailureKind)
-    /// TC set: ask again over TCP.
+    /// TC set: ask again over TCP (or, without TCP, a failure: a truncated answer is never taken).
     case truncated
 }
 
@@ -91,9 +92,32 @@ enum ReplyInterpreter {
         if layout.truncated { return .truncated }
         switch layout.rcode {
         case 0, 3: return .answer(try answer(b, layout, name: name, type: type, records: records))
-        case 2: return .retry(.servfail)
-        case 5: return .retry(.refused)
-        default: return .retry(.otherRcode)
+        default: return .retry(failure(rcode: layout.rcode))
+        }
+    }
+
+    /// The failure a (12-bit) RCODE other than NOERROR and NXDOMAIN stands for.
+    static func failure(rcode: UInt16) -> FailureKind {
+        switch rcode {
+        case 1: .formerr
+        case 2: .servfail
+        case 4: .notimp
+        case 5: .refused
+        case 6: .yxdomain
+        case 7: .yxrrset
+        case 8: .nxrrset
+        case 9: .notauth
+        case 10: .notzone
+        case 11: .dsotypeni
+        case 16: .badvers
+        case 17: .badkey
+        case 18: .badtime
+        case 19: .badmode
+        case 20: .badname
+        case 21: .badalg
+        case 22: .badtrunc
+        case 23: .badcookie
+        default: .otherRcode
         }
     }
 
@@ -102,17 +126,23 @@ enum ReplyInterpreter {
                        records: AnswerRecords) throws(LDNSError) -> Answer {
         try records.read(b, layout)
         defer { records.clear() }
-        return answer(records.records, rcode: layout.rcode, name: name, type: type)
+        return try answer(records.records, rcode: layout.rcode, name: name, type: type)
     }
 
-    static func answer(_ rrs: [UnsafeMutablePointer<ldns_rr>], rcode: UInt8, name: UnsafeRawBufferPointer, type: UInt16) -> Answer {
-        let cname = RRType.cname.code
+    /// The answer of the records `rrs` for `name`/`type` (class IN, the class every query asks). Records of
+    /// other names and types are ignored; a record that would count (the question's type or a CNAME, owned
+    /// by the name or a chain target) in another class makes the reply malformed, not a NODATA.
+    static func answer(_ rrs: [UnsafeMutablePointer<ldns_rr>], rcode: UInt16, name: UnsafeRawBufferPointer, type: UInt16) throws(LDNSError) -> Answer {
+        let cname = RRType.cname.code, inClass = UInt16(LDNS_RR_CLASS_IN.rawValue)
         var chain: [String] = []
         var targets: [UnsafeRawBufferPointer] = []
         if type != cname && rrs.contains(where: { LDNSRecord(rr: $0).type == cname }) {
             var current = name
             while chain.count < maxChain,
-                  let rr = rrs.first(where: { LDNSRecord(rr: $0).type == cname && WireName.equal(LDNSRecord(rr: $0).ownerWire, current) }),
+                  let rr = rrs.first(where: {
+                      let r = LDNSRecord(rr: $0)
+                      return r.type == cname && r.rrClass == inClass && WireName.equal(r.ownerWire, current)
+                  }),
                   let target = LDNSRecord(rr: rr).nameRdata,
                   !WireName.equal(target, name), !targets.contains(where: { WireName.equal($0, target) }) {
                 chain.append(DNameText.render(target.bindMemory(to: UInt8.self)))
@@ -120,11 +150,19 @@ enum ReplyInterpreter {
                 current = target
             }
         }
+        for rr in rrs {
+            let record = LDNSRecord(rr: rr)
+            guard record.rrClass != inClass, record.type == type || record.type == cname else { continue }
+            let owner = record.ownerWire
+            if WireName.equal(owner, name) || targets.contains(where: { WireName.equal($0, owner) }) {
+                throw LDNSError(message: "malformed record: an answer record of class \(record.rrClass), not IN")
+            }
+        }
         if rcode == 3 { return Answer(status: .nxdomain, rdata: [], cnameChain: chain) }
         var rdata: [String] = []
         for rr in rrs {
             let record = LDNSRecord(rr: rr)
-            guard record.type == type else { continue }
+            guard record.type == type, record.rrClass == inClass else { continue }
             let owner = record.ownerWire
             guard WireName.equal(owner, name) || targets.contains(where: { WireName.equal($0, owner) }) else { continue }
             if let text = record.presentation { rdata.append(text) }
@@ -156,8 +194,9 @@ enum ReplyInterpreter {
 }
 
 /// The reply decoding of the engine, from raw bytes, for the fuzz target (Fuzz/FuzzReply): the UDP path
-/// (`ReplyLayout`, the question check, `ReplyInterpreter.verdict` and, for a truncated reply, `answer`)
-/// with the reply's own question as the query, then the TCP path (`ParsedReply`). Visible in the package only.
+/// (`ReplyLayout`, the question check, `ReplyInterpreter.verdict`) with the reply's own question as the
+/// query, then the TCP path (`ParsedReply`) and the answer `ReplyInterpreter.answer` reads whatever the
+/// RCODE and flags. Visible in the package only.
 package enum ReplyDecoding {
     /// A one-line summary of what the engine would make of `wire`; "malformed: …" when it refuses it.
     package static func summary(of wire: UnsafeRawBufferPointer) -> String {
@@ -176,11 +215,7 @@ package enum ReplyDecoding {
         if layout.asks(question, in: wire) {
             let records = AnswerRecords()
             do {
-                let verdict = try ReplyInterpreter.verdict(wire, layout, name: name, type: type, records: records)
-                out += " udp \(verdict)"
-                if verdict == .truncated {
-                    out += " \(try ReplyInterpreter.answer(wire, layout, name: name, type: type, records: records))"
-                }
+                out += " udp \(try ReplyInterpreter.verdict(wire, layout, name: name, type: type, records: records))"
             } catch {
                 out += " udp malformed: \(error)"
             }

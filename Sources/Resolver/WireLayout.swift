@@ -1,13 +1,16 @@
 import CLDNS
 
 /// The layout of a DNS message read straight from its bytes, before ldns sees it: the header fields and
-/// where the sections are, with every section walked (names well formed, records inside the message).
-/// Reading it allocates nothing, so a reply that is not ours is dropped cheaply.
+/// where the sections are, with every section walked (names well formed, records inside the message, the
+/// rdata of IN-class A, AAAA, NS and CNAME records exactly its RDLENGTH) and the RCODE made whole from an
+/// EDNS OPT record. Reading it allocates nothing, so a reply that is not ours is dropped cheaply.
 struct ReplyLayout: Sendable, Equatable {
     var id: UInt16
     var isResponse: Bool
     var truncated: Bool
-    var rcode: UInt8
+    /// The full 12-bit RCODE (RFC 6891 §6.1.3): the header's 4 bits, below the 8 bits of EXTENDED-RCODE
+    /// (the first byte of the OPT record's TTL field) when the additional section carries an OPT record.
+    var rcode: UInt16
     var questionCount: Int
     var answerCount: Int
     /// End of the first question (name, type, class), which starts at byte 12; 12 when there is none.
@@ -16,16 +19,18 @@ struct ReplyLayout: Sendable, Equatable {
     var answerStart: Int
 
     /// - Throws: `LDNSError` (ldns's "packet overflow" / "invalid label" statuses) when the message is cut
-    ///   short or a name is malformed.
+    ///   short or a name is malformed; ("malformed record") when an IN-class A record's RDLENGTH is not 4,
+    ///   an AAAA's not 16, an NS's or CNAME's name does not end exactly at the end of its rdata, or the
+    ///   additional section has more than one OPT record.
     init(_ b: UnsafeRawBufferPointer) throws(LDNSError) {
         guard b.count >= 12 else { throw LDNSError(LDNS_STATUS_PACKET_OVERFLOW) }
         id = UInt16(b[0]) << 8 | UInt16(b[1])
         isResponse = b[2] & 0x80 != 0
         truncated = b[2] & 0x02 != 0
-        rcode = b[3] & 0x0F
         questionCount = Int(b[4]) << 8 | Int(b[5])
         answerCount = Int(b[6]) << 8 | Int(b[7])
-        let records = answerCount + (Int(b[8]) << 8 | Int(b[9])) + (Int(b[10]) << 8 | Int(b[11]))
+        let additionalStart = answerCount + (Int(b[8]) << 8 | Int(b[9]))
+        let records = additionalStart + (Int(b[10]) << 8 | Int(b[11]))
         var pos = 12
         questionEnd = 12
         for i in 0..<questionCount {
@@ -34,12 +39,34 @@ struct ReplyLayout: Sendable, Equatable {
             if i == 0 { questionEnd = pos }
         }
         answerStart = pos
-        for _ in 0..<records {
+        var extendedRcode: UInt8?
+        for i in 0..<records {
             guard let end = WireName.skip(b, from: pos), end + 10 <= b.count else { throw LDNSError(LDNS_STATUS_PACKET_OVERFLOW) }
-            pos = end + 10 + (Int(b[end + 8]) << 8 | Int(b[end + 9]))
+            let type = UInt16(b[end]) << 8 | UInt16(b[end + 1])
+            let rdata = end + 10
+            pos = rdata + (Int(b[end + 8]) << 8 | Int(b[end + 9]))
             guard pos <= b.count else { throw LDNSError(LDNS_STATUS_PACKET_OVERFLOW) }
+            if type == Self.opt && i >= additionalStart {
+                // The class of an OPT record is a UDP size, its TTL carries EXTENDED-RCODE; one at most.
+                guard extendedRcode == nil else { throw LDNSError(message: "malformed record: more than one OPT record") }
+                extendedRcode = b[end + 4]
+            } else if b[end + 2] == 0 && b[end + 3] == 1 {
+                // Class IN: the rdata of the types dnswatch reads must be exactly their RDLENGTH.
+                let exact: Bool
+                switch type {
+                case 1: exact = pos - rdata == 4
+                case 28: exact = pos - rdata == 16
+                case 2, 5: exact = pos > rdata && WireName.skip(b, from: rdata) == pos
+                default: exact = true
+                }
+                guard exact else { throw LDNSError(message: "malformed record: type \(type) with \(pos - rdata) bytes of rdata") }
+            }
         }
+        rcode = UInt16(extendedRcode ?? 0) << 4 | UInt16(b[3] & 0x0F)
     }
+
+    /// TYPE of the EDNS OPT pseudo-record.
+    static let opt: UInt16 = 41
 
     /// Whether the message has exactly one question and it is `question` (a query's question section:
     /// wire name, type, class), the name compared without regard to ASCII case, type and class exactly.

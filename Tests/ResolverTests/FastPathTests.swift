@@ -143,7 +143,8 @@ func inetNtop(_ bytes: [UInt8]) -> String {
             let report = try await dns.resolve(questions)
             let ports = seen.snapshot.1.dropFirst(before)
             #expect(ports.count == 400)
-            #expect(Set(ports).count == 5, "window \(window)")
+            // Five sockets at once, each replaced after 64 queries.
+            #expect(Set(ports).count == report.stats.sourcePorts && Set(ports).count > 5, "window \(window)")
             #expect(report.resolutions.map(\.question) == questions)
             #expect(report.resolutions.allSatisfy { $0.outcome == answer(.noerror, ["192.0.2.77"]) && $0.attempts == 1 })
             #expect(report.stats.sent == 400 && report.stats.answered == 400 && report.stats.retries == 0)
@@ -179,16 +180,5 @@ func inetNtop(_ bytes: [UInt8]) -> String {
         #expect((15...35).contains(moved))
         #expect(report.stats.sent == 50 && report.stats.retries == moved && report.stats.timeouts == 0)
         #expect(good.requestCount == 50)
-    }
-
-    @Test func truncatedReplyIsTheAnswerWithoutTCP() async throws {
-        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
-            [ScriptedReply(DNSTestWire.reply(to: request.bytes, truncated: true, answers: [.a("t.example", "192.0.2.5")]))]
-        }
-        let dns = try DNSResolver(
-            endpoints: [try ResolverEndpoint(server.endpoint)], options: ResolverOptions(tcpOnTruncation: false))
-        let report = try await dns.resolve([q("t.example", .a)])
-        #expect(report.resolutions[0].outcome == answer(.noerror, ["192.0.2.5"]))
-        #expect(report.stats.tcpFallbacks == 0 && report.stats.sent == 1)
     }
 }

@@ -152,7 +152,8 @@ import Testing
         #expect(report.stats.answered == 64)
         let (ids, ports) = seen.snapshot
         #expect(Set(ids).count >= 60)
-        #expect(Set(ports).count == 8)
+        // Eight sockets at once (more when one is retired after a second: see SourcePortTests).
+        #expect(Set(ports).count >= 8 && Set(ports).count == report.stats.sourcePorts)
         #expect(!ports.contains(0))
     }
 

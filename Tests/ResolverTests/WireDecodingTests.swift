@@ -100,7 +100,7 @@ import Testing
 
     @Test func rcodes() async throws {
         let query = DNSTestWire.query(id: 7, name: "x.example", type: 1)
-        for (rcode, expected) in [(2, ReplyVerdict.retry(.servfail)), (5, .retry(.refused)), (4, .retry(.otherRcode))] {
+        for (rcode, expected) in [(2, ReplyVerdict.retry(.servfail)), (5, .retry(.refused)), (4, .retry(.notimp)), (12, .retry(.otherRcode))] {
             let reply = try ParsedReply(wire: DNSTestWire.reply(to: query, rcode: UInt8(rcode)))
             #expect(ReplyInterpreter.verdict(reply, name: "x.example", type: 1) == expected)
         }

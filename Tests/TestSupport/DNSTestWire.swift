@@ -21,12 +21,15 @@ public enum DNSTestWire {
         public var type: UInt16
         public var ttl: UInt32
         public var rdata: [UInt8]
+        /// CLASS (1: IN).
+        public var rrClass: UInt16
 
-        public init(name: String, type: UInt16, ttl: UInt32 = 300, rdata: [UInt8]) {
+        public init(name: String, type: UInt16, ttl: UInt32 = 300, rdata: [UInt8], rrClass: UInt16 = 1) {
             self.name = name
             self.type = type
             self.ttl = ttl
             self.rdata = rdata
+            self.rrClass = rrClass
         }
 
         public static func a(_ name: String, _ address: String, ttl: UInt32 = 300) -> Record {
@@ -91,9 +94,11 @@ public enum DNSTestWire {
     }
 
     /// A reply to `query`: its question echoed (or `questionName`/`questionType` instead), QR+RD+RA set.
+    /// `rcode` is the header's 4 bits; `extendedRcode` adds an EDNS OPT record (RFC 6891) carrying the
+    /// upper 8 bits of the RCODE.
     public static func reply(
         to query: [UInt8], id: UInt16? = nil, questionName: String? = nil, questionType: UInt16? = nil,
-        rcode: UInt8 = 0, truncated: Bool = false, authoritative: Bool = false,
+        rcode: UInt8 = 0, extendedRcode: UInt8? = nil, truncated: Bool = false, authoritative: Bool = false,
         answers: [Record] = [], authority: [Record] = []
     ) -> [UInt8] {
         let q = parseQuery(query)
@@ -110,10 +115,15 @@ public enum DNSTestWire {
         }
         var out = header(
             id: id ?? q?.id ?? 0, flags: flags, qd: question.isEmpty ? 0 : 1,
-            an: UInt16(answers.count), ns: UInt16(authority.count), ar: 0)
+            an: UInt16(answers.count), ns: UInt16(authority.count), ar: extendedRcode == nil ? 0 : 1)
         out += question
-        for r in answers + authority {
-            out += encodeName(r.name) + be16(r.type) + be16(1)
+        var records = answers + authority
+        if let extendedRcode {
+            // OPT: root owner, CLASS the UDP size, TTL = EXTENDED-RCODE, VERSION 0, flags 0.
+            records.append(Record(name: "", type: 41, ttl: UInt32(extendedRcode) << 24, rdata: [], rrClass: 1232))
+        }
+        for r in records {
+            out += encodeName(r.name) + be16(r.type) + be16(r.rrClass)
             out += be16(UInt16(r.ttl >> 16)) + be16(UInt16(r.ttl & 0xFFFF))
             out += be16(UInt16(r.rdata.count)) + r.rdata
         }
