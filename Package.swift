@@ -173,6 +173,7 @@ let package = Package(
             dependencies: [
                 "Serve", "Poller", "HistoryStore", "Resolver", "Classification", "Investigation", "DNSWatchModel", "TestSupport",
                 "Alerting", "Detection",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -64,7 +64,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 }
 
-/// An address block `192.0.2.0/24` or `2001:db8::/32`. A bare address is a host prefix.
+/// An address block `192.0.2.0/24` or `2001:db8::/32`. A bare address is a host prefix. The length is
+/// decimal without a leading zero (`/024` is not a length).
 public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public let network: IPAddress
     public let prefixLength: Int
@@ -75,7 +76,12 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         let maxLen = addr.bytes.count * 8
         let len: Int
         if parts.count == 2 {
-            guard let l = Int(parts[1]), l >= 0, l <= maxLen, parts[1].allSatisfy(\.isNumber) else { return nil }
+            // ASCII digits, without a leading zero (`/024` is refused, as a leading-zero octet is): one
+            // spelling for each length.
+            let digits = parts[1].utf8
+            guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  digits.count == 1 || digits.first != UInt8(ascii: "0"),
+                  let l = Int(parts[1]), l <= maxLen else { return nil }
             len = l
         } else {
             len = maxLen

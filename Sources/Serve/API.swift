@@ -141,14 +141,19 @@ struct Query {
     private var values: [String: String] = [:]
 
     init(_ request: Request, allowed: [String]) throws(APIError) {
-        for (key, value) in request.uri.queryParameters {
-            let k = String(key)
+        let parameters: [(key: String, value: String)]
+        do {
+            parameters = try request.queryList()
+        } catch {
+            throw APIError(.badRequest, error.message)
+        }
+        for (k, value) in parameters {
             guard allowed.contains(k) else {
                 let takes = allowed.isEmpty ? "no parameters" : allowed.joined(separator: ", ")
                 throw APIError(.badRequest, "unknown parameter '\(VisibleText.escape(k))' (this endpoint takes \(takes))")
             }
             guard values[k] == nil else { throw APIError(.badRequest, "parameter '\(k)' given more than once") }
-            values[k] = String(value)
+            values[k] = value
         }
     }
 

@@ -167,6 +167,11 @@ public struct RequestLogMiddleware: RouterMiddleware {
         do {
             var response = try await next(request, context)
             let status = response.status.code
+            // HEAD: the router drops the body, which is never written; the request is logged now.
+            if request.method == .head {
+                log(status)
+                return response
+            }
             let body = response.body
             response.body = ResponseBody(contentLength: body.contentLength) { writer in
                 do {

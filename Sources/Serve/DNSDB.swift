@@ -26,7 +26,7 @@ enum DNSDBRoutes {
                 if let bailiwick = context.parameters.get("bailiwick") {
                     _ = try PathValue.decode(bailiwick, what: "bailiwick")  // accepted and ignored
                 }
-                let query = try DNSDBQuery(request.queryList, summarize: summarize)
+                let query = try DNSDBQuery(try request.queryList(), summarize: summarize)
                 return answer(query) { emit in
                     try await type.withStoredType { stored in
                         try await Aggregation.rrsets(deps.store.rrsetSpans(name, type: stored, fence: query.fence), aggregate: query.aggregate, emit)
@@ -38,7 +38,7 @@ enum DNSDBRoutes {
             base.get("rrset/name/:name/:type/:bailiwick", use: rrset)
             let rdataIP: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
                 let block = try PathValue.block(try PathValue.decodeWithLength(context, "address"))
-                let query = try DNSDBQuery(request.queryList, summarize: summarize)
+                let query = try DNSDBQuery(try request.queryList(), summarize: summarize)
                 return answer(query) { emit in
                     try await Aggregation.values(deps.store.addressSpans(in: block, fence: query.fence), aggregate: query.aggregate, emit)
                 }
@@ -47,7 +47,7 @@ enum DNSDBRoutes {
             base.get("rdata/ip/:address/:length", use: rdataIP)
             let rdataName: @Sendable (Request, ServeContext) async throws -> Response = { request, context in
                 let (name, type) = try nameAndType(context)
-                let query = try DNSDBQuery(request.queryList, summarize: summarize)
+                let query = try DNSDBQuery(try request.queryList(), summarize: summarize)
                 return answer(query) { emit in
                     // Only NS and CNAME rdata are names.
                     try await type.withStoredType(accepting: \.hasNameRdata) { stored in
@@ -136,7 +136,7 @@ enum DNSDBRoutes {
         var last = Int64.min
 
         mutating func add(_ o: PDNSObject) {
-            count += o.count
+            count = PDNSObject.sum(count, o.count)
             results += 1
             first = min(first, o.timeFirst)
             last = max(last, o.timeLast)
@@ -149,9 +149,9 @@ enum DNSDBRoutes {
 }
 
 extension Request {
-    /// The query string's parameters, percent-decoded, in order.
-    var queryList: [(key: String, value: String)] {
-        uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
+    /// The query string's parameters, percent-decoded (`QueryText`), in order.
+    func queryList() throws(BadRequest) -> [(key: String, value: String)] {
+        try QueryText.parameters(uri.query)
     }
 }
 

@@ -81,7 +81,7 @@ final class ScrapedMetrics: Sendable {
                 polls.increment()
                 answered.increment(by: Int64(p.answers))
                 failed.increment(by: Int64(p.failures))
-                duration.record(Double(p.finished - p.started))
+                duration.record(Double(p.finished) - Double(p.started))  // no Int64 overflow whatever is stored
                 c.poll = p.id
                 c.lastFinished = max(c.lastFinished ?? p.finished, p.finished)
             }

@@ -25,7 +25,14 @@ struct PDNSObject: Sendable, Equatable {
     mutating func absorb(first: Int64, last: Int64, count: Int) {
         timeFirst = min(timeFirst, first)
         timeLast = max(timeLast, last)
-        self.count += count
+        self.count = PDNSObject.sum(self.count, count)
+    }
+
+    /// Counts added without overflow: stored counts come from other sensors too (`import cof`), and an
+    /// absurd one must not take the server down; the sum stops at `Int.max`.
+    static func sum(_ a: Int, _ b: Int) -> Int {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? Int.max : Int.min) : total
     }
 }
 
@@ -89,7 +96,7 @@ enum PathValue {
     static func decode(_ segment: String?, what: String) throws(BadRequest) -> String {
         guard let segment else { throw BadRequest("missing \(what)") }
         guard segment.utf8.count <= 1024 else { throw BadRequest("\(what) too long") }
-        guard let text = segment.removingPercentEncoding else {
+        guard let text = PercentText.decode(segment[...]) else {
             throw BadRequest("\(what) is not valid percent-encoded UTF-8")
         }
         return text

@@ -2,6 +2,7 @@ public import Classification
 public import DNSWatchModel
 public import HistoryStore
 public import Hummingbird
+import HTTPTypes
 public import Investigation
 public import Logging
 import DNSWatchModel
@@ -39,17 +40,60 @@ public struct ServeDependencies: Sendable {
 
 /// The server's routes, each family registered by its own file, behind the request log and the keys.
 public enum DNSWatchServer {
+    /// HEAD is answered wherever GET is (the same status and headers, no body); any other method on a path
+    /// that exists is a 405 with `Allow: GET, HEAD` (after the keys are checked, as every answer is).
     public static func router(_ deps: ServeDependencies, auth: AuthPolicy = .open,
                               logger: Logger = Logger(label: "dnswatch.serve")) -> Router<ServeContext> {
-        let router = Router(context: ServeContext.self)
+        // The paths, from the same registration on a router that never answers, for the 405s.
+        let paths = registered(on: Router(context: ServeContext.self), deps).routes.map(\.path)
+        let router = Router(context: ServeContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(policy: auth))
+        router.add(middleware: MethodMiddleware(paths: paths))
+        return registered(on: router, deps)
+    }
+
+    private static func registered(on router: Router<ServeContext>, _ deps: ServeDependencies) -> Router<ServeContext> {
         DNSDBRoutes.register(on: router, deps)
         CIRCLRoutes.register(on: router, deps)
         APIRoutes.register(on: router, deps)
         UIRoutes.register(on: router, deps)
         MetricsRoutes.register(on: router, deps)
         return router
+    }
+}
+
+/// Every route answers GET and HEAD only: another method on a path that one of them matches is a 405 with
+/// `Allow`, instead of the router's 404 (which says the path does not exist).
+struct MethodMiddleware: RouterMiddleware {
+    typealias Context = ServeContext
+    static let allow = "GET, HEAD"
+    let paths: [RouterPath]
+
+    func handle(_ request: Request, context: ServeContext,
+                next: (Request, ServeContext) async throws -> Response) async throws -> Response {
+        guard request.method != .get, request.method != .head, exists(request.uri.path) else {
+            return try await next(request, context)
+        }
+        var headers = HTTPFields()
+        headers[.allow] = MethodMiddleware.allow
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: .methodNotAllowed, headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(string: "method \(VisibleText.escape(String(request.method.rawValue.prefix(40)))) not allowed here: this server answers GET and HEAD\n")))
+    }
+
+    /// Whether a route's path matches `path` (segment by segment, `**` the rest).
+    func exists(_ path: String) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return paths.contains { route in
+            var i = 0
+            for element in route.components {
+                if element == .recursiveWildcard { return i < segments.count }
+                guard i < segments.count, element ~= segments[i] else { return false }
+                i += 1
+            }
+            return i == segments.count
+        }
     }
 }
 

@@ -39,7 +39,14 @@ enum UIRoutes {
             return page(UIPages.home(alerts: alerts, limit: latestAlerts), request: request, context: context)
         }
         router.get("/ui/search") { request, context in
-            search(request.uri.queryParameters["q"].map(String.init) ?? "", request: request, context: context)
+            let q: String
+            do throws(BadRequest) {
+                // Only `q` is read (a form may send others); a malformed one is refused, never guessed at.
+                q = try request.queryList().first { $0.key == "q" }?.value ?? ""
+            } catch {
+                return page(UIPages.error(message: error.message), status: .badRequest, request: request, context: context)
+            }
+            return search(q, request: request, context: context)
         }
         router.get("/ui/domain/:name") { request, context in
             switch domainName(context.parameters.get("name") ?? "") {
@@ -82,7 +89,7 @@ enum UIRoutes {
     /// A path segment percent-decoded, bounded in length.
     static func decoded(_ raw: String) -> Result<String, Problem> {
         guard raw.utf8.count <= maxInput * 3 else { return .failure(Problem(message: "too long: more than \(maxInput) characters", input: "")) }
-        guard let text = raw.removingPercentEncoding else {
+        guard let text = PercentText.decode(raw[...]) else {
             return .failure(Problem(message: "bad percent-encoding in '\(truncated(raw, 80))'", input: ""))
         }
         guard text.count <= maxInput else { return .failure(Problem(message: "too long: more than \(maxInput) characters", input: "")) }

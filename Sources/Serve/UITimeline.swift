@@ -66,12 +66,19 @@ struct Timeline: Sendable {
         }
         spansDrawn = rows.reduce(0) { $0 + $1.bars.count }
         marks = Array(alerts.sorted { ($0.time, $0.id) < ($1.time, $1.id) }.suffix(limits.maxMarks))
+        // The axis is drawn over the times dnswatch accepts: a stored time outside them (a database written by
+        // an older version, or by hand) is drawn at the nearest end, so that no arithmetic here can overflow.
         let times = rows.flatMap { $0.bars.flatMap { [$0.time_first, $0.time_last] } } + marks.map(\.time)
-        let lo = times.min() ?? 0, hi = times.max() ?? 0
+        let lo = Timeline.drawable(times.min() ?? 0), hi = Timeline.drawable(times.max() ?? 0)
         // A margin on both sides so that a bar or a mark at an end stays visible; at least a minute.
         let pad = max((hi - lo) / 40, 60)
         start = lo - pad
         end = hi + pad
+    }
+
+    /// A time clamped to `TimeSpecParser.range`: what the axis can place.
+    static func drawable(_ t: Int64) -> Int64 {
+        min(max(t, TimeSpecParser.range.lowerBound), TimeSpecParser.range.upperBound)
     }
 
     /// One row per (record type, status, rdata set).
@@ -81,7 +88,7 @@ struct Timeline: Sendable {
 
     /// Where a time falls on the axis, in percent of its width.
     func position(_ t: Int64) -> Double {
-        Double(t - start) / Double(end - start) * 100
+        Double(Timeline.drawable(t) - start) / Double(end - start) * 100
     }
 
     /// Steps of the axis labels, seconds: the first that gives at most `maxTicks` labels is used.

@@ -83,6 +83,19 @@ import Foundation
         #expect(CIDR("::ffff:91.195.240.0/119")?.unmapped.description == "91.195.240.0/23")
         #expect(CIDR("2001:db8::/32")?.unmapped.description == "2001:db8::/32")
     }
+
+    /// Issue 19 row 11: a prefix length with a leading zero was read as decimal (`/024` as /24); it is refused
+    /// as leading-zero octets are, as are signs, spaces and non-ASCII digits. `/0` itself stays a length.
+    @Test func cidrLengthHasOneSpelling() {
+        for bad in ["1.2.3.4/024", "1.2.3.0/00", "1.2.3.0/08", "2001:db8::/032", "1.2.3.4/+24", "1.2.3.4/ 24",
+                    "1.2.3.4/", "1.2.3.4/0024", "1.2.3.4/٢٤", "1.2.3.4/24 /", "10.0.0.0/0000000000000000000008"] {
+            #expect(CIDR(bad) == nil, "\(bad)")
+        }
+        #expect(CIDR("0.0.0.0/0")?.prefixLength == 0)
+        #expect(CIDR("1.2.3.0/24")?.prefixLength == 24)
+        #expect(CIDR("2001:db8::/128")?.prefixLength == 128)
+        #expect(CIDR("10.0.0.0/8")?.description == "10.0.0.0/8")
+    }
 }
 
 @Suite struct ISOTimeTests {
