@@ -151,8 +151,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // BuildInfo.swift: the version (VERSION file) and git commit `dnswatch --version` prints.
+            plugins: ["BuildInfo"]
         ),
+        // Writes BuildInfo.swift at build time (Plugins/BuildInfo): VERSION and `git rev-parse --short HEAD`.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         // Test-only helpers: a real Unbound on a free loopback port, a scripted UDP server.
         .target(
             name: "TestSupport",
@@ -192,7 +196,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.type != .plugin {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
 }
 

@@ -10,7 +10,7 @@ struct DNSWatch: AsyncParsableCommand {
         commandName: "dnswatch",
         abstract: "Watch domains' DNS over time: history, parking/sinkhole classification, alerts and IoC triage.",
         discussion: "Queries go only to the configured recursive resolvers, and they reveal your interest in the watched domains to those resolvers.",
-        version: "0.1.0",
+        version: "dnswatch \(BuildInfo.version) (\(BuildInfo.commit))",  // VERSION and the commit, from Plugins/BuildInfo
         subcommands: [Watch.self, Poll.self, Daemon.self, History.self, Alerts.self, IP.self, TriageCommand.self,
                       Classify.self, Providers.self, Reclassify.self, ImportCommand.self, ServeCommand.self, Pollers.self,
                       Migrate.self]
