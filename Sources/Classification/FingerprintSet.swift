@@ -135,14 +135,14 @@ public struct FingerprintSet: Sendable {
 
     /// FNV-1a over the lines, as 12 hex digits: the same on every run and machine.
     static func stableHash(_ lines: [String]) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for line in lines {
-            for byte in line.utf8 {
-                h ^= UInt64(byte)
-                h = h &* 0x0000_0100_0000_01b3
-            }
-        }
-        let hex = String(h, radix: 16)
+        var h = FNV1a()
+        for line in lines { h.mix(line) }
+        return stableHash(digest: h)
+    }
+
+    /// ``stableHash(_:)`` of lines fed to `digest` one by one (without holding them).
+    static func stableHash(digest: FNV1a) -> String {
+        let hex = String(digest.value, radix: 16)
         return String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(12))
     }
 }

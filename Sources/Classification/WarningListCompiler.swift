@@ -10,22 +10,39 @@ enum WarningListCompiler {
         "ip-src", "ip-dst", "ip-src|port", "ip-dst|port", "domain", "hostname", "domain|ip", "url", "uri", "ip",
     ]
 
-    private struct ListFile: Decodable {
-        var name: String?
-        var description: String?
-        var version: Version?
-        var type: String?
-        var matching_attributes: [String]?
-        var list: [String]
-    }
+    /// The widest address block that a list which changes a class (action `parking`, `sinkhole` or `shared`)
+    /// may hold: an IPv4 /8 (the largest block ever assigned to one organisation) and an IPv6 /16 (the RIRs
+    /// themselves get /12s; the widest blocks of the real cloud lists are IPv4 /9 to /12 and IPv6 /24 to /32).
+    /// A wider entry (`0.0.0.0/0`, `::/0`, `128.0.0.0/1`) would turn most of the address space into that
+    /// class: it is kept apart (``WarningListIndex`` "wide" tables), used only by annotating lists, and named
+    /// in ``WarningLists/warnings`` for the others.
+    static let widestIPv4 = 8
+    static let widestIPv6 = 16
+    /// Entries named per list in ``WarningListInfo/wide`` and ``WarningListInfo/refused`` (the counts are complete).
+    static let maxNamedEntries = 10
 
-    /// MISP writes `version` as a number; some lists as a string.
-    private struct Version: Decodable {
-        var text: String
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let n = try? c.decode(Int64.self) { text = String(n); return }  // else it must be a string
-            text = try c.decode(String.self)
+    /// A list to compile: the path it is known by and how to read it (twice: once for the fields, once for the
+    /// entries; the digests must agree).
+    struct Source {
+        var path: String
+        var name: String
+        var read: (((String) throws -> Void)?) throws -> (fields: WarningListReader.Fields, digest: UInt64)
+
+        static func file(_ path: String) -> Source {
+            Source(path: path, name: WarningListSource.name(of: path)) { entry in
+                do {
+                    return try WarningListReader.read(path: path, entry: entry)
+                } catch let e as RegularFileError {
+                    throw WarningListError(path: path, message: e.reason)
+                }
+            }
+        }
+
+        /// A list.json held in memory (the fuzz target and tests).
+        static func bytes(_ bytes: [UInt8], name: String) -> Source {
+            Source(path: name, name: name) { entry in
+                (try WarningListReader.read(bytes: bytes, entry: entry), 0)
+            }
         }
     }
 
@@ -43,10 +60,15 @@ enum WarningListCompiler {
     }
 
     static func compile(_ files: [String], stamp: String) throws -> Data {
+        try compile(files.map(Source.file), stamp: stamp)
+    }
+
+    static func compile(_ sources: [Source], stamp: String) throws -> Data {
         var lists: [WarningListInfo] = []
         var sets = Sets()
         var exact: [String: UInt32] = [:], suffix: [String: UInt32] = [:]
         var v4: [(lo: UInt128, hi: UInt128, list: Int)] = [], v6: [(lo: UInt128, hi: UInt128, list: Int)] = []
+        var v4Wide: [(lo: UInt128, hi: UInt128, list: Int)] = [], v6Wide: [(lo: UInt128, hi: UInt128, list: Int)] = []
         var substrings: [String: UInt32] = [:], regexes: [WarningListIndex.Pattern] = []
 
         func add(_ name: String, to table: inout [String: UInt32], list: Int) {
@@ -59,21 +81,27 @@ enum WarningListCompiler {
             }
         }
 
-        for (id, path) in files.enumerated() {
-            let bytes: [UInt8]
-            do { bytes = try RegularFile.read(path) } catch { throw WarningListError(path: path, message: "\(error.reason)") }
-            let file: ListFile
-            do { file = try JSONDecoder().decode(ListFile.self, from: Data(bytes)) } catch {
-                throw WarningListError(path: path, message: "not a MISP warning list (\(WarningListCompiler.describe(error)))")
+        for (id, source) in sources.enumerated() {
+            let path = source.path
+            func read(_ entry: ((String) throws -> Void)?) throws -> (fields: WarningListReader.Fields, digest: UInt64) {
+                do { return try source.read(entry) } catch let e as WarningListReader.Failure {
+                    throw WarningListError(path: path, message: "not a MISP warning list (\(e.message))")
+                }
             }
+            // First the fields (MISP writes "list" before "type"), then the entries, as they are read.
+            let (file, digest) = try read(nil)
             let type = (file.type ?? "string").lowercased()
-            let attributes = file.matching_attributes ?? []
+            let attributes = file.matchingAttributes ?? []
             let applies = ["cidr", "hostname", "string", "substring", "regex"].contains(type)
                 && (attributes.isEmpty || !relevantAttributes.isDisjoint(with: attributes))
             var unusable = 0
-            var indexed: [String] = []
+            var wide: [String] = [], wideCount = 0, refused: [String] = []
+            // The content hash (``FingerprintSet/stableHash(_:)`` of the type and the entries as indexed), as they go.
+            var hash = FNV1a()
+            hash.mix("\(type)\n")
+            func indexed(_ text: String) { hash.mix(text); hash.mix(UInt8(ascii: "\n")) }
             if applies {
-                for raw in file.list {
+                let (_, again) = try read { raw in
                     let entry = raw.trimmingBlanks
                     switch type {
                     case "cidr":
@@ -81,11 +109,19 @@ enum WarningListCompiler {
                             let lo = WarningListIndex.point(c.network)
                             let width = (c.network.isIPv4 ? 32 : 128) - c.prefixLength
                             let hi = width == 128 ? UInt128.max : lo | ((UInt128(1) << UInt128(width)) &- 1)
-                            if c.network.isIPv4 { v4.append((lo, hi, id)) } else { v6.append((lo, hi, id)) }
-                            indexed.append(c.description)
+                            if c.prefixLength < (c.network.isIPv4 ? widestIPv4 : widestIPv6) {
+                                if c.network.isIPv4 { v4Wide.append((lo, hi, id)) } else { v6Wide.append((lo, hi, id)) }
+                                wideCount += 1
+                                if wide.count < maxNamedEntries { wide.append(c.description) }
+                            } else if c.network.isIPv4 {
+                                v4.append((lo, hi, id))
+                            } else {
+                                v6.append((lo, hi, id))
+                            }
+                            indexed(c.description)
                         } else if let n = name(entry) {
                             add(n, to: &exact, list: id)  // as pymispwarninglists: a non-address entry matches as a string
-                            indexed.append(n)
+                            indexed(n)
                         } else {
                             unusable += 1
                         }
@@ -93,29 +129,36 @@ enum WarningListCompiler {
                         var text = Substring(entry)
                         while text.hasPrefix("*.") { text = text.dropFirst(2) }
                         while text.hasPrefix(".") { text = text.dropFirst() }
-                        if let n = name(String(text)) { add(n, to: &suffix, list: id); indexed.append(n) } else { unusable += 1 }
+                        if let n = name(String(text)) { add(n, to: &suffix, list: id); indexed(n) } else { unusable += 1 }
                     case "string":
-                        if let n = name(entry) { add(n, to: &exact, list: id); indexed.append(n) } else { unusable += 1 }
+                        if let n = name(entry) { add(n, to: &exact, list: id); indexed(n) } else { unusable += 1 }
                     case "substring":
                         let s = entry.lowercased()
-                        if s.isEmpty { unusable += 1 } else { add(s, to: &substrings, list: id); indexed.append(s) }
+                        if s.isEmpty { unusable += 1 } else { add(s, to: &substrings, list: id); indexed(s) }
                     default:  // regex
-                        do {
-                            _ = try NSRegularExpression(pattern: entry)
+                        do throws(LinearRegexError) {
+                            _ = try LinearRegex(entry)
                             regexes.append(.init(text: entry, list: id))
-                            indexed.append(entry)
+                            indexed(entry)
                         } catch {
                             unusable += 1
+                            if refused.count < maxNamedEntries {
+                                refused.append("regex \"\(VisibleText.escape(entry))\" not used: \(error.message)")
+                            }
                         }
                     }
                 }
+                guard again == digest else {
+                    throw WarningListError(path: path, message: "the file changed while it was read; run the command again")
+                }
             }
-            let name = WarningListSource.name(of: path)
+            let listName = source.name
             lists.append(WarningListInfo(
-                name: name, title: file.name ?? name, description: file.description ?? file.name ?? name,
-                version: file.version?.text ?? "", type: type, entries: file.list.count, unusable: unusable,
+                name: listName, title: file.name ?? listName, description: file.description ?? file.name ?? listName,
+                version: file.version ?? "", type: type, entries: file.entries, unusable: unusable,
                 applies: applies, path: path,
-                contentHash: FingerprintSet.stableHash(["\(type)\n"] + indexed.map { $0 + "\n" })))
+                contentHash: FingerprintSet.stableHash(digest: hash),
+                wide: wide, wideCount: wideCount, refused: refused))
         }
 
         var out: [UInt8] = []
@@ -163,8 +206,8 @@ enum WarningListCompiler {
         }
         var header = WarningListIndex.Header(
             format: WarningListIndex.formatVersion, stamp: stamp, lists: lists, sets: [], regexes: regexes,
-            v4: ranges(v4, v4: true), v6: ranges(v6, v4: false), exact: names(exact), suffix: names(suffix),
-            substring: names(substrings))
+            v4: ranges(v4, v4: true), v6: ranges(v6, v4: false), v4Wide: ranges(v4Wide, v4: true), v6Wide: ranges(v6Wide, v4: false),
+            exact: names(exact), suffix: names(suffix), substring: names(substrings))
         header.sets = sets.ids
 
         // The header's length shifts every offset; offsets are made absolute with a fixed-width header length.
@@ -178,7 +221,7 @@ enum WarningListCompiler {
         for _ in 0..<4 {  // offsets grow the header only by a few digits: a fixed point after a pass or two
             shift = (16 + headerBytes.count + 7) / 8 * 8
             var h = header
-            for keyPath in [\WarningListIndex.Header.v4, \.v6] {
+            for keyPath in [\WarningListIndex.Header.v4, \.v6, \.v4Wide, \.v6Wide] {
                 h[keyPath: keyPath].lo += shift; h[keyPath: keyPath].hi += shift; h[keyPath: keyPath].sets += shift
             }
             for keyPath in [\WarningListIndex.Header.exact, \.suffix, \.substring] {
@@ -188,13 +231,14 @@ enum WarningListCompiler {
             if (16 + again.count + 7) / 8 * 8 == shift { headerBytes = again; break }
             headerBytes = again
         }
-        var file = WarningListIndex.magic
+        var file = Data(capacity: shift + out.count)
+        file.append(contentsOf: WarningListIndex.magic)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
-        file += headerBytes
-        while file.count < shift { file.append(0) }
-        guard file.count == shift else { throw WarningListError(path: "index", message: "header layout did not settle") }
-        file += out
-        return Data(file)
+        file.append(contentsOf: headerBytes)
+        guard file.count <= shift else { throw WarningListError(path: "index", message: "header layout did not settle") }
+        file.append(contentsOf: [UInt8](repeating: 0, count: shift - file.count))
+        file.append(contentsOf: out)
+        return file
     }
 
     /// Overlapping blocks of many lists cut into disjoint segments, each with the sorted lists holding all of it;
@@ -244,15 +288,5 @@ enum WarningListCompiler {
             do { return try DomainName(String(s)).value } catch { return nil }  // unusable: counted in the list's `unusable`
         }
         return String(s)
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "no \"\(key.stringValue)\""
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
-            return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
-        case DecodingError.dataCorrupted(let c): return c.debugDescription
-        default: return "\(error)"
-        }
     }
 }

@@ -14,12 +14,14 @@ import Glibc
 /// - IPv4 ranges: disjoint, sorted segments `lo[n]`, `hi[n]` (u32) and `set[n]` (u32): the lists that hold
 ///   every address of the segment (overlapping blocks of many lists are cut into such segments at build);
 /// - IPv6 ranges: the same with each bound as two u64 (high, low);
+/// - the same two tables for the entries wider than an IPv4 /8 or an IPv6 /16 (``WarningListCompiler/widestIPv4``):
+///   only annotating lists use those;
 /// - exact names (`string` entries, and non-address entries of `cidr` lists) and suffix names (`hostname`
 ///   entries, matching the name and every name under it): `offset[n+1]` (u32) into a byte area of names
 ///   sorted by their bytes, and `set[n]` (u32);
 /// - substring entries, as a name table (read into a probe map when the index is opened).
 public final class WarningListIndex: Sendable {
-    static let formatVersion = 2
+    static let formatVersion = 3
     static let magic = Array("DNSWLX01".utf8)
 
     struct Pattern: Codable, Sendable {
@@ -50,6 +52,8 @@ public final class WarningListIndex: Sendable {
         var regexes: [Pattern]
         var v4: RangeTable
         var v6: RangeTable
+        var v4Wide: RangeTable
+        var v6Wide: RangeTable
         var exact: NameTable
         var suffix: NameTable
         var substring: NameTable
@@ -60,7 +64,7 @@ public final class WarningListIndex: Sendable {
     /// Substring entries by length, then by the hash of their bytes: a text of length L is probed at each
     /// window of each length present, without building a string per window.
     private let substrings: [Int: [UInt64: [(bytes: [UInt8], list: Int)]]]
-    private let regexes: [(regex: NSRegularExpression, list: Int)]
+    private let regexes: [(regex: LinearRegex, list: Int)]
 
     public var lists: [WarningListInfo] { header.lists }
 
@@ -73,8 +77,8 @@ public final class WarningListIndex: Sendable {
         let header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 16..<(16 + length)))
         guard header.format == WarningListIndex.formatVersion else { throw WarningListError(path: "index", message: "format \(header.format)") }
         func fits(_ offset: Int, _ bytes: Int) -> Bool { offset >= 0 && bytes >= 0 && offset <= data.count && bytes <= data.count - offset }
-        let ok = fits(header.v4.lo, header.v4.count * 4) && fits(header.v4.hi, header.v4.count * 4) && fits(header.v4.sets, header.v4.count * 4)
-            && fits(header.v6.lo, header.v6.count * 16) && fits(header.v6.hi, header.v6.count * 16) && fits(header.v6.sets, header.v6.count * 4)
+        let ok = [header.v4, header.v4Wide].allSatisfy { fits($0.lo, $0.count * 4) && fits($0.hi, $0.count * 4) && fits($0.sets, $0.count * 4) }
+            && [header.v6, header.v6Wide].allSatisfy { fits($0.lo, $0.count * 16) && fits($0.hi, $0.count * 16) && fits($0.sets, $0.count * 4) }
             && [header.exact, header.suffix, header.substring].allSatisfy {
                 fits($0.offsets, ($0.count + 1) * 4) && fits($0.sets, $0.count * 4) && fits($0.bytes, $0.byteCount)
             }
@@ -98,7 +102,13 @@ public final class WarningListIndex: Sendable {
         }
         substrings = subs
         // The build kept only regexes that compile; one that does not makes the index unusable (it is rebuilt).
-        regexes = try header.regexes.map { (try NSRegularExpression(pattern: $0.text), $0.list) }
+        var regexes: [(regex: LinearRegex, list: Int)] = []
+        for p in header.regexes {
+            do { regexes.append((try LinearRegex(p.text), p.list)) } catch {
+                throw WarningListError(path: "index", message: "a regex the build accepted is refused: \(error.message)")
+            }
+        }
+        self.regexes = regexes
     }
 
     /// The index at `path` if it was built from files with this stamp; nil if it is missing, stale or unreadable
@@ -134,18 +144,18 @@ public final class WarningListIndex: Sendable {
 
     // MARK: lookups
 
-    /// Lists with a range holding the address.
-    func lists(containing address: IPAddress) -> [Int] {
+    /// Lists with a range holding the address (`wide`: among the entries wider than the bound).
+    func lists(containing address: IPAddress, wide: Bool = false) -> [Int] {
         let point = WarningListIndex.point(address)
-        let t = address.isIPv4 ? header.v4 : header.v6
+        let t = address.isIPv4 ? (wide ? header.v4Wide : header.v4) : (wide ? header.v6Wide : header.v6)
         guard let i = segment(t, v4: address.isIPv4, containing: point) else { return [] }
         return set(at: t.sets, i)
     }
 
-    /// Lists whose ranges together hold every address of the block.
-    func lists(covering block: CIDR) -> [Int] {
+    /// Lists whose ranges together hold every address of the block (`wide`: among the entries wider than the bound).
+    func lists(covering block: CIDR, wide: Bool = false) -> [Int] {
         let v4 = block.network.isIPv4
-        let t = v4 ? header.v4 : header.v6
+        let t = v4 ? (wide ? header.v4Wide : header.v4) : (wide ? header.v6Wide : header.v6)
         let first = WarningListIndex.point(block.network)
         let span = UInt128(1) << UInt128((v4 ? 32 : 128) - block.prefixLength) &- 1
         let last = block.prefixLength == 0 && !v4 ? UInt128.max : first + span
@@ -181,7 +191,7 @@ public final class WarningListIndex: Sendable {
                 }
             }
         }
-        for r in regexes where r.regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil { out.append(r.list) }
+        for r in regexes where r.regex.matches(text) { out.append(r.list) }
         return out
     }
 

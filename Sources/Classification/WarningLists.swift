@@ -72,6 +72,13 @@ public struct WarningListInfo: Sendable, Hashable, Codable {
     public var path: String
     /// A stable hash of the entries as indexed: what a derived class depends on.
     public var contentHash: String
+    /// Address blocks wider than an IPv4 /8 or an IPv6 /16 (the first few; ``wideCount`` counts them all):
+    /// ignored unless the list only annotates (``WarningLists/warnings`` names them).
+    public var wide: [String] = []
+    public var wideCount = 0
+    /// Entries not used, each with the reason (a regex construct that cannot be matched in linear time); the
+    /// first few of those counted in ``unusable``.
+    public var refused: [String] = []
 }
 
 /// A problem with a warning list or its index, with the file it is about.
@@ -105,12 +112,34 @@ public final class WarningLists: Sendable {
         self.origin = origin
         let listActions = index.lists.map { actions.action(for: $0.name) }
         self.listActions = listActions
+        var warnings: [String] = []
+        for (id, list) in index.lists.enumerated() {
+            let what = "warning list \(VisibleText.escape(list.name)) (\(VisibleText.escape(list.path)))"
+            if list.wideCount > 0, listActions[id] != .annotate {
+                for entry in list.wide {
+                    warnings.append("\(what): entry \(entry) is ignored: a list with the action \(listActions[id].rawValue) may hold no block "
+                        + "wider than /\(WarningListCompiler.widestIPv4) (IPv4) or /\(WarningListCompiler.widestIPv6) (IPv6)")
+                }
+                if list.wideCount > list.wide.count {
+                    warnings.append("\(what): \(list.wideCount - list.wide.count) more entries wider than that are ignored")
+                }
+            }
+            for note in list.refused { warnings.append("\(what): \(note)") }
+            if list.unusable > list.refused.count, list.type == "regex" {
+                warnings.append("\(what): \(list.unusable - list.refused.count) more regex entries not used")
+            }
+        }
+        self.warnings = warnings
         let lines = index.lists.enumerated().filter { listActions[$0.offset] != .annotate }
             .map { "\($0.element.name)\t\(listActions[$0.offset].rawValue)\t\($0.element.contentHash)\n" }
         classVersion = lines.isEmpty ? nil : FingerprintSet.stableHash(lines.sorted())
     }
 
     public var lists: [WarningListInfo] { index.lists }
+
+    /// What an operator must hear about the lists, one sentence each, for the command to print on stderr:
+    /// entries wider than the bound in a list that changes a class (ignored), and regex entries not used.
+    public let warnings: [String]
 
     public func action(ofList id: Int) -> WarningListAction { listActions[id] }
 
@@ -144,6 +173,12 @@ public final class WarningLists: Sendable {
         return WarningLists(index: saved, actions: actions, origin: .built(path: path))
     }
 
+    /// One `list.json` held in memory, compiled for this process only (the fuzz target).
+    public static func compile(json: [UInt8], name: String, actions: WarningListActions) throws -> WarningLists {
+        let data = try WarningListCompiler.compile([.bytes(json, name: name)], stamp: "memory")
+        return WarningLists(index: try WarningListIndex(data: data), actions: actions, origin: .memoryOnly(reason: "compiled from memory"))
+    }
+
     /// The default cache directory: `$XDG_CACHE_HOME/dnswatch`, else `~/.cache/dnswatch`.
     public static func defaultCacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return URL(fileURLWithPath: x).appendingPathComponent("dnswatch") }
@@ -156,13 +191,14 @@ public final class WarningLists: Sendable {
     /// The lists that match an address (a range holds it, or a string/substring/regex entry its text).
     public func matches(address: IPAddress) -> [Int] {
         var ids = index.lists(containing: address)
+        ids += index.lists(containing: address, wide: true).filter { listActions[$0] == .annotate }
         ids += index.lists(matchingText: address.description, asName: false)
         return Array(Set(ids)).sorted()
     }
 
     /// The lists whose ranges cover the whole block (a prefix in a feed).
     public func matches(block: CIDR) -> [Int] {
-        index.lists(covering: block)
+        Array(Set(index.lists(covering: block) + index.lists(covering: block, wide: true).filter { listActions[$0] == .annotate })).sorted()
     }
 
     /// The lists that match a name (normalised: lower case, no trailing dot): a `hostname` entry equal to

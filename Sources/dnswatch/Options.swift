@@ -327,6 +327,7 @@ struct FingerprintFlags: ParsableArguments {
             case .reused:
                 break
             }
+            for w in lists.warnings { warn("dnswatch: \(w)") }
             return lists
         } catch let e as WarningListError {
             throw CLIError.badInput("warning list \(e)")

@@ -111,6 +111,28 @@ import TestSupport
         #expect(w.code != 0 && w.err.contains("warninglist_actions.vpn-ipv4"), "\(w.err)")
     }
 
+    /// Issue 19: a `shared` list holding 0.0.0.0/0 and ::/0 makes nothing shared and says so on stderr, on every
+    /// run (the index is reused); a regex that backtracking engines take seconds on is answered at once.
+    @Test func overBroadEntriesAreIgnoredLoudlyAndRegexesAreLinear() async throws {
+        let cli = try CLI()
+        let dir = cli.workdir.appendingPathComponent("checkout/lists/amazon-aws")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(#"{"name":"AWS","list":["3.5.140.0/22","0.0.0.0/0","::/0"],"type":"cidr","version":1}"#.utf8)
+            .write(to: dir.appendingPathComponent("list.json"))
+        let regex = try cli.file("hostile.json", #"{"name":"h","list":["(x+x+)+y","(a)\\1"],"type":"regex","version":1}"#)
+        let args = ["classify", "--json", "93.184.216.34", "2001:db9::1", "3.5.140.2", String(repeating: "x", count: 40) + ".example",
+                    "--warninglists", cli.workdir.appendingPathComponent("checkout").path, "--warninglists", regex]
+        for run in 0..<2 {
+            let r = try cli.run(args, environment: env(cli))
+            #expect(r.code == 0, "\(r.err)")
+            #expect(r.lines.map(CLI.json).map { $0["class"] as? String } == ["unknown", "unknown", "shared", "unknown"], "run \(run): \(r.out)")
+            let warnings = r.err.split(separator: "\n").filter { $0.contains("warning list amazon-aws") }
+            #expect(warnings.count == 2 && warnings[0].contains("entry 0.0.0.0/0 is ignored") && warnings[1].contains("entry ::/0 is ignored"),
+                    "run \(run): \(r.err)")
+            #expect(r.err.contains(#"regex "(a)\1" not used: backreferences are not supported"#), "run \(run): \(r.err)")
+        }
+    }
+
     /// The real Ursnif trail file triaged as a feed with the real lists: each address in an Amazon AWS, Google
     /// Cloud or Microsoft Azure range (found independently with Python's `ipaddress` over the same list.json
     /// files) is shared and a likely false positive, unless a c2 domain of ours lived there.
