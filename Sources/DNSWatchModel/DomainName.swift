@@ -11,6 +11,9 @@ public enum DomainNameError: Error, Sendable, Equatable, CustomStringConvertible
     case punycode(String)
     /// An `xn--` label that is not the A-label of a U-label (RFC 5890): the label and why.
     case badALabel(String, reason: String)
+    /// A code point no domain name holds (`DomainName.disallowed`): a control, format (bidirectional
+    /// override, zero-width, byte-order mark), separator, private-use, unassigned or replacement character.
+    case disallowedCodePoint(UInt32)
 
     /// The reason, input quoted with `VisibleText` (no raw control bytes).
     public var description: String {
@@ -23,6 +26,7 @@ public enum DomainNameError: Error, Sendable, Equatable, CustomStringConvertible
         case .badCharacter(let c): "bad character '\(VisibleText.escape(String(c)))'"
         case .punycode(let l): "cannot encode IDN label '\(VisibleText.escape(l))'"
         case .badALabel(let l, let reason): "invalid IDN label '\(VisibleText.escape(l))': \(reason)"
+        case .disallowedCodePoint(let v): "\(DomainName.codePointText(v)) is not allowed in a domain name"
         }
     }
 }
@@ -44,7 +48,7 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
             guard !bytes.isEmpty else { throw .empty }
             s = String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
         } else {
-            s = raw.trimmingCharacters(in: .whitespaces)
+            s = raw.trimmingBlanks
             if s.hasSuffix(".") { s.removeLast() }
             guard !s.isEmpty else { throw .empty }
             // IDNA-style mapping: full-width dots, NFC, lower case.
@@ -63,6 +67,7 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
             if label.unicodeScalars.allSatisfy(\.isASCII) {
                 ascii = label
             } else {
+                if let bad = DomainName.disallowed(in: label) { throw .disallowedCodePoint(bad.value) }
                 // Every scalar of a U-label gives at least one octet of its A-label: a longer one is too long
                 // (and is not handed to the encoder, whose work grows with the square of the length).
                 guard label.unicodeScalars.count <= 63 else { throw .labelTooLong(label) }
@@ -83,6 +88,42 @@ public struct DomainName: Sendable, Hashable, Comparable, Codable, CustomStringC
     /// (A label here is ASCII: an A-label, or a label that was ASCII already.)
     private static func allowed(_ a: UInt8) -> Bool {
         (a >= 97 && a <= 122) || (a >= 48 && a <= 57) || a == 45 || a == 95
+    }
+
+    /// The first code point of a U-label that no domain name holds, or nil. IDNA2008 (RFC 5892) and UTS 46
+    /// disallow them all: controls (Cc), format characters (Cf: bidirectional marks, overrides and
+    /// isolates such as U+202E, zero-width spaces, U+FEFF), separators (Zs, Zl, Zp), private use (Co),
+    /// surrogates, unassigned code points (Cn), noncharacters and U+FFFD, the replacement character. The
+    /// joiners U+200C and U+200D are allowed only right after a virama (the CONTEXTJ rule of RFC 5892
+    /// Appendix A.1 and A.2, without its joining-type alternative), as Indic and Persian names need them.
+    /// One rule for every name dnswatch reads (watchlists, feeds, triage, COF, the API): they all go
+    /// through `DomainName`, and an `xn--` label is held to it too (`Punycode.aLabelProblem`).
+    public static func disallowed(in label: some StringProtocol) -> Unicode.Scalar? {
+        var previous: Unicode.Scalar?
+        for scalar in label.unicodeScalars {
+            defer { previous = scalar }
+            guard !scalar.isASCII else { continue }
+            if scalar.value == 0x200C || scalar.value == 0x200D {
+                if previous?.properties.canonicalCombiningClass == .virama { continue }
+                return scalar
+            }
+            if scalar.value == 0xFFFD || scalar.properties.isNoncharacterCodePoint { return scalar }
+            switch scalar.properties.generalCategory {
+            case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned:
+                return scalar
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// `U+202E (RIGHT-TO-LEFT OVERRIDE)`: a code point named, never written raw.
+    public static func codePointText(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        guard let scalar = Unicode.Scalar(value), let name = scalar.properties.name ?? scalar.properties.nameAlias else { return code }
+        return "\(code) (\(name))"
     }
 
     /// Absolute form with the trailing dot, as passive-DNS output writes names.
@@ -119,6 +160,7 @@ public enum Punycode {
         guard u.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "." && !(0x7F...0x9F).contains($0.value) }) else {
             return "decodes to a dot, a space or a control character"
         }
+        if let bad = DomainName.disallowed(in: u) { return "decodes to \(DomainName.codePointText(bad.value)), not allowed in a domain name" }
         guard u == u.precomposedStringWithCanonicalMapping.lowercased() else { return "decodes to a name not in normal form" }
         guard encode(u) == tail else { return "not the canonical punycode of its label" }
         return nil

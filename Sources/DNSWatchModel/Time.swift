@@ -14,7 +14,7 @@ public struct TimeParseError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         let quoted = VisibleText.escape(input)
         return outOfRange
-            ? "'\(quoted)' is out of range (durations up to \(DurationParser.format(DurationParser.maximum)), times from 1970 to 9999)"
+            ? "'\(quoted)' is out of range (durations up to \(DurationParser.format(DurationParser.maximum)), \(TimeSpecParser.rangeText))"
             : "'\(quoted)' is not a duration (90m, 36h, 7d) or an ISO 8601 time"
     }
 }
@@ -81,8 +81,10 @@ public enum DurationParser {
 public enum TimeSpecParser {
     /// 9999-12-31T23:59:59Z, the last second ISO 8601 writes with four digits.
     public static let latest: Int64 = 253_402_300_799
-    /// Epoch seconds accepted.
+    /// Epoch seconds accepted, here and wherever a time is read (COF imports too).
     public static let range: ClosedRange<Int64> = 0...latest
+    /// `range` in words, for messages.
+    public static let rangeText = "times from 1970 to 9999"
 
     public static func epoch(_ text: String, now: Date = Date()) throws(TimeParseError) -> Int64 {
         let s = text.trimmingCharacters(in: .whitespaces)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Text quoted from input in a message for a terminal or a log: control characters (C0, DEL, C1),
-/// bidirectional overrides and line separators are written as visible escapes (`\x1b`, `\u{202E}`), so
+/// format characters (bidirectional overrides, zero-width characters) and line separators are written as
+/// visible escapes (`\x1b`, `\u{202E}`), so
 /// that a hostile file cannot move the cursor, recolour the terminal, hide text or forge lines.
 /// Every message that quotes input goes through `escape`.
 public enum VisibleText {
@@ -22,23 +23,33 @@ public enum VisibleText {
         return out
     }
 
-    /// Whether `escape` writes `scalar` as an escape: C0, DEL, C1, bidirectional controls, line separators.
+    /// Whether `escape` writes `scalar` as an escape: C0, DEL, C1, every format character (Cf: bidirectional
+    /// marks, overrides and isolates, zero-width spaces and joiners, U+FEFF, the soft hyphen), line and
+    /// paragraph separators, U+FFFD.
     public static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1
-        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true  // bidirectional marks and overrides
+        case 0x20..<0x7F: false
         case 0x2028, 0x2029: true  // line and paragraph separators
-        default: false
+        case 0xFFFD: true  // the replacement character: what stood there was not text
+        default: scalar.properties.generalCategory == .format  // U+061C, U+200B...U+200F, U+202A...U+202E, U+2066...U+2069, U+FEFF, ...
         }
     }
 }
 
 extension String {
-    /// The text without leading and trailing blanks (spaces, tabs), as `trimmingCharacters(in: .whitespaces)`
-    /// gives it, but without the trip through Foundation when there is none (the common case, on hot paths).
+    /// The text without leading and trailing blanks: tabs and space separators (Unicode Zs: U+0020, U+00A0,
+    /// U+3000, ...). Not Foundation's `.whitespaces`, which also drops format characters such as U+200B
+    /// and U+FEFF: a name holding one is refused for it (`DomainName.disallowed`), not silently cleaned.
     public var trimmingBlanks: String {
-        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
-        guard utf8.first.map(blank) == true || utf8.last.map(blank) == true else { return self }
-        return trimmingCharacters(in: .whitespaces)
+        func blank(_ u: Unicode.Scalar) -> Bool {
+            u.isASCII ? u == " " || u == "\t" : u.properties.generalCategory == .spaceSeparator
+        }
+        let scalars = unicodeScalars
+        guard let first = scalars.first, let last = scalars.last, blank(first) || blank(last) else { return self }
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end, blank(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, blank(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
     }
 }

@@ -12,9 +12,10 @@ import Glibc
 ///
 /// Streaming: files are read line by line and written in batches of `batchSize` records, one write
 /// transaction each, so memory holds one batch whatever the input's size. "Nothing stored on a bad line"
-/// is a first pass that only parses (standard input is copied to an unlinked temporary file on the way,
-/// to be read again); with `skipInvalid` there is one pass. The work runs on a thread of its own (file
-/// reads and the store's writes block), never on the cooperative pool.
+/// is a first pass that only parses, before any store is opened (`prepare`: standard input is copied to
+/// an unlinked temporary file on the way, at most `spoolLimit` bytes, and read no further than its first
+/// bad line); with `skipInvalid` there is one pass. The work runs on a thread of its own (file reads and
+/// the store's writes block), never on the cooperative pool.
 public struct COFImport: Sendable {
     /// A file to read (`-`: standard input) and the source its records are stored under.
     public struct Input: Sendable, Equatable {
@@ -82,45 +83,134 @@ public struct COFImport: Sendable {
         path == "-" ? "stdin" : PathText.name(of: path)
     }
 
-    /// Imports the inputs in order. Throws `BadLines` (nothing stored) when a line is bad, unless `skipInvalid`.
+    /// The inputs opened and, without `skipInvalid`, checked, before any store is opened or created: what
+    /// `run` imports is the very bytes that were checked. A regular file is read twice through one open
+    /// descriptor, the second time only as far as the first read went (a line appended in between is not
+    /// read); standard input is copied on the first read to an unlinked temporary file of at most
+    /// `spoolLimit` bytes and the copy is imported.
+    public final class Prepared: @unchecked Sendable {  // handed from one thread to the next, never shared
+        enum Bytes {
+            /// A regular file and how many of its bytes were checked (nil: not checked, read to its end).
+            case file(RegularFile.Reader, checked: Int?)
+            /// Standard input's checked copy.
+            case spool(Spool)
+            /// Standard input, read once as it is imported (`skipInvalid`).
+            case standardInput
+            /// Standard input named again: already read to its end.
+            case empty
+        }
+        let items: [(input: Input, bytes: Bytes)]
+        let skipInvalid: Bool
+        init(items: [(input: Input, bytes: Bytes)], skipInvalid: Bool) {
+            self.items = items
+            self.skipInvalid = skipInvalid
+        }
+    }
+
+    /// Standard input was longer than `spoolLimit`: it is not imported.
+    public struct SpoolFull: Error, Sendable, CustomStringConvertible {
+        public var limit: Int
+        public var description: String {
+            "standard input is longer than \(limit >> 20) MiB, the most import cof copies aside to check before importing: "
+                + "save it to a file and import the file (or use --skip-invalid, which reads it once and copies nothing)"
+        }
+    }
+
+    /// A file changed between its check and its import: a line that was good is not any more. The records
+    /// before it are stored; the bad line is not.
+    public struct Changed: Error, Sendable, CustomStringConvertible {
+        public var line: BadLine
+        public var description: String { "\(line.description) (the file changed while it was imported; the records before this line are stored)" }
+    }
+
+    /// The most bytes of standard input copied aside to be checked before the import (4 GiB).
+    public static let spoolLimit = 4 << 30
+
+    /// Opens every input and, unless `skipInvalid`, checks every line: throws `BadLines` (the first
+    /// `BadLines.kept` bad lines of the files; standard input is read no further than its first bad line),
+    /// `SpoolFull` or `RegularFileError`. Touches no store.
+    public static func prepare(_ inputs: [Input], skipInvalid: Bool, spoolLimit: Int = COFImport.spoolLimit) async throws -> Prepared {
+        try await onThread { try prepareBlocking(inputs, skipInvalid: skipInvalid, spoolLimit: spoolLimit) }
+    }
+
+    /// Imports what `prepare` opened and checked, in order.
+    public func run(_ prepared: Prepared, now: Int64) async throws -> Summary {
+        try await Self.onThread { try self.runBlocking(prepared, now: now) }
+    }
+
+    /// `prepare` then `run`. Throws `BadLines` (nothing stored) when a line is bad, unless `skipInvalid`.
     public func run(_ inputs: [Input], skipInvalid: Bool, now: Int64) async throws -> Summary {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Summary, any Error>) in
-            let thread = Thread {
-                continuation.resume(with: Result { try self.runBlocking(inputs, skipInvalid: skipInvalid, now: now) })
-            }
+        try await run(Self.prepare(inputs, skipInvalid: skipInvalid), now: now)
+    }
+
+    /// Runs `body` on a thread of its own (file reads and the store's writes block), never on the cooperative pool.
+    private static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
             thread.name = "dnswatch-import"
             thread.start()
         }
     }
 
-    /// `run` on the caller's thread (which must not be one of the cooperative pool).
-    func runBlocking(_ inputs: [Input], skipInvalid: Bool, now: Int64) throws -> Summary {
-        var spool: Spool?
-        if !skipInvalid {
-            var bad: [BadLine] = []
-            var total = 0
-            for input in inputs {
-                let copy = input.path == "-" && spool == nil ? try Spool() : nil
-                try LineReader.forEachLine(input.path) { number, bytes in
-                    try copy?.append(bytes)
-                    guard let bytes else {
-                        total += 1
-                        if bad.count < BadLines.kept { bad.append(BadLine(path: input.path, line: number, reason: Self.tooLong)) }
-                        return
-                    }
-                    guard !Self.isBlank(bytes), case .invalid(let reason) = COFLine.parse(bytes) else { return }
+    /// `prepare` on the caller's thread (which must not be one of the cooperative pool).
+    static func prepareBlocking(_ inputs: [Input], skipInvalid: Bool, spoolLimit: Int) throws -> Prepared {
+        var items: [(input: Input, bytes: Prepared.Bytes)] = []
+        var standardInputRead = false
+        for input in inputs {
+            if input.path == "-" {
+                items.append((input, standardInputRead ? .empty : skipInvalid ? .standardInput : .spool(try Spool(limit: spoolLimit))))
+                standardInputRead = true
+            } else {
+                items.append((input, .file(try RegularFile.Reader(path: input.path), checked: nil)))
+            }
+        }
+        guard !skipInvalid else { return Prepared(items: items, skipInvalid: true) }
+        var bad: [BadLine] = []
+        var total = 0
+        struct Stop: Error {}
+        for (i, item) in items.enumerated() {
+            let input = item.input
+            switch item.bytes {
+            case .file(let reader, _):
+                let length = try LineReader.forEachLine(reader) { number, bytes in
+                    guard let reason = Self.problem(bytes) else { return }
                     total += 1
                     if bad.count < BadLines.kept { bad.append(BadLine(path: input.path, line: number, reason: reason)) }
                 }
-                if let copy {
-                    try copy.rewind()
-                    spool = copy
-                }
+                try reader.rewind()
+                items[i].bytes = .file(reader, checked: length)
+            case .spool(let spool):
+                do {
+                    try LineReader.forEachLine(RegularFile.Reader(standardInputNamed: input.path)) { number, bytes in
+                        if let reason = Self.problem(bytes) {
+                            // Standard input is read no further: whatever follows, the import is refused.
+                            total += 1
+                            if bad.count < BadLines.kept { bad.append(BadLine(path: input.path, line: number, reason: reason)) }
+                            throw Stop()
+                        }
+                        try spool.append(bytes)
+                    }
+                } catch is Stop {}
+                try spool.rewind()
+            case .standardInput, .empty:
+                break
             }
-            guard total == 0 else { throw BadLines(lines: bad, total: total) }
         }
+        guard total == 0 else { throw BadLines(lines: bad, total: total) }
+        return Prepared(items: items, skipInvalid: false)
+    }
+
+    /// Why a line (nil: too long) is bad, or nil when it is not (blank, a record or a skipped line).
+    static func problem(_ bytes: ArraySlice<UInt8>?) -> String? {
+        guard let bytes else { return LineReader.tooLong }
+        guard !isBlank(bytes), case .invalid(let reason) = COFLine.parse(bytes) else { return nil }
+        return reason
+    }
+
+    /// `run` on the caller's thread (which must not be one of the cooperative pool).
+    func runBlocking(_ prepared: Prepared, now: Int64) throws -> Summary {
         var summary = Summary()
-        for input in inputs {
+        for (input, bytes) in prepared.items {
             var batch: [ImportedRecord] = []
             batch.reserveCapacity(Self.batchSize)
             func flush() throws {
@@ -128,12 +218,20 @@ public struct COFImport: Sendable {
                 summary.counts += try store(batch, source: input.source, now: now)
                 batch.removeAll(keepingCapacity: true)
             }
+            func invalid(_ number: Int, _ reason: String) throws {
+                let line = BadLine(path: input.path, line: number, reason: reason)
+                // Checked good before: the file changed since. What is stored so far stays; this line is not stored.
+                guard prepared.skipInvalid else {
+                    try flush()
+                    throw Changed(line: line)
+                }
+                summary.invalidTotal += 1
+                if summary.invalid.count < BadLines.kept { summary.invalid.append(line) }
+            }
             let each: (Int, ArraySlice<UInt8>?) throws -> Void = { number, bytes in
                 guard let bytes else {
                     summary.read += 1
-                    summary.invalidTotal += 1
-                    if summary.invalid.count < BadLines.kept { summary.invalid.append(BadLine(path: input.path, line: number, reason: Self.tooLong)) }
-                    return
+                    return try invalid(number, LineReader.tooLong)
                 }
                 guard !Self.isBlank(bytes) else { return }
                 summary.read += 1
@@ -144,14 +242,18 @@ public struct COFImport: Sendable {
                 case .skipped(let reason):
                     summary.skipped[reason, default: 0] += 1
                 case .invalid(let reason):
-                    summary.invalidTotal += 1
-                    if summary.invalid.count < BadLines.kept { summary.invalid.append(BadLine(path: input.path, line: number, reason: reason)) }
+                    try invalid(number, reason)
                 }
             }
-            if input.path == "-", let spool {
+            switch bytes {
+            case .file(let reader, let checked):
+                try LineReader.forEachLine(reader, limit: checked, each)
+            case .spool(let spool):
                 try LineReader.forEachLine(fileDescriptor: spool.fd, name: input.path, each)
-            } else {
-                try LineReader.forEachLine(input.path, each)
+            case .standardInput:
+                try LineReader.forEachLine(RegularFile.Reader(standardInputNamed: input.path), each)
+            case .empty:
+                break
             }
             try flush()
         }
@@ -169,30 +271,33 @@ public struct COFImport: Sendable {
         }
     }
 
-    static let tooLong = "line longer than \(LineReader.maxLineLength) bytes"
-
     static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
-    /// Standard input copied, as it is read, to an unlinked temporary file: read again for the second pass.
-    private final class Spool {
+    /// Standard input copied, as it is checked, to an unlinked temporary file of at most `limit` bytes:
+    /// read again for the import.
+    final class Spool {
         let fd: Int32
+        let limit: Int
         var buffer: [UInt8] = []
+        var written = 0
 
-        init() throws {
+        init(limit: Int) throws {
             let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
             var template = Array((dir + "/dnswatch-import-XXXXXX").utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
             guard fd >= 0 else { throw RegularFileError(path: dir, reason: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
             unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             self.fd = fd
+            self.limit = limit
         }
 
+        /// Appends a good line (and its newline); throws `SpoolFull` past `limit`.
         func append(_ line: ArraySlice<UInt8>?) throws {
-            // A line too long to read is bad: the first pass refuses the import, so its bytes are not needed.
             if let line { buffer += line }
             buffer.append(UInt8(ascii: "\n"))
+            guard written + buffer.count <= limit else { throw SpoolFull(limit: limit) }
             if buffer.count >= 1 << 20 { try drain() }
         }
 
@@ -206,6 +311,7 @@ public struct COFImport: Sendable {
                 }
                 done += n
             }
+            written += buffer.count
             buffer.removeAll(keepingCapacity: true)
         }
 

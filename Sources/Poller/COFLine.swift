@@ -66,11 +66,16 @@ public enum COFLine: Sendable, Equatable {
         do {
             // The plain lines exports are made of, read by `FlatObject`; anything else (escapes, non-ASCII
             // text, floats, nesting, null, a duplicate key, a wrong type, bad JSON) by JSONDecoder, which
-            // also says what is wrong.
+            // also says what is wrong (a duplicate key by `TopLevelKeys`).
             if let plain = FlatObject.wire(bytes) {
                 wire = plain
             } else {
                 wire = try decoder.decode(Wire.self, from: Data(bytes)).fields
+                // JSONDecoder keeps one of a key's values, silently (and jq, Python keep another): a key
+                // given twice is refused, whichever value it was meant to have.
+                if let key = TopLevelKeys.duplicate(bytes) {
+                    return .invalid("duplicate key \"\(VisibleText.escape(String(key.prefix(60))))\"")
+                }
             }
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let field = context.codingPath.first?.stringValue ?? "the line"
@@ -91,7 +96,12 @@ public enum COFLine: Sendable, Equatable {
         } else {
             return .invalid("no pair of times (time_first and time_last, or zone_time_first and zone_time_last)")
         }
-        guard first >= 0, first <= last else { return .invalid("time_first \(first) is not a time at or before time_last \(last)") }
+        // Times as everywhere else (1970 to 9999, `TimeSpecParser.range`): pages and arithmetic on a span's
+        // times never meet a time no calendar writes.
+        for (key, t) in [("time_first", first), ("time_last", last)] where !TimeSpecParser.range.contains(t) {
+            return .invalid("\(key) \(t) is out of range (\(TimeSpecParser.rangeText))")
+        }
+        guard first <= last else { return .invalid("time_first \(first) is not a time at or before time_last \(last)") }
         let count = wire.count ?? 1
         guard count >= 0, count <= Int64(Int32.max) * 1024 else { return .invalid("count \(count) is not a count") }
         if let status = wire.status, status.uppercased() != AnswerStatus.noerror.rawValue {
@@ -260,5 +270,54 @@ enum FlatObject {
                 return nil
             }
         }
+    }
+}
+
+/// The keys of a JSON object, at its top level, for what JSONDecoder does not say: whether one is given
+/// twice. Only called on a line JSONDecoder has read as an object (so the text is well-formed JSON).
+enum TopLevelKeys {
+    /// The first key met a second time at the top level of the object `line`, decoded (`"r\u0072name"`
+    /// is `rrname`), or nil.
+    static func duplicate(_ line: ArraySlice<UInt8>) -> String? {
+        var seen = Set<String>()
+        var i = line.startIndex
+        var depth = 0
+        // After `{` or `,` at depth 1 the next string is a key.
+        var expectKey = false
+        while i < line.endIndex {
+            let b = line[i]
+            switch b {
+            case UInt8(ascii: "\""):
+                let start = i
+                i += 1
+                while i < line.endIndex, line[i] != UInt8(ascii: "\"") {
+                    i += line[i] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard i < line.endIndex else { return nil }
+                if depth == 1, expectKey {
+                    expectKey = false
+                    let token = Data(line[start...i])
+                    // The key's own text, its escapes read as JSON reads them.
+                    let key: String
+                    do {
+                        key = try JSONDecoder().decode(String.self, from: token)
+                    } catch {
+                        return nil
+                    }
+                    if !seen.insert(key).inserted { return key }
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                expectKey = depth == 1 && b == UInt8(ascii: "{")
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                if depth == 1 { expectKey = true }
+            default:
+                break
+            }
+            i += 1
+        }
+        return nil
     }
 }

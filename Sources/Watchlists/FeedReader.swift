@@ -53,7 +53,7 @@ public final class FeedReader: Sendable {
     private struct State {
         var paths: [String]
         var reader: RegularFile.Reader?
-        var carry: [UInt8] = []
+        var splitter = LineReader.Splitter()
         var lineNumber = 0
         var atFileStart = true
         var seen = Set<IndicatorValue>()
@@ -65,25 +65,29 @@ public final class FeedReader: Sendable {
 
     private let state: Mutex<State>
     private let distinct: Bool
+    private let stopAtInvalid: Bool
 
     /// - Parameters:
     ///   - paths: files in order; `-` is standard input.
     ///   - distinct: hand each value out once (false: every valid line, and no set of seen values is kept;
     ///     for a first pass that only looks for invalid lines).
-    public init(paths: [String], distinct: Bool = true) {
+    ///   - stopAtInvalid: `next` returns as soon as a line is invalid (for a reader that refuses the feed
+    ///     then: an endless stream of garbage is not read on).
+    public init(paths: [String], distinct: Bool = true, stopAtInvalid: Bool = false) {
         state = Mutex(State(paths: paths))
         self.distinct = distinct
+        self.stopAtInvalid = stopAtInvalid
     }
 
     /// The counts so far.
     public var tally: FeedTally { state.withLock { $0.tally } }
 
     /// The next distinct values in order of first appearance, at least one and at most `count` (fewer
-    /// only at the end); empty once every file is read.
+    /// only at the end, or with `stopAtInvalid` once a line is invalid); empty once every file is read.
     public func next(_ count: Int) throws(RegularFileError) -> [FeedEntry] {
-        let distinct = self.distinct
+        let (distinct, stopAtInvalid) = (self.distinct, self.stopAtInvalid)
         return try state.withLock { s throws(RegularFileError) -> [FeedEntry] in
-            while s.pending.count < count, !s.done {
+            while s.pending.count < count, !s.done, !(stopAtInvalid && s.tally.invalidCount > 0) {
                 try FeedReader.step(&s, distinct: distinct)
             }
             let out = Array(s.pending.prefix(count))
@@ -92,7 +96,10 @@ public final class FeedReader: Sendable {
         }
     }
 
-    /// Reads one chunk (opening the next file when needed) and classifies its whole lines into `pending`.
+    /// Reads one chunk (opening the next file when needed) and classifies the lines it completes into `pending`.
+    /// Lines are cut as `LineReader` cuts them (at most `LineReader.maxLineLength` bytes up to a `\n`; a
+    /// longer one is invalid, `LineReader.tooLong`), then as the watchlist parser splits them (`\r` and the
+    /// other line breaks end a line too).
     private static func step(_ s: inout State, distinct: Bool) throws(RegularFileError) {
         guard let reader = s.reader else {
             guard !s.paths.isEmpty else {
@@ -101,39 +108,46 @@ public final class FeedReader: Sendable {
             }
             let path = s.paths.removeFirst()
             s.reader = path == "-" ? RegularFile.Reader(standardInputNamed: "-") : try RegularFile.Reader(path: path)
-            (s.carry, s.lineNumber, s.atFileStart) = ([], 0, true)
+            (s.splitter, s.lineNumber, s.atFileStart) = (LineReader.Splitter(), 0, true)
             return
         }
         let chunk = try reader.read()
-        var whole: ArraySlice<UInt8>
+        var splitter = s.splitter
+        s.splitter = LineReader.Splitter()  // not shared while it is fed (no copy of its buffer)
+        let path = reader.path
         if chunk.isEmpty {
-            // The end of the file: what is left is its last line.
-            whole = s.carry[...]
-            s.carry = []
+            splitter.finish { _, bytes in line(&s, bytes, path: path, distinct: distinct) }
             s.reader = nil
-            if whole.isEmpty { return }
-            whole.append(UInt8(ascii: "\n"))
         } else {
-            // Whole lines end at the chunk's last '\n' (an ASCII byte never splits a UTF-8 sequence, nor CRLF).
-            guard let end = chunk.lastIndex(of: UInt8(ascii: "\n")) else {
-                s.carry += chunk
-                return
-            }
-            whole = (s.carry + chunk[...end])[...]
-            s.carry = Array(chunk[(end + 1)...])
+            splitter.feed(chunk[...]) { _, bytes in line(&s, bytes, path: path, distinct: distinct) }
+            s.splitter = splitter
         }
-        var text = Substring(String(decoding: whole, as: UTF8.self))
+    }
+
+    /// Classifies one line of `LineReader` (nil: too long) into `pending` and the tally.
+    private static func line(_ s: inout State, _ bytes: ArraySlice<UInt8>?, path: String, distinct: Bool) {
+        func invalid(_ raw: Substring, _ reason: String) {
+            s.tally.invalidCount += 1
+            if s.tally.invalid.count < keptInvalid {
+                s.tally.invalid.append(InvalidLine(path: path, line: s.lineNumber, text: String(raw), reason: reason))
+            }
+        }
+        guard let bytes else {
+            s.lineNumber += 1
+            s.tally.lines += 1
+            s.tally.indicators += 1
+            s.atFileStart = false
+            return invalid("", LineReader.tooLong)  // its text is not kept
+        }
+        var text = Substring(String(decoding: bytes, as: UTF8.self))
         if s.atFileStart {
             if text.first == "\u{FEFF}" { text = text.dropFirst() }
             s.atFileStart = false
         }
-        // Lines as the watchlist parser splits them; the text ends with a line break, after which nothing is.
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).dropLast()
-        let path = reader.path
-        for raw in lines {
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             s.lineNumber += 1
             s.tally.lines += 1
-            let content = WatchlistParser.splitComment(raw).content.trimmingCharacters(in: .whitespaces)
+            let content = String(WatchlistParser.splitComment(raw).content).trimmingBlanks
             if content.isEmpty { continue }
             s.tally.indicators += 1
             switch FeedIndicator.classify(content) {
@@ -149,10 +163,7 @@ public final class FeedReader: Sendable {
             case .skipped(let reason):
                 s.tally.skipped[reason, default: 0] += 1
             case .invalid(let reason):
-                s.tally.invalidCount += 1
-                if s.tally.invalid.count < keptInvalid {
-                    s.tally.invalid.append(InvalidLine(path: path, line: s.lineNumber, text: String(raw), reason: reason))
-                }
+                invalid(raw, reason)
             }
         }
     }

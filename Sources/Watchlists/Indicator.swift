@@ -46,7 +46,7 @@ public enum Indicator: Sendable, Equatable {
     }
 
     static func parse(_ raw: String) -> Parsed {
-        let s = raw.trimmingCharacters(in: .whitespaces)
+        let s = raw.trimmingBlanks
         guard !s.isEmpty else { return .invalid("empty name") }
         if s.contains("\u{FFFD}") { return .invalid("not valid UTF-8") }
         if s.first == "/" { return .urlPath }

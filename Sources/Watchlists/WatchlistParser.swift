@@ -26,30 +26,41 @@ public enum WatchlistParser {
         var body = Substring(text)
         if body.first == "\u{FEFF}" { body = body.dropFirst() }
 
-        for rawLine in body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            lineNumber += 1
-            let (content, comment) = splitComment(rawLine)
-            let indicator = content.trimmingCharacters(in: .whitespaces)
-            if indicator.isEmpty {
-                if inHeader, let comment {
-                    applyHeader(comment, to: &result, line: lineNumber, text: String(rawLine))
-                }
+        // Lines as `LineReader` cuts them (at most `LineReader.maxLineLength` bytes up to a `\n`: a longer
+        // one is invalid, as in a feed or a COF file), then at every other line break (`\r`, U+2028, ...).
+        for physical in body.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+            if Substring(physical).utf8.count > LineReader.maxLineLength {
+                lineNumber += 1
+                result.invalid.append(InvalidLine(path: path, line: lineNumber, text: "", reason: LineReader.tooLong))
                 continue
             }
-            switch Indicator.classify(indicator) {
-            case .domain(let name):
-                inHeader = false
-                if seen.insert(name).inserted {
-                    let note = comment.map { $0.trimmingCharacters(in: .whitespaces) }
-                    result.entries.append(
-                        WatchlistEntry(domain: name, note: note?.isEmpty == false ? note : nil, line: lineNumber))
-                } else {
-                    result.duplicates += 1
+            var line = Substring(physical)
+            if line.unicodeScalars.last == "\r" { line = Substring(line.unicodeScalars.dropLast()) }
+            for rawLine in line.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+                lineNumber += 1
+                let (content, comment) = splitComment(rawLine)
+                let indicator = String(content).trimmingBlanks
+                if indicator.isEmpty {
+                    if inHeader, let comment {
+                        applyHeader(comment, to: &result, line: lineNumber, text: String(rawLine))
+                    }
+                    continue
                 }
-            case .skipped(let reason):
-                result.skipped[reason, default: 0] += 1
-            case .invalid(let reason):
-                result.invalid.append(InvalidLine(path: path, line: lineNumber, text: String(rawLine), reason: reason))
+                switch Indicator.classify(indicator) {
+                case .domain(let name):
+                    inHeader = false
+                    if seen.insert(name).inserted {
+                        let note = comment.map { $0.trimmingCharacters(in: .whitespaces) }
+                        result.entries.append(
+                            WatchlistEntry(domain: name, note: note?.isEmpty == false ? note : nil, line: lineNumber))
+                    } else {
+                        result.duplicates += 1
+                    }
+                case .skipped(let reason):
+                    result.skipped[reason, default: 0] += 1
+                case .invalid(let reason):
+                    result.invalid.append(InvalidLine(path: path, line: lineNumber, text: String(rawLine), reason: reason))
+                }
             }
         }
         return result

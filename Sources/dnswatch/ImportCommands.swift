@@ -25,7 +25,10 @@ extension ImportCommand {
                 and the largest count, so importing a file again never double-counts. Other types and non-NOERROR lines are \
                 skipped and counted. Imported records never raise alerts and never change a watched domain's state; ip and \
                 triage count them in the fan-in, and history shows them with their source. A bad line (not JSON, or without \
-                rrname, rrtype, rdata or a pair of times) refuses the whole import (exit 65) unless --skip-invalid.
+                rrname, rrtype, rdata or a pair of times; a duplicate key; a time outside 1970 to 9999; a line longer than 1 MiB) \
+                refuses the whole import (exit 65) before the database is opened, unless --skip-invalid. Standard input is \
+                read no further than its first bad line, and is copied aside to be checked (at most 4 GiB: save a larger \
+                input to a file, or use --skip-invalid, which reads it once).
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -51,15 +54,27 @@ extension ImportCommand {
                 let cfg = try config.load()
                 let classifier = try fingerprints.classifier(config: cfg)
                 let now = Int64(Date().timeIntervalSince1970)
-                let summary: COFImport.Summary
+                // Every input opened and checked before the database is opened (or created): a refused
+                // import leaves no file behind.
+                let prepared: COFImport.Prepared
                 do {
-                    summary = try await store.writing(config: cfg, label: "dnswatch.import") { db in
-                        try await COFImport(store: db, classifier: classifier).run(inputs, skipInvalid: skipInvalid, now: now)
-                    }
+                    prepared = try await COFImport.prepare(inputs, skipInvalid: skipInvalid)
                 } catch let bad as COFImport.BadLines {
                     for line in bad.lines { warn(line.description) }
                     if bad.total > bad.lines.count { warn("… and \(bad.total - bad.lines.count) more invalid lines") }
                     throw CLIError.badInput(bad.description)
+                } catch let e as RegularFileError {
+                    throw CLIError.badInput(e.description)
+                } catch let e as COFImport.SpoolFull {
+                    throw CLIError.badInput(e.description)
+                }
+                let summary: COFImport.Summary
+                do {
+                    summary = try await store.writing(config: cfg, label: "dnswatch.import") { db in
+                        try await COFImport(store: db, classifier: classifier).run(prepared, now: now)
+                    }
+                } catch let e as COFImport.Changed {
+                    throw CLIError.badInput(e.description)
                 } catch let e as RegularFileError {
                     throw CLIError.badInput(e.description)
                 }

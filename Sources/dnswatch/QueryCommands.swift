@@ -322,7 +322,8 @@ struct TriageCommand: AsyncParsableCommand {
 
     /// The feeds' triage with the store open (`investigator`), the summary on stderr.
     private func triageFeeds(_ investigator: Investigator, at: Int64?, started: Date) async throws {
-        let reader = FeedReader(paths: files)
+        // Without --skip-invalid the first invalid line ends the reading (standard input may be endless garbage).
+        let reader = FeedReader(paths: files, stopAtInvalid: !skipInvalid)
         let several = files.count > 1
         var verdicts: [String: Int] = [:], classes: [String: Int] = [:]
         // Written straight to the file descriptor, a batch at a time (not through print's buffer).
@@ -342,7 +343,8 @@ struct TriageCommand: AsyncParsableCommand {
                 if json {
                     out += try JSONLine.encode(line)
                 } else if csv {
-                    out += FeedTriageLine.csvRecord(line.csvCells)
+                    // A spreadsheet shows a cell's invisible characters' effects (U+202E reverses the text): they are written visible.
+                    out += FeedTriageLine.csvRecord(line.csvCells.map { VisibleText.escape($0) })
                 } else {
                     out += FeedTable.row(FeedTable.cells(line))
                 }

@@ -201,6 +201,46 @@ import TestSupport
         #expect(both.first?["file"] as? String == path)
     }
 
+    /// Issue 19, row 3: an endless line on standard input (`/dev/zero`) is refused at the line-length limit,
+    /// FILE:LINE: reason, exit 65, not read until memory runs out (`timeout` ends a run that would not stop).
+    /// Endless garbage lines stop at the first.
+    @Test func anEndlessLineOnStandardInputIsRefusedAtTheLimit() async throws {
+        let w = try await Self.world()
+        let cli = try cli(w)
+        func sh(_ script: String) async throws -> ChildResult {
+            try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CLI.binary.path], environment: ["DNSWATCH_DB": cli.db])
+        }
+        let zero = try await sh("timeout 120 \"$0\" triage --file - --json < /dev/zero")
+        #expect(zero.code == 65, "\(zero.err)")
+        #expect(zero.err.contains("-:1: line longer than 1048576 bytes (1 MiB)") && zero.err.contains("1 invalid line: triage refused"), "\(zero.err)")
+        #expect(zero.out.isEmpty)
+        let garbage = try await sh("yes bad..example | timeout 120 \"$0\" triage --file - --json")
+        #expect(garbage.code == 65 && garbage.err.contains("-:1: empty label"), "\(garbage.err)")
+        // A file: the same reason, and the lines around it triaged with --skip-invalid.
+        let path = try cli.file("long.txt", "c2.example\n" + String(repeating: "x", count: 2 << 20) + "\nmover.example\n")
+        let refused = try cli.run(["triage", "--file", path, "--json"])
+        #expect(refused.code == 65 && refused.err.contains("\(path):2: line longer than 1048576 bytes (1 MiB)"), "\(refused.err)")
+        let skipped = try cli.run(["triage", "--file", path, "--json", "--skip-invalid"])
+        #expect(skipped.code == 0 && skipped.lines.map(CLI.json).compactMap { $0["query"] as? String } == ["c2.example", "mover.example"], "\(skipped.err)")
+    }
+
+    /// Issue 19, row 19: a name with U+202E is refused by its code point (never echoed raw); an indicator
+    /// whose text holds one outside its name (a URL's path) is written visible in CSV, never raw.
+    @Test func invisibleCharactersAreRefusedInNamesAndNeverWrittenRawInCSV() async throws {
+        let w = try await Self.world()
+        let cli = try cli(w)
+        let path = try cli.file("rtl.txt", "exe.\u{202E}gnp.example\nhttp://c2.example/\u{202E}gpj.exe\n")
+        let refused = try cli.run(["triage", "--file", path, "--csv"])
+        #expect(refused.code == 65 && refused.err.contains("\(path):1: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed in a domain name"), "\(refused.err)")
+        #expect(!refused.err.unicodeScalars.contains("\u{202E}"))
+        let csv = try cli.run(["triage", "--file", path, "--csv", "--skip-invalid"])
+        #expect(csv.code == 0, "\(csv.err)")
+        #expect(!csv.out.unicodeScalars.contains("\u{202E}") && !csv.err.unicodeScalars.contains("\u{202E}"))
+        #expect(csv.lines.dropFirst().first?.hasPrefix("http://c2.example/\\u{202E}gpj.exe,2,c2.example,") == true, "\(csv.out)")
+        let single = try cli.run(["triage", "a\u{202E}b.example"])
+        #expect(single.code == 64 && single.err.contains("U+202E (RIGHT-TO-LEFT OVERRIDE)") && !single.err.unicodeScalars.contains("\u{202E}"), "\(single.err)")
+    }
+
     /// The real Ursnif trail file: one verdict per distinct normalised value, the values checked against an
     /// extraction written independently (Python's `ipaddress` and regular expressions, not Indicator.swift).
     @Test func realTrailFileOneVerdictPerDistinctValue() async throws {

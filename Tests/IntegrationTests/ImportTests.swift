@@ -2,7 +2,8 @@ import DNSWatchModel
 import Foundation
 import GRDB
 import HistoryStore
-import Poller
+@testable import Poller
+import Classification
 import Testing
 import TestSupport
 
@@ -104,8 +105,7 @@ import TestSupport
             #expect(r.err.contains(expected), "\(r.err)")
         }
         #expect(r.err.contains("5 invalid lines: nothing imported"))
-        #expect(try ImportTests.dump(cli.db).split(separator: "\n").allSatisfy { !$0.hasPrefix("spans") && !$0.hasPrefix("sources") },
-                "nothing stored, not even the good file's records")
+        #expect(!FileManager.default.fileExists(atPath: cli.db), "nothing stored, not even the good file's records: no database opened")
         // Standard input: refused alike, and its records are the source "stdin" once they are good.
         let piped = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import cof - < \"$1\"", CLI.binary.path, bad],
                                          environment: ["DNSWATCH_DB": cli.db])
@@ -206,6 +206,105 @@ import TestSupport
     }
 }
 
+/// Hostile inputs of `import cof` (issue 19): files that change, endless garbage, bad files into new paths.
+@Suite(.serialized) struct ImportHostileTests {
+    static let good = #"{"rrname":"ok.example","rrtype":"A","rdata":["45.0.121.9"],"time_first":1,"time_last":2}"#
+
+    /// Row 7: a line appended between the check and the import is not read; a line changed in place into a
+    /// bad one is refused (never stored), whatever was stored before it.
+    @Test func theImportReadsOnlyTheBytesItChecked() async throws {
+        let cli = try CLI()
+        let path = try cli.file("growing.json", Self.good + "\n")
+        let store = try HistoryStore(path: cli.db)
+        let importer = COFImport(store: store, classifier: Classifier(fingerprints: try FingerprintSet.embedded()))
+        let prepared = try await COFImport.prepare([COFImport.Input(path: path, source: "s")], skipInvalid: false)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(("not json\n" + Self.good.replacingOccurrences(of: "ok.example", with: "late.example") + "\n").utf8))
+        try handle.close()
+        let summary = try await importer.run(prepared, now: 10)
+        #expect(summary.read == 1 && summary.counts.imported == 1 && summary.invalidTotal == 0)
+        #expect(try ImportTests.dump(cli.db).contains("ok.example"))
+        #expect(try ImportTests.dump(cli.db).contains("late.example") == false)
+
+        // Changed in place to a bad line of the same length after the check: refused at that line, never stored.
+        let second = try cli.file("changing.json", Self.good + "\n" + Self.good.replacingOccurrences(of: "ok.example", with: "ok.exampl2") + "\n")
+        let checked = try await COFImport.prepare([COFImport.Input(path: second, source: "t")], skipInvalid: false)
+        let bad = Self.good.replacingOccurrences(of: "ok.example", with: "ok.examp!e")
+        let overwrite = try #require(FileHandle(forWritingAtPath: second))
+        try overwrite.write(contentsOf: Data((Self.good + "\n" + bad + "\n").utf8))
+        try overwrite.close()
+        await #expect(throws: COFImport.Changed.self) { try await importer.run(checked, now: 10) }
+        #expect(try ImportTests.dump(cli.db).contains("examp!e") == false)
+    }
+
+    /// Row 16: a refused import (a bad line, a missing file) into a new path creates no database and no directory.
+    @Test func aRefusedImportLeavesNothingBehind() async throws {
+        let cli = try CLI()
+        let bad = try cli.file("bad.json", Self.good + "\nnot json\n")
+        let dir = cli.workdir.appendingPathComponent("new/deeper")
+        let db = dir.appendingPathComponent("db.sqlite").path
+        let r = try cli.run(["import", "cof", bad], environment: ["DNSWATCH_DB": db])
+        #expect(r.code == 65 && r.err.contains("\(bad):2: not JSON"), "\(r.err)")
+        let missing = try cli.run(["import", "cof", cli.workdir.appendingPathComponent("absent.json").path], environment: ["DNSWATCH_DB": db])
+        #expect(missing.code == 65 && missing.err.contains("no such file"), "\(missing.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("new").path), "no directory, no database")
+        let good = try cli.file("good.json", Self.good + "\n")
+        #expect(try cli.run(["import", "cof", good], environment: ["DNSWATCH_DB": db]).code == 0)
+        #expect(FileManager.default.fileExists(atPath: db))
+    }
+
+    /// Row 17: endless garbage on standard input stops at the first bad line (`timeout` ends a run that
+    /// would not stop, with another code); an endless line (`/dev/zero`) at the line-length limit. With
+    /// --skip-invalid the garbage is counted, and the lines reported are bounded.
+    @Test func endlessGarbageOnStandardInputStopsAtTheFirstBadLine() async throws {
+        let cli = try CLI()
+        func sh(_ script: String) async throws -> ChildResult {
+            try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CLI.binary.path], environment: ["DNSWATCH_DB": cli.db])
+        }
+        let garbage = try await sh("yes not-json | timeout 120 \"$0\" import cof -")
+        #expect(garbage.code == 65, "\(garbage.err)")
+        #expect(garbage.err.contains("-:1: not JSON") && garbage.err.contains("1 invalid line: nothing imported"), "\(garbage.err)")
+        let zero = try await sh("timeout 120 \"$0\" import cof - < /dev/zero")
+        #expect(zero.code == 65 && zero.err.contains("-:1: line longer than 1048576 bytes (1 MiB)"), "\(zero.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.db), "refused before the database is created")
+        let good = try cli.file("good.json", Self.good + "\n")
+        let counted = try await sh("{ cat \"\(good)\"; yes not-json | head -n 3000; } | \"$0\" import cof - --skip-invalid")
+        #expect(counted.code == 0 && counted.out == "read 3001, imported 1, merged 0 (changed 0), skipped 0, invalid skipped 3000\n",
+                "\(counted.out) \(counted.err)")
+        #expect(counted.err.split(separator: "\n").filter { $0.contains(": not JSON") }.count == COFImport.BadLines.kept)
+    }
+
+    /// Row 17: the copy of standard input is bounded: past its limit the import is refused with a sentence.
+    @Test func theSpoolOfStandardInputIsBounded() throws {
+        let spool = try COFImport.Spool(limit: 100)
+        try spool.append(Array(repeating: UInt8(ascii: "x"), count: 60)[...])
+        #expect(throws: COFImport.SpoolFull.self) { try spool.append(Array(repeating: UInt8(ascii: "y"), count: 60)[...]) }
+        #expect(COFImport.SpoolFull(limit: COFImport.spoolLimit).description.hasPrefix("standard input is longer than 4096 MiB"))
+    }
+
+    /// Rows 14, 15, 19 through the CLI: a duplicate key, a time past 9999, a negative time, a name with a
+    /// right-to-left override: each a FILE:LINE: reason, exit 65, nothing stored, no raw U+202E in the message.
+    @Test func duplicateKeysOutOfRangeTimesAndInvisibleCharactersAreRefused() async throws {
+        let cli = try CLI()
+        let path = try cli.file("hostile.json", [
+            #"{"rrname":"a.example","rrname":"b.example","rrtype":"A","rdata":["45.0.121.9"],"time_first":1,"time_last":2}"#,
+            #"{"rrname":"a.example","rrtype":"A","rdata":["45.0.121.9"],"time_first":0,"time_last":9223372036854775807}"#,
+            #"{"rrname":"a.example","rrtype":"A","rdata":["45.0.121.9"],"time_first":-1,"time_last":2}"#,
+            #"{"rrname":"a\u202ecod.example","rrtype":"A","rdata":["45.0.121.9"],"time_first":1,"time_last":2}"#,
+            Self.good,
+        ].joined(separator: "\n"))
+        let r = try cli.run(["import", "cof", path])
+        #expect(r.code == 65)
+        for expected in ["\(path):1: duplicate key \"rrname\"", "\(path):2: time_last 9223372036854775807 is out of range (times from 1970 to 9999)",
+                         "\(path):3: time_first -1 is out of range", "\(path):4: rrname: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed in a domain name"] {
+            #expect(r.err.contains(expected), "\(r.err)")
+        }
+        #expect(!r.err.unicodeScalars.contains("\u{202E}"))
+        #expect(!FileManager.default.fileExists(atPath: cli.db))
+    }
+}
+
 /// `COFLine`: the fast reader of plain lines and JSONDecoder (everything else) read a line alike.
 @Suite struct COFLineTests {
     func parse(_ text: String) -> COFLine { COFLine.parse(Array(text.utf8)[...]) }
@@ -234,6 +333,38 @@ import TestSupport
         #expect(parse(#"{"rrname":"a.example","rrtype":"SOA","rdata":["x"],"time_first":1,"time_last":2}"#) == .skipped("SOA"))
         #expect(parse(#"{"rrname":"a.example","rrtype":"A","rdata":[],"time_first":1,"time_last":2,"status":"NXDOMAIN"}"#) == .skipped("status NXDOMAIN"))
         #expect(parse(#"{"rrname":"*.a.example","rrtype":"A","rdata":["192.0.2.1"],"time_first":1,"time_last":2}"#) == .skipped("wildcard name"))
+    }
+    /// Row 14: a key given twice is refused, whichever reader met it (the fast one gives up on it; escapes
+    /// name the same key); a repeated key inside a nested value is no key of the record.
+    @Test func aDuplicateKeyIsRefused() {
+        let line = #"{"rrname":"a.example","rrtype":"A","rdata":["192.0.2.1"],"time_first":1,"time_last":2"#
+        #expect(parse(line + #","time_last":3}"#) == .invalid(#"duplicate key "time_last""#))
+        #expect(parse(line + #","r\u0072name":"b.example"}"#) == .invalid(#"duplicate key "rrname""#))
+        #expect(parse(line + #","x":1,"x":2}"#) == .invalid(#"duplicate key "x""#))
+        #expect(parse(line + #","x":{"y":1,"y":2},"z":[{"y":3}]}"#).isInvalid == false)
+        #expect(parse(line + #","s":"rrname\",\"rrname"}"#).isInvalid == false)
+    }
+
+    /// Row 15: times are those of `TimeSpecParser.range` (1970 to 9999), for both pairs of times.
+    @Test func timesOutsideTheProductsRangeAreRefused() {
+        func times(_ f: String, _ l: String, zone: Bool = false) -> COFLine {
+            let p = zone ? "zone_time" : "time"
+            return parse(#"{"rrname":"a.example","rrtype":"A","rdata":["192.0.2.1"],"\#(p)_first":\#(f),"\#(p)_last":\#(l)}"#)
+        }
+        #expect(times("0", "253402300799") == .record(ImportedRecord(domain: "a.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 0,
+                                                                     timeLast: TimeSpecParser.latest, count: 1)))
+        #expect(times("0", "253402300800") == .invalid("time_last 253402300800 is out of range (times from 1970 to 9999)"))
+        #expect(times("-1", "2") == .invalid("time_first -1 is out of range (times from 1970 to 9999)"))
+        #expect(times("-5", "-1", zone: true) == .invalid("time_first -5 is out of range (times from 1970 to 9999)"))
+        #expect(times("1", "9223372036854775807", zone: true).isInvalid)
+    }
+
+    /// Row 19: names with invisible or replacement characters are refused by their code point.
+    @Test func invisibleCharactersInNamesAreRefused() {
+        #expect(parse(#"{"rrname":"a\u202e.example","rrtype":"A","rdata":["192.0.2.1"],"time_first":1,"time_last":2}"#)
+                == .invalid("rrname: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed in a domain name"))
+        #expect(parse(#"{"rrname":"a.example","rrtype":"CNAME","rdata":["b\ufffd.example"],"time_first":1,"time_last":2}"#)
+                == .invalid("rdata: 'b\\u{FFFD}.example' is not a name: U+FFFD (REPLACEMENT CHARACTER) is not allowed in a domain name"))
     }
 }
 

@@ -127,3 +127,46 @@ import Foundation
         #expect((try? TimeSpecParser.epoch("2024-01-01T00:00:00.500Z")) == 1_704_067_200)
     }
 }
+
+/// Issue 19, row 19: one rule for the code points a name may hold (IDNA2008 / UTS 46 disallow controls,
+/// format characters, separators, private use, unassigned code points and U+FFFD).
+@Suite struct DisallowedCodePointTests {
+    @Test(arguments: [0x202E, 0x202A, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2066, 0x2069, 0xFEFF, 0x00AD, 0x061C, 0xFFFD, 0xE000, 0x3000, 0xFDD0, 0x0378])
+    func refusedWhereverTheyStand(_ value: UInt32) throws {
+        let scalar = try #require(Unicode.Scalar(value))
+        let c = String(Character(scalar))
+        // At the edges a space (Zs, U+3000) is a blank, trimmed as spaces are; a format character is not.
+        let edges = scalar.properties.generalCategory == .spaceSeparator ? [] : ["\(c)x.example", "x.example\(c)"]
+        for raw in ["a\(c)b.example", "bücher\(c).example", "a.exam\(c)ple"] + edges {
+            #expect(throws: DomainNameError.disallowedCodePoint(value)) { try DomainName(raw) }
+        }
+        // An A-label that decodes to it is refused too.
+        let encoded = try #require(Punycode.encode("a\(c)b"))
+        do {
+            _ = try DomainName("xn--\(encoded).example")
+            Issue.record("xn--\(encoded) accepted")
+        } catch {
+            #expect("\(error)".contains(DomainName.codePointText(value)), "\(error)")
+        }
+    }
+
+    @Test func theMessageNamesTheCodePointWithoutIt() {
+        #expect(DomainNameError.disallowedCodePoint(0x202E).description == "U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed in a domain name")
+        #expect(DomainNameError.disallowedCodePoint(0xFFFD).description == "U+FFFD (REPLACEMENT CHARACTER) is not allowed in a domain name")
+        #expect(DomainName.codePointText(0x0378) == "U+0378", "unassigned: no name")
+    }
+
+    /// The joiners after a virama (RFC 5892 CONTEXTJ), as Indic names need them; other scripts and symbols as before.
+    @Test func joinersAfterAViramaAndOrdinaryIDNsAreAccepted() throws {
+        #expect(try DomainName("\u{0915}\u{094D}\u{200C}\u{0937}.example").value.hasPrefix("xn--"))
+        #expect(try DomainName("\u{0915}\u{094D}\u{200D}\u{0937}.example").value.hasPrefix("xn--"))
+        #expect(try DomainName("bücher.example").value == "xn--bcher-kva.example")
+        #expect(try DomainName("例え.テスト").value == "xn--r8jz45g.xn--zckzah")
+    }
+
+    /// Messages and CSV cells: every format character and U+FFFD written as an escape.
+    @Test func visibleTextEscapesFormatCharacters() {
+        #expect(VisibleText.escape("a\u{200B}b\u{FEFF}c\u{00AD}d\u{202E}e\u{FFFD}f\u{2066}") == "a\\u{200B}b\\u{FEFF}c\\u{AD}d\\u{202E}e\\u{FFFD}f\\u{2066}")
+        #expect(VisibleText.escape("bücher 例え é") == "bücher 例え é")
+    }
+}

@@ -98,3 +98,59 @@ import DNSWatchModel
         #expect(throws: RegularFileError.self) { try FeedReader(paths: ["/tmp"]).next(10) }
     }
 }
+
+/// Issue 19, row 3: the line-length limit of `LineReader`, one rule for feeds, watchlists and COF.
+@Suite struct LineLengthLimitTests {
+    static let long = String(repeating: "a", count: LineReader.maxLineLength) + ".example"
+
+    func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString).txt").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aFeedLineLongerThanTheLimitIsInvalidAndTheNextLinesAreRead() throws {
+        let path = try write("1.2.3.4\n" + Self.long + "\r\nok.example\rb.example\n")
+        let reader = FeedReader(paths: [path])
+        var entries: [FeedEntry] = []
+        while case let batch = try reader.next(10), !batch.isEmpty { entries += batch }
+        #expect(entries.map(\.line) == [1, 3, 4], "line numbers as before: a CR ends a line too")
+        #expect(reader.tally.invalid == [InvalidLine(path: path, line: 2, text: "", reason: LineReader.tooLong)])
+        #expect(reader.tally.invalid.first?.description == "\(path):2: line longer than 1048576 bytes (1 MiB)")
+    }
+
+    @Test func aReaderThatStopsAtTheFirstInvalidLineReadsNoFurther() throws {
+        // Three times the limit: the reader stops inside the long line, chunks before ok.example.
+        let path = try write("1.2.3.4\n" + String(repeating: Self.long, count: 3) + "\nok.example\n")
+        let reader = FeedReader(paths: [path], stopAtInvalid: true)
+        #expect(try reader.next(10).count == 1)
+        #expect(reader.tally.invalidCount == 1 && reader.tally.values == 1, "ok.example is not read")
+    }
+
+    @Test func aWatchlistLineLongerThanTheLimitIsInvalidWithTheSameReason() {
+        let parsed = WatchlistParser.parse(text: "a.example\n" + Self.long + "\nb.example\n", path: "w.txt")
+        #expect(parsed.invalid == [InvalidLine(path: "w.txt", line: 2, text: "", reason: LineReader.tooLong)])
+        #expect(parsed.entries.map(\.line) == [1, 3])
+        // Exactly the limit is a line (an invalid name here, for its length, not for the line's).
+        let atLimit = WatchlistParser.parse(text: String(repeating: "b", count: LineReader.maxLineLength) + "\n", path: "w.txt")
+        #expect(atLimit.invalid.first?.reason != LineReader.tooLong)
+    }
+
+    /// Row 19: a feed's names with invisible characters are refused by code point, for watchlists as for feeds.
+    @Test(arguments: [0x202E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF, 0x00AD, 0xE000])
+    func invisibleCharactersAreRefusedByCodePoint(_ value: UInt32) throws {
+        let scalar = try #require(Unicode.Scalar(value))
+        let line = "ab" + String(Character(scalar)) + "c.example"
+        guard case .invalid(let why) = FeedIndicator.classify(line) else { Issue.record("\(line.debugDescription) accepted"); return }
+        #expect(why.hasPrefix(DomainName.codePointText(value)) && why.hasSuffix("is not allowed in a domain name"), "\(why)")
+        #expect(!why.unicodeScalars.contains(scalar))
+        #expect(Indicator.classify(line) == .invalid(why))
+    }
+
+    /// A format character at a line's edge is refused too (not trimmed away as a blank).
+    @Test func aZeroWidthSpaceAtTheEdgeIsNotTrimmed() throws {
+        #expect(FeedIndicator.classify("\u{200B}x.example") == .invalid("U+200B (ZERO WIDTH SPACE) is not allowed in a domain name"))
+        #expect(Indicator.classify("x.example\u{FEFF}") == .invalid("U+FEFF (ZERO WIDTH NO-BREAK SPACE) is not allowed in a domain name"))
+        #expect(FeedIndicator.classify("\u{3000}x.example\t") == .value(.domain(try DomainName("x.example"))))
+    }
+}
