@@ -103,13 +103,17 @@ struct Engine {
     /// The UDP sockets by index (nil: closed, the index free for another). Each sends for one position of
     /// its family until it is retired (`rotate`); a retired one still takes replies to its open tries and is
     /// closed when none is left.
-    private var ports: [UDPPort?] = []
+    private var ports: [UDPPort] = []
+    /// The sockets themselves, by the same index (apart, so that the hot path touches no reference).
+    private var descriptors: [FileDescriptor?] = []
     private var freePorts: [Int] = []
     /// Each position's current socket (an index into `ports`); a position is an ID space of 65,536 slots.
     private var positions: [Int] = []
     private var positionsByFamily: [Int32: [Int]] = [:]
     private var nextPosition = 0
     private var retiredPorts = 0
+    /// A socket could not be opened to replace one (warned once).
+    private var rotationFailed = false
     /// A socket was opened or retired: closed ones are reaped and `pollFDs` rebuilt before the next poll.
     private var portsChanged = false
     /// The sockets' descriptors, then the wake-up pipe's; `pollPorts[i]` is the socket of `pollFDs[i]`.
@@ -152,14 +156,16 @@ struct Engine {
 
     /// One UDP socket of the engine.
     private struct UDPPort {
-        let descriptor: FileDescriptor
-        let position: Int
-        let opened: UInt64
+        var fd: Int32
+        var position: Int
+        var opened: UInt64
         /// Queries sent on it.
         var sends = 0
         /// Its tries whose slot is still open.
         var open = 0
         var retired = false
+        /// Closed: the index is free.
+        var closed = false
     }
 
     init(endpoints: [ResolverEndpoint], options: ResolverOptions, mailbox: Mailbox, logger: Logger?) throws {
@@ -186,7 +192,9 @@ struct Engine {
                 let position = positions.count
                 positionsByFamily[family, default: []].append(position)
                 positions.append(ports.count)
-                ports.append(UDPPort(descriptor: try UDPSocketFactory.make(family: family), position: position, opened: now))
+                let descriptor = try UDPSocketFactory.make(family: family)
+                descriptors.append(descriptor)
+                ports.append(UDPPort(fd: descriptor.fd, position: position, opened: now))
             }
         }
         let slots = positions.count << 16
@@ -481,7 +489,7 @@ struct Engine {
             arena[start] = UInt8(id >> 8)
             arena[start + 1] = UInt8(id & 0xFF)
         }
-        let fd = ports[port]?.descriptor.fd ?? -1
+        let fd = ports[port].fd
         let sent = arena.withUnsafeBytes { bytes -> Int in
             guard let origin = bytes.baseAddress else { return 0 }
             for i in range {
@@ -494,8 +502,8 @@ struct Engine {
             return outgoing.send(fd: fd, count: range.count)
         }
         let err = sent < 0 ? errno : 0
-        ports[port]?.sends += max(0, sent)
-        ports[port]?.open += max(0, sent)
+        ports[port].sends += max(0, sent)
+        ports[port].open += max(0, sent)
         for i in range.lowerBound..<(range.lowerBound + max(0, sent)) {
             let q = Int(batch[i].question)
             let s = Int(batch[i].server)
@@ -543,8 +551,6 @@ struct Engine {
         return (next, wait)
     }
 
-    // MARK: receiving
-
     // MARK: sockets
 
     /// Retires the current socket of `position` for a new one on a fresh kernel-chosen port when it has sent
@@ -552,27 +558,33 @@ struct Engine {
     /// `maxRetiredPorts` retired sockets are open. Should no socket open, the position keeps its own.
     private mutating func rotateIfDue(_ position: Int, family: Int32, now: UInt64) {
         let current = positions[position]
-        guard let port = ports[current], retiredPorts < Self.maxRetiredPorts,
+        let port = ports[current]
+        guard retiredPorts < Self.maxRetiredPorts,
               port.sends >= Self.queriesPerSocket || (port.sends > 0 && now &- port.opened >= Self.socketLifetime) else { return }
         let descriptor: FileDescriptor
         do {
             descriptor = try UDPSocketFactory.make(family: family)
         } catch {
-            ports[current]?.sends = 0
-            logger?.warning("cannot open another UDP socket: this one stays in use", metadata: ["error": "\(error)"])
+            ports[current].sends = 0
+            if !rotationFailed {
+                rotationFailed = true
+                logger?.warning("cannot open another UDP socket: the sockets open stay in use longer", metadata: ["error": "\(error)"])
+            }
             return
         }
-        let fresh = UDPPort(descriptor: descriptor, position: position, opened: now)
+        let fresh = UDPPort(fd: descriptor.fd, position: position, opened: now)
         let index: Int
         if let free = freePorts.popLast() {
             index = free
             ports[index] = fresh
+            descriptors[index] = descriptor
         } else {
             index = ports.count
             ports.append(fresh)
+            descriptors.append(descriptor)
         }
         positions[position] = index
-        ports[current]?.retired = true
+        ports[current].retired = true
         retiredPorts += 1
         stats.sourcePorts += 1
         portsChanged = true
@@ -583,8 +595,8 @@ struct Engine {
     private mutating func closeSlot(_ key: Int) {
         slotQuestion[key] = 0
         let port = Int(slotPort[key])
-        ports[port]?.open -= 1
-        if ports[port]?.retired == true && ports[port]?.open == 0 { portsChanged = true }
+        ports[port].open -= 1
+        if ports[port].retired && ports[port].open == 0 { portsChanged = true }
     }
 
     /// Closes the retired sockets with no try open and rebuilds the poll set.
@@ -592,15 +604,16 @@ struct Engine {
         portsChanged = false
         pollFDs.removeAll(keepingCapacity: true)
         pollPorts.removeAll(keepingCapacity: true)
-        for i in ports.indices {
-            guard let port = ports[i] else { continue }
+        for i in ports.indices where !ports[i].closed {
+            let port = ports[i]
             if port.retired && port.open == 0 {
-                ports[i] = nil
+                ports[i].closed = true
+                descriptors[i] = nil
                 freePorts.append(i)
                 retiredPorts -= 1
                 continue
             }
-            pollFDs.append(pollfd(fd: port.descriptor.fd, events: Int16(POLLIN), revents: 0))
+            pollFDs.append(pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0))
             pollPorts.append(i)
         }
         pollFDs.append(pollfd(fd: mailbox.wakeRead, events: Int16(POLLIN), revents: 0))
@@ -610,7 +623,7 @@ struct Engine {
 
     /// Reads what socket `port` has queued, `batchSize` datagrams per `recvmmsg`, until it is empty.
     private mutating func drain(port: Int) {
-        guard let fd = ports[port]?.descriptor.fd else { return }
+        let fd = ports[port].fd
         for _ in 0..<64 {
             let n = received.receive(fd: fd)
             if n < 0 {
@@ -626,7 +639,8 @@ struct Engine {
     }
 
     private mutating func handleDatagram(port: Int, _ bytes: UnsafeRawBufferPointer, from source: UnsafeRawPointer, now: UInt64) {
-        guard bytes.count >= 12, let position = ports[port]?.position else {
+        let position = ports[port].position
+        guard bytes.count >= 12 else {
             stats.droppedUnknownID += 1
             return
         }
@@ -851,7 +865,15 @@ struct Engine {
 
     /// Asks question `q` over TCP (on the session's TCP thread) at resolver `states[q].server`.
     private mutating func sendTCP(_ q: Int) {
-        if tcp == nil { tcp = TCPWorker(addresses: addresses, timeoutNanos: timeoutNanos, mailbox: mailbox) }
+        if tcp == nil {
+            do {
+                tcp = try TCPWorker(addresses: addresses, timeoutNanos: timeoutNanos, mailbox: mailbox)
+            } catch {
+                logger?.warning("cannot start the TCP fallback", metadata: ["error": "\(error)"])
+                finish(q, .failure(.network), server: -1)
+                return
+            }
+        }
         states[q].tcpTries += 1
         states[q].attempts += 1
         states[q].token &+= 1

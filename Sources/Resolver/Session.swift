@@ -35,15 +35,32 @@ final class Mailbox: Sendable {
 
     let state = Mutex(State())
     let cancel = CancellationFlag()
-    /// Read end (in the engine's poll set) and write end of the wake-up pipe; both non-blocking.
-    let wakeRead: Int32
-    let wakeWrite: Int32
+    private let pipe: WakePipe
+
+    init() throws {
+        pipe = try WakePipe()
+    }
+
+    /// Read end of the wake-up pipe (in the engine's poll set).
+    var wakeRead: Int32 { pipe.readEnd }
+
+    /// Wakes the engine (a full pipe already will).
+    func wake() { pipe.wake() }
+
+    /// Empties the pipe after a wake-up.
+    func drainWake() { pipe.drain() }
+}
+
+/// A non-blocking pipe that wakes a thread sleeping in `poll(2)` on its read end.
+final class WakePipe: Sendable {
+    let readEnd: Int32
+    private let writeEnd: Int32
 
     init() throws {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw ResolverError.socket(SocketError.text("pipe")) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
+        guard Glibc.pipe(&fds) == 0 else { throw ResolverError.socket(SocketError.text("pipe")) }
+        readEnd = fds[0]
+        writeEnd = fds[1]
         for fd in fds {
             guard fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else {
                 close(fds[0])
@@ -54,20 +71,20 @@ final class Mailbox: Sendable {
     }
 
     deinit {
-        close(wakeRead)
-        close(wakeWrite)
+        close(readEnd)
+        close(writeEnd)
     }
 
-    /// Wakes the engine (a full pipe already will).
+    /// Wakes the reader (a full pipe already will).
     func wake() {
         var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        _ = write(writeEnd, &byte, 1)
     }
 
     /// Empties the pipe after a wake-up.
-    func drainWake() {
+    func drain() {
         var buffer = [UInt8](repeating: 0, count: 64)
-        while read(wakeRead, &buffer, buffer.count) > 0 {}
+        while read(readEnd, &buffer, buffer.count) > 0 {}
     }
 }
 

@@ -1,11 +1,18 @@
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import DequeModule
 import Foundation
 import Synchronization
 
-/// The TCP exchanges of one session (questions whose UDP reply was truncated), one at a time on a thread
-/// of their own, so that a slow TCP server never holds up the UDP loop. Results go back through the
-/// session's mailbox. Started on the first truncation; rare in practice.
+/// The TCP exchanges of one session (questions whose UDP reply was truncated), on a thread of their own so
+/// that a slow TCP server never holds up the UDP loop: up to `maxConcurrent` exchanges at once, each on a
+/// non-blocking socket, all driven by one `poll(2)` loop; the rest wait in order. Results go back through
+/// the session's mailbox. Started on the first truncation.
 final class TCPWorker: Sendable {
+    /// Most TCP exchanges under way at once.
+    static let maxConcurrent = 8
+
     struct Job: Sendable {
         var question: Int32
         /// The question's token when the job was made: a result counts only if it still matches.
@@ -21,20 +28,22 @@ final class TCPWorker: Sendable {
     }
 
     private struct Queue: Sendable {
-        var jobs: [Job] = []
+        var jobs = Deque<Job>()
         var stopped = false
     }
 
     private let queue = Mutex(Queue())
-    private let signal = DispatchSemaphore(value: 0)
+    private let wake: WakePipe
     private let addresses: [SocketAddress]
     private let timeoutNanos: UInt64
     private let mailbox: Mailbox
 
-    init(addresses: [SocketAddress], timeoutNanos: UInt64, mailbox: Mailbox) {
+    /// - Throws: `ResolverError.socket` when its wake-up pipe cannot be made.
+    init(addresses: [SocketAddress], timeoutNanos: UInt64, mailbox: Mailbox) throws {
         self.addresses = addresses
         self.timeoutNanos = timeoutNanos
         self.mailbox = mailbox
+        wake = try WakePipe()
         let thread = Thread { [self] in serve() }
         thread.name = "dnswatch-resolver-tcp"
         thread.stackSize = 1 << 20
@@ -43,32 +52,76 @@ final class TCPWorker: Sendable {
 
     func submit(_ job: Job) {
         queue.withLock { $0.jobs.append(job) }
-        signal.signal()
+        wake.wake()
     }
 
-    /// Ends the thread after the exchange under way (which a cancelled session cuts short).
+    /// Ends the thread; exchanges under way are dropped (their sockets closed).
     func stop() {
         queue.withLock { $0.stopped = true }
-        signal.signal()
+        wake.wake()
     }
 
     private func serve() {
+        var active: [(job: Job, exchange: TCPExchange)] = []
+        var fds: [pollfd] = []
+        var results: [Result] = []
         while true {
-            signal.wait()
-            let (stopped, next) = queue.withLock { queue in (queue.stopped, queue.jobs.isEmpty ? nil : queue.jobs.removeFirst()) }
-            if stopped { return }
-            guard let job = next else { continue }
-            let outcome: Swift.Result<[UInt8], TCPExchange.Failure>
-            do {
-                outcome = .success(try TCPExchange.exchange(
-                    job.wire, with: addresses[Int(job.server)], timeoutNanos: timeoutNanos, cancel: mailbox.cancel))
-            } catch let failure as TCPExchange.Failure {
-                outcome = .failure(failure)
-            } catch {
-                outcome = .failure(.network)
+            let (stopped, taken) = queue.withLock { queue -> (Bool, [Job]) in
+                let n = min(queue.jobs.count, Self.maxConcurrent - active.count)
+                defer { queue.jobs.removeFirst(n) }
+                return (queue.stopped, Array(queue.jobs.prefix(n)))
             }
-            mailbox.state.withLock { $0.tcpResults.append(Result(job: job, outcome: outcome)) }
-            mailbox.wake()
+            if stopped || mailbox.cancel.isCancelled { return }
+            var now = monotonicNanos()
+            for job in taken {
+                do {
+                    active.append((job, try TCPExchange(query: job.wire, to: addresses[Int(job.server)], timeoutNanos: timeoutNanos, now: now)))
+                } catch {
+                    results.append(Result(job: job, outcome: .failure(error)))
+                }
+            }
+            deliver(&results)
+            fds.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: wake.readEnd, events: Int16(POLLIN), revents: 0))
+            for entry in active { fds.append(pollfd(fd: entry.exchange.descriptor.fd, events: entry.exchange.events, revents: 0)) }
+            var waitMillis: Int32 = -1
+            if let deadline = active.map(\.exchange.deadline).min() {
+                waitMillis = Int32(min(1_000, (deadline > now ? deadline - now : 0) / 1_000_000 + 1))
+            }
+            let ready = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), waitMillis) }
+            if ready < 0 && errno != EINTR {
+                // Not expected with valid descriptors: the exchanges under way fail rather than spin.
+                for entry in active { results.append(Result(job: entry.job, outcome: .failure(.network))) }
+                active.removeAll()
+            }
+            if ready > 0 && fds[0].revents != 0 { wake.drain() }
+            now = monotonicNanos()
+            // From the last, so that removing one leaves the positions of the others in `fds`.
+            for i in active.indices.reversed() {
+                var outcome: Swift.Result<[UInt8], TCPExchange.Failure>?
+                if ready > 0 && fds[i + 1].revents != 0 {
+                    switch active[i].exchange.advance() {
+                    case .waiting: break
+                    case .done(let reply): outcome = .success(reply)
+                    case .failed(let failure): outcome = .failure(failure)
+                    }
+                }
+                if outcome == nil && now >= active[i].exchange.deadline { outcome = .failure(.timeout) }
+                if let outcome {
+                    results.append(Result(job: active[i].job, outcome: outcome))
+                    active.remove(at: i)
+                }
+            }
+            deliver(&results)
         }
+    }
+
+    /// Hands finished exchanges to the engine and wakes it.
+    private func deliver(_ results: inout [Result]) {
+        guard !results.isEmpty else { return }
+        let done = results
+        results.removeAll(keepingCapacity: true)
+        mailbox.state.withLock { $0.tcpResults.append(contentsOf: done) }
+        mailbox.wake()
     }
 }

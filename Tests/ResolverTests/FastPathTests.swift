@@ -144,7 +144,7 @@ func inetNtop(_ bytes: [UInt8]) -> String {
             let ports = seen.snapshot.1.dropFirst(before)
             #expect(ports.count == 400)
             // Five sockets at once, each replaced after 64 queries.
-            #expect(Set(ports).count == report.stats.sourcePorts && Set(ports).count > 5, "window \(window)")
+            #expect(report.stats.sourcePorts >= Set(ports).count && Set(ports).count > 5, "window \(window)")
             #expect(report.resolutions.map(\.question) == questions)
             #expect(report.resolutions.allSatisfy { $0.outcome == answer(.noerror, ["192.0.2.77"]) && $0.attempts == 1 })
             #expect(report.stats.sent == 400 && report.stats.answered == 400 && report.stats.retries == 0)

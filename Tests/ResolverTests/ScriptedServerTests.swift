@@ -153,7 +153,7 @@ import Testing
         let (ids, ports) = seen.snapshot
         #expect(Set(ids).count >= 60)
         // Eight sockets at once (more when one is retired after a second: see SourcePortTests).
-        #expect(Set(ports).count >= 8 && Set(ports).count == report.stats.sourcePorts)
+        #expect(Set(ports).count >= 8 && report.stats.sourcePorts >= Set(ports).count)
         #expect(!ports.contains(0))
     }
 

@@ -46,15 +46,17 @@ public struct ScriptedReply: Sendable {
 }
 
 /// A loopback DNS server (UDP, and TCP on the same port) that answers each query with the replies a closure
-/// returns, in order. Over TCP only the first reply is sent, framed. Stops when stopped or released.
+/// returns, in order. Over TCP only the first reply is sent, framed; one connection at a time, or, with
+/// `tcpDelay`, each connection on a thread of its own that holds its reply back that many seconds (it
+/// counts the connections open at once). Stops when stopped or released.
 public final class ScriptedUDPServer: @unchecked Sendable {
     public let port: UInt16
     private let ipv6: Bool
     private let core: ScriptedServerCore
 
     /// Starts serving at once on a free port of 127.0.0.1 (or ::1 with `ipv6`).
-    public init(ipv6: Bool = false, respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) throws {
-        core = try ScriptedServerCore(ipv6: ipv6)
+    public init(ipv6: Bool = false, tcpDelay: Double? = nil, respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) throws {
+        core = try ScriptedServerCore(ipv6: ipv6, tcpDelay: tcpDelay)
         port = core.port
         self.ipv6 = ipv6
         let core = self.core
@@ -75,6 +77,8 @@ public final class ScriptedUDPServer: @unchecked Sendable {
     public var requestCount: Int { core.requestCount }
     /// Queries received over TCP so far.
     public var tcpRequestCount: Int { core.tcpRequestCount }
+    /// Most TCP connections open at once (counted with `tcpDelay` only: otherwise 1 at most by design).
+    public var peakTCPConnections: Int { core.peakTCPConnections }
 
     /// Stops the server thread and closes its sockets; idempotent.
     public func stop() { core.stop() }
@@ -92,9 +96,13 @@ final class ScriptedServerCore: @unchecked Sendable {
     private var stopped = false
     private var requests = 0
     private var tcpRequests = 0
+    private var openConnections = 0
+    private var peakConnections = 0
+    private let tcpDelay: Double?
     private let done = DispatchSemaphore(value: 0)
 
-    init(ipv6: Bool) throws {
+    init(ipv6: Bool, tcpDelay: Double? = nil) throws {
+        self.tcpDelay = tcpDelay
         let pair = try LoopbackSocket.bindUDPAndTCP(ipv6: ipv6)
         udp = pair.udp
         tcp = pair.tcp
@@ -109,6 +117,7 @@ final class ScriptedServerCore: @unchecked Sendable {
 
     var requestCount: Int { lock.withLock { requests } }
     var tcpRequestCount: Int { lock.withLock { tcpRequests } }
+    var peakTCPConnections: Int { lock.withLock { peakConnections } }
 
     func stop() {
         let first = lock.withLock {
@@ -134,7 +143,7 @@ final class ScriptedServerCore: @unchecked Sendable {
         }
     }
 
-    func serve(_ respond: @Sendable (ScriptedRequest) -> [ScriptedReply]) {
+    func serve(_ respond: @escaping @Sendable (ScriptedRequest) -> [ScriptedReply]) {
         defer { done.signal() }
         var buffer = [UInt8](repeating: 0, count: 65536)
         var fds = [pollfd(fd: udp, events: Int16(POLLIN), revents: 0), pollfd(fd: tcp, events: Int16(POLLIN), revents: 0)]
@@ -163,7 +172,18 @@ final class ScriptedServerCore: @unchecked Sendable {
             }
             if fds[1].revents != 0 {
                 let client = accept(tcp, nil, nil)
-                if client >= 0 {
+                if client >= 0, let delay = tcpDelay {
+                    lock.withLock {
+                        openConnections += 1
+                        peakConnections = max(peakConnections, openConnections)
+                    }
+                    let thread = Thread { [self] in
+                        serveTCP(client, respond, delay: delay)
+                        close(client)
+                        lock.withLock { openConnections -= 1 }
+                    }
+                    thread.start()
+                } else if client >= 0 {
                     serveTCP(client, respond)
                     close(client)
                 }
@@ -171,7 +191,7 @@ final class ScriptedServerCore: @unchecked Sendable {
         }
     }
 
-    private func serveTCP(_ client: Int32, _ respond: @Sendable (ScriptedRequest) -> [ScriptedReply]) {
+    private func serveTCP(_ client: Int32, _ respond: @Sendable (ScriptedRequest) -> [ScriptedReply], delay: Double = 0) {
         var tv = timeval(tv_sec: 2, tv_usec: 0)
         _ = setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         guard let header = readFully(client, 2) else { return }
@@ -179,6 +199,7 @@ final class ScriptedServerCore: @unchecked Sendable {
         guard let query = readFully(client, length) else { return }
         let request = ScriptedRequest(bytes: query, transport: .tcp, index: nextIndex(tcp: true))
         guard let reply = respond(request).first?.bytes else { return }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         let framed = [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply
         _ = framed.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
