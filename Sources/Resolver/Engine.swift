@@ -715,8 +715,12 @@ struct Engine {
         case .truncated:
             paths[server].answered()
             guard states[q].phase != .tcp else { return }
-            // A truncated answer is never taken: without TCP it is a failure.
+            // A truncated answer is never taken: without TCP it is a failure, unless another try (already
+            // queued, or a later one still out) answers.
             guard options.tcpOnTruncation else {
+                states[q].lastFailure = .truncated
+                states[q].lastFailureServer = Int32(server)
+                if states[q].phase == .pending || (states[q].phase == .inFlight && !latest) { return }
                 finish(q, .failure(.truncated), server: Int32(server))
                 return
             }
