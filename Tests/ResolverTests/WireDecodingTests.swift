@@ -171,9 +171,21 @@ import Testing
         }
     }
 
-    @Test(arguments: ["craft-pointer-loop.bin", "craft-pointer-past-end.bin", "craft-short-rdata.bin"])
+    @Test(arguments: ["craft-pointer-loop.bin", "craft-pointer-past-end.bin", "craft-short-rdata.bin", "craft-a-rdlen-5.bin", "craft-two-opt.bin"])
     func hostileRepliesAreMalformed(file: String) throws {
         let text = try summary(file)
         #expect(text.hasPrefix("malformed"), "\(text)")
+    }
+
+    @Test func extendedRcodesAndOtherClassesAreNotAnswers() throws {
+        // 19 with NXDOMAIN's low bits, 16 with NOERROR's and an A: failures on both paths.
+        for (file, kind) in [("craft-badmode-19.bin", "badmode"), ("craft-badvers-16.bin", "badvers")] {
+            let text = try summary(file)
+            #expect(text.contains("rcode \(file == "craft-badmode-19.bin" ? 19 : 16)"), "\(text)")
+            #expect(text.contains("udp retry(DNSWatchModel.FailureKind.\(kind))"), "\(text)")
+            #expect(text.contains("tcp true retry(DNSWatchModel.FailureKind.\(kind))"), "\(text)")
+        }
+        let chaos = try summary("craft-class-chaos.bin")
+        #expect(chaos.contains("udp malformed") && !chaos.contains("6.6.6.6"), "\(chaos)")
     }
 }
