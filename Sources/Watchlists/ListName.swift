@@ -23,17 +23,18 @@ public enum ListName {
     public static let maxBytes = 255
 
     /// Refuses a name that is empty or only spaces, holds a newline, ESC, NUL or any other control
-    /// character (or a bidirectional override, see `VisibleText`), was not valid UTF-8, or is too long.
+    /// character (or a format character such as a bidirectional override or U+200B, see `VisibleText`), was
+    /// not valid UTF-8, or is too long.
     public static func validate(_ name: String) throws(ListNameError) {
         if name.allSatisfy(\.isWhitespace) && !name.contains(where: \.isNewline) {
             throw ListNameError(name: name, reason: "empty list name")
         }
         let quoted = VisibleText.escape(name.count > 60 ? name.prefix(60) + "…" : Substring(name))
-        if name.unicodeScalars.contains(where: { VisibleText.needsEscape($0) }) {
-            throw ListNameError(name: name, reason: "list name '\(quoted)' holds a control character")
-        }
         if name.contains("\u{FFFD}") {
             throw ListNameError(name: name, reason: "list name '\(quoted)' is not valid UTF-8")
+        }
+        if name.unicodeScalars.contains(where: { VisibleText.needsEscape($0) }) {
+            throw ListNameError(name: name, reason: "list name '\(quoted)' holds a control character")
         }
         if name.utf8.count > maxBytes {
             throw ListNameError(name: name, reason: "list name '\(quoted)' is longer than \(maxBytes) bytes")

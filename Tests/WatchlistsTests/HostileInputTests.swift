@@ -161,3 +161,11 @@ final class TemporaryDirectory {
         }
     }
 }
+
+/// Issue 19: U+FFFD and format characters in list names (`VisibleText` escapes both now).
+@Suite struct ListNameInvisibleTests {
+    @Test func replacementCharacterIsInvalidUTF8AndFormatCharactersAreRefused() {
+        #expect(throws: ListNameError(name: "bad\u{FFFD}", reason: "list name 'bad\\u{FFFD}' is not valid UTF-8")) { try ListName.validate("bad\u{FFFD}") }
+        #expect(throws: ListNameError(name: "c2\u{200B}", reason: "list name 'c2\\u{200B}' holds a control character")) { try ListName.validate("c2\u{200B}") }
+    }
+}
