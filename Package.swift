@@ -215,5 +215,6 @@ if Context.environment["DNSWATCH_FUZZ"] != nil {
         fuzzTarget("FuzzDuration", ["DNSWatchModel"]),
         fuzzTarget("FuzzConfig", ["DNSWatchConfig", "DNSWatchModel"]),
         fuzzTarget("FuzzReply", ["Resolver"]),
+        fuzzTarget("FuzzWarningList", ["Classification", "DNSWatchModel"]),
     ]
 }

@@ -15,3 +15,4 @@ int FuzzWatchlist_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzDuration_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzConfig_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzReply_main(int argc, char **argv) { return run(argc, argv); }
+int FuzzWarningList_main(int argc, char **argv) { return run(argc, argv); }

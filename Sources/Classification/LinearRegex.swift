@@ -1,3 +1,5 @@
+import DNSWatchModel
+
 /// The regular expressions of MISP `regex` warning lists, matched in time linear in the text: the pattern is
 /// compiled to a Thompson NFA (a program of at most ``maxProgram`` instructions) and run as a Pike VM, which
 /// keeps each instruction at most once per position of the text — so a match costs at most
@@ -15,7 +17,7 @@
 public struct LinearRegex: Sendable {
     /// Longest program accepted, after counted repetitions are expanded: a match costs at most this many
     /// steps per character of the text.
-    static let maxProgram = 10_000
+    public static let maxProgram = 10_000
     /// The largest count in `{n,m}`.
     static let maxCount = 1_000
 
@@ -374,7 +376,7 @@ private struct Parser {
                 while let c = peek, c != ")", c != ":" { flags.append(c); at += 1 }
                 guard let end = peek else { throw refuse("unterminated group") }
                 guard !flags.isEmpty, flags.allSatisfy({ $0 == "i" }) else {
-                    throw refuse("the flag '\(String(String.UnicodeScalarView(flags)))' is not supported (only 'i')")
+                    throw refuse("the flag '\(VisibleText.escape(String(String.UnicodeScalarView(flags))))' is not supported (only 'i')")
                 }
                 at += 1
                 if end == ")" {
@@ -453,7 +455,7 @@ private struct Parser {
         case "Q", "E": throw refuse("\\Q…\\E quoting is not supported")
         case "G": throw refuse("\\G is not supported")
         default:
-            guard c.isASCII, !LinearRegex.isWord(c) else { throw refuse("the escape \\\(c) is not supported") }
+            guard c.isASCII, !LinearRegex.isWord(c) else { throw refuse("the escape \\\(VisibleText.escape(String(c))) is not supported") }
             return c  // an escaped punctuation character stands for itself
         }
     }
@@ -508,7 +510,9 @@ private struct Parser {
                 } else if h == "[" {
                     throw refuse("'[' inside a character class (POSIX or nested classes) is not supported")
                 }
-                guard low.value <= high.value else { throw refuse("a bad range \(low)-\(high) in a character class") }
+                guard low.value <= high.value else {
+                    throw refuse("a bad range \(VisibleText.escape(String(low)))-\(VisibleText.escape(String(high))) in a character class")
+                }
                 set.items.append(.range(low.value, high.value))
             } else {
                 set.items.append(.range(low.value, low.value))

@@ -66,20 +66,11 @@ enum WarningListCompiler {
     static func compile(_ sources: [Source], stamp: String) throws -> Data {
         var lists: [WarningListInfo] = []
         var sets = Sets()
-        var exact: [String: UInt32] = [:], suffix: [String: UInt32] = [:]
+        var exact = NameCollector(), suffix = NameCollector()
         var v4: [(lo: UInt128, hi: UInt128, list: Int)] = [], v6: [(lo: UInt128, hi: UInt128, list: Int)] = []
         var v4Wide: [(lo: UInt128, hi: UInt128, list: Int)] = [], v6Wide: [(lo: UInt128, hi: UInt128, list: Int)] = []
-        var substrings: [String: UInt32] = [:], regexes: [WarningListIndex.Pattern] = []
-
-        func add(_ name: String, to table: inout [String: UInt32], list: Int) {
-            if let old = table[name] {
-                let members = sets.ids[Int(old)]
-                if members.last == list { return }
-                table[name] = sets.id(members + [list])
-            } else {
-                table[name] = sets.id([list])
-            }
-        }
+        var substrings = NameCollector(), regexes: [WarningListIndex.Pattern] = []
+        func add(_ name: String, to table: inout NameCollector, list: Int) { table.add(name, list: list) }
 
         for (id, source) in sources.enumerated() {
             let path = source.path
@@ -188,26 +179,34 @@ enum WarningListCompiler {
             for s in segments { put32(s.2) }
             return .init(count: segments.count, lo: loAt, hi: hiAt, sets: setAt)
         }
-        func names(_ table: [String: UInt32]) -> WarningListIndex.NameTable {
-            // Keys are ASCII (``name(_:)``): string order is byte order, and much faster to sort by.
-            let sorted = table.keys.sorted()
+        func names(_ table: inout NameCollector) throws -> WarningListIndex.NameTable {
+            table.sort()
+            // The offsets and list sets of the distinct names in byte order, then their bytes.
+            var offsets: [UInt32] = [0], setIDs: [UInt32] = []
+            var at = 0
+            table.forEachName { bytes, lists in
+                at += bytes.count
+                offsets.append(UInt32(truncatingIfNeeded: at))
+                setIDs.append(sets.id(lists))
+            }
+            guard at <= Int(UInt32.max) else { throw WarningListError(path: "index", message: "more than 4 GB of names") }
             align()
             let offsetsAt = out.count
-            var at: UInt32 = 0
-            put32(0)
-            for n in sorted { at += UInt32(n.utf8.count); put32(at) }
+            for o in offsets { put32(o) }
             align()
             let setsAt = out.count
-            for n in sorted { put32(table[n] ?? 0) }
+            for id in setIDs { put32(id) }
             align()
             let bytesAt = out.count
-            for n in sorted { out.append(contentsOf: n.utf8) }
-            return .init(count: sorted.count, offsets: offsetsAt, sets: setsAt, bytes: bytesAt, byteCount: Int(at))
+            out.reserveCapacity(out.count + at)
+            table.forEachName { bytes, _ in out.append(contentsOf: bytes) }
+            table = NameCollector()  // freed before the next table is built
+            return .init(count: setIDs.count, offsets: offsetsAt, sets: setsAt, bytes: bytesAt, byteCount: at)
         }
         var header = WarningListIndex.Header(
             format: WarningListIndex.formatVersion, stamp: stamp, lists: lists, sets: [], regexes: regexes,
             v4: ranges(v4, v4: true), v6: ranges(v6, v4: false), v4Wide: ranges(v4Wide, v4: true), v6Wide: ranges(v6Wide, v4: false),
-            exact: names(exact), suffix: names(suffix), substring: names(substrings))
+            exact: try names(&exact), suffix: try names(&suffix), substring: try names(&substrings))
         header.sets = sets.ids
 
         // The header's length shifts every offset; offsets are made absolute with a fixed-width header length.
@@ -239,6 +238,60 @@ enum WarningListCompiler {
         file.append(contentsOf: [UInt8](repeating: 0, count: shift - file.count))
         file.append(contentsOf: out)
         return file
+    }
+
+    /// Names with the list of each, gathered flat — one byte area and 16 bytes a name — rather than as a
+    /// dictionary of strings, then sorted by their bytes: a list of millions of names is compiled in little more
+    /// than the index it becomes.
+    struct NameCollector {
+        private var bytes: [UInt8] = []
+        private var entries: [Entry] = []
+        private struct Entry {
+            var start: Int
+            var length: Int32
+            var list: Int32
+        }
+
+        mutating func add(_ name: String, list: Int) {
+            let start = bytes.count
+            bytes.append(contentsOf: name.utf8)
+            entries.append(Entry(start: start, length: Int32(bytes.count - start), list: Int32(list)))
+        }
+
+        /// In byte order of the names, then by list.
+        mutating func sort() {
+            let area = bytes
+            area.withUnsafeBufferPointer { b in
+                entries.sort { x, y in
+                    let n = min(x.length, y.length)
+                    var i = 0
+                    while i < Int(n) {
+                        let p = b[x.start + i], q = b[y.start + i]
+                        if p != q { return p < q }
+                        i += 1
+                    }
+                    return x.length != y.length ? x.length < y.length : x.list < y.list
+                }
+            }
+        }
+
+        /// Each distinct name (after ``sort()``) with the sorted lists holding it.
+        func forEachName(_ body: (ArraySlice<UInt8>, [Int]) -> Void) {
+            var i = 0
+            while i < entries.count {
+                let e = entries[i]
+                let name = bytes[e.start..<(e.start + Int(e.length))]
+                var lists = [Int(e.list)]
+                var j = i + 1
+                while j < entries.count, entries[j].length == e.length,
+                      bytes[entries[j].start..<(entries[j].start + Int(entries[j].length))] == name {
+                    if lists.last != Int(entries[j].list) { lists.append(Int(entries[j].list)) }
+                    j += 1
+                }
+                body(name, lists)
+                i = j
+            }
+        }
     }
 
     /// Overlapping blocks of many lists cut into disjoint segments, each with the sorted lists holding all of it;

@@ -162,6 +162,15 @@ import DNSWatchModel
         for p in refused {
             #expect(throws: LinearRegexError.self, "\(p)") { _ = try LinearRegex(p) }
         }
+        // The refusal quotes the pattern's characters visibly (found by the fuzz target: "a bad range n-\r" raw).
+        for p in ["[n-\r]", "(?\u{1B}[2J)", "\\\u{202E}"] {
+            do {
+                _ = try LinearRegex(p)
+                Issue.record("\(p.debugDescription) accepted")
+            } catch {
+                #expect(!error.message.unicodeScalars.contains(where: VisibleText.needsEscape), "\(error.message.debugDescription)")
+            }
+        }
         // In a list: the entry is not used, counted and named, and the other entries work.
         let text = try json(["(a)\\1", "foo(?=bar)", "^ok\\.example$"], type: "regex")
         let lists = try WarningLists.compile(json: Array(text.utf8), name: "mine", actions: .init())
