@@ -125,6 +125,7 @@ let package = Package(
             dependencies: [
                 "DNSWatchModel", "HistoryStore", "Classification", "Investigation", "Detection",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

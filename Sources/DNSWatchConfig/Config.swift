@@ -35,6 +35,18 @@ public struct Config: Sendable {
     public var warningListActions: [String: WarningListAction] = [:]
     /// Mode of the files dnswatch creates: 0600 (default) or 0640 (a reader in the same group).
     public var fileMode: mode_t = FileModes.ownerOnly
+    /// `[serve]`: where `serve` listens, the key file of `serve` and `daemon --listen`, their connection
+    /// limits. Flags override each.
+    public var serveListen: ListenAddress?
+    public var serveAPIKeys: String?
+    public var serveMaxConnections: Int?
+    /// Seconds.
+    public var serveIdleTimeout: Int?
+
+    /// Connections `serve` holds at once.
+    public static let serveMaxConnectionsRange: ClosedRange<Int> = 1...100_000
+    /// How long `serve` keeps a connection without a request under way, in seconds.
+    public static let serveIdleTimeoutRange: ClosedRange<Int> = 1...3600
 
     /// The file modes `file_mode` may name: owner only, or owner and group reading (`FileModes`).
     public static let fileModes: [mode_t] = FileModes.allowed
@@ -79,7 +91,7 @@ public struct Config: Sendable {
         let r = Reader(path: path)
         var c = Config()
         try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon", "file_mode",
-                                          "warninglists", "warninglist_actions"])
+                                          "warninglists", "warninglist_actions", "serve"])
         if let v = root["file_mode"] {
             let mode: mode_t? = v.string.flatMap { mode_t($0, radix: 8) } ?? v.int.map { mode_t(truncatingIfNeeded: $0) }
             guard let mode, Config.fileModes.contains(mode) else { throw r.bad("file_mode", "expected \"0600\" or \"0640\"") }
@@ -126,6 +138,18 @@ public struct Config: Sendable {
         if let s = try r.table(root, "daemon") {
             try r.section(s, "daemon", allowed: ["tick"])
             c.tick = try r.duration(s, "daemon.tick", in: Config.tickRange)
+        }
+        if let s = try r.table(root, "serve") {
+            try r.section(s, "serve", allowed: ["listen", "api_keys", "max_connections", "idle_timeout"])
+            if let text = try r.string(s, "serve.listen") {
+                do { c.serveListen = try ListenAddress(text) } catch { throw r.bad("serve.listen", error.description) }
+            }
+            if let keys = try r.string(s, "serve.api_keys") {
+                guard !keys.isEmpty else { throw r.bad("serve.api_keys", "empty: name a key file, or remove the key") }
+                c.serveAPIKeys = keys
+            }
+            c.serveMaxConnections = try r.int(s, "serve.max_connections", in: Config.serveMaxConnectionsRange)
+            c.serveIdleTimeout = try r.duration(s, "serve.idle_timeout", in: Config.serveIdleTimeoutRange)
         }
         if let s = try r.table(root, "alerts") {
             try r.section(s, "alerts", allowed: ["stdout", "file", "webhook", "webhook_env", "webhook_timeout", "command"])

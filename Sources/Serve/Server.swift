@@ -2,6 +2,7 @@ public import Classification
 public import DNSWatchModel
 public import HistoryStore
 public import Hummingbird
+import HummingbirdCore
 import HTTPTypes
 public import Investigation
 public import Logging
@@ -97,71 +98,37 @@ struct MethodMiddleware: RouterMiddleware {
     }
 }
 
-/// Why a `--listen` value cannot be used.
-public struct ListenAddressError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-}
+/// How many connections the server holds and how long it waits for them: idle clients cannot take every
+/// file descriptor, and a connection that sends nothing (or half a request) is closed.
+public struct ConnectionLimits: Sendable, Equatable {
+    /// Connections open at once; beyond it the server accepts no more until one closes (the kernel queues
+    /// them), so it never runs out of file descriptors (the usual limit is 1,024).
+    public var maxConnections: Int
+    /// A connection with no request under way for this long is closed: an idle keep-alive connection, and
+    /// one that has sent part of a request head (or body) and stopped.
+    public var idleTimeout: Duration
 
-/// Where the server listens: `HOST:PORT` with an IPv4 literal or `localhost`, or `[IPv6]:PORT`
-/// (port 0: the kernel picks one).
-public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
+    public static let `default` = ConnectionLimits(maxConnections: 512, idleTimeout: .seconds(30))
 
-    public static let `default` = ListenAddress(host: "127.0.0.1", port: 8053)
-
-    init(host: String, port: Int) {
-        self.host = host
-        self.port = port
+    public init(maxConnections: Int, idleTimeout: Duration) {
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
     }
-
-    public init(_ text: String) throws(ListenAddressError) {
-        let hostPart: Substring, portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw ListenAddressError(description: "'\(text)' is not [IPV6]:PORT")
-            }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[text.index(close, offsetBy: 2)...]
-            guard let ip = IPAddress(String(hostPart)), ip.bytes.count == 16 else {
-                throw ListenAddressError(description: "'\(hostPart)' is not an IPv6 address")
-            }
-        } else {
-            guard let colon = text.lastIndex(of: ":") else {
-                throw ListenAddressError(description: "'\(text)' is not HOST:PORT (e.g. 127.0.0.1:8053 or [::1]:8053)")
-            }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-            guard hostPart == "localhost" || IPAddress(String(hostPart)).map({ $0.bytes.count == 4 }) == true else {
-                throw ListenAddressError(description: "'\(hostPart)' is not an IPv4 address or localhost (write IPv6 as [ADDRESS]:PORT)")
-            }
-        }
-        guard let port = Int(portPart), (0...65535).contains(port), portPart.allSatisfy(\.isNumber) else {
-            throw ListenAddressError(description: "'\(portPart)' is not a port (0 to 65535)")
-        }
-        self.host = String(hostPart)
-        self.port = port
-    }
-
-    /// 127.0.0.0/8, ::1 or localhost: only this machine can connect.
-    public var isLoopback: Bool {
-        if host == "localhost" { return true }
-        guard let ip = IPAddress(host) else { return false }
-        if ip.bytes.count == 4 { return ip.bytes[0] == 127 }
-        return ip.bytes == Array(repeating: 0, count: 15) + [1]
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 extension DNSWatchServer {
     /// The HTTP server (a swift-service-lifecycle `Service`: run it in a `ServiceGroup`, which ends it
     /// gracefully on a signal). `onRunning` is told the port it listens on.
-    public static func application(_ deps: ServeDependencies, listen: ListenAddress, auth: AuthPolicy, logger: Logger,
+    public static func application(_ deps: ServeDependencies, listen: ListenAddress, auth: AuthPolicy, limits: ConnectionLimits = .default,
+                                   logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
-        Application(
+        let idle = limits.idleTimeout.components
+        return Application(
             router: router(deps, auth: auth, logger: logger),
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "dnswatch"),
+            server: .http1(configuration: .init(
+                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "dnswatch",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? listen.port) },
             logger: logger)
     }

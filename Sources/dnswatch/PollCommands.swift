@@ -209,7 +209,11 @@ struct Daemon: AsyncParsableCommand {
             }
             let logger = Logger(label: "dnswatch.daemon")
             // Serving: its usage errors (a listener beyond loopback without keys) before anything is opened.
-            let listen = try serving.listen.map { _ in (try serving.address(), try serving.policy(for: try serving.address())) }
+            let listen = try serving.listen.map { _ in
+                let address = try serving.address(config: config)
+                return (address, try serving.policy(for: address, config: config))
+            }
+            let limits = try serving.limits(config: config)
             let quiet = flags.quiet
             func service(_ poller: Poller) -> PollService {
                 PollService(poller: poller, tick: .seconds(tickSeconds), logger: logger) { summary in
@@ -223,7 +227,7 @@ struct Daemon: AsyncParsableCommand {
                     var services: [any Service] = [service(poller)]
                     if let (address, auth) = listen {
                         // The server reads through the same pool of connections as the poller writes.
-                        services.append(serving.service(address: address, auth: auth, store: store,
+                        services.append(serving.service(address: address, auth: auth, limits: limits, store: store,
                                                         classifier: try flags.fingerprints.classifier(config: config),
                                                         intervals: PollInterval.Defaults(overrides: config.intervals)))
                     }
@@ -246,7 +250,7 @@ struct Daemon: AsyncParsableCommand {
                     throw CLIError(code: Exit.failure, description: "cannot open the database \(path) for serving: \(error)")
                 }
                 let classifier = try flags.fingerprints.classifier(config: config)
-                services.append(serving.service(address: address, auth: auth, store: reader, classifier: classifier,
+                services.append(serving.service(address: address, auth: auth, limits: limits, store: reader, classifier: classifier,
                                                 intervals: PollInterval.Defaults(overrides: config.intervals)))
             }
             let group = ServiceGroup(configuration: .init(

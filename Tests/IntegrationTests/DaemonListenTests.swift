@@ -76,3 +76,174 @@ extension OperationsTests {
         }
     }
 }
+
+extension OperationsTests {
+    /// Issue 19 row 2: with 1,100 idle connections and the usual 1,024 open files every later request timed
+    /// out, and idle or half-sent connections stayed open for good. Now the server holds at most
+    /// `--max-connections` (the rest wait in the kernel's queue), and closes a connection with no request
+    /// under way after `--idle-timeout`: it keeps answering. Real sockets on loopback, the server run with an
+    /// open-file limit of 64 and far more connections than that.
+    @Suite struct ServeConnectionLimitTests {
+        /// A non-blocking TCP connection to 127.0.0.1:`port`.
+        static func connect(_ port: UInt16) throws -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw TestSupportError.process("socket: \(String(cString: strerror(errno)))") }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let r = withUnsafePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard r == 0 || errno == EINPROGRESS else { throw TestSupportError.process("connect: \(String(cString: strerror(errno)))") }
+            return fd
+        }
+
+        /// Whether the server closed the connection (end of file or reset); false while it is open and silent.
+        static func closedByServer(_ fd: Int32) -> Bool {
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+            if n == 0 { return true }
+            if n < 0 { return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINPROGRESS }
+            return false  // a byte: an answer, not a close (never expected here)
+        }
+
+        @Test func idleAndHalfSentConnectionsAreClosedAndTheServerKeepsAnswering() async throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-conns-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let port = try LoopbackSocket.freePort()
+            // The server under an open-file limit of 64, holding at most 16 connections, idle ones for 1 s.
+            let server = try ServeChild(["serve", "--db", dir.appendingPathComponent("db.sqlite").path, "--listen", "127.0.0.1:\(port)",
+                                         "--max-connections", "16", "--idle-timeout", "1s"], in: dir, openFiles: 64)
+            try await server.started(port)
+            var err: String { server.err }
+            // 100 idle connections and 20 that send half a request head and stop: beyond the open-file limit.
+            var idle: [Int32] = []
+            var half: [Int32] = []
+            defer { for fd in idle + half { close(fd) } }
+            for _ in 0..<100 { idle.append(try Self.connect(port)) }
+            for _ in 0..<20 { half.append(try Self.connect(port)) }
+            let partial = Array("GET /dnsdb/v2/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8)
+            let sentAll = try await eventually(timeout: 10, every: 10) {
+                half.allSatisfy { fd in partial.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) == partial.count } }
+            }
+            #expect(sentAll, "the half requests could not be sent")
+            // A new request is answered (curl gives up after 10 s; the idle ones are closed a second at a time).
+            var answered = false
+            for _ in 0..<6 where !answered {
+                let ping = try await DaemonListenTests.get("http://127.0.0.1:\(port)/dnsdb/v2/ping")
+                answered = ping.status == 200 && ping.body.contains(#""ping":"ok""#)
+            }
+            #expect(answered, "no answer while idle connections were open: \(err.suffix(2000))")
+            // Every idle and half-sent connection is closed by the server.
+            let allClosed = try await eventually(timeout: 90, every: 50) { (idle + half).allSatisfy(Self.closedByServer) }
+            let open = (idle + half).filter { !Self.closedByServer($0) }.count
+            #expect(allClosed, "\(open) of \(idle.count + half.count) connections still open")
+            let after = try await DaemonListenTests.get("http://127.0.0.1:\(port)/dnsdb/v2/ping")
+            #expect(after.status == 200, "\(after)")
+            #expect(server.process.isRunning, "\(err.suffix(2000))")
+            #expect(try await server.terminate() == 0, "\(err.suffix(2000))")
+        }
+    }
+}
+
+/// `dnswatch serve` run in the background (through `sh`, to set its open-file limit), stderr to a file.
+final class ServeChild: @unchecked Sendable {
+    let process = Process()
+    let errPath: String
+
+    init(_ args: [String], in dir: URL, openFiles: Int = 1024) throws {
+        errPath = dir.appendingPathComponent("serve-err-\(UUID().uuidString.prefix(8)).txt").path
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -n \(openFiles) && exec \"$0\" \"$@\"", CLI.binary.path] + args
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DNSWATCH_CONFIG")
+        env.removeValue(forKey: "DNSWATCH_API_KEY")
+        process.environment = env
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+    }
+
+    var err: String { String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self) }
+
+    /// Waits for "serving http://127.0.0.1:PORT" on stderr (bounded).
+    func started(_ port: UInt16, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let up = try await eventually(timeout: 20, every: 20) { err.contains("serving http://127.0.0.1:\(port)") || !process.isRunning }
+        try #require(up && process.isRunning, "the server did not start: \(err)", sourceLocation: sourceLocation)
+    }
+
+    /// SIGTERM, then its exit status (nil if it did not end within 30 s).
+    func terminate() async throws -> Int32? {
+        kill(process.processIdentifier, SIGTERM)
+        guard try await eventually(timeout: 30, every: 20, { !process.isRunning }) else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+extension OperationsTests {
+    /// The config's `[serve]` section (listen, api_keys, limits), each key overridden by its flag; bad values
+    /// name the key. operations.md's PostgreSQL example relies on it (it was "unknown key 'serve'", exit 65).
+    @Suite struct ServeConfigSectionTests {
+        @Test func listenAndKeysComeFromTheConfigAndFlagsOverrideThem() async throws {
+            let cli = try CLI()
+            let keys = try cli.file("api-keys", "alice k-alice-0123456789\n")
+            chmod(keys, 0o600)
+            let port = try LoopbackSocket.freePort(), other = try LoopbackSocket.freePort()
+            let config = try cli.file("serve.toml", """
+                [serve]
+                listen = "127.0.0.1:\(port)"
+                api_keys = "\(keys)"
+                max_connections = 8
+                idle_timeout = "5s"
+                """)
+            let fromConfig = try ServeChild(["serve", "--db", cli.db, "--config", config], in: cli.workdir)
+            try await fromConfig.started(port)
+            #expect(fromConfig.err.contains("(1 API key)"), "\(fromConfig.err)")
+            let refused = try await DaemonListenTests.get("http://127.0.0.1:\(port)/dnsdb/v2/ping")
+            #expect(refused.status == 401, "\(refused)")
+            #expect(try await fromConfig.terminate() == 0)
+            // --listen overrides the config's listen; the keys still come from it.
+            let overridden = try ServeChild(["serve", "--db", cli.db, "--config", config, "--listen", "127.0.0.1:\(other)"], in: cli.workdir)
+            try await overridden.started(other)
+            #expect(overridden.err.contains("(1 API key)"), "\(overridden.err)")
+            #expect(try await overridden.terminate() == 0)
+        }
+
+        @Test func badValuesNameTheirKey() throws {
+            let cli = try CLI()
+            let cases: [(toml: String, code: Int32, says: String)] = [
+                ("[serve]\nlisten = \"localhost\"", 65, "serve.listen"),
+                ("[serve]\nlisten = \"192.0.2.1:99999\"", 65, "serve.listen"),
+                ("[serve]\nlisten = 8053", 65, "serve.listen"),
+                ("[serve]\napi_keys = \"\"", 65, "serve.api_keys"),
+                ("[serve]\nmax_connections = 0", 65, "serve.max_connections"),
+                ("[serve]\nidle_timeout = \"2h\"", 65, "serve.idle_timeout"),
+                ("[serve]\nport = 8053", 65, "serve.port"),
+                // Beyond loopback without keys, from the config as from the flag: a usage error.
+                ("[serve]\nlisten = \"0.0.0.0:8053\"", 64, "--api-keys"),
+                ("[serve]\napi_keys = \"/nonexistent/keys\"", 64, "[serve] api_keys"),
+            ]
+            for c in cases {
+                let config = try cli.file("c.toml", c.toml)
+                let r = try cli.run(["serve", "--config", config])
+                #expect(r.code == c.code && r.err.contains(c.says), "\(c.toml): exit \(r.code): \(r.err)")
+            }
+            let flag = try cli.run(["serve", "--idle-timeout", "0s"])
+            #expect(flag.code == 64 && flag.err.contains("--idle-timeout"), "\(flag.err)")
+            let many = try cli.run(["serve", "--max-connections", "0"])
+            #expect(many.code == 64 && many.err.contains("--max-connections"), "\(many.err)")
+        }
+    }
+}
