@@ -179,6 +179,11 @@ public final class WarningLists: Sendable {
         return WarningLists(index: try WarningListIndex(data: data), actions: actions, origin: .memoryOnly(reason: "compiled from memory"))
     }
 
+    /// The same compiled lists under another action table.
+    public func applying(_ actions: WarningListActions) -> WarningLists {
+        WarningLists(index: index, actions: actions, origin: origin)
+    }
+
     /// The default cache directory: `$XDG_CACHE_HOME/dnswatch`, else `~/.cache/dnswatch`.
     public static func defaultCacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return URL(fileURLWithPath: x).appendingPathComponent("dnswatch") }

@@ -74,6 +74,10 @@ import DNSWatchModel
             let annotating = try WarningLists.load(paths: [path], actions: actions.merging(["public-dns-v4": .annotate]), cacheDirectory: nil)
             #expect(annotating.warnings.isEmpty)
             #expect(annotating.matches(address: try ip("8.8.8.8")).map { annotating.lists[$0].name } == ["public-dns-v4"])
+            // The same index under the other table (what the fuzz target compares).
+            let applied = lists.applying(actions.merging(["public-dns-v4": .annotate]))
+            let google = try ip("8.8.8.8")
+            #expect(applied.warnings.isEmpty && applied.matches(address: google) == annotating.matches(address: google))
         }
     }
 
