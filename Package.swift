@@ -71,7 +71,8 @@ let package = Package(
         // SQLite history (GRDB, WAL, migrations embedded from migrations/*.sql).
         .target(
             name: "HistoryStore",
-            dependencies: ["DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift")],
+            // GRDBSQLite: sqlite3_file_control, for SQLITE_FCNTL_PERSIST_WAL (HistoryStore.keepWALFiles).
+            dependencies: ["DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             resources: [.embedInCode("migrations")]
         ),
         // The PostgreSQL backend (postgres-nio): migrations of its own (migrations/postgresql/*.sql, embedded)

@@ -1,6 +1,7 @@
 import DNSWatchModel
 public import Foundation
 import GRDB
+import GRDBSQLite
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +18,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case foreignDatabase(String)
     /// The file is not an SQLite database at all, or not a regular file.
     case notADatabase(String, String)
+    /// A dnswatch database this process may not read, and why.
+    case cannotRead(String, String)
     /// A reader found a database an older dnswatch wrote: a writing command migrates it.
     case needsMigration(String)
 
@@ -31,6 +34,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .foreignDatabase(let path):
             "\(path) is another program's SQLite database (it has tables but no dnswatch migrations); nothing was changed: use another --db"
         case .notADatabase(let path, let why): "\(path) is not a dnswatch database: \(why)"
+        case .cannotRead(let path, let why): "cannot read the database \(path): \(why)"
         case .needsMigration(let path):
             "the database \(path) was written by an older dnswatch and needs migrating: run a command that writes to it once (poll, watch add, reclassify)"
         }
@@ -95,6 +99,7 @@ public final class HistoryStore: Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 16777216")
+            try Self.keepWALFiles(db)
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try Self.migrate(pool, path: path)
@@ -112,10 +117,12 @@ public final class HistoryStore: Sendable {
         self.path = path
         var st = stat()
         guard stat(path, &st) == 0 else { throw StoreError.notADatabase(path, "cannot look at it: \(String(cString: strerror(errno)))") }
+        try Self.checkReadable(path, st)
         try Self.checkExisting(path, st)
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
+        config.prepareDatabase { db in try Self.keepWALFiles(db) }
         // A pool of read-only connections: concurrent readers (the server's requests) never wait for
         // each other, and in WAL mode never for a poll.
         let queue = try DatabasePool(path: path, configuration: config)
@@ -127,6 +134,46 @@ public final class HistoryStore: Sendable {
         guard unknown.isEmpty else { throw StoreError.newerDatabase(path: path, unknown: unknown) }
         guard complete else { throw StoreError.needsMigration(path) }
         pool = queue
+    }
+
+    /// Keeps the `-wal` and `-shm` files in place when the last connection closes (SQLite's persistent WAL:
+    /// the WAL is truncated, not deleted). A reader that may not create files in the database's directory
+    /// (`serve` under systemd's `ProtectSystem=strict` with `ReadOnlyPaths=`) can open a WAL database only
+    /// when both exist: it then reads the `-shm` index read-only, and stays correct while a poll writes.
+    /// Set on every connection, readers' too, so that no one deletes them.
+    static func keepWALFiles(_ db: Database) throws {
+        var flag: CInt = 1
+        let code = withUnsafeMutablePointer(to: &flag) { sqlite3_file_control(db.sqliteConnection, nil, SQLITE_FCNTL_PERSIST_WAL, $0) }
+        guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+    }
+
+    /// Before a read-only open, the cases SQLite would only call "unable to open": the file not readable, and
+    /// a WAL database whose `-wal` or `-shm` is missing (or unreadable) in a directory this user cannot write,
+    /// where SQLite cannot create them and so cannot read safely while a poll may write. Each in a sentence
+    /// that says what to grant.
+    static func checkReadable(_ path: String, _ st: stat) throws {
+        guard st.st_mode & S_IFMT == S_IFREG, st.st_size > 0 else { return }  // checkExisting speaks for these
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.cannotRead(path, "cannot open it: \(String(cString: strerror(errno)))") }
+        var header = [UInt8](repeating: 0, count: 20)
+        let n = Glibc.read(fd, &header, header.count)
+        close(fd)
+        // Bytes 18 and 19 of the header, the read and write versions, are 2 in WAL mode.
+        guard n == header.count, header[18] == 2, header[19] == 2 else { return }
+        let dir = PathText.directory(of: path).isEmpty ? "." : PathText.directory(of: path)
+        if access(dir, W_OK) == 0 { return }  // SQLite creates what is missing
+        let missing = ["-wal", "-shm"].filter { access(path + $0, F_OK) != 0 }
+        if !missing.isEmpty {
+            throw StoreError.cannotRead(path, "it is in WAL mode, its \(missing.joined(separator: " and ")) file\(missing.count == 1 ? " is" : "s are") missing, "
+                + "and this user may not create files in \(dir); SQLite needs both to read it while a poll may write. "
+                + "Run a writing command (poll, watch add) once with this version, which keeps them in place, "
+                + "or let this user write to \(dir) (systemd: ReadWritePaths=\(dir))")
+        }
+        let unreadable = ["-wal", "-shm"].filter { access(path + $0, R_OK) != 0 }
+        if !unreadable.isEmpty {
+            throw StoreError.cannotRead(path, "this user may not read its \(unreadable.joined(separator: " and ")) file\(unreadable.count == 1 ? "" : "s") "
+                + "(give them the database's owner, group and mode, e.g. file_mode = \"0640\" and the group)")
+        }
     }
 
     /// A migrated, empty, in-memory store: what commands that only read answer from when the database
@@ -169,6 +216,7 @@ public final class HistoryStore: Sendable {
     private static func checkIsOurs(_ path: String) throws {
         var config = Configuration()
         config.readonly = true
+        config.prepareDatabase { db in try Self.keepWALFiles(db) }
         let tables: [String]
         do {
             let queue = try DatabaseQueue(path: path, configuration: config)

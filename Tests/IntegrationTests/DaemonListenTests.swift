@@ -1,4 +1,6 @@
+import DNSWatchModel
 import Foundation
+import HistoryStore
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -153,11 +155,12 @@ final class ServeChild: @unchecked Sendable {
     let process = Process()
     let errPath: String
 
-    init(_ args: [String], in dir: URL, openFiles: Int = 1024) throws {
+    /// `wrapper` runs the binary (e.g. in a mount namespace, or as another user).
+    init(_ args: [String], in dir: URL, openFiles: Int = 1024, wrapper: [String] = []) throws {
         errPath = dir.appendingPathComponent("serve-err-\(UUID().uuidString.prefix(8)).txt").path
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -n \(openFiles) && exec \"$0\" \"$@\"", CLI.binary.path] + args
+        process.arguments = ["-c", "ulimit -n \(openFiles) && exec \"$@\"", "sh"] + wrapper + [CLI.binary.path] + args
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DNSWATCH_CONFIG")
         env.removeValue(forKey: "DNSWATCH_API_KEY")
@@ -244,6 +247,88 @@ extension OperationsTests {
             #expect(flag.code == 64 && flag.err.contains("--idle-timeout"), "\(flag.err)")
             let many = try cli.run(["serve", "--max-connections", "0"])
             #expect(many.code == 64 && many.err.contains("--max-connections"), "\(many.err)")
+        }
+    }
+}
+
+extension OperationsTests {
+    /// The systemd unit's case (`ProtectSystem=strict`, `ReadOnlyPaths=` the database's directory): serve in a
+    /// directory it may only read. It failed between cron polls ("is not a dnswatch database: cannot open
+    /// it"): SQLite deleted `-wal` and `-shm` when the last poll closed, and a reader that cannot create them
+    /// cannot read a WAL database. Writers now keep them (persistent WAL), and when they are missing the
+    /// message says so and what to grant. As root (tests and CI), the directory is made read-only for the
+    /// server by a read-only bind mount in its own mount namespace (what `ReadOnlyPaths=` does), or, where
+    /// namespaces are not allowed, by running it as `nobody`; otherwise by its mode.
+    @Suite struct ServeReadOnlyDirectoryTests {
+        /// How to run the server so that `dir` is read-only to it.
+        static func readOnlyWrapper(_ dir: URL) throws -> [String] {
+            guard getuid() == 0 else {
+                chmod(dir.path, 0o555)
+                return []
+            }
+            let probe = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/unshare"), ["--mount", "--propagation", "private", "true"])
+            if probe.code == 0 {
+                return ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                        "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" \"$1\" && shift && exec \"$@\"", "sh", dir.path]
+            }
+            return ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        }
+
+        static func watched(_ store: HistoryStore, _ names: [String]) async throws {
+            _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "feed", kind: .c2), now: 1)
+        }
+
+        @Test func servesADatabaseInADirectoryItMayOnlyRead() async throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-ro-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            chmod(dir.path, 0o755)
+            let db = dir.appendingPathComponent("db.sqlite").path
+            // A poll's writes, then its end: the last connection closes.
+            do {
+                let store = try HistoryStore(path: db)
+                try await Self.watched(store, ["first.example"])
+            }
+            #expect(FileManager.default.fileExists(atPath: db + "-wal") && FileManager.default.fileExists(atPath: db + "-shm"),
+                    "the -wal and -shm files were not kept")
+            for file in [db, db + "-wal", db + "-shm"] { chmod(file, 0o644) }  // readable by `nobody` too
+            let wrapper = try Self.readOnlyWrapper(dir)
+            let port = try LoopbackSocket.freePort()
+            let server = try ServeChild(["serve", "--db", db, "--listen", "127.0.0.1:\(port)"], in: FileManager.default.temporaryDirectory,
+                                        wrapper: wrapper)
+            try await server.started(port)
+            let first = try await DaemonListenTests.get("http://127.0.0.1:\(port)/api/v1/domains")
+            #expect(first.status == 200 && first.body.contains("first.example"), "\(first); \(server.err)")
+            // A poll writes while serve reads the read-only -shm: what it commits is served.
+            do {
+                let store = try HistoryStore(path: db)
+                try await Self.watched(store, ["second.example"])
+                let seen = try await DaemonListenTests.get("http://127.0.0.1:\(port)/api/v1/domains")
+                #expect(seen.status == 200 && seen.body.contains("second.example"), "\(seen); \(server.err)")
+            }
+            #expect(try await server.terminate() == 0, "\(server.err)")
+            #expect(!server.err.contains("error"), "\(server.err)")
+        }
+
+        @Test func missingWALFilesInAReadOnlyDirectoryAreSaidSo() async throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-ro-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            chmod(dir.path, 0o755)
+            let db = dir.appendingPathComponent("db.sqlite").path
+            do {
+                let store = try HistoryStore(path: db)
+                try await Self.watched(store, ["first.example"])
+            }
+            // As an older dnswatch left it: the WAL folded back and both files deleted.
+            try FileManager.default.removeItem(atPath: db + "-wal")
+            try FileManager.default.removeItem(atPath: db + "-shm")
+            chmod(db, 0o644)
+            let server = try ServeChild(["serve", "--db", db, "--listen", "127.0.0.1:0"], in: FileManager.default.temporaryDirectory,
+                                        wrapper: try Self.readOnlyWrapper(dir))
+            let ended = try await eventually(timeout: 30, every: 20) { !server.process.isRunning }
+            try #require(ended, "serve started: \(server.err)")
+            #expect(server.process.terminationStatus == 1, "\(server.err)")
+            #expect(server.err.contains("cannot read the database \(db): it is in WAL mode, its -wal and -shm files are missing"), "\(server.err)")
+            #expect(server.err.contains("ReadWritePaths=\(dir.path)") && !server.err.contains("not a dnswatch database"), "\(server.err)")
         }
     }
 }
