@@ -13,7 +13,8 @@ public struct ResolverOptions: Sendable, Hashable {
     public var queriesPerSecondPerResolver: Double?
     /// UDP payload size advertised in the EDNS0 OPT record (0: no OPT record).
     public var ednsBufferSize: UInt16
-    /// Whether a truncated (TC) reply is retried over TCP.
+    /// Whether a truncated (TC) reply is retried over TCP (up to 8 exchanges at once). Without it a
+    /// truncated reply is a failure (`truncated`): a partial answer is never taken.
     public var tcpOnTruncation: Bool
     /// UDP sockets in use at once (each on its own random source port) per address family; each is
     /// replaced by a new one on a fresh port after 64 queries or a second.
