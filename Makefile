@@ -1,6 +1,6 @@
 # dnswatch: `make demo` and `make test` are the quick start (README.md).
 SWIFT ?= swift
-.PHONY: deps build release test demo bench fuzz clean
+.PHONY: deps build release test demo bench fuzz dist clean
 
 deps:
 	@scripts/install-deps
@@ -29,5 +29,11 @@ demo: release
 bench: release
 	scripts/bench --queries --feed --warninglists --cof --db auto
 
+# The release (docs/operations.md#install): dist/dnswatch-VERSION-linux-ARCH.tar.gz, dist/dnswatch_VERSION_DEBARCH.deb
+# and dist/SHA256SUMS, the binary built with the Swift runtime linked statically into .build-dist and stripped
+# (packaging/build-dist). VERSION is the VERSION file.
+dist: deps
+	SWIFT=$(SWIFT) packaging/build-dist
+
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-dist dist
