@@ -27,7 +27,7 @@ extension PostgresStore: PollStore {
             binds.append(dueAt)
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 SELECT count(*) FROM domains d WHERE \(Self.watchedAndDue) AND \(Self.unclaimed)
-                """, binds: binds), logger: logger)
+                """, binds: binds), logger: self.logger)
             for try await n in rows.decode(Int64.self) { return Int(n) }
             return 0
         }

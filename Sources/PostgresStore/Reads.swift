@@ -26,7 +26,7 @@ extension PostgresStore: HistoryReading {
                 WHERE d.name = $1 AND (CAST($2 AS TEXT) IS NULL OR s.rrtype = $2)
                   AND (CAST($3 AS BIGINT) IS NULL OR s.time_last >= $3) AND (CAST($4 AS BIGINT) IS NULL OR s.time_first <= $4)\(sourceSQL)
                 ORDER BY s.time_first, s.id
-                """, binds: binds), logger: logger)
+                """, binds: binds), logger: self.logger)
             var out: [SpanRecord] = []
             for try await row in rows {
                 let c = row.makeRandomAccess()
@@ -38,7 +38,7 @@ extension PostgresStore: HistoryReading {
 
     public func domainExists(_ name: String) async throws -> Bool {
         try await connection("looking up \(name)") { connection in
-            let rows = try await connection.query("SELECT EXISTS (SELECT 1 FROM domains WHERE name = \(name))", logger: logger)
+            let rows = try await connection.query("SELECT EXISTS (SELECT 1 FROM domains WHERE name = \(name))", logger: self.logger)
             for try await exists in rows.decode(Bool.self) { return exists }
             return false
         }
@@ -53,7 +53,7 @@ extension PostgresStore: HistoryReading {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 SELECT \(Self.alertColumns)
                 FROM alerts WHERE (CAST($1 AS BIGINT) IS NULL OR time >= $1) AND severity_rank >= $2 ORDER BY id
-                """, binds: binds), logger: logger)
+                """, binds: binds), logger: self.logger)
             return try await Self.alerts(rows)
         }
     }

@@ -57,6 +57,11 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         if let db, db.isEmpty { throw ValidationError("--db is empty: name a database file, or leave it out for the default") }
+        // A password in argv is in the process list (ps, /proc) for every local user to read.
+        if let db, PostgresURL.isPostgres(db), PostgresURL.holdsPassword(db) {
+            warn("dnswatch: warning: the --db URL holds a password, which every local user can read in the process list; "
+                + "give it in $PGPASSWORD, a passfile (~/.pgpass, $PGPASSFILE or ?passfile=PATH) or $DNSWATCH_DB instead")
+        }
     }
 
     /// Where the history is: a SQLite file, or a PostgreSQL database named by URL.

@@ -117,10 +117,15 @@ struct Poll: AsyncParsableCommand {
                 summary = try await cancellingOnSignals { try await poller.poll() }
             case .postgres(let url):
                 // Pollers share a PostgreSQL database through leases: no lock to wait for.
-                (poller, summary) = try await PostgresStore.withStore(url, logger: logger, migrate: true) { store in
-                    let poller = try flags.makePoller(store: store, holding: nil, config: config, dueOnly: due, logger: logger,
-                                                      progress: progress)
-                    return (poller, try await cancellingOnSignals { try await poller.poll() })
+                do {
+                    (poller, summary) = try await PostgresStore.withStore(url, logger: logger, migrate: true) { store in
+                        let poller = try flags.makePoller(store: store, holding: nil, config: config, dueOnly: due, logger: logger,
+                                                          progress: progress)
+                        return (poller, try await cancellingOnSignals { try await poller.poll() })
+                    }
+                } catch let failure as PostgresStore.Failure where failure.lostConnection {
+                    line?.finish()
+                    throw CLIError(code: Exit.failure, description: "\(failure); the batches committed so far are kept")
                 }
             }
             line?.finish()

@@ -457,14 +457,163 @@ final class BackendWorld: @unchecked Sendable {
     @Test func passwordsNeverAppearInMessages() async throws {
         let w = try await BackendWorld(.sqlite, names: ["a.r.example"])
         let port = try LoopbackSocket.freePort()
-        for db in ["postgresql://user:s3cr3t-pw@127.0.0.1:\(port)/x", "postgresql://user:s3cr3t-pw@127.0.0.1:\(port)/"] {
+        let dbs = ["postgresql://user:s3cr3t-pw@127.0.0.1:\(port)/x", "postgresql://user:s3cr3t-pw@127.0.0.1:\(port)/",
+                   "postgresql://user@127.0.0.1:\(port)/x?password=s3cr3t-pw", "postgresql://user@127.0.0.1:\(port)/x?pass%77ord=s3cr3t-pw",
+                   "postgresql://user@127.0.0.1:\(port)/x?password=s3cr3t-pw&sslmode=bogus"]
+        for db in dbs {
             for args in [["poll", "--db", db, "--resolver", w.bulk.unbound.endpoint], ["pollers", "--db", db], ["history", "a.example", "--db", db]] {
                 let r = try await w.bulk.dnswatch(args, timeout: 30)
                 #expect(r.code != 0)
                 #expect(!r.err.contains("s3cr3t") && !r.out.contains("s3cr3t"), "\(args[0]): \(r.err)")
-                #expect(r.err.contains("postgresql://user@127.0.0.1:\(port)") || r.err.contains("no database name"), "\(r.err)")
+                #expect(r.err.contains("postgresql://user@127.0.0.1:\(port)") || r.err.contains("no database name") || r.err.contains("sslmode=bogus"),
+                        "\(r.err)")
+                // On the command line the password is in the process list: said so (not when it comes from the environment).
+                #expect(r.err.contains("warning: the --db URL holds a password"), "\(r.err)")
             }
         }
+        let fromEnvironment = try await Background(["pollers"], workdir: w.bulk.workdir, environment: ["DNSWATCH_DB": dbs[2]])
+        let end = try await fromEnvironment.wait(timeout: 30)
+        #expect(end?.status == 1 && !fromEnvironment.err.contains("s3cr3t"), "\(fromEnvironment.err)")
+        #expect(fromEnvironment.err.contains("cannot connect to postgresql://user@127.0.0.1:\(port)/x") && !fromEnvironment.err.contains("warning"),
+                "\(fromEnvironment.err)")
+    }
+
+    /// The server goes away in the middle of a poll: the poll ends soon with one sentence (exit 1), not
+    /// after the pool's minute of retries with `ConnectionPoolError(...circuitBreakerTripped)`; the batches
+    /// committed before stay.
+    @Test func aServerThatDiesMidPollEndsThePollWithASentence() async throws {
+        let server = try PostgresServer(database: "lost")
+        defer { server.stop() }
+        let n = 2000
+        let bulk = try BulkWorld()
+        try await bulk.watch(BulkWorld.names(n), list: "feed")
+        let copy = try await bulk.dnswatch(["migrate", "--from", bulk.dbPath, "--db", server.url])
+        #expect(copy.code == 0, "\(copy.err)")
+        // Paced to about 12 s, so that the server stops with batches committed and more to come.
+        let config = bulk.workdir.appendingPathComponent("small-batches.toml").path
+        try "[poll]\nbatch = 100\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let poll = try Background(["poll", "--due", "--qps", "500", "--config", config, "--db", server.url, "--resolver", bulk.unbound.endpoint,
+                                   "--no-asn"], workdir: bulk.workdir)
+        let psql = URL(fileURLWithPath: server.binDirectory + "/psql")
+        #expect(try await eventually(timeout: 30) {
+            let r = try ChildProcess.run(psql, [server.url, "-X", "-At", "-c", "SELECT count(*) FROM domain_status"])
+            return Int(r.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0
+        })
+        server.stop()
+        // Not a time limit on dnswatch: only how long the test waits before it calls the poll hung.
+        let end = try await poll.wait(timeout: 40)
+        #expect(end != nil, "the poll hung after the server went away: \(poll.err)")
+        #expect(end?.status == 1, "\(poll.err)")
+        #expect(poll.err.contains("lost the connection to \(server.url)"), "\(poll.err)")
+        #expect(poll.err.contains("the batches committed so far are kept"), "\(poll.err)")
+        #expect(!poll.err.contains("ConnectionPoolError") && !poll.err.contains("circuitBreaker"), "\(poll.err)")
+        #expect(poll.err.split(separator: "\n").filter { $0.hasPrefix("dnswatch:") }.count == 1, "one sentence: \(poll.err)")
+    }
+
+    /// The roles and grants of docs/operations.md, run as written (the names made unique): the poller role
+    /// migrates and polls, the reader role reads, also a table a later migration creates, and writes nothing.
+    @Test func theDocumentedRolesAndGrantsWork() async throws {
+        let server = try TestPostgres.server()
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/operations.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let start = try #require(text.range(of: "As a superuser:\n\n```sql\n"), "the SQL block is gone from operations.md")
+        let end = try #require(text[start.upperBound...].range(of: "```"))
+        let tag = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()
+        let poller = "p_\(tag)", reader = "r_\(tag)"
+        let bulk = try BulkWorld()
+        let sql = String(text[start.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "dnswatch_ro", with: reader).replacingOccurrences(of: "dnswatch", with: poller)
+        // As psql runs a file: one statement at a time (CREATE DATABASE outside a transaction), `\c` included.
+        let file = bulk.workdir.appendingPathComponent("roles.sql")
+        try sql.write(to: file, atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run(URL(fileURLWithPath: server.binDirectory + "/psql"),
+                                       [server.url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file.path])
+        try #require(run.code == 0, "\(sql)\n\(run.err)")
+        let superuserURL = server.url(database: poller)
+        let pollerURL = superuserURL.replacingOccurrences(of: "//\(server.user)@", with: "//\(poller)@")
+        let readerURL = superuserURL.replacingOccurrences(of: "//\(server.user)@", with: "//\(reader)@")
+        for args in [["watch", "add", "d1.r.example", "--list", "l"], ["poll", "--resolver", bulk.unbound.endpoint, "--no-asn"]] {
+            let r = try await bulk.dnswatch(args + ["--db", pollerURL])
+            #expect(r.code == 0, "\(args[0]) as the poller role: \(r.err)")
+        }
+        let history = try await bulk.dnswatch(["history", "d1.r.example", "--db", readerURL])
+        #expect(history.code == 0 && history.out.contains(BulkWorld.liveA), "\(history.err)")
+        // A table a later migration creates (as the poller role) is readable by the reader role.
+        _ = try TestPostgres.psql(pollerURL, "CREATE TABLE later_migration (x int); INSERT INTO later_migration VALUES (7)")
+        #expect(try TestPostgres.psql(readerURL, "SELECT x FROM later_migration") == ["7"])
+        let write = try await bulk.dnswatch(["watch", "add", "d2.r.example", "--list", "l", "--db", readerURL])
+        #expect(write.code == 1 && write.err.contains("permission denied"), "the reader role writes nothing: \(write.err)")
+    }
+
+    /// `sslrootcert=PATH` with `verify-ca`/`verify-full`, against a server whose certificate a throwaway CA
+    /// signed for the name `localhost` only: verify-ca checks the chain (so 127.0.0.1 passes), verify-full
+    /// the name too; without sslrootcert the system's roots do not know the CA.
+    @Test func sslrootcertChecksTheServerAgainstItsCA() async throws {
+        let server = try PostgresServer(database: "tls")
+        defer { server.stop() }
+        let dir = server.directory
+        func openssl(_ args: [String]) async throws {
+            let r = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/openssl"), args, in: dir)
+            try #require(r.code == 0, "openssl \(args.joined(separator: " ")): \(r.err)")
+        }
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try await openssl(["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=dnswatch test CA",
+                           "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
+        try await openssl(["req"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"])
+        try "subjectAltName=DNS:localhost\n".write(to: dir.appendingPathComponent("ext.cnf"), atomically: true, encoding: .utf8)
+        try await openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                           "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"])
+        // The server's user (the owner of its directory) must own its key, mode 0600.
+        var owner = stat()
+        try #require(stat(dir.path, &owner) == 0)
+        for file in ["server.key", "server.pem"] {
+            let path = dir.appendingPathComponent(file).path
+            try #require(chown(path, owner.st_uid, owner.st_gid) == 0 && chmod(path, 0o600) == 0)
+        }
+        for setting in ["ssl_cert_file = '\(dir.path)/server.pem'", "ssl_key_file = '\(dir.path)/server.key'", "ssl = on"] {
+            _ = try TestPostgres.psql(server.url, "ALTER SYSTEM SET \(setting)")
+        }
+        _ = try TestPostgres.psql(server.url, "SELECT pg_reload_conf()")
+        #expect(try await eventually(timeout: 20) { try TestPostgres.psql(server.url, "SHOW ssl") == ["on"] })
+        let ca = dir.appendingPathComponent("ca.pem").path
+        let bulk = try BulkWorld()
+        func add(_ url: String) async throws -> CLI.Result {
+            try await bulk.dnswatch(["watch", "add", "a.example", "--list", "l", "--db", url], timeout: 60)
+        }
+        let byName = "postgresql://dnswatch@localhost:\(server.port)/tls"
+        let byAddress = "postgresql://dnswatch@127.0.0.1:\(server.port)/tls"
+        let full = try await add("\(byName)?sslmode=verify-full&sslrootcert=\(ca)")
+        #expect(full.code == 0, "verify-full, the name in the certificate: \(full.err)")
+        let chain = try await add("\(byAddress)?sslmode=verify-ca&sslrootcert=\(ca)")
+        #expect(chain.code == 0, "verify-ca checks the chain, not the name: \(chain.err)")
+        let wrongName = try await add("\(byAddress)?sslmode=verify-full&sslrootcert=\(ca)")
+        #expect(wrongName.code == 1 && wrongName.err.contains("cannot connect"), "verify-full, 127.0.0.1 is not in the certificate: \(wrongName.err)")
+        let systemRoots = try await add("\(byName)?sslmode=verify-full")
+        #expect(systemRoots.code == 1 && systemRoots.err.contains("cannot connect"), "the system's roots do not know the CA: \(systemRoots.err)")
+    }
+
+    /// A port outside 1 to 65535 is a usage error, not a port wrapped to 16 bits.
+    @Test func aPortOutsideTheRangeIsAUsageError() async throws {
+        let w = try await BackendWorld(.sqlite, names: ["a.r.example"])
+        let r = try await w.bulk.dnswatch(["pollers", "--db", "postgresql://u:pw@127.0.0.1:99999/x"], timeout: 30)
+        #expect(r.code == 64 && r.err.contains("port 99999") && r.err.contains("outside 1 to 65535") && !r.err.contains("pw@"), "\(r.err)")
+    }
+
+    /// An IPv6 host in brackets connects (the test server listens on ::1 too).
+    @Test func anIPv6HostConnects() async throws {
+        let server = try TestPostgres.server()
+        let url = try TestPostgres.freshDatabase().replacingOccurrences(of: "@\(server.host):", with: "@[::1]:")
+        try #require(server.listensOnIPv6, "the test server could not listen on ::1")
+        let w = try await BackendWorld(.sqlite, names: [])
+        try w.bulk.unbound.addLocalData(["v6.example. 300 IN A 192.0.2.6"])
+        let add = try await w.bulk.dnswatch(["watch", "add", "v6.example", "--list", "l", "--db", url])
+        #expect(add.code == 0, "\(add.err)")
+        let poll = try await w.bulk.dnswatch(["poll", "--db", url, "--resolver", w.bulk.unbound.endpoint, "--no-asn"])
+        #expect(poll.code == 0 && poll.out.contains("domains=1 "), "\(poll.err)")
+        let history = try await w.bulk.dnswatch(["history", "v6.example", "--db", url])
+        #expect(history.code == 0 && history.out.contains("192.0.2.6"), "\(history.err)")
+        #expect(try await w.bulk.dnswatch(["pollers", "--db", url]).code == 0, "pollers reads it too")
     }
 }
 
@@ -485,6 +634,64 @@ final class BackendWorld: @unchecked Sendable {
         }
     }
 
+    /// Every form a password can take in a URL is hidden by the one redaction, whatever message shows it.
+    @Test func passwordsAreHiddenInEveryForm() throws {
+        let forms = [
+            "postgresql://u:SECRET@h/db", "postgresql://u:SE%43RET@h/db", "postgresql://u:SE/CRET@h/db",
+            "postgresql://u@h/db?password=SECRET", "postgresql://u@h/db?sslmode=require&password=SECRET",
+            "postgresql://u@h/db?pass%77ord=SECRET", "postgresql://u@h/db?%70assword=SE%43RET", "postgresql://u@h/db?PASSWORD=SECRET",
+            "postgresql://u:SECRET/db", "postgresql://u@h/db#SECRET", "postgresql://u:SECRET@h:99999/db",
+            "postgresql://u@h:99999/db?password=SECRET", "postgresql://u:SECRET@h/db?password=SECRET",
+            "postgresql://u@h/db?password=SECRET&bogus=1", "postgresql://u:SECRET@h/db?sslmode=bogus",
+        ]
+        for text in forms {
+            let shown = PostgresURL.redact(text)
+            #expect(!shown.contains("SECRET") && !shown.contains("SE%43RET"), "\(text) → \(shown)")
+            do {
+                let url = try PostgresURL(text, environment: [:])
+                #expect(!url.description.contains("SECRET"), "\(url.description)")
+            } catch {
+                #expect(!error.description.contains("SECRET") && !error.description.contains("SE%43RET"), "\(error.description)")
+            }
+        }
+        #expect(PostgresURL.redact("postgresql://u@h/db?password=SECRET&sslmode=require") == "postgresql://u@h/db?password=***&sslmode=require")
+        #expect(PostgresURL.holdsPassword("postgresql://u@h/db?password=x") && PostgresURL.holdsPassword("postgresql://u:x@h/db"))
+        #expect(!PostgresURL.holdsPassword("postgresql://u@h/db?sslmode=require"))
+    }
+
+    /// libpq's `password=` parameter is a password like the user info's; both at once are refused.
+    @Test func aPasswordParameterIsAPassword() throws {
+        let u = try PostgresURL("postgresql://u@h/db?password=p%40ss", environment: ["PGPASSWORD": "env"])
+        #expect(u.password == "p@ss" && u.description == "postgresql://u@h:5432/db")
+        let both = #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgresql://u:a@h/db?password=b", environment: [:]) }
+        #expect(both?.description.contains("two passwords") == true)
+    }
+
+    @Test func portsOutsideTheRangeAreRefused() throws {
+        for text in ["postgresql://u@h:99999/db", "postgresql://u@h:0/db", "postgresql://u@h:65536/db"] {
+            let e = #expect(throws: PostgresURL.Invalid.self) { try PostgresURL(text, environment: [:]) }
+            #expect(e?.description.contains("outside 1 to 65535") == true, "\(text): \(e?.description ?? "")")
+        }
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgresql://u@h/db", environment: ["PGPORT": "70000"]) }
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgresql://u@h/db", environment: ["PGPORT": "x"]) }
+        #expect(try PostgresURL("postgresql://u@h:65535/db", environment: [:]).port == 65535)
+    }
+
+    @Test func anIPv6HostLosesItsBracketsAndGetsThemBackWhenShown() throws {
+        let u = try PostgresURL("postgresql://u@[::1]:5433/db", environment: [:])
+        #expect(u.host == "::1" && u.port == 5433)
+        #expect(u.description == "postgresql://u@[::1]:5433/db")
+    }
+
+    @Test func sslrootcertGoesWithVerifyModes() throws {
+        let ca = try PostgresURL("postgresql://u@h/db?sslmode=verify-ca&sslrootcert=/etc/ssl/pg-ca.pem", environment: [:])
+        #expect(ca.sslMode == .verifyCA && ca.sslRootCert == "/etc/ssl/pg-ca.pem")
+        #expect(ca.description == "postgresql://u@h:5432/db?sslmode=verify-ca&sslrootcert=/etc/ssl/pg-ca.pem")
+        #expect(try PostgresURL("postgresql://u@h/db?sslmode=verify-full&sslrootcert=system", environment: [:]).sslRootCert == nil)
+        let e = #expect(throws: PostgresURL.Invalid.self) { try PostgresURL("postgresql://u@h/db?sslrootcert=/x.pem", environment: [:]) }
+        #expect(e?.description.contains("verify-ca") == true)
+    }
+
     @Test func readsThePassfileOnlyWhenPrivate() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -494,6 +701,7 @@ final class BackendWorld: @unchecked Sendable {
         let env = ["PGPASSFILE": file]
         #expect(try PostgresURL("postgresql://bob@db.example/history", environment: env).password == "pa:ss")
         #expect(try PostgresURL("postgresql://carol@elsewhere/x", environment: env).password == "fallback")
+        #expect(try PostgresURL("postgresql://bob@db.example/history?passfile=\(file)", environment: [:]).password == "pa:ss", "libpq's passfile=")
         chmod(file, 0o644)
         #expect(try PostgresURL("postgresql://bob@db.example/history", environment: env).password == nil, "a passfile others can read is ignored")
     }

@@ -6,7 +6,8 @@ import Glibc
 
 /// A throwaway PostgreSQL server on a free loopback port: a fresh cluster (`initdb`, superuser `dnswatch`,
 /// trust authentication, UTF-8, locale C) in a temporary directory, run with the server's default
-/// configuration except where it listens (127.0.0.1:`port`, its Unix socket in the directory): the
+/// configuration except where it listens (127.0.0.1:`port`, and [::1]:`port` when this machine has IPv6
+/// loopback; its Unix socket in the directory): the
 /// benchmarks measure against it, so nothing is tuned. The binaries are Debian's (the newest
 /// `/usr/lib/postgresql/*/bin`). initdb, pg_ctl and postgres refuse to run as root: as root every program
 /// runs as the user `postgres` (or `nobody`) through runuser, and the directory belongs to that user.
@@ -23,6 +24,8 @@ public final class PostgresServer: Sendable {
     /// The TCP port on 127.0.0.1.
     public let port: Int
     public let host = "127.0.0.1"
+    /// Whether it listens on [::1]:`port` too (this machine has IPv6 loopback and the port was free there).
+    public let listensOnIPv6: Bool
     /// The superuser (trust authentication: no password).
     public let user = "dnswatch"
     /// The database created at start.
@@ -71,6 +74,14 @@ public final class PostgresServer: Sendable {
         let log = directory.appendingPathComponent("log")
         var port = 0
         var server: Process?
+        let ipv6: Bool
+        do {
+            let probe = try LoopbackSocket.bind(type: Int32(SOCK_STREAM.rawValue), ipv6: true)
+            close(probe.fd)
+            ipv6 = true
+        } catch {
+            ipv6 = false  // no IPv6 loopback here: 127.0.0.1 only
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             if let runAs {
@@ -82,8 +93,8 @@ public final class PostgresServer: Sendable {
                                    as: runAs)
             // The port was free a moment ago; another process may take it before postgres binds: try another.
             for attempt in 1...3 where server == nil {
-                port = Int(try LoopbackSocket.freePort())
-                server = try PostgresServer.startServer(bin: bin, data: data, port: port, directory: directory, log: log,
+                port = Int(try LoopbackSocket.freePort(alsoIPv6: ipv6))
+                server = try PostgresServer.startServer(bin: bin, data: data, port: port, ipv6: ipv6, directory: directory, log: log,
                                                         as: runAs, retryOnBindFailure: attempt < 3)
             }
             try PostgresServer.run(bin + "/createdb", ["-h", host, "-p", "\(port)", "-U", user, database], as: runAs)
@@ -96,6 +107,7 @@ public final class PostgresServer: Sendable {
             throw error
         }
         self.port = port
+        self.listensOnIPv6 = ipv6
         self.database = database
         self.directory = directory
         self.binDirectory = bin
@@ -188,9 +200,12 @@ public final class PostgresServer: Sendable {
 
     /// Starts `postgres -D DATA` on `port` (stdout and stderr to `log`) and waits until it is ready; nil when it
     /// could not bind the port and `retryOnBindFailure`.
-    static func startServer(bin: String, data: String, port: Int, directory: URL, log: URL, as user: String?,
+    static func startServer(bin: String, data: String, port: Int, ipv6: Bool, directory: URL, log: URL, as user: String?,
                             retryOnBindFailure: Bool) throws -> Process? {
-        let args = ["-D", data, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)"]
+        // On ::1 too when there is IPv6 loopback. postgres only warns when one of its addresses cannot be bound:
+        // that is a bind failure here too (below), so that `listensOnIPv6` holds.
+        let listen = ipv6 ? "127.0.0.1,::1" : "127.0.0.1"
+        let args = ["-D", data, "-p", "\(port)", "-c", "listen_addresses=\(listen)", "-c", "unix_socket_directories=\(directory.path)"]
         let step = "postgres " + args.joined(separator: " ")
         let p = process(bin + "/postgres", args, as: user)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -213,7 +228,14 @@ public final class PostgresServer: Sendable {
             }
             // Line 8 of postmaster.pid is the server's state (what pg_ctl -w waits for).
             let lines = ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(separator: "\n")
-            if lines.count >= 8, lines[7].trimmingCharacters(in: .whitespaces) == "ready" { return p }
+            if lines.count >= 8, lines[7].trimmingCharacters(in: .whitespaces) == "ready" {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                guard ipv6, text.contains("could not bind IPv6") else { return p }
+                _ = try? PostgresServer.run(bin + "/pg_ctl", ["-D", data, "-m", "immediate", "stop", "-w"], as: user)
+                p.waitUntilExit()
+                if retryOnBindFailure { return nil }
+                throw Failure(step: step, output: "could not listen on [::1]:\(port)\n" + text)
+            }
             usleep(20_000)
         }
         p.terminate()
