@@ -4,6 +4,9 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// dnswatch's history in PostgreSQL, shared by several pollers and `serve`. A pool of connections
 /// (postgres-nio's `PostgresClient`) lives for the scope of `withStore`; its schema is migrated once
@@ -209,6 +212,17 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Why connecting failed, for each address tried: "127.0.0.1 port 5432: connection refused".
+    static func explain(_ error: NIOConnectionError) -> String {
+        var reasons: [String] = error.connectionErrors.map { failure in
+            let address = failure.target.ipAddress.map { "\($0) port \(failure.target.port ?? error.port)" } ?? "\(failure.target)"
+            guard let io = failure.error as? IOError else { return "\(address): \(failure.error)" }
+            return "\(address): " + String(cString: strerror(io.errnoCode)).lowercased()
+        }
+        if reasons.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil { reasons.append("cannot resolve the host name \(error.host)") }
+        return reasons.isEmpty ? "\(error)" : reasons.joined(separator: "; ")
+    }
+
     /// The server's message (and SQLSTATE) for a server error, the cause for a connection error; never the
     /// query's bound values.
     static func explain(_ error: any Error) -> String {
@@ -218,6 +232,7 @@ public final class PostgresStore: Sendable {
                 let detail = info[.detail].map { ": \($0)" } ?? ""
                 return message + detail + state
             }
+            if let connect = psql.underlying as? NIOConnectionError { return explain(connect) }
             if let underlying = psql.underlying { return "\(underlying)" }
             switch psql.code {
             case .serverClosedConnection: return "the server closed the connection"
