@@ -129,9 +129,9 @@ public final class WarningListIndex: Sendable {
     static func save(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: FileModes.directory(for: FileModes.ownerOnly)])
         let temp = dir.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        guard FileManager.default.createFile(atPath: temp.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        guard FileManager.default.createFile(atPath: temp.path, contents: data, attributes: [.posixPermissions: FileModes.ownerOnly]) else {
             throw WarningListError(path: temp.path, message: "cannot create the file")
         }
         // rename(2): a process that mapped the old index keeps it; the next one opens the new one whole.
