@@ -218,5 +218,6 @@ if Context.environment["DNSWATCH_FUZZ"] != nil {
         fuzzTarget("FuzzConfig", ["DNSWatchConfig", "DNSWatchModel"]),
         fuzzTarget("FuzzReply", ["Resolver"]),
         fuzzTarget("FuzzWarningList", ["Classification", "DNSWatchModel"]),
+        fuzzTarget("FuzzCOF", ["Poller", "HistoryStore", "DNSWatchModel"]),
     ]
 }

@@ -16,3 +16,4 @@ int FuzzDuration_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzConfig_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzReply_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzWarningList_main(int argc, char **argv) { return run(argc, argv); }
+int FuzzCOF_main(int argc, char **argv) { return run(argc, argv); }
