@@ -79,6 +79,13 @@ enum UIRoutes {
     struct Problem: Error {
         let message: String
         let input: String
+
+        /// The message with control and format characters of the input made visible (`VisibleText`), as
+        /// every refusal of the server writes them (the page escapes it again for HTML, which leaves it as is).
+        init(message: String, input: String) {
+            self.message = VisibleText.escape(message)
+            self.input = input
+        }
     }
 
     enum AddressQuery: Equatable {

@@ -4,6 +4,7 @@ import HistoryStore
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import DNSWatchModel
 @testable import Serve
 import Testing
 
@@ -102,6 +103,21 @@ import Testing
         #expect(good.map(\.status) == [.seeOther, .ok, .ok])
         #expect(good[0].headers[.location] == "/ui/domain/c2.example")
         #expect(good[1].body.contains("c2.example") && good[2].body.contains("91.195.240.94"))
+    }
+
+    /// Found by FuzzHTTP: the web page's refusals carried the input's control and bidi characters raw (the
+    /// page escaped them for HTML, but a refusal is one rule everywhere: made visible by VisibleText).
+    @Test func webPageRefusalsShowControlCharactersVisibly() throws {
+        for raw in ["%E2%80%AE%1B[31m", "\u{202E}evil", "a%00b"] {
+            for result in [UIRoutes.addressQuery(raw).map { _ in "" }, UIRoutes.domainName(raw).map { _ in "" }] {
+                guard case .failure(let problem) = result else { Issue.record("\(raw) accepted"); continue }
+                #expect(!problem.message.unicodeScalars.contains(where: VisibleText.needsEscape), "\(problem.message.debugDescription)")
+            }
+        }
+        #expect(HTTPInputProbe.outcomes("%E2%80%AE%1B[31m").allSatisfy { outcome in
+            guard case .refused(let m) = outcome else { return true }
+            return !m.unicodeScalars.contains(where: VisibleText.needsEscape)
+        })
     }
 
     /// Row 11: a prefix length with a leading zero is refused by every route that reads prefixes (it was read as /24).
