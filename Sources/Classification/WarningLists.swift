@@ -64,7 +64,7 @@ public struct WarningListInfo: Sendable, Hashable, Codable {
     public var type: String
     /// Entries in the file.
     public var entries: Int
-    /// Entries that could not be used (not an address or block in a cidr list, an empty name, a bad regex).
+    /// Entries that could not be used (not an address or block in a cidr list, an empty name, a refused regex).
     public var unusable: Int
     /// False when the list's `matching_attributes` name nothing dnswatch looks at (file hashes, e-mail
     /// addresses, phone numbers): such a list is read, counted and not indexed.
