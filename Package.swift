@@ -219,5 +219,6 @@ if Context.environment["DNSWATCH_FUZZ"] != nil {
         fuzzTarget("FuzzReply", ["Resolver"]),
         fuzzTarget("FuzzWarningList", ["Classification", "DNSWatchModel"]),
         fuzzTarget("FuzzCOF", ["Poller", "HistoryStore", "DNSWatchModel"]),
+        fuzzTarget("FuzzHTTP", ["Serve", "DNSWatchModel"]),
     ]
 }

@@ -17,3 +17,4 @@ int FuzzConfig_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzReply_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzWarningList_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzCOF_main(int argc, char **argv) { return run(argc, argv); }
+int FuzzHTTP_main(int argc, char **argv) { return run(argc, argv); }
