@@ -48,7 +48,7 @@ public struct ScriptedReply: Sendable {
 /// A loopback DNS server (UDP, and TCP on the same port) that answers each query with the replies a closure
 /// returns, in order. Over TCP only the first reply is sent, framed; one connection at a time, or, with
 /// `tcpDelay`, each connection on a thread of its own that holds its reply back that many seconds (it
-/// counts the connections open at once). Stops when stopped or released.
+/// counts the connections waiting for their reply at once). Stops when stopped or released.
 public final class ScriptedUDPServer: @unchecked Sendable {
     public let port: UInt16
     private let ipv6: Bool
@@ -77,7 +77,9 @@ public final class ScriptedUDPServer: @unchecked Sendable {
     public var requestCount: Int { core.requestCount }
     /// Queries received over TCP so far.
     public var tcpRequestCount: Int { core.tcpRequestCount }
-    /// Most TCP connections open at once (counted with `tcpDelay` only: otherwise 1 at most by design).
+    /// Most TCP connections waiting for their reply at once, from accept until the reply is sent (counted
+    /// with `tcpDelay` only: otherwise 1 at most by design). A client starts a connection beyond its bound
+    /// only once a reply came, so the count is not inflated by connections closing late.
     public var peakTCPConnections: Int { core.peakTCPConnections }
 
     /// Stops the server thread and closes its sockets; idempotent.
@@ -178,9 +180,8 @@ final class ScriptedServerCore: @unchecked Sendable {
                         peakConnections = max(peakConnections, openConnections)
                     }
                     let thread = Thread { [self] in
-                        serveTCP(client, respond, delay: delay)
+                        serveTCP(client, respond, delay: delay) { lock.withLock { openConnections -= 1 } }
                         close(client)
-                        lock.withLock { openConnections -= 1 }
                     }
                     thread.start()
                 } else if client >= 0 {
@@ -191,7 +192,16 @@ final class ScriptedServerCore: @unchecked Sendable {
         }
     }
 
-    private func serveTCP(_ client: Int32, _ respond: @Sendable (ScriptedRequest) -> [ScriptedReply], delay: Double = 0) {
+    /// Reads one framed query and sends the first reply; `replying` runs once, just before the reply goes
+    /// out or when there is none.
+    private func serveTCP(_ client: Int32, _ respond: @Sendable (ScriptedRequest) -> [ScriptedReply], delay: Double = 0,
+                          replying: () -> Void = {}) {
+        var reported = false
+        func report() {
+            if !reported { replying() }
+            reported = true
+        }
+        defer { report() }
         var tv = timeval(tv_sec: 2, tv_usec: 0)
         _ = setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         guard let header = readFully(client, 2) else { return }
@@ -201,6 +211,7 @@ final class ScriptedServerCore: @unchecked Sendable {
         guard let reply = respond(request).first?.bytes else { return }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         let framed = [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply
+        report()
         _ = framed.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
