@@ -208,11 +208,13 @@ for target in package.targets where target.type != .system && target.type != .pl
 if Context.environment["DNSWATCH_FUZZ"] != nil {
     let fuzzSettings: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
     func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
-        .executableTarget(name: name, dependencies: dependencies + ["FuzzerEntry"], path: "Fuzz/\(name)",
+        .executableTarget(name: name, dependencies: dependencies + ["FuzzerEntry", "FuzzSupport"], path: "Fuzz/\(name)",
                           swiftSettings: fuzzSettings)
     }
     package.targets += [
         .target(name: "FuzzerEntry", path: "Fuzz/FuzzerEntry"),
+        // The checks the targets share (a message holds no raw control character, a stored name is normalised).
+        .target(name: "FuzzSupport", dependencies: ["DNSWatchModel"], path: "Fuzz/FuzzSupport"),
         fuzzTarget("FuzzWatchlist", ["Watchlists", "DNSWatchModel"]),
         fuzzTarget("FuzzDuration", ["DNSWatchModel"]),
         fuzzTarget("FuzzConfig", ["DNSWatchConfig", "DNSWatchModel"]),

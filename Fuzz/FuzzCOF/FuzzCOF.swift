@@ -1,3 +1,4 @@
+import FuzzSupport
 import DNSWatchModel
 import HistoryStore
 import Poller
@@ -37,7 +38,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         case .record(let r):
             check(r)
         case .skipped(let reason), .invalid(let reason):
-            visible(reason)
+            requireVisible(reason)
         }
     }
     return 0
@@ -50,33 +51,16 @@ func check(_ r: ImportedRecord) {
     }
     guard r.timeFirst <= r.timeLast else { fatalError("time_first after time_last accepted") }
     guard r.count >= 0 else { fatalError("negative count accepted") }
-    normalised(r.domain)
+    requireNormalisedName(r.domain)
     guard !r.rdata.isEmpty, r.rdata == Array(Set(r.rdata)).sorted() else { fatalError("rdata not sorted and distinct: \(r.rdata)") }
     for v in r.rdata {
         switch r.rrtype {
         case .a, .aaaa:
             guard let ip = IPAddress(v), ip.isIPv4 == (r.rrtype == .a), ip.description == v else { fatalError("bad address accepted: \(v)") }
         case .ns, .cname:
-            normalised(v)
+            requireNormalisedName(v)
         case .txt:
             fatalError("TXT accepted")
         }
-    }
-}
-
-/// A stored name: ASCII, and it parses to itself.
-func normalised(_ name: String) {
-    guard name.utf8.allSatisfy({ $0 < 0x80 }) else { fatalError("non-ASCII name accepted: \(name.debugDescription)") }
-    do {
-        guard try DomainName(name).value == name else { fatalError("name not normalised: \(name)") }
-    } catch {
-        fatalError("\(name) was accepted but does not parse again: \(error)")
-    }
-}
-
-/// A reason shown to a user must not carry control or format characters.
-func visible(_ message: String) {
-    if message.unicodeScalars.contains(where: { VisibleText.needsEscape($0) }) {
-        fatalError("raw control character in message: \(message.debugDescription)")
     }
 }

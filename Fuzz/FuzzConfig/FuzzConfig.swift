@@ -1,3 +1,4 @@
+import FuzzSupport
 import DNSWatchConfig
 import DNSWatchModel
 
@@ -15,10 +16,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             fatalError("timeout \(timeout) accepted")
         }
     } catch {
-        let message = "\(error)"
-        if message.unicodeScalars.contains(where: { VisibleText.needsEscape($0) }) {
-            fatalError("raw control character in message: \(message.debugDescription)")
-        }
+        requireVisible("\(error)")
     }
     return 0
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import DNSWatchModel
 import Serve
 
@@ -16,13 +17,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for outcome in HTTPInputProbe.outcomes(text) {
         switch outcome {
         case .refused(let message):
-            if message.unicodeScalars.contains(where: { VisibleText.needsEscape($0) }) {
-                fatalError("raw control character in a refusal: \(message.debugDescription)")
-            }
+            requireVisible(message)
         case .parameters, .segment, .type:
             break
         case .name(let exact, let suffix):
-            for name in [exact, suffix].compactMap({ $0 }) { normalised(name) }
+            for name in [exact, suffix].compactMap({ $0 }) { requireNormalisedName(name) }
         case .block(let block):
             guard block.prefixLength >= 0, block.prefixLength <= block.network.bytes.count * 8 else { fatalError("bad length \(block)") }
             guard CIDR(block.description) == block else { fatalError("\(block) does not parse back to itself") }
@@ -40,14 +39,4 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     return 0
-}
-
-/// A stored name: ASCII, and it parses to itself.
-func normalised(_ name: String) {
-    guard name.utf8.allSatisfy({ $0 < 0x80 }) else { fatalError("non-ASCII name accepted: \(name.debugDescription)") }
-    do {
-        guard try DomainName(name).value == name else { fatalError("name not normalised: \(name)") }
-    } catch {
-        fatalError("\(name) was accepted but does not parse again: \(error)")
-    }
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import Classification
 import DNSWatchModel
 
@@ -15,7 +16,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         shared = try WarningLists.compile(json: bytes, name: "fuzz", actions: WarningListActions(["fuzz": .shared]))
         annotating = shared.applying(WarningListActions())
     } catch let e as WarningListError {
-        check(e.description)
+        requireVisible(e.description)
         return 0
     } catch {
         fatalError("not a WarningListError: \(error)")
@@ -23,7 +24,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let info = shared.lists.first, shared.lists.count == 1 else { fatalError("one list in, not one out") }
     guard info.unusable <= info.entries, info.wide.count <= info.wideCount, info.wide.count <= 10, info.refused.count <= info.unusable
     else { fatalError("inconsistent counts: \(info)") }
-    for w in shared.warnings { check(w) }
+    for w in shared.warnings { requireVisible(w) }
     if info.wideCount == 0, !shared.warnings.allSatisfy({ !$0.contains("is ignored") }) { fatalError("a warning without a wide entry") }
     guard annotating.warnings.allSatisfy({ !$0.contains("is ignored") }) else { fatalError("an annotating list warned of a wide entry") }
     // Probes all over both address spaces, and some from the input.
@@ -69,13 +70,6 @@ func regex(_ bytes: [UInt8]) {
             fatalError("\(pattern.debugDescription) on \(subject.debugDescription): \(steps) steps, program \(r.size)")
         }
     } catch {
-        check(error.message)
-    }
-}
-
-/// A message shown to a user must not carry control characters.
-func check(_ message: String) {
-    if message.unicodeScalars.contains(where: { VisibleText.needsEscape($0) }) {
-        fatalError("raw control character in message: \(message.debugDescription)")
+        requireVisible(error.message)
     }
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import DNSWatchModel
 import Watchlists
 
@@ -17,30 +18,23 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 fatalError("\(name.value) was accepted but does not parse again: \(error)")
             }
         case .invalid(let reason):
-            check(reason)
+            requireVisible(reason)
         case .skipped:
             break
         }
     }
     let list = WatchlistParser.parse(text: text, path: "fuzz.txt")
-    for line in list.invalid { check(line.description) }
+    for line in list.invalid { requireVisible(line.description) }
     if let interval = list.header.interval, !PollInterval.range.contains(interval) {
         fatalError("interval \(interval) accepted")
     }
     let merged = WatchlistParser.merge([list, list])
-    for conflict in merged.conflicts { check(conflict) }
+    for conflict in merged.conflicts { requireVisible(conflict) }
     guard merged.entries.count == list.entries.count else { fatalError("merge lost or added entries") }
     do {
         try ListName.validate(String(text.prefix(300)))
     } catch {
-        check(error.description)
+        requireVisible(error.description)
     }
     return 0
-}
-
-/// A message shown to a user must not carry control characters.
-func check(_ message: String) {
-    if message.unicodeScalars.contains(where: { VisibleText.needsEscape($0) }) {
-        fatalError("raw control character in message: \(message.debugDescription)")
-    }
 }
