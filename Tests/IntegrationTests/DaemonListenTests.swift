@@ -278,16 +278,22 @@ extension OperationsTests {
             _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "feed", kind: .c2), now: 1)
         }
 
-        @Test func servesADatabaseInADirectoryItMayOnlyRead() async throws {
+        /// A database in a directory of its own, written as a poll writes it and closed, as the poll's end
+        /// closes its last connection.
+        static func polledDatabase() async throws -> (dir: URL, db: String) {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-ro-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             chmod(dir.path, 0o755)
             let db = dir.appendingPathComponent("db.sqlite").path
-            // A poll's writes, then its end: the last connection closes.
             do {
                 let store = try HistoryStore(path: db)
-                try await Self.watched(store, ["first.example"])
+                try await watched(store, ["first.example"])
             }
+            return (dir, db)
+        }
+
+        @Test func servesADatabaseInADirectoryItMayOnlyRead() async throws {
+            let (dir, db) = try await Self.polledDatabase()
             #expect(FileManager.default.fileExists(atPath: db + "-wal") && FileManager.default.fileExists(atPath: db + "-shm"),
                     "the -wal and -shm files were not kept")
             for file in [db, db + "-wal", db + "-shm"] { chmod(file, 0o644) }  // readable by `nobody` too
@@ -310,14 +316,7 @@ extension OperationsTests {
         }
 
         @Test func missingWALFilesInAReadOnlyDirectoryAreSaidSo() async throws {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-ro-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            chmod(dir.path, 0o755)
-            let db = dir.appendingPathComponent("db.sqlite").path
-            do {
-                let store = try HistoryStore(path: db)
-                try await Self.watched(store, ["first.example"])
-            }
+            let (dir, db) = try await Self.polledDatabase()
             // As an older dnswatch left it: the WAL folded back and both files deleted.
             try FileManager.default.removeItem(atPath: db + "-wal")
             try FileManager.default.removeItem(atPath: db + "-shm")
