@@ -100,8 +100,7 @@ public final class PostgresStore: Sendable {
         probe.options.connectTimeout = TimeAmount.seconds(connectSeconds)
         probe.options.additionalStartupParameters = sessionParameters
         do {
-            let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: quiet)
-            try await connection.close()
+            try await reach(probe, logger: quiet)
         } catch {
             throw Failure("cannot connect to \(url): \(explain(error))")
         }
@@ -163,8 +162,7 @@ public final class PostgresStore: Sendable {
     /// also with an error (too many clients, a refused login), or the check was cancelled.
     private func unreachable() async -> String? {
         do {
-            let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
-            try await connection.close()
+            try await Self.reach(probe, logger: logger)
             return nil
         } catch is CancellationError {
             return nil
@@ -173,6 +171,13 @@ public final class PostgresStore: Sendable {
         } catch {
             return Self.explain(error)
         }
+    }
+
+    /// Opens a connection of its own with `configuration` and closes it: the server can be reached, or why not.
+    /// What `withStore` checks first, and what `unreachable` checks while an operation waits.
+    static func reach(_ configuration: PostgresConnection.Configuration, logger: Logger) async throws {
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
     }
 
     /// The sentence of a lost connection.
