@@ -250,16 +250,6 @@ final class Background: @unchecked Sendable {
     }
 }
 
-/// Waits until `condition` holds (checked every few milliseconds); false after `timeout` seconds.
-func eventually(timeout: Double = 30, every ms: Int = 5, _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(ms))
-    }
-    return try condition()
-}
-
 /// The size of a file in bytes (0 if absent).
 func fileSize(_ path: String) -> Int {
     ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
