@@ -98,7 +98,7 @@ import Glibc
         try unbound.addLocalData(["c2.example. 300 IN A 45.0.121.77"])
         // /bin/sh's `ulimit -f` counts 512-byte blocks (POSIX).
         let limited = try cli.run(
-            ["-c", "trap '' XFSZ; ulimit -f \(limit / 512) && exec \"$@\"", "sh", CLI.binary.path] + args,
+            ["-c", "trap '' XFSZ; ulimit -f \(limit / 512) && exec \"$@\"", "sh", DNSWatchBinary.url.path] + args,
             binary: URL(fileURLWithPath: "/bin/sh"))
         #expect(limited.code == 0 && limited.out.contains("alerts=1"), "\(limited.err)")
         #expect(limited.err.contains("file too large") && limited.err.contains("the alert stays queued"), "\(limited.err)")
@@ -109,7 +109,7 @@ import Glibc
         #expect(text.hasPrefix(prefix) && text.hasSuffix("\n"))
         let added = text.utf8.dropFirst(prefix.utf8.count).split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
         #expect(added.count == 1, "one line: \(added)")
-        #expect(added.map { CLI.json($0)["type"] as? String } == ["activation"], "\(added)")
+        #expect(try added.map { try CLI.json($0)["type"] as? String } == ["activation"], "\(added)")
     }
 
     /// The alerts file follows the one rule of the files dnswatch creates: the config's `file_mode`.
@@ -154,7 +154,7 @@ import Glibc
         let again = try cli.run(args)
         #expect(again.code == 0, "\(again.err)")
         #expect(try cli.run(args).code == 0)
-        let payloads = try String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").map { CLI.json(String($0)) }
+        let payloads = try String(contentsOfFile: received, encoding: .utf8).split(separator: "\n").map { try CLI.json(String($0)) }
         #expect(payloads.count == 2, "one failed try, one delivery, nothing after")
         let ids = payloads.compactMap { $0["delivery_id"] as? String }
         #expect(ids.count == 2 && ids[0] == ids[1], "\(ids)")

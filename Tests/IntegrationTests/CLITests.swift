@@ -4,20 +4,14 @@ import Poller
 import Testing
 import TestSupport
 
-/// Runs the built `dnswatch` binary, as users and scripts do.
+/// Runs the built `dnswatch` binary (`DNSWatchBinary.url`), as users and scripts do, in a fresh
+/// temporary directory with a database of its own.
 struct CLI {
-    static let binary: URL = {
-        let dir = Bundle.main.executableURL?.deletingLastPathComponent()
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        return dir.appendingPathComponent("dnswatch")
-    }()
-
     let db: String
     let workdir: URL
 
     init() throws {
-        workdir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
+        workdir = try TemporaryDirectory("dnswatch-cli").url
         db = workdir.appendingPathComponent("db.sqlite").path
     }
 
@@ -29,12 +23,26 @@ struct CLI {
         return path
     }
 
-    func run(_ args: [String], binary: URL = CLI.binary, environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
+    func run(_ args: [String], binary: URL = DNSWatchBinary.url, environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
         try ChildProcess.run(binary, args, environment: ["DNSWATCH_DB": db].merging(environment) { $1 }, in: directory)
     }
 
-    static func json(_ line: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+    /// One line of `--json` output as a JSON object. Anything else (empty, unparsable, an array) throws
+    /// with the text, so that no check passes on garbage.
+    struct NotAJSONObject: Error, CustomStringConvertible {
+        let text: String
+        var description: String { "not a JSON object: \(text.debugDescription)" }
+    }
+
+    static func json(_ line: String) throws -> [String: Any] {
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: Data(line.utf8))
+        } catch {
+            throw NotAJSONObject(text: line)
+        }
+        guard let object = parsed as? [String: Any] else { throw NotAJSONObject(text: line) }
+        return object
     }
 }
 
@@ -85,7 +93,7 @@ struct CLI {
         #expect(poll.code == 0, "\(poll.err)")
         #expect(poll.out.contains("domains=2 queries=6 answers=6 failures=0"))
         let history = try cli.run(["history", "p.example", "--json"])
-        let spans = history.lines.map(CLI.json)
+        let spans = try history.lines.map(CLI.json)
         #expect(spans.count == 3)
         let ns = try #require(spans.first { $0["rrtype"] as? String == "NS" })
         #expect(ns["rrname"] as? String == "p.example.")
@@ -122,7 +130,7 @@ struct CLI {
         let cli = try CLI()
         let lonely = cli.workdir.appendingPathComponent("alone/dnswatch")
         try FileManager.default.createDirectory(at: lonely.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: CLI.binary, to: lonely)
+        try FileManager.default.copyItem(at: DNSWatchBinary.url, to: lonely)
         let db = cli.workdir.appendingPathComponent("fresh/nested/db.sqlite").path
         let r = try cli.run(["watch", "add", "a.example", "--list", "l", "--db", db], binary: lonely)
         #expect(r.code == 0, "\(r.err)")
@@ -130,6 +138,6 @@ struct CLI {
         let list = try cli.run(["watch", "list", "--db", db], binary: lonely)
         #expect(list.out.contains("a.example"))
         let classify = try cli.run(["classify", "91.195.240.94", "ns1.sedoparking.com", "--json", "--db", db], binary: lonely)
-        #expect(classify.lines.map { CLI.json($0)["provider"] as? String } == ["Sedo", "Sedo"], "fingerprints are embedded")
+        #expect(try classify.lines.map { try CLI.json($0)["provider"] as? String } == ["Sedo", "Sedo"], "fingerprints are embedded")
     }
 }

@@ -58,7 +58,7 @@ import TestSupport
         let path = try cli.file("feed.txt", Self.feed)
         let r = try cli.run(["triage", "--file", path, "--json"])
         #expect(r.code == 0, "\(r.err)")
-        let objects = r.lines.map(CLI.json)
+        let objects = try r.lines.map(CLI.json)
         #expect(objects.compactMap { $0["query"] as? String } == Self.expectedQueries)
         #expect(objects.first?["indicator"] as? String == "45.0.121.77:80" && objects.first?["line"] as? Int == 3)
         #expect(objects[2]["indicator"] as? String == "91.195.240.0/23" && objects[2]["line"] as? Int == 6)
@@ -69,7 +69,7 @@ import TestSupport
             let query = try #require(o["query"] as? String)
             let single = try cli.run(["triage", query, "--json"])
             #expect(single.code == 0)
-            #expect(Self.withoutFeedFields(o).isEqual(to: CLI.json(single.out)), "\(query): \(o) vs \(single.out)")
+            #expect(try Self.withoutFeedFields(o).isEqual(to: CLI.json(single.out)), "\(query): \(o) vs \(single.out)")
         }
         let by = Dictionary(uniqueKeysWithValues: objects.map { ($0["query"] as? String ?? "", $0) })
         #expect(by["45.0.121.77"]?["verdict"] as? String == "malicious-history")
@@ -106,7 +106,7 @@ import TestSupport
                 print(json.dumps({"header": reader.fieldnames, "rows": list(reader)}))
             """, csvPath])
         #expect(parsed.code == 0, "\(parsed.err)")
-        let doc = CLI.json(parsed.out)
+        let doc = try CLI.json(parsed.out)
         #expect(doc["header"] as? [String] == ["indicator", "line", "query", "class", "provider", "asn", "fan_in", "verdict", "reason"])
         let rows = try #require(doc["rows"] as? [[String: String]])
         let json = try cli.run(["triage", "--file", path, "--json"]).lines.map(CLI.json)
@@ -125,7 +125,7 @@ import TestSupport
         func details(_ args: [String]) throws -> [String: Any] {
             let r = try cli.run(["triage"] + args + ["--json"])
             #expect(r.code == 0, "\(r.err)")
-            return CLI.json(r.out)
+            return try CLI.json(r.out)
         }
         // mover.example held 45.0.121.10 from 1000 until the poll at 2000 saw .20.
         let during = try details(["45.0.121.10", "--at", "1500"])
@@ -156,10 +156,10 @@ import TestSupport
     @Test func limitCapsTheListNotTheFanIn() async throws {
         let w = try await Self.world()
         let cli = try cli(w)
-        let r = CLI.json(try cli.run(["triage", "91.195.240.94", "--json", "--limit", "1"]).out)
+        let r = try CLI.json(try cli.run(["triage", "91.195.240.94", "--json", "--limit", "1"]).out)
         #expect(r["fan_in"] as? Int == 2 && (r["domains"] as? [String])?.count == 1 && (r["details"] as? [[String: Any]])?.count == 1)
         let path = try cli.file("feed.txt", "91.195.240.94\n")
-        let feed = CLI.json(try cli.run(["triage", "--file", path, "--json", "--limit", "0"]).out)
+        let feed = try CLI.json(try cli.run(["triage", "--file", path, "--json", "--limit", "0"]).out)
         #expect(feed["fan_in"] as? Int == 2 && (feed["domains"] as? [String]) == [] && feed["verdict"] as? String == "likely-false-positive")
         #expect(try cli.run(["triage", "91.195.240.94", "--limit", "-1"]).code == 64)
     }
@@ -173,7 +173,7 @@ import TestSupport
         #expect(r.out.isEmpty, "nothing triaged")
         let skip = try cli.run(["triage", "--file", path, "--json", "--skip-invalid"])
         #expect(skip.code == 0, "\(skip.err)")
-        #expect(skip.lines.map(CLI.json).compactMap { $0["query"] as? String } == ["1.2.3.4", "ok.example"])
+        #expect(try skip.lines.map(CLI.json).compactMap { $0["query"] as? String } == ["1.2.3.4", "ok.example"])
         #expect(skip.err.contains("\(path):3: empty label") && skip.err.contains("invalid skipped 2"))
         #expect(try cli.run(["triage", "--file", "/nonexistent/feed.txt"]).code != 0)
         #expect(try cli.run(["triage", "1.2.3.4", "--file", path]).code == 64, "a value or a feed, not both")
@@ -185,12 +185,12 @@ import TestSupport
         let cli = try cli(w)
         let path = try cli.file("feed.txt", Self.feed)
         let fromFile = try cli.run(["triage", "--file", path, "--json"])
-        let piped = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" triage --file - --json < \"$1\"", CLI.binary.path, path],
+        let piped = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" triage --file - --json < \"$1\"", DNSWatchBinary.url.path, path],
                                          environment: ["DNSWATCH_DB": cli.db])
         #expect(piped.code == 0, "\(piped.err)")
         #expect(piped.out == fromFile.out)
         let bad = try cli.file("bad.txt", "5.6.7.8\nbad..example\n")
-        let pipedBad = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" triage --file - --json < \"$1\"", CLI.binary.path, bad],
+        let pipedBad = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" triage --file - --json < \"$1\"", DNSWatchBinary.url.path, bad],
                                             environment: ["DNSWATCH_DB": cli.db])
         #expect(pipedBad.code == 65 && pipedBad.err.contains("-:2: empty label"), "\(pipedBad.err)")
         // Two feeds: values distinct across both, each object naming its file.
@@ -208,7 +208,7 @@ import TestSupport
         let w = try await Self.world()
         let cli = try cli(w)
         func sh(_ script: String) async throws -> ChildResult {
-            try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CLI.binary.path], environment: ["DNSWATCH_DB": cli.db])
+            try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, DNSWatchBinary.url.path], environment: ["DNSWATCH_DB": cli.db])
         }
         let zero = try await sh("timeout 120 \"$0\" triage --file - --json < /dev/zero")
         #expect(zero.code == 65, "\(zero.err)")
@@ -221,7 +221,7 @@ import TestSupport
         let refused = try cli.run(["triage", "--file", path, "--json"])
         #expect(refused.code == 65 && refused.err.contains("\(path):2: line longer than 1048576 bytes (1 MiB)"), "\(refused.err)")
         let skipped = try cli.run(["triage", "--file", path, "--json", "--skip-invalid"])
-        #expect(skipped.code == 0 && skipped.lines.map(CLI.json).compactMap { $0["query"] as? String } == ["c2.example", "mover.example"], "\(skipped.err)")
+        #expect(try skipped.code == 0 && skipped.lines.map(CLI.json).compactMap { $0["query"] as? String } == ["c2.example", "mover.example"], "\(skipped.err)")
     }
 
     /// Issue 19, row 19: a name with U+202E is refused by its code point (never echoed raw); an indicator
@@ -250,11 +250,11 @@ import TestSupport
         try #require(FileManager.default.fileExists(atPath: trail.path), "missing \(trail.path)")
         let r = try cli.run(["triage", "--file", trail.path, "--json"])
         #expect(r.code == 0, "\(r.err)")
-        let queries = r.lines.map(CLI.json).compactMap { $0["query"] as? String }
+        let queries = try r.lines.map(CLI.json).compactMap { $0["query"] as? String }
         #expect(Set(queries).count == queries.count, "one verdict per value")
         let extraction = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", Self.independentExtraction, trail.path])
         #expect(extraction.code == 0, "\(extraction.err)")
-        let expected = CLI.json(extraction.out)
+        let expected = try CLI.json(extraction.out)
         let addresses = try #require(expected["addresses"] as? [String]), domains = try #require(expected["domains"] as? [String])
         #expect(addresses.count == 784, "the issue's figure: 387 on address lines, the rest URL hosts")
         #expect(queries.filter { IPAddress($0) != nil }.sorted() == addresses.sorted())

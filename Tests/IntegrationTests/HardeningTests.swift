@@ -155,7 +155,7 @@ import TestSupport
         }
         #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("nonexistent").path))
         let triage = try cli.run(["triage", "192.0.2.1", "--json", "--db", missing])
-        #expect(CLI.json(triage.out)["fan_in"] as? Int == 0)
+        #expect(try CLI.json(triage.out)["fan_in"] as? Int == 0)
     }
 
     /// A one-character database path (`a`, `x/`) is a path like any other: Foundation's

@@ -50,7 +50,7 @@ import TestSupport
         #expect(ip.map { $0["domain"] as? String } == ["evil.example", "other.example"])
         #expect(ip.map { $0["sources"] as? [String] } == [["dnsdb.json"], ["circl.json"]])
         #expect(ip.allSatisfy { $0["current"] as? Bool == false && $0["lists"] as? [String] == [] && $0["class"] as? String == "unknown" })
-        let triage = CLI.json(try cli.run(["triage", "45.0.121.5", "--json"]).out)
+        let triage = try CLI.json(try cli.run(["triage", "45.0.121.5", "--json"]).out)
         #expect(triage["fan_in"] as? Int == 2)
         #expect(triage["domains"] as? [String] == ["evil.example", "other.example"])
         let details = triage["details"] as? [[String: Any]] ?? []
@@ -61,7 +61,7 @@ import TestSupport
         #expect(ns.first?["rdata"] as? [String] == ["ns1.host.example.", "ns2.host.example."])
         #expect(ns.first?["time_first"] as? Int == 1690000000 && ns.first?["count"] as? Int == 1)
         #expect(try cli.run(["history", "www.evil.example", "--json"]).lines.map(CLI.json).first?["rdata"] as? [String] == ["evil.example."])
-        #expect(CLI.json(try cli.run(["triage", "2001:db8::5", "--json"]).out)["fan_in"] as? Int == 1)
+        #expect(try CLI.json(try cli.run(["triage", "2001:db8::5", "--json"]).out)["fan_in"] as? Int == 1)
 
         // Importing the same file again changes no row.
         let before = try ImportTests.dump(cli.db)
@@ -107,14 +107,14 @@ import TestSupport
         #expect(r.err.contains("5 invalid lines: nothing imported"))
         #expect(!FileManager.default.fileExists(atPath: cli.db), "nothing stored, not even the good file's records: no database opened")
         // Standard input: refused alike, and its records are the source "stdin" once they are good.
-        let piped = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import cof - < \"$1\"", CLI.binary.path, bad],
+        let piped = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import cof - < \"$1\"", DNSWatchBinary.url.path, bad],
                                          environment: ["DNSWATCH_DB": cli.db])
         #expect(piped.code == 65 && piped.err.contains("-:3: rdata"), "\(piped.err)")
         let skipped = try cli.run(["import", "cof", good, bad, "--skip-invalid"])
         #expect(skipped.code == 0, "\(skipped.err)")
         #expect(skipped.out == "read 9, imported 3, merged 0 (changed 0), skipped 1 (TXT=1), invalid skipped 5\n")
         #expect(skipped.err.contains("\(bad):5: not JSON"))
-        let stdin = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import cof - < \"$1\"", CLI.binary.path, good],
+        let stdin = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import cof - < \"$1\"", DNSWatchBinary.url.path, good],
                                          environment: ["DNSWATCH_DB": cli.db])
         #expect(stdin.code == 0 && stdin.out.hasPrefix("read 3, imported 2"), "\(stdin.out) \(stdin.err)")
         #expect(try cli.run(["history", "other.example", "--source", "stdin", "--json"]).lines.count == 2)
@@ -165,7 +165,7 @@ import TestSupport
         #expect(poll.code == 0, "\(poll.err)")
         #expect(try cli.run(["import", "cof", try cli.file("dnsdb.json", ImportTests.dnsdbq)]).code == 0)
         let all = try cli.run(["history", "evil.example", "--json"])
-        let lines = all.lines.map(CLI.json)
+        let lines = try all.lines.map(CLI.json)
         #expect(lines.count == 5, "3 polled (A, and AAAA and NS NODATA) and 2 imported (A, NS): \(all.out)")
         #expect(lines.allSatisfy { $0.keys.contains("source") })
         #expect(lines.filter { $0["source"] is NSNull }.count == 3 && lines.filter { $0["source"] as? String == "dnsdb.json" }.count == 2)
@@ -260,7 +260,7 @@ import TestSupport
     @Test func endlessGarbageOnStandardInputStopsAtTheFirstBadLine() async throws {
         let cli = try CLI()
         func sh(_ script: String) async throws -> ChildResult {
-            try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CLI.binary.path], environment: ["DNSWATCH_DB": cli.db])
+            try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, DNSWatchBinary.url.path], environment: ["DNSWATCH_DB": cli.db])
         }
         let garbage = try await sh("yes not-json | timeout 120 \"$0\" import cof -")
         #expect(garbage.code == 65, "\(garbage.err)")

@@ -25,7 +25,7 @@ import TestSupport
         try unbound.flushCache()
         let alerted = try cli.run(["poll", "--quiet", "--resolver", unbound.endpoint, "--no-asn"])
         #expect(alerted.code == 0, "\(alerted.err)")
-        let lines = alerted.lines.map(CLI.json)
+        let lines = try alerted.lines.map(CLI.json)
         #expect(lines.count == 1 && lines.first?["type"] as? String == "new-ip", "\(alerted.out)")
 
         let silent = try SilentUDPServer()

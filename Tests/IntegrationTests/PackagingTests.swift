@@ -28,7 +28,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return try units.keys.sorted().map { name in
             let path = dir.appendingPathComponent(name).path
-            try units[name]!.replacingOccurrences(of: "/usr/bin/dnswatch", with: CLI.binary.path)
+            try units[name]!.replacingOccurrences(of: "/usr/bin/dnswatch", with: DNSWatchBinary.url.path)
                 .write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
@@ -88,7 +88,7 @@ import TestSupport
         let cli = try CLI()
         let example = Self.repository.appendingPathComponent("packaging/dnswatch.toml")
         // `watch list` loads the whole config (its intervals) and touches no other file.
-        let shipped = try await ChildProcess.run(CLI.binary, ["watch", "list", "--config", example.path, "--db", cli.db])
+        let shipped = try await ChildProcess.run(DNSWatchBinary.url, ["watch", "list", "--config", example.path, "--db", cli.db])
         #expect(shipped.code == 0, "\(shipped.err)")
 
         // A setting is '#' then a letter or '['; explanations are '# '.
@@ -112,12 +112,12 @@ import TestSupport
             local = local.replacingOccurrences(of: "\"\(path)\"", with: "\"\(cli.workdir.appendingPathComponent(here).path)\"")
         }
         let all = try cli.file("all.toml", local)
-        let r = try await ChildProcess.run(CLI.binary, ["watch", "list", "--config", all, "--db", cli.db])
+        let r = try await ChildProcess.run(DNSWatchBinary.url, ["watch", "list", "--config", all, "--db", cli.db])
         #expect(r.code == 0, "\(r.err)")
 
         // The loader does read it: a misspelt key in the same file is refused, naming it.
         let bad = try cli.file("bad.toml", "tiemout = 3\n" + text)
-        let refused = try await ChildProcess.run(CLI.binary, ["watch", "list", "--config", bad, "--db", cli.db])
+        let refused = try await ChildProcess.run(DNSWatchBinary.url, ["watch", "list", "--config", bad, "--db", cli.db])
         #expect(refused.code == 65)
         #expect(refused.err.contains("tiemout"))
     }
@@ -125,7 +125,7 @@ import TestSupport
     @Test func versionIsTheVersionFileAndTheCommit() async throws {
         let version = try String(contentsOf: Self.repository.appendingPathComponent("VERSION"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let r = try await ChildProcess.run(CLI.binary, ["--version"])
+        let r = try await ChildProcess.run(DNSWatchBinary.url, ["--version"])
         #expect(r.code == 0)
         let out = r.out.trimmingCharacters(in: .newlines)
         #expect(out.wholeMatch(of: /dnswatch (\S+) \(([0-9a-f]{7,40}|unknown)\)/)?.output.1 == Substring(version), "\(out)")

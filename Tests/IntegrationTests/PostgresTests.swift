@@ -219,8 +219,8 @@ final class BackendWorld: @unchecked Sendable {
                 out.append("\(r.code) \(r.out) \(r.err)")
             }
             let history = try await w.bulk.dnswatch(["history", "p.example", "--json", "--type", "NS"] + common)
-            out += history.lines.map(CLI.json).map { "\($0["source"] ?? "-") \($0["class"] ?? "-") \($0["provider"] ?? "-")" }
-            let triage = CLI.json(try await w.bulk.dnswatch(["triage", "p.example", "--json", "--fingerprints", extra] + common).out)
+            out += try history.lines.map(CLI.json).map { "\($0["source"] ?? "-") \($0["class"] ?? "-") \($0["provider"] ?? "-")" }
+            let triage = try CLI.json(try await w.bulk.dnswatch(["triage", "p.example", "--json", "--fingerprints", extra] + common).out)
             out.append("\(triage["verdict"] ?? "-")")
             outputs.append(out)
         }

@@ -76,14 +76,14 @@ import TestSupport
             #expect(!sqlite.out.isEmpty || !sqlite.err.isEmpty, "\(args) printed nothing")
         }
         // The history is what it should be (so that equal outputs are not equally empty).
-        let now = CLI.json(try await w.bulk.dnswatch(["triage", "c2.example", "--json", "--db", url]).out)
+        let now = try CLI.json(try await w.bulk.dnswatch(["triage", "c2.example", "--json", "--db", url]).out)
         #expect(now["verdict"] as? String == "malicious-history" && now["class"] as? String == "unknown", "\(now)")
-        let then = CLI.json(try await w.bulk.dnswatch(["triage", "c2.example", "--json", "--at", at, "--db", url]).out)
+        let then = try CLI.json(try await w.bulk.dnswatch(["triage", "c2.example", "--json", "--at", at, "--db", url]).out)
         #expect(then["class"] as? String == "parked", "as of the first poll: \(then)")
-        let address = CLI.json(try await w.bulk.dnswatch(["triage", BulkWorld.liveA, "--json", "--db", url]).out)
+        let address = try CLI.json(try await w.bulk.dnswatch(["triage", BulkWorld.liveA, "--json", "--db", url]).out)
         #expect(address["asn"] as? Int == 64500 && address["fan_in"] as? Int == 227, "225 live names, c2.example, other.example: \(address)")
         let block = try await w.bulk.dnswatch(["ip", "45.0.121.0/24", "--json", "--db", url])
-        let domains = block.lines.map(CLI.json).compactMap { $0["domain"] as? String }
+        let domains = try block.lines.map(CLI.json).compactMap { $0["domain"] as? String }
         #expect(domains.first == "other.example" && domains.contains("mapped.example") && domains.count == 228, "\(domains.prefix(3))")
         let removed = try await w.bulk.dnswatch(["triage", BulkWorld.liveA, "--db", url])
         #expect(removed.out.contains("feed,ours (removed)"), "\(removed.out)")
@@ -103,7 +103,7 @@ import TestSupport
             #expect(a.code == 0 && a.code == b.code && a.out == b.out && Self.untimed(a.err) == Self.untimed(b.err),
                     "\(args)\nSQLite: \(a.out)\(a.err)\nPostgreSQL: \(b.out)\(b.err)")
         }
-        let triage = CLI.json(try await w.bulk.dnswatch(["triage", BulkWorld.liveA, "--json", "--db", url]).out)
+        let triage = try CLI.json(try await w.bulk.dnswatch(["triage", BulkWorld.liveA, "--json", "--db", url]).out)
         #expect(triage["asn"] as? Int == 64501, "cached by the lookup: \(triage)")
         #expect(try TestPostgres.psql(url, "SELECT asn FROM asn_cache WHERE address = '\(BulkWorld.liveA)'") == ["64501"])
     }

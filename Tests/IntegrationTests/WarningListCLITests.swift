@@ -55,7 +55,7 @@ import TestSupport
         #expect(try cli.run(["poll", "--resolver", unbound.endpoint, "--no-asn", "--no-stdout-alerts"] + lists, environment: env(cli)).code == 0)
 
         let classify = try cli.run(["classify", "--json", "8.8.8.8", "104.16.1.1", "1.116.0.1", "192.0.2.1"] + lists, environment: env(cli))
-        let lines = classify.lines.map(CLI.json)
+        let lines = try classify.lines.map(CLI.json)
         #expect(lines.map { $0["class"] as? String } == ["shared", "shared", "unknown", "dormant"])
         #expect(lines.map { $0["provider"] as? String } == ["public-dns-v4", "cloudflare", nil, nil])
         let names = lines.map { ($0["warninglists"] as? [[String: Any]])?.compactMap { $0["name"] as? String } }
@@ -64,24 +64,24 @@ import TestSupport
         #expect(names[3] == nil, "no list: no field")
 
         // A c2 domain lived on the AWS address: malicious history, not a false positive.
-        let aws = CLI.json(try cli.run(["triage", "3.5.140.2", "--json"] + lists, environment: env(cli)).out)
+        let aws = try CLI.json(try cli.run(["triage", "3.5.140.2", "--json"] + lists, environment: env(cli)).out)
         #expect(aws["class"] as? String == "shared" && aws["verdict"] as? String == "malicious-history", "\(aws)")
         // The Cloudflare address only an owned domain used, and Google's resolver: likely false positives.
-        let cf = CLI.json(try cli.run(["triage", "104.16.1.1", "--json"] + lists, environment: env(cli)).out)
+        let cf = try CLI.json(try cli.run(["triage", "104.16.1.1", "--json"] + lists, environment: env(cli)).out)
         #expect(cf["verdict"] as? String == "likely-false-positive", "\(cf)")
         #expect((cf["reason"] as? String)?.hasPrefix("shared infrastructure: cloudflare") == true, "\(cf)")
-        let dns = CLI.json(try cli.run(["triage", "8.8.8.8", "--json"] + lists, environment: env(cli)).out)
+        let dns = try CLI.json(try cli.run(["triage", "8.8.8.8", "--json"] + lists, environment: env(cli)).out)
         #expect(dns["verdict"] as? String == "likely-false-positive" && dns["provider"] as? String == "public-dns-v4")
         #expect((dns["warninglists"] as? [[String: Any]])?.count == 2, "public-dns-v4 and vpn-ipv4")
         // An annotating list changes no verdict.
-        let vpn = CLI.json(try cli.run(["triage", "1.116.0.1", "--json"] + lists, environment: env(cli)).out)
+        let vpn = try CLI.json(try cli.run(["triage", "1.116.0.1", "--json"] + lists, environment: env(cli)).out)
         #expect(vpn["verdict"] as? String == "unknown" && (vpn["reason"] as? String)?.contains("vpn-ipv4") == true, "\(vpn)")
         // ip --json carries the lists of the address.
         let ip = try cli.run(["ip", "104.16.1.1", "--json"] + lists, environment: env(cli)).lines.map(CLI.json)
         #expect(ip.count == 1 && ip.first?["class"] as? String == "shared")
         #expect((ip.first?["warninglists"] as? [[String: Any]])?.first?["name"] as? String == "cloudflare")
         // The domain's state: every address shared.
-        let domain = CLI.json(try cli.run(["triage", "shop.example", "--json"] + lists, environment: env(cli)).out)
+        let domain = try CLI.json(try cli.run(["triage", "shop.example", "--json"] + lists, environment: env(cli)).out)
         #expect(domain["class"] as? String == "shared", "\(domain)")
     }
 
@@ -89,7 +89,7 @@ import TestSupport
         let cli = try CLI()
         let r = try cli.run(["providers", "--json", "--warninglists", Self.lists], environment: env(cli))
         #expect(r.code == 0, "\(r.err)")
-        let lists = r.lines.map(CLI.json).filter { $0["warninglist"] != nil }
+        let lists = try r.lines.map(CLI.json).filter { $0["warninglist"] != nil }
         #expect(lists.count == 12)
         let aws = lists.first { $0["warninglist"] as? String == "amazon-aws" }
         #expect(aws?["entries"] as? Int == 3314 && aws?["version"] as? String == "20251223" && aws?["action"] as? String == "shared")
@@ -104,7 +104,7 @@ import TestSupport
             [warninglist_actions]
             vpn-ipv4 = "shared"
             """)
-        let vpn = CLI.json(try cli.run(["classify", "--json", "1.116.0.1", "--config", config], environment: env(cli)).out)
+        let vpn = try CLI.json(try cli.run(["classify", "--json", "1.116.0.1", "--config", config], environment: env(cli)).out)
         #expect(vpn["class"] as? String == "shared" && vpn["provider"] as? String == "vpn-ipv4", "\(vpn)")
         let wrong = try cli.file("wrong.toml", "[warninglist_actions]\nvpn-ipv4 = \"blocked\"\n")
         let w = try cli.run(["classify", "1.116.0.1", "--config", wrong], environment: env(cli))
@@ -125,7 +125,7 @@ import TestSupport
         for run in 0..<2 {
             let r = try cli.run(args, environment: env(cli))
             #expect(r.code == 0, "\(r.err)")
-            #expect(r.lines.map(CLI.json).map { $0["class"] as? String } == ["unknown", "unknown", "shared", "unknown"], "run \(run): \(r.out)")
+            #expect(try r.lines.map(CLI.json).map { $0["class"] as? String } == ["unknown", "unknown", "shared", "unknown"], "run \(run): \(r.out)")
             let warnings = r.err.split(separator: "\n").filter { $0.contains("warning list amazon-aws") }
             #expect(warnings.count == 2 && warnings[0].contains("entry 0.0.0.0/0 is ignored") && warnings[1].contains("entry ::/0 is ignored"),
                     "run \(run): \(r.err)")
@@ -142,7 +142,7 @@ import TestSupport
         let expected = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", Self.cloudAddresses, trail, Self.lists])
         #expect(expected.code == 0, "\(expected.err)")
         // The extraction prints its own line first; the lists' line is the last.
-        let inList = CLI.json(String(expected.out.split(separator: "\n").last ?? "")) as? [String: [String]] ?? [:]
+        let inList = try CLI.json(String(expected.out.split(separator: "\n").last ?? "")) as? [String: [String]] ?? [:]
         // The issue's figures: 6 in Amazon AWS ranges, 1 in Google Cloud, 1 in Microsoft Azure, 269 on vpn-ipv4.
         #expect(inList["amazon-aws"]?.count == 6 && inList["google-gcp"]?.count == 1 && inList["microsoft-azure"]?.count == 1, "\(inList)")
         #expect(inList["vpn-ipv4"]?.count == 269)
@@ -160,7 +160,7 @@ import TestSupport
 
         let r = try cli.run(["triage", "--file", trail, "--json", "--warninglists", Self.lists], environment: env(cli))
         #expect(r.code == 0, "\(r.err)")
-        let objects = Dictionary(r.lines.map(CLI.json).compactMap { o in (o["query"] as? String).map { ($0, o) } }) { a, _ in a }
+        let objects = Dictionary(try r.lines.map(CLI.json).compactMap { o in (o["query"] as? String).map { ($0, o) } }) { a, _ in a }
         #expect(objects.count == 5739, "one verdict per distinct value (784 addresses, 4,955 domains)")
         for address in cloud.sorted() {
             let o = try #require(objects[address], "no verdict for \(address)")
