@@ -166,7 +166,7 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
         .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists", "DNSWatchModel"]),
-        .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel"]),
+        .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel", "TestSupport"]),
         .testTarget(
             name: "ResolverTests",
             dependencies: ["Resolver", "DNSWatchModel", "TestSupport", .product(name: "Logging", package: "swift-log")]),
