@@ -43,6 +43,18 @@ import FoundationEssentials
         #expect(a.merging(c).version != a.version)
     }
 
+    /// The version is stored with every span and state (`fp_version`); a different value for the same rows
+    /// would make every stored classification look out of date. Pinned: the first 12 of 16 zero-padded hex
+    /// digits of FNV-1a 64 (vectors in ModelTests/FNV1aTests) over the canonical rows
+    /// "provider\tkind\tvalue\tcategory\tsource\n"; 192.0.2.2's hash starts with a zero digit (0x04e5…), which
+    /// pins the padding.
+    @Test func versionIsPinned() async throws {
+        #expect(try FingerprintSet(tsv: "", origin: "x").version == "cbf29ce48422", "no rows: the offset basis")
+        #expect(try FingerprintSet(tsv: "P\tip\t192.0.2.1\tparking\tt\n", origin: "x").version == "b5840413ede0")
+        #expect(try FingerprintSet(tsv: "P\tip\t192.0.2.2\tparking\tt\n", origin: "x").version == "04e59465532d")
+        #expect(FingerprintSet.stableHash(["P\tip\t192.0.2.2\tparking\tt\n"]) == "04e59465532d")
+    }
+
     @Test func normalisation() async throws {
         let set = try FingerprintSet(tsv: """
             P\tns\tNS1.Example.COM.\tparking\tt
