@@ -7,9 +7,6 @@ import DNSWatchModel
 let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-/// The reference data copied into the repository (data/reference, provenance in its README.md).
-let referenceDirectory: URL = packageRoot.appendingPathComponent("data/reference")
-
 func ip(_ s: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> IPAddress {
     try #require(IPAddress(s), "bad test address \(s)", sourceLocation: sourceLocation)
 }
@@ -28,9 +25,10 @@ func lastAddress(_ c: CIDR) -> IPAddress? {
     return IPAddress(bytes: bytes)
 }
 
-/// The classifier over the shipped fingerprints (parsed once).
-let embeddedClassifier: Classifier? = (try? FingerprintSet.embedded()).map { Classifier(fingerprints: $0) }
+/// The classifier over the shipped fingerprints, parsed once; a parse error is kept and thrown by `shipped()`.
+let embeddedClassifier: Result<Classifier, any Error> = Result { Classifier(fingerprints: try FingerprintSet.embedded()) }
 
-func shipped(sourceLocation: SourceLocation = #_sourceLocation) throws -> Classifier {
-    try #require(embeddedClassifier, "the embedded fingerprints do not parse", sourceLocation: sourceLocation)
+/// The classifier over the shipped fingerprints (throws the embedded file's parse error, if any).
+func shipped() throws -> Classifier {
+    try embeddedClassifier.get()
 }
