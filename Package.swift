@@ -164,6 +164,15 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["DNSWatchModel", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"),
+        // The tests' one scripted DNS world (SedoWorld: Unbound, a fresh store, a poller wired like the CLI's),
+        // shared by IntegrationTests and ServeTests.
+        .target(
+            name: "TestWorlds",
+            dependencies: [
+                "Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestWorlds"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
         .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists", "DNSWatchModel"]),
         .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel", "TestSupport"]),
@@ -177,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "ServeTests",
             dependencies: [
-                "Serve", "Poller", "HistoryStore", "Resolver", "Classification", "Investigation", "DNSWatchModel", "TestSupport",
+                "Serve", "Poller", "HistoryStore", "Resolver", "Classification", "Investigation", "DNSWatchModel", "TestSupport", "TestWorlds",
                 "Alerting", "Detection",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -190,7 +199,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Poller", "HistoryStore", "PostgresStore", "Resolver", "Classification", "Alerting", "Investigation", "DNSWatchModel",
-                "TestSupport",
+                "TestSupport", "TestWorlds",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]

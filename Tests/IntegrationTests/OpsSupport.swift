@@ -20,6 +20,8 @@ final class BulkWorld: @unchecked Sendable {
     let dbPath: String
     let store: HistoryStore
     let classifier: Classifier
+    /// The world's scratch directory (the database, files, the background processes' output); `workdir` is its URL.
+    let directory: TemporaryDirectory
     let workdir: URL
 
     static let liveA = "45.0.121.77"
@@ -28,16 +30,21 @@ final class BulkWorld: @unchecked Sendable {
         unbound = try UnboundServer(
             localZones: ["example. static", "r.example. redirect"],
             localData: ["r.example. 300 IN A \(BulkWorld.liveA)", "r.example. 300 IN NS ns1.r.example."])
-        workdir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-ops-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
-        dbPath = workdir.appendingPathComponent("db.sqlite").path
+        directory = try TemporaryDirectory("dnswatch-ops")
+        workdir = directory.url
+        dbPath = directory.path("db.sqlite")
         store = try HistoryStore(path: dbPath)
         classifier = Classifier(fingerprints: try FingerprintSet.embedded())
     }
 
+    /// Stops the server and removes the directory (a bulk world's database is large).
     deinit {
         unbound.stop()
-        try? FileManager.default.removeItem(at: workdir)
+        do {
+            try directory.remove()
+        } catch {
+            Issue.record("cannot remove \(directory.path): \(error)")
+        }
     }
 
     /// `count` names: every fourth does not exist (NXDOMAIN), the others resolve.
@@ -52,9 +59,7 @@ final class BulkWorld: @unchecked Sendable {
 
     /// A text file in the work directory, one line each; returns its path.
     func file(_ name: String, lines: [String]) throws -> String {
-        let path = workdir.appendingPathComponent(name).path
-        try lines.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try directory.write(name, lines.joined(separator: "\n").appending("\n"))
     }
 
     /// A watchlist file: header lines, then one name a line.
@@ -199,7 +204,7 @@ final class Background: @unchecked Sendable {
         errPath = workdir.appendingPathComponent("err-\(tag).txt").path
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.executableURL = CLI.binary
+        process.executableURL = DNSWatchBinary.url
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DNSWATCH_CONFIG")

@@ -2,11 +2,9 @@ import Alerting
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
-import Logging
-import Poller
-import Resolver
-import TestSupport
+// Exported so that every file of this target sees World's members (declared in TestWorlds' SedoWorld) without
+// importing TestWorlds itself (MemberImportVisibility).
+@_exported import TestWorlds
 
 /// A sink that records what it is given, and fails while told to.
 final class CaptureSink: AlertSink, @unchecked Sendable {
@@ -35,59 +33,16 @@ final class CaptureSink: AlertSink, @unchecked Sendable {
     }
 }
 
-/// A scripted world: a real Unbound serving `example.` (static) and the Cymru TXT records we need, a fresh
-/// database, and a poller wired like the CLI's.
-final class World: @unchecked Sendable {
-    let unbound: UnboundServer
-    let store: HistoryStore
+/// The shared Sedo world (TestWorlds' `SedoWorld`) with a sink that records what the polls deliver and a
+/// classifier that knows the tests' own infrastructure (198.51.100.0/24, ns1.corp.example).
+final class World: SedoWorld, @unchecked Sendable {
     let sink: CaptureSink
-    let classifier: Classifier
-    let dbPath: String
-
-    static let sedoA = "91.195.240.94"
-    static func parkedRecords(_ name: String) -> [String] {
-        ["\(name). 300 IN NS ns1.sedoparking.com.", "\(name). 300 IN NS ns2.sedoparking.com.", "\(name). 300 IN A \(sedoA)"]
-    }
 
     init(records: [String], sink: CaptureSink = CaptureSink()) throws {
-        unbound = try UnboundServer(
-            localZones: ["example. static", "cymru.com. static"],
-            localData: records + [
-                "94.240.195.91.origin.asn.cymru.com. 300 IN TXT \"47846 | 91.195.240.0/23 | DE | ripencc | 2009-04-08\"",
-            ])
-        dbPath = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-it-\(UUID().uuidString)/db.sqlite").path
-        store = try HistoryStore(path: dbPath)
         self.sink = sink
-        classifier = Classifier(fingerprints: try FingerprintSet.embedded(),
-                                owned: OwnedInfrastructure(cidrs: [CIDR("198.51.100.0/24")!], nameServers: ["ns1.corp.example"]))
-    }
-
-    func watch(_ names: [String], list: String, kind: ListKind) async throws {
-        _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) },
-                                 to: ListSpec(name: list, kind: kind), now: 1)
-    }
-
-    func poller(endpoints: [String]? = nil, timeout: Double = 1, retries: Int = 1, batch: Int = 5000,
-                classifier: Classifier? = nil, types: [RRType] = RRType.pollDefault, due: Bool = false) throws -> Poller {
-        var o = ResolverOptions()
-        o.timeout = timeout
-        o.retries = retries
-        let resolver = try DNSResolver(endpoints: try (endpoints ?? [unbound.endpoint]).map { try ResolverEndpoint($0) }, options: o)
-        var p = PollOptions()
-        p.batchSize = batch
-        p.types = types
-        p.dueOnly = due
-        return Poller(lock: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier ?? self.classifier, sinks: [sink], options: p,
-                      logger: Logger(label: "test"))
-    }
-
-    @discardableResult
-    func poll(at time: Int64, endpoints: [String]? = nil) async throws -> PollSummary {
-        try await poller(endpoints: endpoints).poll(clock: { time })
-    }
-
-    func set(_ name: String, _ records: [String]) throws {
-        try unbound.removeLocalData([name])
-        try unbound.addLocalData(records)
+        try super.init(records: records, sinks: [sink],
+                       classifier: Classifier(fingerprints: try FingerprintSet.embedded(),
+                                              owned: OwnedInfrastructure(cidrs: [CIDR("198.51.100.0/24")!], nameServers: ["ns1.corp.example"])),
+                       prefix: "dnswatch-it")
     }
 }

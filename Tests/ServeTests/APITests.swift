@@ -43,8 +43,8 @@ func canonical(_ value: Any) throws -> String {
     /// The CLI's `--json` lines over the same database, as one JSON array (or the one object).
     func cli(_ args: [String], single: Bool = false) async throws -> Any {
         let w = try await APITests.world.value
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-api-home-\(UUID().uuidString)").path
-        let r = try await Tools.run(Tools.dnswatch.path, args, environment: ["DNSWATCH_DB": w.dbPath, "XDG_CONFIG_HOME": home, "HOME": home])
+        let home = try TemporaryDirectory("dnswatch-api-home").path
+        let r = try await Tools.run(DNSWatchBinary.url.path, args, environment: ["DNSWATCH_DB": w.dbPath, "XDG_CONFIG_HOME": home, "HOME": home])
         #expect(r.code == 0, "dnswatch \(args.joined(separator: " ")): \(r.err)")
         let lines = r.out.split(separator: "\n").filter { $0.hasPrefix("{") }
         let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) }

@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Investigation
 @testable import Serve
 import Testing
+import TestSupport
 
 /// A database holding what dnswatch never writes itself but may find stored (a database written by an older
 /// version, by hand, or by an import that let it through): times at the ends of Int64 and counts that overflow
@@ -18,7 +19,7 @@ struct AbsurdStore {
     let path: String
 
     init() async throws {
-        path = try temporaryDirectory("dnswatch-absurd").appendingPathComponent("db.sqlite").path
+        path = try TemporaryDirectory("dnswatch-absurd").path("db.sqlite")
         let store = try HistoryStore(path: path)
         _ = try await store.addEntries(try ["far.example", "past.example"].map { ListEntry(domain: try DomainName($0)) },
                                        to: ListSpec(name: "feed", kind: .c2), now: 1)

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 @Suite(.serialized) struct OpenAPITests {
-    static let document = Tools.root.appendingPathComponent("Sources/Serve/openapi.json")
+    static let document = DNSWatchBinary.packageRoot.appendingPathComponent("Sources/Serve/openapi.json")
 
     @Test func theServedDocumentIsTheRepositorysAndValid() async throws {
         let app = Application(router: try await APITests.world.value.router())
@@ -44,7 +44,8 @@ import TestSupport
         let app = Application(router: try await APITests.world.value.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let report = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-st-\(UUID().uuidString).xml")
+            let workdir = try TemporaryDirectory("dnswatch-st")
+            let report = workdir.url.appendingPathComponent("report.xml")
             let r = try await Tools.run(st, [
                 "run", OpenAPITests.document.path, "--url", "http://127.0.0.1:\(port)", "--include-path-regex", "^/api/v1/",
                 // Every check but three: whether a value is valid is not expressible by the schema for free-form
@@ -53,7 +54,7 @@ import TestSupport
                 "--checks", "all", "--exclude-checks", "positive_data_acceptance,negative_data_rejection,unsupported_method",
                 "--max-examples", "30", "--seed", "9", "--workers", "1", "--no-color",
                 "--report", "junit", "--report-junit-path", report.path,
-            ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"], in: FileManager.default.temporaryDirectory)  // its .schemathesis/ there
+            ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"], in: workdir.url)  // its .schemathesis/ there
             #expect(r.code == 0, "schemathesis:\n\(r.out)\(r.err)")
             let junit = try String(contentsOf: report, encoding: .utf8)
             #expect(junit.contains("tests=\"7\""), "seven /api/v1 operations tested: \(junit.prefix(400))")

@@ -4,9 +4,6 @@ import Foundation
 import HistoryStore
 import Hummingbird
 import HummingbirdTesting
-import Logging
-import Poller
-import Resolver
 import Serve
 import Testing
 import TestSupport
@@ -22,7 +19,7 @@ struct Chromium {
     init() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Chromium.path),
                      "\(Chromium.path) is missing: run scripts/install-deps (it installs the Debian package chromium)")
-        workdir = try temporaryDirectory("dnswatch-chromium")
+        workdir = try TemporaryDirectory("dnswatch-chromium").url
     }
 
     /// Runs `chromium --headless ... ARGS URL` and returns what it printed; throws after `seconds`.
@@ -50,51 +47,32 @@ struct Chromium {
     }
 }
 
-/// A database made by real polls of a local Unbound: c2.example parked at Sedo, then on a new host.
-struct PolledWorld {
-    let unbound: UnboundServer
-    let store: HistoryStore
-    let dbPath: String
+/// A database made by real polls of the shared Sedo world: c2.example parked at Sedo every six hours for a day,
+/// then on a new host.
+final class PolledWorld: SedoWorld, @unchecked Sendable {
     static let t0: Int64 = 1_796_112_000  // 2026-12-01T08:00:00Z
     static let hour: Int64 = 3600
-    static let sedoA = "91.195.240.94"
     // Routable and in no fingerprint (203.0.113.0/24 would be dormant: a documentation range).
     static let newA = "45.0.121.77"
 
-    init() async throws {
-        unbound = try UnboundServer(
-            localZones: ["example. static", "cymru.com. static"],
-            localData: [
-                "c2.example. 300 IN NS ns1.sedoparking.com.", "c2.example. 300 IN NS ns2.sedoparking.com.",
-                "c2.example. 300 IN A \(Self.sedoA)",
-                "94.240.195.91.origin.asn.cymru.com. 300 IN TXT \"47846 | 91.195.240.0/23 | DE | ripencc | 2009-04-08\"",
-            ])
-        dbPath = try temporaryDirectory("dnswatch-ui-world").appendingPathComponent("db.sqlite").path
-        store = try HistoryStore(path: dbPath)
-        _ = try await store.addEntries([ListEntry(domain: try DomainName("c2.example"))], to: ListSpec(name: "ursnif", kind: .c2), now: Self.t0)
-        for h in [0, 6, 12, 18] as [Int64] { try await poll(at: Self.t0 + h * Self.hour) }
-        try unbound.removeLocalData(["c2.example"])
-        try unbound.addLocalData(["c2.example. 300 IN A \(Self.newA)", "c2.example. 300 IN NS ns1.bulletproof.example."])
-        for h in [24, 30, 36] as [Int64] { try await poll(at: Self.t0 + h * Self.hour) }
+    private init() throws {
+        try super.init(records: SedoWorld.parkedRecords("c2.example"), prefix: "dnswatch-ui-world")
     }
 
-    func poll(at time: Int64) async throws {
-        var o = ResolverOptions()
-        o.timeout = 1
-        o.retries = 1
-        let resolver = try DNSResolver(endpoints: [try ResolverEndpoint(unbound.endpoint)], options: o)
-        let poller = Poller(lock: try PollLock(store: store, wait: false), engine: resolver,
-                            classifier: Classifier(fingerprints: try .embedded()), options: PollOptions(), logger: Logger(label: "test"))
-        _ = try await poller.poll(clock: { time })
+    static func made() async throws -> PolledWorld {
+        let w = try PolledWorld()
+        try await w.watch(["c2.example"], list: "ursnif", kind: .c2, now: t0)
+        for h in [0, 6, 12, 18] as [Int64] { try await w.poll(at: t0 + h * hour) }
+        try w.move("c2.example", to: newA, ns: "ns1.bulletproof.example")
+        for h in [24, 30, 36] as [Int64] { try await w.poll(at: t0 + h * hour) }
+        return w
     }
 }
 
 @Suite(.serialized) struct UIBrowserTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     @Test func chromiumRendersTheTimelineOfADomainThatWentFromParkedToAHost() async throws {
         let chromium = try Chromium()
-        let world = try await PolledWorld()
+        let world = try await PolledWorld.made()
         let alerts = try await world.store.alerts(domain: "c2.example")
         try #require(alerts.map(\.type) == ["activation"], "the polls raised the activation")
         let deps = ServeDependencies(store: try HistoryStore.readOnly(path: world.dbPath), classifier: Classifier(fingerprints: try .embedded()))
@@ -136,7 +114,7 @@ struct PolledWorld {
             #expect(data.count > 20_000, "more than a blank page: \(data.count) bytes")
             // DNSWATCH_UI_SCREENSHOT=PATH keeps it (docs/serve-timeline.png is made so).
             if let keep = ProcessInfo.processInfo.environment["DNSWATCH_UI_SCREENSHOT"] {
-                let target = URL(fileURLWithPath: keep, relativeTo: Self.packageRoot)
+                let target = URL(fileURLWithPath: keep, relativeTo: DNSWatchBinary.packageRoot)
                 if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
                 try FileManager.default.copyItem(at: URL(fileURLWithPath: png), to: target)
             }
@@ -147,7 +125,7 @@ struct PolledWorld {
     /// without credentials gets the 401 and no data.
     @Test func aBrowserAuthenticatesWithHTTPBasic() async throws {
         let chromium = try Chromium()
-        let world = try await PolledWorld()
+        let world = try await PolledWorld.made()
         let deps = ServeDependencies(store: try HistoryStore.readOnly(path: world.dbPath), classifier: Classifier(fingerprints: try .embedded()))
         let policy = AuthPolicy(keys: [APIKey(name: "analyst", key: "k-browser-0123456789")], metricsOpen: false)
         let app = Application(router: DNSWatchServer.router(deps, auth: policy), configuration: .init(address: .hostname("127.0.0.1", port: 0)))

@@ -7,6 +7,7 @@ import Investigation
 import HummingbirdTesting
 @testable import Serve
 import Testing
+import TestSupport
 
 /// A store written directly (no poll): the spans, states, lists and alerts the pages draw, some of them hostile.
 struct UIFixture {
@@ -23,7 +24,7 @@ struct UIFixture {
     static let hostileMessage = "<script>alert(3)</script> & \"quoted\" 'single'"
 
     init() async throws {
-        path = try temporaryDirectory("dnswatch-ui").appendingPathComponent("db.sqlite").path
+        path = try TemporaryDirectory("dnswatch-ui").path("db.sqlite")
         store = try HistoryStore(path: path)
         _ = try await store.addEntries([ListEntry(domain: try DomainName("c2.example"))], to: ListSpec(name: "ursnif", kind: .c2), now: Self.t0)
         _ = try await store.addEntries([ListEntry(domain: try DomainName("evil.example"), note: Self.hostileNote)],
@@ -113,7 +114,7 @@ extension TestResponse {
     }
 
     @Test func axisLabelsAreRoundUTCTimes() async throws {
-        let store = try HistoryStore(path: try temporaryDirectory("dnswatch-ui").appendingPathComponent("db.sqlite").path)
+        let store = try HistoryStore(path: try TemporaryDirectory("dnswatch-ui").path("db.sqlite"))
         let names = ["day.example", "month.example", "once.example"]
         _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "t", kind: .c2), now: 1)
         let ids = Dictionary(uniqueKeysWithValues: try await store.pollTargets(afterID: 0, limit: 10).map { ($0.name, $0.domainID) })
