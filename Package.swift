@@ -174,7 +174,7 @@ let package = Package(
             ],
             path: "Tests/TestWorlds"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
-        .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists", "DNSWatchModel"]),
+        .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists", "DNSWatchModel", "TestSupport"]),
         .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel", "TestSupport"]),
         .testTarget(
             name: "ResolverTests",

@@ -2,14 +2,13 @@ import Foundation
 import Testing
 import DNSWatchModel
 @testable import Watchlists
+import TestSupport
 
 /// IoC feeds read with the watchlist rules: addresses, prefixes and domains kept and normalised, each
 /// distinct value once with its first line.
 @Suite struct FeedReaderTests {
-    func write(_ text: String, _ name: String = "feed-\(UUID().uuidString).txt") throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+    func write(_ text: String, _ name: String = "feed.txt") throws -> String {
+        try TestSupport.TemporaryDirectory("dnswatch-feed").write(name, text)
     }
 
     func readAll(_ reader: FeedReader, batch: Int = 3) throws -> [FeedEntry] {
@@ -104,9 +103,7 @@ import DNSWatchModel
     static let long = String(repeating: "a", count: LineReader.maxLineLength) + ".example"
 
     func write(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString).txt").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try TestSupport.TemporaryDirectory("dnswatch-feed").write("feed.txt", text)
     }
 
     @Test func aFeedLineLongerThanTheLimitIsInvalidAndTheNextLinesAreRead() throws {

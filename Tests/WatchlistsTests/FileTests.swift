@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import DNSWatchModel
 @testable import Watchlists
+import TestSupport
 
 @Suite struct FileTests {
     @Test func missingFileIsATypedError() {
@@ -11,15 +12,15 @@ import DNSWatchModel
         #expect(WatchlistReadError(path: "p", reason: "no such file").description == "p: cannot read: no such file")
     }
 
-    @Test func directoryIsATypedError() {
-        let dir = FileManager.default.temporaryDirectory.path
+    @Test func directoryIsATypedError() throws {
+        let dir = try TestSupport.TemporaryDirectory("dnswatch-dir").path
         #expect(throws: WatchlistReadError(path: dir, reason: "not a regular file (a directory)")) {
             try WatchlistParser.parse(fileAt: dir)
         }
     }
 
     @Test func exampleWatchlistsParseCleanly() async throws {
-        let dir = packageRoot().appendingPathComponent("watchlists")
+        let dir = DNSWatchBinary.packageRoot.appendingPathComponent("watchlists")
         let c2 = try WatchlistParser.parse(fileAt: dir.appendingPathComponent("c2-ursnif.txt").path)
         #expect(c2.name == "c2-ursnif")
         #expect(c2.header.kind == .c2 && c2.header.interval == 3600 && c2.header.description != nil)

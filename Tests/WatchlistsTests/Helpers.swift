@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import DNSWatchModel
 @testable import Watchlists
+import TestSupport
 
 /// Parses `lines` joined by newlines as the file `t.txt`.
 func parse(_ lines: String..., path: String = "t.txt") -> ParsedWatchlist {
@@ -11,10 +12,5 @@ func parse(_ lines: String..., path: String = "t.txt") -> ParsedWatchlist {
 /// The normalised name, for expectations.
 func name(_ s: String) throws -> DomainName { try DomainName(s) }
 
-/// The package root (the directory holding Package.swift), found from this file's path.
-func packageRoot(_ filePath: String = #filePath) -> URL {
-    URL(fileURLWithPath: filePath)
-        .deletingLastPathComponent()  // WatchlistsTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()
-}
+/// The package root (the directory holding Package.swift): TestSupport's.
+func packageRoot() -> URL { DNSWatchBinary.packageRoot }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import DNSWatchModel
 @testable import Watchlists
+import TestSupport
 
 @Suite struct SkipTests {
     @Test(arguments: [
@@ -122,11 +123,10 @@ import DNSWatchModel
     }
 
     @Test func invalidBytesInAFileAreReportedPerLine() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wl-\(UInt64.random(in: 0...UInt64.max)).txt").path
+        let path = try TestSupport.TemporaryDirectory("dnswatch-wl").path("wl.txt")
         var bytes = Array("good.example\n".utf8)
         bytes += [0x62, 0xFC, 0x63, 0x68, 0x65, 0x72, 0x2E, 0x64, 0x65, 0x0A]  // "bücher.de" in Latin-1
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let list = try WatchlistParser.parse(fileAt: path)
         #expect(list.domains.map(\.value) == ["good.example"])
         #expect(list.invalid.map(\.description) == ["\(path):2: not valid UTF-8"])
