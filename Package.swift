@@ -180,7 +180,17 @@ let package = Package(
             name: "ResolverTests",
             dependencies: ["Resolver", "DNSWatchModel", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification", "DNSWatchModel"]),
-        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // SQLite-only behaviour (files, migrations, WAL, query plans); what the store does for its callers is in
+        // StoreContractTests.
+        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "DNSWatchModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The store's contract, every case on both backends (SQLite and a throwaway PostgreSQL): watchlists, a
+        // poll written through the Poller's writer (a scripted resolver), lookups, triage reads, alerts.
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: [
+                "HistoryStore", "PostgresStore", "Poller", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "DNSWatchModel"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),
         .testTarget(

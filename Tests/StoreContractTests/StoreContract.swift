@@ -1,0 +1,157 @@
+import Alerting
+import Classification
+import DNSWatchModel
+import Foundation
+import HistoryStore
+import Logging
+import Poller
+import PostgresStore
+import Synchronization
+import Testing
+import TestSupport
+
+// The store's contract: what its callers (the `watch` commands, a poll, the lookups, triage, alerts) get
+// from it, every case run on both backends by parameter. A case opens a fresh store of its backend (a new
+// SQLite file, or a new database on the test process's one PostgreSQL server), uses it only through the
+// store interfaces, and writes history only as a poll does: through `Poller`, whose batch writer decides
+// what extends a span and what opens one, with answers from a scripted resolver and a clock the case sets.
+// Expectations are what a user sees (docs/contract: a repeat extends a span, a change opens one, ...),
+// written as literals.
+
+/// The two backends.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgresql
+    var testDescription: String { rawValue }
+}
+
+/// Every interface of the store that a command uses; both backends implement all of them.
+typealias ContractStore = PollStore & WatchlistStore & ServeReading
+
+/// Runs `body` with a fresh, migrated, empty store of `backend`.
+func withStore<T: Sendable>(_ backend: Backend, _ body: (any ContractStore) async throws -> T) async throws -> T {
+    switch backend {
+    case .sqlite:
+        let dir = try TemporaryDirectory("dnswatch-contract")
+        return try await body(try HistoryStore(path: dir.path("db.sqlite")))
+    case .postgresql:
+        let server = try PostgresServer.shared.get()
+        let name = "contract_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try server.createDatabase(name)
+        return try await PostgresStore.withStore(try PostgresURL(server.url(database: name)), logger: Logger(label: "contract"),
+                                                 migrate: true) { try await body($0) }
+    }
+}
+
+/// A resolver whose answers the test sets: per name and type an outcome; a type not set is NODATA, a name
+/// not set at all NXDOMAIN (as DNS answers). Records which questions it was asked.
+final class ScriptedDNS: QueryEngine {
+    private let zone = Mutex<[String: [RRType: Outcome]]>([:])
+    private let asked = Mutex<[Question]>([])
+
+    var resolverDescription: String { "scripted" }
+
+    func answers(for questions: [Question]) async throws -> [Resolution] {
+        asked.withLock { $0 += questions }
+        return zone.withLock { zone in
+            questions.map { q in
+                let outcome = zone[q.name].map { $0[q.type] ?? .answer(Answer(status: .nodata)) } ?? .answer(Answer(status: .nxdomain))
+                return Resolution(question: q, outcome: outcome, server: "scripted", attempts: 1)
+            }
+        }
+    }
+
+    /// `name` answers `type` with these values in this order (NODATA when none).
+    func set(_ name: String, _ type: RRType, _ rdata: [String], chain: [String] = []) {
+        let answer = Answer(status: rdata.isEmpty ? .nodata : .noerror, rdata: rdata, cnameChain: chain)
+        zone.withLock { $0[name, default: [:]][type] = .answer(answer) }
+    }
+
+    /// A question of `name` and `type` fails.
+    func fail(_ name: String, _ type: RRType, _ kind: FailureKind = .timeout) {
+        zone.withLock { $0[name, default: [:]][type] = .failure(kind) }
+    }
+
+    /// `name` does not exist (every question NXDOMAIN).
+    func remove(_ name: String) {
+        _ = zone.withLock { $0.removeValue(forKey: name) }
+    }
+
+    /// Forgets the questions asked so far.
+    func forgetAsked() {
+        asked.withLock { $0 = [] }
+    }
+
+    /// The names asked about, in order, each once.
+    var askedNames: [String] {
+        asked.withLock { questions in
+            var seen = Set<String>()
+            return questions.map(\.name).filter { seen.insert($0).inserted }
+        }
+    }
+}
+
+/// The classifier of the shipped fingerprints.
+let embeddedClassifier: Result<Classifier, any Error> = Result { Classifier(fingerprints: try .embedded()) }
+
+/// One poll of `store` at time `t`, as `dnswatch poll` runs it (A, AAAA and NS a domain; `due`: only due
+/// domains), without origin-ASN lookups and without jitter (a domain is next due exactly one interval later).
+@discardableResult
+func poll(_ store: any ContractStore, _ dns: ScriptedDNS, at t: Int64, due: Bool = false,
+          sinks: [any AlertSink] = []) async throws -> PollSummary {
+    var o = PollOptions()
+    o.asnLookups = false
+    o.jitter = 0
+    o.dueOnly = due
+    o.poller = "contract"
+    let poller = Poller(store: store, engine: dns, classifier: try embeddedClassifier.get(), sinks: sinks, options: o,
+                        logger: Logger(label: "contract"))
+    return try await poller.poll(clock: { t })
+}
+
+/// Puts these domains on a list (c2 unless told) at time `t`.
+func watch(_ store: any ContractStore, _ names: [String], list: String = "t", kind: ListKind = .c2, interval: Int? = nil,
+           at t: Int64 = 1) async throws {
+    _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) },
+                                   to: ListSpec(name: list, kind: kind, interval: interval), now: t)
+}
+
+extension ServeReading {
+    /// Every span of a domain (of one type), oldest first.
+    func spans(_ domain: String, _ type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) async throws -> [SpanRecord] {
+        try await history(domain: domain, type: type, since: since, until: until, source: nil)
+    }
+}
+
+/// A sink that keeps what it is given; it fails the first `failing` deliveries.
+final class CaptureSink: AlertSink {
+    let key: String
+    private let state: Mutex<(failing: Int, attempts: [String], delivered: [String])>
+
+    init(key: String = "capture", failing: Int = 0) {
+        self.key = key
+        state = Mutex((failing, [], []))
+    }
+
+    func deliver(_ alertJSON: [UInt8]) async throws {
+        let json = String(decoding: alertJSON, as: UTF8.self)
+        let key = self.key
+        try state.withLock { s in
+            s.attempts.append(json)
+            if s.failing > 0 {
+                s.failing -= 1
+                throw AlertSinkError(sink: key, reason: .io, message: "scripted failure")
+            }
+            s.delivered.append(json)
+        }
+    }
+
+    /// Every attempt's payload, failed or not.
+    var attempts: [String] { state.withLock { $0.attempts } }
+    /// The payloads delivered.
+    var delivered: [String] { state.withLock { $0.delivered } }
+}
+
+/// A JSON object's fields (a payload that is not one is a test failure).
+func object(_ json: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "not a JSON object: \(json)")
+}
