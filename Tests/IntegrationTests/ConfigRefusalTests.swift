@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// docs/config.md: "A path that does not exist, is a directory or cannot be read is said so in one sentence
-/// (exit 65)", from `--config` and `$DNSWATCH_CONFIG` alike, before anything else is done.
+/// (exit 65)", from `--config` and `$DNSWATCH_CONFIG` alike, before anything else is done (a command that
+/// went on, such as a serve that serves, is killed after a minute and fails the test).
 @Suite struct ConfigRefusalTests {
     /// Commands that read the config, each with what it would otherwise create or need.
     static func commands(_ dir: TemporaryDirectory) -> [[String]] {
@@ -19,7 +20,7 @@ import TestSupport
         let missing = dir.path("nowhere/dnswatch.toml")
         for args in Self.commands(dir) {
             for (extra, environment) in [(["--config", missing], [:]), ([], ["DNSWATCH_CONFIG": missing])] {
-                let r = try await ChildProcess.run(try DNSWatchBinary.required(), args + extra, environment: environment)
+                let r = try await ServeProcess.run(args + extra, in: dir, environment: environment)
                 #expect(r.code == 65, "\(args) \(environment): \(r.err)")
                 #expect(r.err == "dnswatch: the config file \(missing) does not exist\n", "\(args) \(environment)")
                 #expect(r.out.isEmpty, "\(args)")
@@ -36,7 +37,7 @@ import TestSupport
         try #require(mkfifo(fifo, 0o600) == 0, "mkfifo \(fifo)")
         for path in [directory, fifo] {
             for args in Self.commands(dir) {
-                let r = try await ChildProcess.run(try DNSWatchBinary.required(), args + ["--config", path], timeout: 60)
+                let r = try await ServeProcess.run(args + ["--config", path], in: dir)
                 #expect(r.code == 65, "\(args) \(path): \(r.err)")
                 #expect(r.err.hasPrefix("dnswatch: the config file \(path) cannot be read: "), "\(args): \(r.err)")
                 #expect(r.err.split(separator: "\n").count == 1, "one sentence: \(r.err)")

@@ -25,6 +25,17 @@ struct ServeProcess {
         return ServeProcess(process: process, base: "http://127.0.0.1:\(try #require(port))")
     }
 
+    /// Runs `dnswatch args` to its end in `dir`, killed after `timeout` seconds: a command that should have
+    /// refused to start (a server that serves after all) fails the test instead of hanging it. `code` is
+    /// nil when it had to be killed.
+    static func run(_ args: [String], in dir: TemporaryDirectory, environment: [String: String] = [:],
+                    timeout: Double = 60) async throws -> (code: Int32?, out: String, err: String) {
+        _ = try DNSWatchBinary.required()
+        let process = try Background(args, workdir: dir.url, environment: environment)
+        let end = try await process.wait(timeout: timeout)
+        return (end.flatMap { $0.signalled ? nil : $0.status }, process.out, process.err)
+    }
+
     /// SIGTERM, and the graceful end serve.md promises (exit 0).
     func stop() async throws {
         process.signal(SIGTERM)
@@ -110,8 +121,7 @@ struct ServeProcess {
         let before = try await applied()
         try #require(before.last == "0004_answer_hash" && before.count < Migrations.all.count, "\(before)")
 
-        let binary = try DNSWatchBinary.required()
-        let refused = try await ChildProcess.run(binary, ["serve", "--listen", "127.0.0.1:0", "--db", path])
+        let refused = try await ServeProcess.run(["serve", "--listen", "127.0.0.1:0", "--db", path], in: dir)
         #expect(refused.code == 1, "\(refused.err)")
         #expect(refused.err == """
             dnswatch: the database \(path) was written by an older dnswatch and needs migrating: run a command that writes to it once (poll, watch add, reclassify)
@@ -120,7 +130,7 @@ struct ServeProcess {
         #expect(!refused.err.contains("serving"))
         #expect(try await applied() == before, "serve migrated nothing")
 
-        let add = try await ChildProcess.run(binary, ["watch", "add", "new.example", "--list", "feed", "--db", path])
+        let add = try await ServeProcess.run(["watch", "add", "new.example", "--list", "feed", "--db", path], in: dir)
         try #require(add.code == 0, "\(add.err)")
         let serve = try await ServeProcess.start(["--db", path], in: dir)
         let history = try await HTTP.get(serve.base + "/api/v1/history/old.example")
