@@ -6,55 +6,69 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Poller
 import Serve
+import TestSupport
 import Testing
 
-/// A small history written the way a poll writes it (a head extended while the answer stays, a new
-/// span when it changes), for the passive-DNS endpoints' in-process tests.
+/// A small history written by the product's own poll: a `Poller` over the database, its batch writer
+/// deciding which spans extend and which start, fed by a scripted resolver (`ScriptedEngine`), one poll per
+/// time below. A question the script does not answer at a time fails (a timeout: no span, as on the wire).
 ///
 /// a.example   A 192.0.2.1 (1000, 1100) → A 192.0.2.2 (2000) → A 192.0.2.1 (3000, 3100, 3200); NS ns1.host.example (1000)
-/// www.a.example CNAME a.example (1500)
+/// www.a.example CNAME a.example (1500; its A answer is NODATA at the end of the chain)
 /// b.example   A 192.0.2.2 (1200), then NXDOMAIN (2500, never served)
 /// v6.example  AAAA 2001:db8::1 (1300)
 enum PDNSFixture {
-    static func temporaryDatabase() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-pdns-\(UUID().uuidString)")
-            .appendingPathComponent("db.sqlite").path
-    }
+    /// What each poll's resolver answers, by poll time.
+    static let script: [(time: Int64, answers: [Question: Answer])] = [
+        (1000, [Question(name: "a.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.1"]),
+                Question(name: "a.example", type: .ns): Answer(status: .noerror, rdata: ["ns1.host.example"])]),
+        (1100, [Question(name: "a.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.1"])]),
+        (1200, [Question(name: "b.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.2"])]),
+        (1300, [Question(name: "v6.example", type: .aaaa): Answer(status: .noerror, rdata: ["2001:db8::1"])]),
+        (1500, [Question(name: "www.a.example", type: .a): Answer(status: .nodata, cnameChain: ["a.example"])]),
+        (2000, [Question(name: "a.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.2"])]),
+        (2500, [Question(name: "b.example", type: .a): Answer(status: .nxdomain)]),
+        (3000, [Question(name: "a.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.1"])]),
+        (3100, [Question(name: "a.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.1"])]),
+        (3200, [Question(name: "a.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.1"])]),
+    ]
 
     static func store() async throws -> HistoryStore {
-        let store = try HistoryStore(path: temporaryDatabase())
+        let store = try HistoryStore(path: try TemporaryDirectory("dnswatch-pdns").path("db.sqlite"))
         let names = ["a.example", "www.a.example", "b.example", "v6.example"]
         _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "t", kind: .c2), now: 100)
-        let targets = try await store.pollTargets(afterID: 0, limit: 10)
-        let id = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, $0.domainID) })
-        func observe(_ name: String, _ type: RRType, _ status: AnswerStatus, _ rdata: [String], at t: Int64) async throws {
-            let domain = try #require(id[name])
-            try await store.write { w in
-                let head = try w.heads(domainIDs: [domain])[HeadKey(domainID: domain, rrtype: type)]
-                if let head, head.status == status, head.rdata == rdata.sorted() {
-                    try w.extend(spanIDs: [head.spanID], at: t)
-                } else {
-                    try w.startSpans([NewSpan(domainID: domain, rrtype: type, status: status, rdata: rdata, class: nil, provider: nil)],
-                                     at: t, fingerprintVersion: nil)
-                }
-            }
+        let lock = try PollLock(store: store, wait: false)
+        var options = PollOptions()
+        options.asnLookups = false
+        let classifier = Classifier(fingerprints: try .embedded())
+        for (time, answers) in script {
+            let poller = Poller(lock: lock, engine: ScriptedEngine(script: answers), classifier: classifier, options: options,
+                                logger: Logger(label: "pdns-fixture"))
+            let summary = try await poller.poll(clock: { time })
+            // Every scripted answer was asked and written (a question the poll no longer asks would leave a hole).
+            #expect(summary.counts.answers == answers.count, "poll at \(time): \(summary.line)")
         }
-        try await observe("a.example", .a, .noerror, ["192.0.2.1"], at: 1000)
-        try await observe("a.example", .ns, .noerror, ["ns1.host.example"], at: 1000)
-        try await observe("a.example", .a, .noerror, ["192.0.2.1"], at: 1100)
-        try await observe("b.example", .a, .noerror, ["192.0.2.2"], at: 1200)
-        try await observe("v6.example", .aaaa, .noerror, ["2001:db8::1"], at: 1300)
-        try await observe("www.a.example", .cname, .noerror, ["a.example"], at: 1500)
-        try await observe("a.example", .a, .noerror, ["192.0.2.2"], at: 2000)
-        try await observe("b.example", .a, .nxdomain, [], at: 2500)
-        for t: Int64 in [3000, 3100, 3200] { try await observe("a.example", .a, .noerror, ["192.0.2.1"], at: t) }
         return store
     }
 
     static func app(auth: AuthPolicy = .open, logger: Logger = Logger(label: "test")) async throws -> some ApplicationProtocol {
         let deps = ServeDependencies(store: try await store(), classifier: Classifier(fingerprints: try .embedded()))
         return Application(router: DNSWatchServer.router(deps, auth: auth, logger: logger))
+    }
+}
+
+/// A resolver whose answers the test gives: what `script` holds, and a timeout for any other question.
+struct ScriptedEngine: QueryEngine {
+    let script: [Question: Answer]
+    var resolverDescription: String { "scripted" }
+
+    func answers(for questions: [Question]) async throws -> [Resolution] {
+        questions.map { q in
+            if let a = script[q] { return Resolution(question: q, outcome: .answer(a), server: "scripted", attempts: 1) }
+            return Resolution(question: q, outcome: .failure(.timeout), server: nil, attempts: 1)
+        }
     }
 }
 
