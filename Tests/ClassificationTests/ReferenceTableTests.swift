@@ -22,7 +22,9 @@ import DNSWatchModel
 /// - [grettir] github.com/grettir/malware-sinkholes malware_sinkholes.txt @ 10446f4197759680d59b28d9821fced7945c9fc4
 ///   (per operator, its sinkhole host names and addresses, each with the operator's evidence).
 /// - [tma22] Zirngibl et al., "Domain Parking: Largely Present, Rarely Considered!", TMA 2022, the dataset's
-///   "godaddy" service: A 34.102.136.180 (a Google Cloud address: shared, so only a weak match).
+///   "godaddy" service: A 34.102.136.180 (a Google Cloud address: shared, so only a weak match). The one fact
+///   here that the build also reads (data/reference/sources/tma22-parking_services.json): no other source for
+///   it was found; it checks the shared-cloud rule more than the entry.
 @Suite struct ReferenceTableTests {
     struct Fact: Sendable, CustomStringConvertible {
         var value: String
