@@ -14,12 +14,14 @@ private struct FailingSink: AlertSink {
     }
 }
 
-/// A sink that waits (cancellably) for a long time.
+/// A sink that notes that a delivery started, then waits (cancellably) for a long time.
 private struct SlowSink: AlertSink {
     let key = "test:slow"
+    let started = Locked(false)
 
     func deliver(_ alertJSON: [UInt8]) async throws {
-        try await Task.sleep(for: .seconds(30))
+        started.withLock { $0 = true }
+        try await Task.sleep(for: .seconds(600))
     }
 }
 
@@ -134,8 +136,7 @@ struct AlertDispatcherTests {
     @Test("a real file sink and a dead webhook, concurrently")
     func fileAndDeadWebhook() async throws {
         let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let file = try FileSink(path: dir.file("alerts.ndjson"))
+        let file = try FileSink(path: dir.path("alerts.ndjson"))
         let webhook = try WebhookSink(urlString: "http://127.0.0.1:\(try TestHTTPServer.closedPort())/x", timeout: .seconds(5))
         let pending = (1...4).flatMap { n in
             [file.key, webhook.key].enumerated().map { offset, key in
@@ -149,16 +150,17 @@ struct AlertDispatcherTests {
         #expect(try dir.read("alerts.ndjson") == expected, "in queue order")
     }
 
-    @Test("cancellation is rethrown, not reported as a failed delivery")
+    @Test("cancellation is rethrown, not reported as a failed delivery", .timeLimit(.minutes(1)))
     func cancellation() async throws {
         let reported = Locked<[DeliveryResult]>([])
-        let dispatcher = AlertDispatcher(sinks: [SlowSink()])
+        let slow = SlowSink()
+        let dispatcher = AlertDispatcher(sinks: [slow])
         let task = Task {
             try await dispatcher.deliver(
                 [PendingDelivery(deliveryID: 1, sinkKey: "test:slow", json: alertJSON(1))],
                 onResult: { result in reported.withLock { $0.append(result) } })
         }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("the delivery started") { slow.started.withLock { $0 } }
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(reported.withLock { $0.isEmpty })

@@ -1,22 +1,12 @@
 import Foundation
 import Synchronization
+import TestSupport
 
-/// A fresh directory under the system temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("dnswatch-alerting-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
+extension TemporaryDirectory {
+    /// The text of `name` inside the directory.
     func read(_ name: String) throws -> String {
-        try String(contentsOfFile: file(name), encoding: .utf8)
+        try String(contentsOfFile: path(name), encoding: .utf8)
     }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Alert JSON for delivery number `n`.
