@@ -90,8 +90,20 @@ import Testing
             #expect(queued.map(\.sink) == ["bad"] && queued.map(\.alertID) == [alertID])
             let payload = try object(try #require(queued.first?.payload))
             #expect(payload["type"] as? String == "activation")
+            // What /metrics reads: the finished polls, the alerts by type and severity, the outbox, the watched domains.
+            let metrics = try await store.metricsReading(afterPoll: 0, afterAlert: 0)
+            #expect(metrics.polls.map(\.started) == [100, 200] && metrics.polls.map(\.finished) == [100, 200])
+            #expect(metrics.polls.map(\.queries) == [3, 3] && metrics.polls.map(\.answers) == [3, 3] && metrics.polls.map(\.failures) == [0, 0])
+            #expect(metrics.alerts == [AlertTally(type: "activation", severity: "critical", severityRank: 4, count: 1, lastID: alertID)])
+            #expect(metrics.outboxPending == 1 && metrics.watchedDomains == 1)
+            let later = try await store.metricsReading(afterPoll: try #require(metrics.polls.last?.id), afterAlert: alertID)
+            #expect(later.polls.isEmpty && later.alerts.isEmpty, "counted once")
+            await #expect(try store.alerts(since: nil, minRank: 4).map(\.id) == [alertID])
+            await #expect(try store.alerts(since: nil, minRank: 5).isEmpty)
+
             try await store.recordDelivery(alertID: alertID, sink: "bad", at: 250, error: nil)
             await #expect(try store.pendingDeliveries(sinks: ["good", "bad"], poller: "contract").isEmpty)
+            await #expect(try store.metricsReading(afterPoll: 0, afterAlert: 0).outboxPending == 0)
         }
     }
 }
