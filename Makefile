@@ -27,7 +27,7 @@ demo: release
 	scripts/demo
 
 bench: release
-	scripts/bench --queries --feed --warninglists --cof --db auto
+	scripts/bench --queries --feed --warninglists --cof --limits --db auto
 
 # The release (docs/operations.md#install): dist/dnswatch-VERSION-linux-ARCH.tar.gz, dist/dnswatch_VERSION_DEBARCH.deb
 # and dist/SHA256SUMS, the binary built with the Swift runtime linked statically into .build-dist and stripped

@@ -103,13 +103,12 @@ extension OperationsTests {
             let ended = try await Background.waitAll([poll])
             let (histories, historyFailures, slowest) = try await readers.value
             #expect(ended.first??.status == 0, "\(poll.err)")
-            // Not held up either (a writer waiting on the reader would sit out the 30 s busy timeout).
+            // How long it took beside the reader is a figure, not a check (issue 23: no speed targets in tests).
             let took = ended.first??.ended.timeIntervalSince(poll.started) ?? -1
-            #expect(took > 0 && took < 20, "the poll took \(took) s beside the reader")
             figure("reader test: the poll took \(String(format: "%.2f", took)) s beside the held snapshot")
             #expect(poll.out.contains("domains=\(Self.domains) ") && poll.out.contains(" failures=0 "), "\(poll.out)")
             #expect(historyFailures.isEmpty, "\(historyFailures.prefix(3))")
-            #expect(slowest < 10, "a `history` beside the poll took \(slowest) s")
+            #expect(histories > 0, "no `history` ran beside the poll")
             figure("reader test: \(histories) history runs during the poll, the slowest \(String(format: "%.2f", slowest)) s")
 
             // The held snapshot still shows the database as it was; after it ends, the new poll is visible.

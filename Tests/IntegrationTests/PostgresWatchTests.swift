@@ -227,7 +227,8 @@ import TestSupport
         #expect(try Self.rows(w, "SELECT count(*) FROM domain_status WHERE last_polled IS NOT NULL") == ["38"])
     }
 
-    /// A large import is a few multi-row statements on PostgreSQL, not several per name.
+    /// A large import is a few multi-row statements on PostgreSQL, not several per name (its time is
+    /// `scripts/bench --limits`'s target, not this test's: here, every name imported, counted once).
     @Test(arguments: Backend.allCases)
     func aHundredThousandNameImport(backend: Backend) async throws {
         let w = try await BackendWorld(backend, names: [])
@@ -243,7 +244,6 @@ import TestSupport
         #expect(try await Self.watch(w, ["sync", dir]) == Self.ok("lists 1, added 0, already present 99000, retired 1000, skipped 0\n"))
         let total = Date().timeIntervalSince(started)
         print("\(backend): 100,000-name import \(String(format: "%.1f", first)) s; import, re-import and sync \(String(format: "%.1f", total)) s")
-        #expect(first < 60, "the import took \(first) s")
         #expect(try Self.rows(w, "SELECT count(*) FROM memberships WHERE retired IS NULL") == ["99000"])
         #expect(try Self.rows(w, "SELECT max(id) FROM domains") == ["100000"])
     }
