@@ -49,8 +49,8 @@ struct ServeProcess {
 @Suite struct ServeStartupRefusalTests {
     static let warning = "can be read by others"
 
-    /// "Keep it mode 0600: serve warns when others can read it": a key file readable by group or others
-    /// gets a warning naming it and its mode (the server still starts with its keys); 0600 gets none.
+    /// "Keep it mode 0600: serve warns when anyone but its owner (its group or others) can read it": the
+    /// warning names the file and its mode (the server still starts with its keys); 0600 and 0400 get none.
     @Test(arguments: [(0o644 as Int, true), (0o604, true), (0o640, true), (0o600, false), (0o400, false)])
     func aKeyFileOthersCanReadIsWarnedAbout(mode: Int, warned: Bool) async throws {
         let dir = try TemporaryDirectory("dnswatch-serve-keys")
@@ -76,6 +76,8 @@ struct ServeProcess {
         let dir = try TemporaryDirectory("dnswatch-serve-envkey")
         let serve = try await ServeProcess.start(["--db", dir.path("db.sqlite")], in: dir, environment: ["DNSWATCH_API_KEY": "env-key-0123456789"])
         #expect(serve.process.err.contains("(1 API key)"), "\(serve.process.err)")
+        // No database yet: serve says so, creates nothing and answers as for an empty history.
+        #expect(serve.process.err.contains("dnswatch: no database at \(dir.path("db.sqlite")) yet"), "\(serve.process.err)")
         let none = try await HTTP.get(serve.base + "/api/v1/domains")
         #expect(none.status == 401 && none.headers["www-authenticate"] == #"Basic realm="dnswatch""#, "\(none)")
         #expect(try await HTTP.get(serve.base + "/api/v1/domains", headers: ["X-API-Key: wrong"]).status == 403)
@@ -85,6 +87,7 @@ struct ServeProcess {
             serve.process.err.contains(" env GET /api/v1/domains 200 ")
         }
         try await serve.stop()
+        #expect(!FileManager.default.fileExists(atPath: dir.path("db.sqlite")), "serve created no database")
     }
 
     /// With `--api-keys` the environment's key is not a key: the file's are the only ones.
