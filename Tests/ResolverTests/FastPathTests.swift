@@ -15,7 +15,7 @@ func inetNtop(_ bytes: [UInt8]) -> String {
 
 @Suite struct FastPathTests {
     @Test func ipv6TextIsWhatInetNtopPrintsButForTheCompatibleForm() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom("FastPathTests.ipv6Text")
         var samples: [[UInt8]] = []
         // Every pattern of zero and non-zero groups (runs of zeros in all places and lengths, ties).
         for mask in 0..<256 {

@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Foundation
 import Resolver
+import Synchronization
 import TestSupport
 
 /// Zone data served by the test Unbound.
@@ -58,4 +59,11 @@ final class Seen: @unchecked Sendable {
     private var ports: [UInt16] = []
     func add(id: UInt16, port: UInt16) { lock.withLock { ids.append(id); ports.append(port) } }
     var snapshot: ([UInt16], [UInt16]) { lock.withLock { (ids, ports) } }
+}
+
+/// A flag a test opens once, for a scripted server's thread to wait on.
+final class Gate: Sendable {
+    private let state = Mutex(false)
+    var isOpen: Bool { state.withLock { $0 } }
+    func open() { state.withLock { $0 = true } }
 }

@@ -1,15 +1,13 @@
 import DNSWatchModel
 import Foundation
-import Resolver
+@testable import Resolver
 import TestSupport
 import Testing
 
 @Suite struct ScriptedServerTests {
     @Test func silentResolverTimesOut() async throws {
-        let silent = try SilentUDPServer()
-        let start = Date()
+        let silent = try ScriptedUDPServer { (_: [UInt8]) -> [[UInt8]] in [] }
         let report = try await resolver([silent.endpoint], timeout: 0.2, retries: 1).resolve([q("a.example", .a), q("b.example", .ns)])
-        let elapsed = Date().timeIntervalSince(start)
         for r in report.resolutions {
             #expect(r.outcome == .failure(.timeout))
             #expect(r.attempts == 2)
@@ -19,7 +17,8 @@ import Testing
         #expect(report.stats.sent == 4)
         #expect(report.stats.retries == 2)
         #expect(report.stats.failed == 2)
-        #expect(elapsed >= 0.39 && elapsed < 2)
+        // Every try went out and waited its timer: the server got all four and answered none.
+        #expect(try await eventually { silent.requestCount == 4 }, "the server saw \(silent.requestCount) queries")
     }
 
     @Test func timeoutMovesToTheNextResolver() async throws {
@@ -118,15 +117,38 @@ import Testing
         #expect(server.tcpRequestCount == 1)
     }
 
-    @Test func tcpFailureAfterTruncationIsATimeout() async throws {
-        // TC over UDP, and the TCP side accepts the connection but never answers.
+    @Test func tcpConnectionClosedWithoutAReplyIsANetworkFailure() async throws {
+        // TC over UDP; the TCP side reads the query and closes the connection without a reply.
         let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
             request.transport == .udp ? [ScriptedReply(DNSTestWire.reply(to: request.bytes, truncated: true))] : []
         }
-        let start = Date()
-        let r = try await resolver([server.endpoint], timeout: 0.3, retries: 0).resolve(q("t.example", .a))
-        #expect(r.outcome == .failure(.network) || r.outcome == .failure(.timeout))
-        #expect(Date().timeIntervalSince(start) < 3)
+        let report = try await resolver([server.endpoint], timeout: 2, retries: 0).resolve([q("t.example", .a)])
+        #expect(report.resolutions[0].outcome == .failure(.network))
+        #expect(report.resolutions[0].attempts == 2)
+        #expect(report.stats.tcpFallbacks == 1)
+        #expect(report.stats.timeouts == 0)
+        #expect(server.tcpRequestCount == 1)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func tcpServerThatNeverAnswersAfterTruncationIsATimeout() async throws {
+        // TC over UDP; the TCP side reads the query and holds the connection open, answering nothing,
+        // until the test is done (30 s at most, so that a failed test never keeps the server thread).
+        let gate = Gate()
+        let server = try ScriptedUDPServer { (request: ScriptedRequest) -> [ScriptedReply] in
+            guard request.transport == .tcp else { return [ScriptedReply(DNSTestWire.reply(to: request.bytes, truncated: true))] }
+            for _ in 0..<3000 where !gate.isOpen { Thread.sleep(forTimeInterval: 0.01) }
+            return []
+        }
+        let report = try await resolver([server.endpoint], timeout: 0.3, retries: 0).resolve([q("t.example", .a)])
+        let heldTCPQueries = server.tcpRequestCount
+        gate.open()
+        server.stop()
+        #expect(report.resolutions[0].outcome == .failure(.timeout))
+        #expect(report.resolutions[0].attempts == 2)
+        #expect(report.stats.tcpFallbacks == 1)
+        #expect(report.stats.timeouts == 1)
+        #expect(heldTCPQueries == 1, "the query reached the TCP side and was held there")
     }
 
     @Test func droppingEveryThirdQueryStillAnswersEverything() async throws {
@@ -164,15 +186,16 @@ import Testing
         #expect(r.server == server.endpoint)
     }
 
-    @Test func cancellationStopsTheEnginePromptly() async throws {
-        let silent = try SilentUDPServer()
+    @Test(.timeLimit(.minutes(1)))
+    func cancellationStopsTheEngine() async throws {
+        // A silent server and 30 s tries: without the cancellation the batch would take minutes (the time
+        // limit ends that as a failure).
+        let silent = try ScriptedUDPServer { (_: [UInt8]) -> [[UInt8]] in [] }
         let dns = try resolver([silent.endpoint], timeout: 30, retries: 2)
         let task = Task { try await dns.resolve((0..<100).map { q("c\($0).example", .a) }) }
-        try await Task.sleep(for: .milliseconds(150))
-        let start = Date()
+        try await waitUntil("the queries are on the wire") { silent.requestCount > 0 }
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(Date().timeIntervalSince(start) < 1)
     }
 
     @Test func invalidNamesFailWithoutStoppingTheBatch() async throws {
@@ -188,11 +211,54 @@ import Testing
         let server = try ScriptedUDPServer { (query: [UInt8]) in [aReply(to: query)] }
         let dns = try DNSResolver(
             endpoints: [try ResolverEndpoint(server.endpoint)],
-            options: ResolverOptions(queriesPerSecondPerResolver: 100))
-        let start = Date()
+            options: ResolverOptions(queriesPerSecondPerResolver: 20))
+        let start = ContinuousClock.now
         let report = try await dns.resolve((0..<40).map { q("r\($0).example", .a) })
-        let elapsed = Date().timeIntervalSince(start)
+        let elapsed = ContinuousClock.now - start
         #expect(report.stats.answered == 40)
-        #expect(elapsed > 0.3 && elapsed < 2)
+        #expect(server.requestCount == 40)
+        // A lower bound only, which a slow machine cannot break: at 20 a second the bucket holds one token
+        // (the burst is a twentieth of the rate) and gets one every 50 ms, so the 40th query cannot leave
+        // before 39 × 50 ms. (The bucket's decisions step by step are in RateLimiterTests.)
+        #expect(elapsed >= .milliseconds(1950), "\(elapsed)")
+    }
+}
+
+/// The `--qps` token bucket's decisions on a clock the test moves: a burst of perSecond / 20, then one
+/// query per 1 / perSecond.
+@Suite struct RateLimiterTests {
+    @Test func aBurstThenOneQueryPerTick() throws {
+        var limiter = RateLimiter(servers: 2, perSecond: 100)
+        // Far past its start: the bucket is full, at its burst of 5.
+        let t = monotonicNanos() + 3_600_000_000_000
+        for n in 1...5 {
+            let free = limiter.peek(server: 0, now: t)
+            #expect(free == nil, "query \(n) of the burst")
+            limiter.consume(server: 0)
+        }
+        let sixth = limiter.peek(server: 0, now: t)
+        let wait = try #require(sixth, "the 6th query waits")
+        #expect(wait >= 9_999_999 && wait <= 10_000_001, "one token at 100 a second: 10 ms, got \(wait) ns")
+        var early = limiter
+        let tooEarly = early.peek(server: 0, now: t + wait - 1_000)
+        #expect(tooEarly != nil, "not before its time")
+        let onTime = limiter.peek(server: 0, now: t + wait)
+        #expect(onTime == nil)
+        limiter.consume(server: 0)
+        // The other resolver has a bucket of its own.
+        let other = limiter.peek(server: 1, now: t)
+        #expect(other == nil)
+        // Over one more second (and 5 ms) of queries as fast as allowed: 100 of them, one every 10 ms.
+        var sent = 0
+        var now = t + wait
+        while now < t + wait + 1_005_000_000 {
+            if let delay = limiter.peek(server: 0, now: now) {
+                now += delay
+            } else {
+                limiter.consume(server: 0)
+                sent += 1
+            }
+        }
+        #expect(sent == 100)
     }
 }

@@ -160,10 +160,34 @@ import Testing
         return bytes.withUnsafeBytes { ReplyDecoding.summary(of: $0) }
     }
 
+    /// The verdicts of the UDP path (the allocation-free layout) and the TCP path (ldns) on a corpus reply,
+    /// for the question it carries, which must be `name` and `type`.
+    func verdicts(_ file: String, _ name: String, _ type: RRType) throws -> (udp: ReplyVerdict, tcp: ReplyVerdict) {
+        let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+        return try bytes.withUnsafeBytes { wire in
+            let layout = try ReplyLayout(wire)
+            let question = UnsafeRawBufferPointer(rebasing: wire[12..<layout.questionEnd])
+            let owner = UnsafeRawBufferPointer(rebasing: question[0..<(question.count - 4)])
+            let asked = UInt16(question[question.count - 4]) << 8 | UInt16(question[question.count - 3])
+            #expect(DNameText.render(owner.bindMemory(to: UInt8.self)) == name, "\(file)")
+            #expect(asked == type.code, "\(file)")
+            let udp = try ReplyInterpreter.verdict(wire, layout, name: owner, type: type.code, records: AnswerRecords())
+            let tcp = ReplyInterpreter.verdict(try ParsedReply(wire: wire), name: name, type: type.code)
+            return (udp, tcp)
+        }
+    }
+
     @Test func capturedRepliesDecode() throws {
-        #expect(try summary("unbound-a.bin").contains("udp answer(DNSWatchModel.Answer(status: DNSWatchModel.AnswerStatus.noerror, rdata: [\"192.0.2.1\", \"192.0.2.2\"]"))
+        let a = try verdicts("unbound-a.bin", "a.lab", .a)
+        let addresses = ReplyVerdict.answer(Answer(status: .noerror, rdata: ["192.0.2.1", "192.0.2.2"]))
+        #expect(a.udp == addresses)
+        #expect(a.tcp == addresses)
         #expect(try summary("unbound-big-noedns.bin").contains("udp truncated"))
-        #expect(try summary("unbound-cname-loop.bin").contains("cnameChain: [\"loop2.lab\"]"))
+        let loop = try verdicts("unbound-cname-loop.bin", "loop1.lab", .a)
+        // loop1.lab is a CNAME to loop2.lab, of which the reply has nothing: NOERROR without the type asked, NODATA.
+        let chainOnly = ReplyVerdict.answer(Answer(status: .nodata, rdata: [], cnameChain: ["loop2.lab"]))
+        #expect(loop.udp == chainOnly)
+        #expect(loop.tcp == chainOnly)
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).sorted()
         #expect(files.count >= 20)
         for file in files where file.hasPrefix("unbound-") || file.hasPrefix("test-") {
