@@ -25,7 +25,7 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 /// Every interface of the store that a command uses; both backends implement all of them.
-typealias ContractStore = PollStore & WatchlistStore & ServeReading & ImportStore
+typealias ContractStore = PollStore & WatchlistStore & ServeReading & ImportStore & ReclassifyStore
 
 /// Runs `body` with a fresh, migrated, empty store of `backend`.
 func withStore<T: Sendable>(_ backend: Backend, _ body: (any ContractStore) async throws -> T) async throws -> T {
