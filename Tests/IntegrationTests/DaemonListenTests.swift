@@ -165,9 +165,9 @@ final class ServeChild: @unchecked Sendable {
 
     var err: String { String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self) }
 
-    /// Waits for "serving http://127.0.0.1:PORT" on stderr (bounded).
+    /// Waits for "serving http://127.0.0.1:PORT" on stderr (a generous bound: a loaded machine is slow, not wrong).
     func started(_ port: UInt16, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let up = try await eventually(timeout: 20, every: 20) { err.contains("serving http://127.0.0.1:\(port)") || !process.isRunning }
+        let up = try await eventually(timeout: 60, every: 20) { err.contains("serving http://127.0.0.1:\(port)") || !process.isRunning }
         try #require(up && process.isRunning, "the server did not start: \(err)", sourceLocation: sourceLocation)
     }
 
