@@ -78,31 +78,28 @@ import Glibc
 }
 
 @Suite struct NonRegularFileTests {
-    /// Runs `parse(fileAt:)` on another thread; fails (and unblocks it) when it has not returned in 5 s.
-    func parseWithoutBlocking(_ path: String) -> Result<ParsedWatchlist, WatchlistReadError>? {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<ParsedWatchlist, WatchlistReadError>?
-        Thread.detachNewThread {
-            result = Result { () throws(WatchlistReadError) in try WatchlistParser.parse(fileAt: path) }
-            done.signal()
-        }
-        if done.wait(timeout: .now() + 5) == .timedOut {
-            // Open the other end so that a blocked reader returns.
+    /// Runs `parse(fileAt:)` on a thread of its own (a blocked read would hold it, not the test's pool). A
+    /// read still blocked after 30 s is an issue, and the FIFO's other end is then opened so that it returns.
+    func parseWithoutBlocking(_ path: String) async -> Result<ParsedWatchlist, WatchlistReadError> {
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            Issue.record("parse(fileAt:) blocked on \(path)")
             let fd = open(path, O_WRONLY | O_NONBLOCK)
             if fd >= 0 { close(fd) }
-            _ = done.wait(timeout: .now() + 5)
-            Issue.record("parse(fileAt:) blocked on \(path)")
-            return nil
         }
-        return result
+        defer { watchdog.cancel() }
+        return await withCheckedContinuation { done in
+            Thread.detachNewThread {
+                done.resume(returning: Result { () throws(WatchlistReadError) in try WatchlistParser.parse(fileAt: path) })
+            }
+        }
     }
 
-    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+    @Test func aFIFOIsRefusedWithoutBlocking() async throws {
         let dir = try TemporaryDirectory("fifo")
         let fifo = dir.url.appendingPathComponent("list.txt").path
         #expect(mkfifo(fifo, 0o600) == 0)
-        guard let result = parseWithoutBlocking(fifo) else { return }
-        switch result {
+        switch await parseWithoutBlocking(fifo) {
         case .success:
             Issue.record("a FIFO was read as a watchlist")
         case .failure(let error):
