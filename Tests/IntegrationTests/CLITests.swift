@@ -108,7 +108,7 @@ struct CLI {
         let table = try cli.run(["history", "p.example"])
         #expect(table.out.contains("parked (Sedo)") && table.out.contains("FIRST SEEN"))
         let none = try cli.run(["history", "never.example"])
-        #expect(none.code == 0 && none.out.isEmpty && !none.err.isEmpty)
+        #expect(none.code == 0 && none.out.isEmpty && none.err == "dnswatch: no history for never.example\n", "\(none.err)")
 
         let silent = try SilentUDPServer()
         let down = try cli.run(["poll", "--resolver", silent.endpoint, "--timeout", "0.2", "--retries", "0", "--no-asn"])
