@@ -8,7 +8,7 @@ import TestSupport
 /// distinct value once with its first line.
 @Suite struct FeedReaderTests {
     func write(_ text: String, _ name: String = "feed.txt") throws -> String {
-        try TestSupport.TemporaryDirectory("dnswatch-feed").write(name, text)
+        try TemporaryDirectory("dnswatch-feed").write(name, text)
     }
 
     func readAll(_ reader: FeedReader, batch: Int = 3) throws -> [FeedEntry] {
@@ -103,7 +103,7 @@ import TestSupport
     static let long = String(repeating: "a", count: LineReader.maxLineLength) + ".example"
 
     func write(_ text: String) throws -> String {
-        try TestSupport.TemporaryDirectory("dnswatch-feed").write("feed.txt", text)
+        try TemporaryDirectory("dnswatch-feed").write("feed.txt", text)
     }
 
     @Test func aFeedLineLongerThanTheLimitIsInvalidAndTheNextLinesAreRead() throws {

@@ -13,7 +13,7 @@ import TestSupport
     }
 
     @Test func directoryIsATypedError() throws {
-        let dir = try TestSupport.TemporaryDirectory("dnswatch-dir").path
+        let dir = try TemporaryDirectory("dnswatch-dir").path
         #expect(throws: WatchlistReadError(path: dir, reason: "not a regular file (a directory)")) {
             try WatchlistParser.parse(fileAt: dir)
         }

@@ -123,7 +123,7 @@ import TestSupport
     }
 
     @Test func invalidBytesInAFileAreReportedPerLine() async throws {
-        let path = try TestSupport.TemporaryDirectory("dnswatch-wl").path("wl.txt")
+        let path = try TemporaryDirectory("dnswatch-wl").path("wl.txt")
         var bytes = Array("good.example\n".utf8)
         bytes += [0x62, 0xFC, 0x63, 0x68, 0x65, 0x72, 0x2E, 0x64, 0x65, 0x0A]  // "bücher.de" in Latin-1
         try Data(bytes).write(to: URL(fileURLWithPath: path))
