@@ -13,38 +13,6 @@ import TestSupport
 import Glibc
 #endif
 
-/// The two backends of the poll path. The store suite runs every case on both, so they cannot drift.
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgresql
-    var testDescription: String { rawValue }
-}
-
-/// The shared throwaway PostgreSQL server of this test process (Tests/TestSupport/PostgresServer.swift),
-/// and a fresh database on it per test.
-enum TestPostgres {
-    static func server() throws -> PostgresServer { try PostgresServer.shared.get() }
-
-    /// A new empty database; its URL.
-    static func freshDatabase() throws -> String {
-        let server = try server()
-        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        try server.createDatabase(name)
-        return server.url(database: name)
-    }
-
-    /// Runs one SQL statement with psql (independent of dnswatch's code) and returns its rows, `|`-separated.
-    static func psql(_ url: String, _ sql: String) throws -> [String] {
-        let r = try ChildProcess.run(URL(fileURLWithPath: try server().binDirectory + "/psql"), [url, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        guard r.code == 0 else { throw PostgresServer.Failure(step: "psql \(sql)", status: r.code, output: r.err) }
-        return r.out.split(separator: "\n").map(String.init)
-    }
-
-    static func scalar(_ url: String, _ sql: String) throws -> Int {
-        guard let first = try psql(url, sql).first, let n = Int(first) else { throw PostgresServer.Failure(step: "no number from \(sql)") }
-        return n
-    }
-}
-
 /// One backend seeded with BulkWorld's watchlist: SQLite is BulkWorld's file; PostgreSQL is a fresh
 /// database the file is copied into (`PostgresStore.copy`, what `dnswatch migrate` runs).
 final class BackendWorld: @unchecked Sendable {

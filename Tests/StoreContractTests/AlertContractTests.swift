@@ -3,6 +3,7 @@ import Foundation
 import HistoryStore
 import Poller
 import Testing
+import TestSupport
 
 /// Transitions and their alerts as a poll stores them, the alert reads, and the outbox: every alert
 /// delivered once per sink, a failed delivery kept for the next poll.

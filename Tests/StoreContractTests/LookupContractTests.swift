@@ -2,6 +2,7 @@ import DNSWatchModel
 import HistoryStore
 import Poller
 import Testing
+import TestSupport
 
 /// The passive-DNS lookups (`serve`, `ip`): by address or block, by name exactly or by left-hand wildcard,
 /// by a name held in NS and CNAME answers; paged, fenced in time, NOERROR spans only.

@@ -3,6 +3,7 @@ import DNSWatchModel
 import HistoryStore
 import Poller
 import Testing
+import TestSupport
 
 /// `reclassify`: after the classification data changed, every span's class and every domain's state are
 /// derived again from the stored answers; the answers stay, and no alert is raised.

@@ -2,6 +2,7 @@ import DNSWatchModel
 import HistoryStore
 import Poller
 import Testing
+import TestSupport
 
 /// History grows with changes, not with polls: what a poll's writer makes of repeated, changed, missing and
 /// failed answers, read back through `history`.

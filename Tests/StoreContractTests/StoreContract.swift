@@ -18,12 +18,6 @@ import TestSupport
 // Expectations are what a user sees (docs/contract: a repeat extends a span, a change opens one, ...),
 // written as literals.
 
-/// The two backends.
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgresql
-    var testDescription: String { rawValue }
-}
-
 /// Every interface of the store that a command uses; both backends implement all of them.
 typealias ContractStore = PollStore & WatchlistStore & ServeReading & ImportStore & ReclassifyStore
 
@@ -34,11 +28,8 @@ func withStore<T: Sendable>(_ backend: Backend, _ body: (any ContractStore) asyn
         let dir = try TemporaryDirectory("dnswatch-contract")
         return try await body(try HistoryStore(path: dir.path("db.sqlite")))
     case .postgresql:
-        let server = try PostgresServer.shared.get()
-        let name = "contract_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        try server.createDatabase(name)
-        return try await PostgresStore.withStore(try PostgresURL(server.url(database: name)), logger: Logger(label: "contract"),
-                                                 migrate: true) { try await body($0) }
+        let url = try PostgresURL(try TestPostgres.freshDatabase(prefix: "contract"))
+        return try await PostgresStore.withStore(url, logger: Logger(label: "contract"), migrate: true) { try await body($0) }
     }
 }
 

@@ -2,6 +2,7 @@ import DNSWatchModel
 import HistoryStore
 import Poller
 import Testing
+import TestSupport
 
 /// What triage and `ip` read: sightings of blocks now or as of a time, the domains' histories, states and
 /// memberships, and the origin-ASN cache.

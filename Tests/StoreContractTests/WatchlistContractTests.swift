@@ -2,6 +2,7 @@ import DNSWatchModel
 import HistoryStore
 import Poller
 import Testing
+import TestSupport
 
 /// The `watch` commands' store: add, sync, remove and list.
 @Suite struct WatchlistContractTests {
