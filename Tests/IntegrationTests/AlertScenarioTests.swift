@@ -4,6 +4,7 @@ import Foundation
 import HistoryStore
 import Investigation
 import Poller
+import TestWorlds
 import Testing
 import TestSupport
 

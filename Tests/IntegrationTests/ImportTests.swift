@@ -4,6 +4,7 @@ import GRDB
 import HistoryStore
 @testable import Poller
 import Classification
+import TestWorlds
 import Testing
 import TestSupport
 

@@ -2,6 +2,7 @@ import DNSWatchModel
 import Foundation
 import HistoryStore
 import Poller
+import TestWorlds
 import Testing
 import TestSupport
 

@@ -5,6 +5,7 @@ import HistoryStore
 import Logging
 import Poller
 import PostgresStore
+import TestWorlds
 import Testing
 import TestSupport
 #if canImport(Glibc)

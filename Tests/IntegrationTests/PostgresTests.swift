@@ -7,6 +7,7 @@ import Logging
 import Poller
 import PostgresStore
 import Resolver
+import TestWorlds
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -266,14 +267,21 @@ final class BackendWorld: @unchecked Sendable {
         let url = try #require(w.url, "a PostgreSQL world has a URL")
         let pg = try PostgresURL(url)
         try await PostgresStore.withStore(pg, logger: Logger(label: "t"), migrate: true) { store in
-            let claim = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "slow", lease: 1)
+            // A lease long enough that a loaded machine cannot outlive it between two statements.
+            let claim = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "slow", lease: 4)
             #expect(claim.targets.count == 20)
             // Under a live lease nobody else is handed these domains.
             let meanwhile = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "other", lease: 60)
             #expect(meanwhile.targets.isEmpty)
-            try await Task.sleep(for: .milliseconds(1500))
-            let takeover = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "other", lease: 60)
-            #expect(takeover.targets.count == 20)
+            // Once it has run out (the server's clock says when), another poller takes them over.
+            var takeover = meanwhile
+            let deadline = Date().addingTimeInterval(60)
+            while takeover.targets.isEmpty && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                takeover = try await store.claimTargets(afterID: 0, limit: 20, dueAt: 2_000_000_000, poller: "other", lease: 60)
+            }
+            #expect(takeover.targets.count == 20, "the slow poller's 4 s lease did not run out within 60 s")
+            let taken = takeover
             // The first poller's commit comes too late: nothing of it is written.
             await #expect(throws: LeaseLost.self) {
                 try await store.writeBatch(claim) { w in
@@ -282,8 +290,8 @@ final class BackendWorld: @unchecked Sendable {
             }
             #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == 0)
             // The new holder's commit goes through and releases the lease.
-            try await store.writeBatch(takeover) { w in
-                try w.markPolled(takeover.targets.map { ($0.domainID, 1, 1) }, at: 1)
+            try await store.writeBatch(taken) { w in
+                try w.markPolled(taken.targets.map { ($0.domainID, 1, 1) }, at: 1)
             }
             #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == 20)
             #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM claims") == 0)

@@ -4,7 +4,7 @@ import DNSWatchModel
 import Foundation
 // Exported so that every file of this target sees World's members (declared in TestWorlds' SedoWorld) without
 // importing TestWorlds itself (MemberImportVisibility).
-@_exported import TestWorlds
+import TestWorlds
 
 /// A sink that records what it is given, and fails while told to.
 final class CaptureSink: AlertSink, @unchecked Sendable {

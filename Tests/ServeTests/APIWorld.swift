@@ -8,7 +8,7 @@ import Serve
 import TestSupport
 // Exported so that every file of this target sees the worlds' members (declared in TestWorlds' SedoWorld)
 // without importing TestWorlds itself (MemberImportVisibility).
-@_exported import TestWorlds
+import TestWorlds
 
 /// A sink that never delivers: its alerts stay in the outbox (so `dnswatch_outbox_pending` has something).
 struct RefusingSink: AlertSink {

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Poller
 import Serve
+import TestWorlds
 import Testing
 import TestSupport
 

@@ -5,6 +5,7 @@ import HistoryStore
 import Hummingbird
 import HummingbirdTesting
 import Serve
+import TestWorlds
 import Testing
 import TestSupport
 

@@ -240,9 +240,11 @@ public final class DelayedUDPServer: @unchecked Sendable {
     private var peak = 0
     private var openingPeak = 0
     private var replied = false
+    private var releaseRequested = false
     private let done = DispatchSemaphore(value: 0)
 
-    /// `respond` gets the query and its 0-based index; it returns the reply and the seconds to hold it back.
+    /// `respond` gets the query and its 0-based index; it returns the reply and the seconds to hold it back
+    /// (a long hold and `releaseHeld()` make a reply wait for a condition instead of for the clock).
     public init(respond: @escaping @Sendable (_ query: [UInt8], _ index: Int) -> (reply: [UInt8], delay: Double)?) throws {
         (fd, port) = try LoopbackSocket.bind(type: Int32(SOCK_DGRAM.rawValue), ipv6: false)
         var size: Int32 = 8 << 20
@@ -260,6 +262,9 @@ public final class DelayedUDPServer: @unchecked Sendable {
     public var peakOutstanding: Int { lock.withLock { peak } }
     /// Most queries outstanding before the first reply was sent.
     public var peakBeforeFirstReply: Int { lock.withLock { openingPeak } }
+
+    /// Sends every reply held so far now, whatever its delay.
+    public func releaseHeld() { lock.withLock { releaseRequested = true } }
 
     public func stop() {
         let first = lock.withLock {
@@ -313,6 +318,9 @@ public final class DelayedUDPServer: @unchecked Sendable {
                 }
             }
             let time = Date().timeIntervalSinceReferenceDate
+            if lock.withLock({ defer { releaseRequested = false }; return releaseRequested }) {
+                for i in held.indices { held[i].due = time }
+            }
             var kept: [Held] = []
             for var h in held {
                 guard h.due <= time else {
