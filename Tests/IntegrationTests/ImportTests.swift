@@ -129,7 +129,7 @@ import TestSupport
         let state = try await w.store.state(of: "d.example")
         let targets = try await w.store.countTargets()
         // Another sensor saw it parked at Sedo and on 45.0.121.99, later than our poll.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-import-\(UUID().uuidString).json").path
+        let file = try TemporaryDirectory("dnswatch-import").path("sensor.json")
         try """
             {"rrname":"d.example.","rrtype":"A","rdata":["\(World.sedoA)"],"time_first":1500,"time_last":1600,"count":9}
             {"rrname":"d.example.","rrtype":"NS","rdata":["ns1.sedoparking.com.","ns2.sedoparking.com."],"time_first":1500,"time_last":1600,"count":9}

@@ -24,10 +24,9 @@ import TestSupport
     /// Copies of `units` in a fresh directory, their `/usr/bin/dnswatch` pointed at the built binary (so
     /// that verify finds an executable), ready for systemd-analyze.
     static func staged(_ units: [String: String]) throws -> [String] {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnswatch-units-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TemporaryDirectory("dnswatch-units")
         return try units.keys.sorted().map { name in
-            let path = dir.appendingPathComponent(name).path
+            let path = dir.path(name)
             try units[name]!.replacingOccurrences(of: "/usr/bin/dnswatch", with: DNSWatchBinary.url.path)
                 .write(toFile: path, atomically: true, encoding: .utf8)
             return path

@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Foundation
 @testable import Resolver
+import TestSupport
 import Testing
 
 @Suite struct EndpointTests {
@@ -48,9 +49,7 @@ import Testing
     }
 
     @Test func resolvConfFile() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("resolvconf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory("resolvconf").url
         let good = dir.appendingPathComponent("good").path
         try "nameserver 127.0.0.53\n".write(toFile: good, atomically: true, encoding: .utf8)
         #expect(try ResolverEndpoint.systemResolvers(resolvConf: good).map(\.description) == ["127.0.0.53:53"])
