@@ -16,15 +16,6 @@ import TestSupport
         return String(doc[start.upperBound..<end.lowerBound])
     }
 
-    func failure(_ text: String) -> String? {
-        do {
-            _ = try Config.parse(text, path: "c.toml")
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     /// The example as an operator would install it: every absolute path it names (the alerts file's
     /// directory, the alert command, the fingerprint file, the key file...) exists, under a scratch root
     /// that stands for `/`. Every key the example sets is read (none left at its default of "unset").
@@ -77,6 +68,6 @@ import TestSupport
         ("qps = 1.5", "c.toml: resolvers.qps: expected a whole number from 0 to 1000000"),
     ])
     func maxInFlightAndQPSOutOfRangeAreRefused(line: String, message: String) {
-        #expect(failure("[resolvers]\n\(line)\n") == message)
+        #expect(configFailure("[resolvers]\n\(line)\n") == message)
     }
 }

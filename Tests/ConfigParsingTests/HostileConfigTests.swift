@@ -6,28 +6,19 @@ import DNSWatchModel
 /// Hostile config files: out-of-range durations and intervals are errors naming their key, and messages
 /// never carry raw control bytes.
 @Suite struct HostileConfigTests {
-    func failure(_ text: String) -> String? {
-        do {
-            _ = try Config.parse(text, path: "c.toml")
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test(arguments: [
         "[intervals]\nc2 = 9223372036854775807",
         "[intervals]\nc2 = \"106751991167300d\"",
         "[intervals]\nowned = \"366d\"",
     ])
     func hugeIntervalsAreRefused(text: String) {
-        let message = failure(text)
+        let message = configFailure(text)
         #expect(message?.hasPrefix("c.toml: intervals.") == true, "\(String(describing: message))")
     }
 
     @Test func theIntervalRuleIsTheWatchlistOne() throws {
         // The watchlist header's sentence for the same value (WatchlistsTests.IntervalBoundsTests).
-        #expect(failure("[intervals]\nowned = \"366d\"") == "c.toml: intervals.owned: interval out of range (1s to 365d)")
+        #expect(configFailure("[intervals]\nowned = \"366d\"") == "c.toml: intervals.owned: interval out of range (1s to 365d)")
         #expect(try Config.parse("[intervals]\nowned = \"365d\"", path: "c.toml").intervals[.owned] == 365 * 86400)
     }
 
@@ -39,12 +30,12 @@ import DNSWatchModel
         ("[daemon]\ntick = 9223372036854775807", "daemon.tick"), ("[alerts]\nwebhook_timeout = inf", "alerts.webhook_timeout"),
     ])
     func infiniteOrHugeDurationsAreRefused(text: String, key: String) {
-        let message = failure(text)
+        let message = configFailure(text)
         #expect(message?.hasPrefix("c.toml: \(key): ") == true, "\(text): \(String(describing: message))")
     }
 
     @Test func controlBytesInMessagesAreVisible() {
-        let message = failure("[\"x\\u001b[2J\"]\na = 1") ?? ""
+        let message = configFailure("[\"x\\u001b[2J\"]\na = 1") ?? ""
         #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(message.debugDescription)")
         #expect(message.contains("\\x1b[2J"), "\(message)")
     }
