@@ -164,8 +164,8 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["DNSWatchModel", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"),
-        // The tests' one scripted DNS world (SedoWorld: Unbound, a fresh store, a poller wired like the CLI's),
-        // shared by IntegrationTests and ServeTests.
+        // The tests' one scripted DNS world (SedoWorld: Unbound, a fresh store, a poller wired like the CLI's)
+        // and the sink that records alerts (CaptureSink), shared by IntegrationTests, ServeTests and StoreContractTests.
         .target(
             name: "TestWorlds",
             dependencies: [
@@ -189,7 +189,7 @@ let package = Package(
             name: "StoreContractTests",
             dependencies: [
                 "HistoryStore", "PostgresStore", "Poller", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
+                "TestWorlds", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "DNSWatchModel"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),

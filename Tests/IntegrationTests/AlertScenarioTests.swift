@@ -165,7 +165,7 @@ import TestSupport
     }
 
     @Test func failedSinkKeepsTheAlertQueuedUntilItRecovers() async throws {
-        let sink = CaptureSink(key: "flaky", failFirst: 2)
+        let sink = CaptureSink(key: "flaky", failing: 2)
         let w = try World(records: World.parkedRecords("f.example"), sink: sink)
         try await w.watch(["f.example"], list: "l", kind: .c2)
         try await w.poll(at: 100)

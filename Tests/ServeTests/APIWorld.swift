@@ -6,8 +6,6 @@ import Hummingbird
 import Poller
 import Serve
 import TestSupport
-// Exported so that every file of this target sees the worlds' members (declared in TestWorlds' SedoWorld)
-// without importing TestWorlds itself (MemberImportVisibility).
 import TestWorlds
 
 /// A sink that never delivers: its alerts stay in the outbox (so `dnswatch_outbox_pending` has something).

@@ -4,6 +4,7 @@ import HistoryStore
 import Poller
 import Testing
 import TestSupport
+import TestWorlds
 
 /// Transitions and their alerts as a poll stores them, the alert reads, and the outbox: every alert
 /// delivered once per sink, a failed delivery kept for the next poll.

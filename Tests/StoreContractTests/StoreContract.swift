@@ -9,6 +9,7 @@ import PostgresStore
 import Synchronization
 import Testing
 import TestSupport
+import TestWorlds
 
 // The store's contract: what its callers (the `watch` commands, a poll, the lookups, triage, alerts) get
 // from it, every case run on both backends by parameter. A case opens a fresh store of its backend (a new
@@ -111,35 +112,6 @@ extension ServeReading {
     func spans(_ domain: String, _ type: RRType? = nil, since: Int64? = nil, until: Int64? = nil) async throws -> [SpanRecord] {
         try await history(domain: domain, type: type, since: since, until: until, source: nil)
     }
-}
-
-/// A sink that keeps what it is given; it fails the first `failing` deliveries.
-final class CaptureSink: AlertSink {
-    let key: String
-    private let state: Mutex<(failing: Int, attempts: [String], delivered: [String])>
-
-    init(key: String = "capture", failing: Int = 0) {
-        self.key = key
-        state = Mutex((failing, [], []))
-    }
-
-    func deliver(_ alertJSON: [UInt8]) async throws {
-        let json = String(decoding: alertJSON, as: UTF8.self)
-        let key = self.key
-        try state.withLock { s in
-            s.attempts.append(json)
-            if s.failing > 0 {
-                s.failing -= 1
-                throw AlertSinkError(sink: key, reason: .io, message: "scripted failure")
-            }
-            s.delivered.append(json)
-        }
-    }
-
-    /// Every attempt's payload, failed or not.
-    var attempts: [String] { state.withLock { $0.attempts } }
-    /// The payloads delivered.
-    var delivered: [String] { state.withLock { $0.delivered } }
 }
 
 /// A JSON object's fields (a payload that is not one is a test failure).
