@@ -9,10 +9,11 @@ import Logging
 import Poller
 import Serve
 import TestSupport
+import TestWorlds
 import Testing
 
 /// A small history written by the product's own poll: a `Poller` over the database, its batch writer
-/// deciding which spans extend and which start, fed by a scripted resolver (`ScriptedEngine`), one poll per
+/// deciding which spans extend and which start, fed by a scripted resolver (`ScriptedDNS`), one poll per
 /// time below. A question the script does not answer at a time fails (a timeout: no span, as on the wire).
 ///
 /// a.example   A 192.0.2.1 (1000, 1100) → A 192.0.2.2 (2000) → A 192.0.2.1 (3000, 3100, 3200); NS ns1.host.example (1000)
@@ -44,7 +45,7 @@ enum PDNSFixture {
         options.asnLookups = false
         let classifier = Classifier(fingerprints: try .embedded())
         for (time, answers) in script {
-            let poller = Poller(lock: lock, engine: ScriptedEngine(script: answers), classifier: classifier, options: options,
+            let poller = Poller(lock: lock, engine: ScriptedDNS(timingOut: answers), classifier: classifier, options: options,
                                 logger: Logger(label: "pdns-fixture"))
             let summary = try await poller.poll(clock: { time })
             // Every scripted answer was asked and written (a question the poll no longer asks would leave a hole).
@@ -59,16 +60,11 @@ enum PDNSFixture {
     }
 }
 
-/// A resolver whose answers the test gives: what `script` holds, and a timeout for any other question.
-struct ScriptedEngine: QueryEngine {
-    let script: [Question: Answer]
-    var resolverDescription: String { "scripted" }
-
-    func answers(for questions: [Question]) async throws -> [Resolution] {
-        questions.map { q in
-            if let a = script[q] { return Resolution(question: q, outcome: .answer(a), server: "scripted", attempts: 1) }
-            return Resolution(question: q, outcome: .failure(.timeout), server: nil, attempts: 1)
-        }
+extension ScriptedDNS {
+    /// A resolver that answers what `script` holds and times out on any other question.
+    convenience init(timingOut script: [Question: Answer]) {
+        self.init(otherwise: .failure(.timeout))
+        for (question, answer) in script { set(question, answer) }
     }
 }
 

@@ -4,6 +4,7 @@ import HistoryStore
 import Logging
 @testable import Poller
 import TestSupport
+import TestWorlds
 import Testing
 
 /// What a poll stores that is made with FNV-1a (its vectors: ModelTests/FNV1aTests) must not change between
@@ -30,7 +31,7 @@ import Testing
         _ = try await store.addEntries([ListEntry(domain: try DomainName("parked.example"))], to: ListSpec(name: "t", kind: .c2), now: 1)
         var options = PollOptions()
         options.asnLookups = false
-        let engine = ScriptedEngine(script: [
+        let engine = ScriptedDNS(timingOut: [
             Question(name: "parked.example", type: .a): Answer(status: .noerror, rdata: ["91.195.240.94"]),
             Question(name: "parked.example", type: .aaaa): Answer(status: .nodata),
             Question(name: "parked.example", type: .ns): Answer(status: .noerror, rdata: ["ns2.sedoparking.com", "ns1.sedoparking.com"]),

@@ -3,6 +3,7 @@ import HistoryStore
 import Poller
 import Testing
 import TestSupport
+import TestWorlds
 
 /// `import cof`: other sensors' records stored as spans of their source beside the polled ones, merged per
 /// (name, type, rdata set, source) with the earliest first, the latest last and the largest count.

@@ -3,6 +3,7 @@ import HistoryStore
 import Poller
 import Testing
 import TestSupport
+import TestWorlds
 
 /// The passive-DNS lookups (`serve`, `ip`): by address or block, by name exactly or by left-hand wildcard,
 /// by a name held in NS and CNAME answers; paged, fenced in time, NOERROR spans only.

@@ -4,6 +4,7 @@ import HistoryStore
 import Poller
 import Testing
 import TestSupport
+import TestWorlds
 
 /// `reclassify`: after the classification data changed, every span's class and every domain's state are
 /// derived again from the stored answers; the answers stay, and no alert is raised.

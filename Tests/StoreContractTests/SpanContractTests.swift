@@ -3,6 +3,7 @@ import HistoryStore
 import Poller
 import Testing
 import TestSupport
+import TestWorlds
 
 /// History grows with changes, not with polls: what a poll's writer makes of repeated, changed, missing and
 /// failed answers, read back through `history`.

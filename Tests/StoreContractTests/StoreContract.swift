@@ -6,7 +6,6 @@ import HistoryStore
 import Logging
 import Poller
 import PostgresStore
-import Synchronization
 import Testing
 import TestSupport
 import TestWorlds
@@ -31,54 +30,6 @@ func withStore<T: Sendable>(_ backend: Backend, _ body: (any ContractStore) asyn
     case .postgresql:
         let url = try PostgresURL(try TestPostgres.freshDatabase(prefix: "contract"))
         return try await PostgresStore.withStore(url, logger: Logger(label: "contract"), migrate: true) { try await body($0) }
-    }
-}
-
-/// A resolver whose answers the test sets: per name and type an outcome; a type not set is NODATA, a name
-/// not set at all NXDOMAIN (as DNS answers). Records which questions it was asked.
-final class ScriptedDNS: QueryEngine {
-    private let zone = Mutex<[String: [RRType: Outcome]]>([:])
-    private let asked = Mutex<[Question]>([])
-
-    var resolverDescription: String { "scripted" }
-
-    func answers(for questions: [Question]) async throws -> [Resolution] {
-        asked.withLock { $0 += questions }
-        return zone.withLock { zone in
-            questions.map { q in
-                let outcome = zone[q.name].map { $0[q.type] ?? .answer(Answer(status: .nodata)) } ?? .answer(Answer(status: .nxdomain))
-                return Resolution(question: q, outcome: outcome, server: "scripted", attempts: 1)
-            }
-        }
-    }
-
-    /// `name` answers `type` with these values in this order (NODATA when none).
-    func set(_ name: String, _ type: RRType, _ rdata: [String], chain: [String] = []) {
-        let answer = Answer(status: rdata.isEmpty ? .nodata : .noerror, rdata: rdata, cnameChain: chain)
-        zone.withLock { $0[name, default: [:]][type] = .answer(answer) }
-    }
-
-    /// A question of `name` and `type` fails.
-    func fail(_ name: String, _ type: RRType, _ kind: FailureKind = .timeout) {
-        zone.withLock { $0[name, default: [:]][type] = .failure(kind) }
-    }
-
-    /// `name` does not exist (every question NXDOMAIN).
-    func remove(_ name: String) {
-        _ = zone.withLock { $0.removeValue(forKey: name) }
-    }
-
-    /// Forgets the questions asked so far.
-    func forgetAsked() {
-        asked.withLock { $0 = [] }
-    }
-
-    /// The names asked about, in order, each once.
-    var askedNames: [String] {
-        asked.withLock { questions in
-            var seen = Set<String>()
-            return questions.map(\.name).filter { seen.insert($0).inserted }
-        }
     }
 }
 

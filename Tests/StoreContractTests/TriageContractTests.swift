@@ -3,6 +3,7 @@ import HistoryStore
 import Poller
 import Testing
 import TestSupport
+import TestWorlds
 
 /// What triage and `ip` read: sightings of blocks now or as of a time, the domains' histories, states and
 /// memberships, and the origin-ASN cache.
