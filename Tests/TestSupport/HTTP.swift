@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One HTTP exchange made with `curl`, a client outside the product: status, response headers and body.
 public struct HTTPReply: Sendable, CustomStringConvertible {

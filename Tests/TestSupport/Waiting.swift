@@ -3,16 +3,6 @@ import Foundation
 /// Waits until `condition` holds, checked every `every` milliseconds; false after `timeout` seconds.
 /// Tests wait on conditions, never on the clock: the bound is generous (a loaded machine is slow, not wrong)
 /// and only ends a wait that would otherwise never end.
-public func eventually(timeout: Double = 30, every ms: Int = 5, _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(ms))
-    }
-    return try condition()
-}
-
-/// As `eventually`, for an async condition.
 public func eventually(timeout: Double = 30, every ms: Int = 5, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {

@@ -1,7 +1,7 @@
 public import Alerting
 public import Classification
 public import DNSWatchModel
-public import Foundation
+import Foundation
 public import HistoryStore
 import Logging
 public import Poller
