@@ -3,7 +3,7 @@ import PackageDescription
 
 // Data flows one way:
 // watchlist files → Watchlists → Poller → Resolver (only importer of CLDNS) → observations →
-// HistoryStore + Classification → Detection → Alerting; `dnswatch` is a thin CLI on top.
+// SQLiteStore + Classification → Detection → Alerting; `dnswatch` is a thin CLI on top.
 //
 // Platform: Linux (Debian 12 and like, glibc): the resolver drives sockets with recvmmsg/sendmmsg and
 // the CLI imports Glibc. No Apple platform is declared because none builds.
@@ -68,21 +68,25 @@ let package = Package(
             dependencies: ["DNSWatchModel"],
             resources: [.embedInCode("fingerprints.tsv"), .embedInCode("warninglist-actions.tsv")]  // links to data/
         ),
-        // SQLite history (GRDB, WAL, migrations embedded from migrations/*.sql).
+        // The storage interfaces (async protocols) and their plain records: what the poll, the investigation,
+        // serve and the watch commands need of a store. Neither GRDB nor PostgresNIO: both backends implement it.
+        .target(name: "Store", dependencies: ["DNSWatchModel"]),
+        // The SQLite backend (GRDB, WAL, migrations embedded from migrations/*.sql); GRDB conformances of Store's
+        // records live here as extensions.
         .target(
-            name: "HistoryStore",
-            // GRDBSQLite: sqlite3_file_control, for SQLITE_FCNTL_PERSIST_WAL (HistoryStore.keepWALFiles).
-            dependencies: ["DNSWatchModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            name: "SQLiteStore",
+            // GRDBSQLite: sqlite3_file_control, for SQLITE_FCNTL_PERSIST_WAL (SQLiteStore.keepWALFiles).
+            dependencies: ["DNSWatchModel", "Store", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             resources: [.embedInCode("migrations")]
         ),
         // The PostgreSQL backend (postgres-nio): migrations of its own (migrations/postgresql/*.sql, embedded)
         // under an advisory lock, leased due work with FOR UPDATE SKIP LOCKED, fenced batch commits, bulk
-        // writes with UNNEST, the shared outbox, `pollers` and `migrate --from`. Implements HistoryStore's
+        // writes with UNNEST, the shared outbox, `pollers` and `migrate --from`. Implements SQLiteStore's
         // PollStore; SQL for PostgreSQL lives here only.
         .target(
             name: "PostgresStore",
             dependencies: [
-                "DNSWatchModel", "HistoryStore",
+                "DNSWatchModel", "Store", "SQLiteStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,12 +112,12 @@ let package = Package(
             ]
         ),
         // The investigator's queries: which watched domains resolved into an address, and the triage verdict.
-        .target(name: "Investigation", dependencies: ["DNSWatchModel", "HistoryStore", "Classification", "Detection"]),
+        .target(name: "Investigation", dependencies: ["DNSWatchModel", "Store", "Classification", "Detection"]),
         // One poll end to end, the scheduler, and the daemon service.
         .target(
             name: "Poller",
             dependencies: [
-                "DNSWatchModel", "Resolver", "Classification", "HistoryStore", "Detection", "Alerting",
+                "DNSWatchModel", "Resolver", "Classification", "Store", "Detection", "Alerting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -124,7 +128,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "DNSWatchModel", "HistoryStore", "Classification", "Investigation", "Detection",
+                "DNSWatchModel", "Store", "Classification", "Investigation", "Detection",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -147,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "dnswatch",
             dependencies: [
-                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "HistoryStore", "PostgresStore", "Detection", "Alerting",
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "Store", "SQLiteStore", "PostgresStore", "Detection", "Alerting",
                 "Poller", "Investigation", "DNSWatchConfig", "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,7 +173,7 @@ let package = Package(
         .target(
             name: "TestWorlds",
             dependencies: [
-                "Poller", "HistoryStore", "Resolver", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
+                "Poller", "Store", "SQLiteStore", "Resolver", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestWorlds"),
@@ -182,13 +186,13 @@ let package = Package(
         .testTarget(name: "ClassificationTests", dependencies: ["Classification", "DNSWatchModel"]),
         // SQLite-only behaviour (files, migrations, WAL, query plans); what the store does for its callers is in
         // StoreContractTests.
-        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "DNSWatchModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Store", "DNSWatchModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // The store's contract, every case on both backends (SQLite and a throwaway PostgreSQL): watchlists, a
         // poll written through the Poller's writer (a scripted resolver), lookups, triage reads, alerts.
         .testTarget(
             name: "StoreContractTests",
             dependencies: [
-                "HistoryStore", "PostgresStore", "Poller", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
+                "Store", "SQLiteStore", "PostgresStore", "Poller", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
                 "TestWorlds", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "DNSWatchModel"]),
@@ -196,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "ServeTests",
             dependencies: [
-                "Serve", "Poller", "HistoryStore", "Resolver", "Classification", "Investigation", "DNSWatchModel", "TestSupport", "TestWorlds",
+                "Serve", "Poller", "Store", "SQLiteStore", "Resolver", "Classification", "Investigation", "DNSWatchModel", "TestSupport", "TestWorlds",
                 "Alerting", "Detection",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -208,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Poller", "HistoryStore", "PostgresStore", "Resolver", "Classification", "Alerting", "Investigation", "DNSWatchModel",
+                "Poller", "Store", "SQLiteStore", "PostgresStore", "Resolver", "Classification", "Alerting", "Investigation", "DNSWatchModel",
                 "TestSupport", "TestWorlds",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -239,7 +243,7 @@ if Context.environment["DNSWATCH_FUZZ"] != nil {
         fuzzTarget("FuzzConfig", ["DNSWatchConfig", "DNSWatchModel"]),
         fuzzTarget("FuzzReply", ["Resolver"]),
         fuzzTarget("FuzzWarningList", ["Classification", "DNSWatchModel"]),
-        fuzzTarget("FuzzCOF", ["Poller", "HistoryStore", "DNSWatchModel"]),
+        fuzzTarget("FuzzCOF", ["Poller", "Store", "DNSWatchModel"]),
         fuzzTarget("FuzzHTTP", ["Serve", "DNSWatchModel"]),
     ]
 }

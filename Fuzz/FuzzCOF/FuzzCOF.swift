@@ -1,6 +1,7 @@
 import FuzzSupport
 import DNSWatchModel
-import HistoryStore
+import SQLiteStore
+import Store
 import Poller
 
 /// libFuzzer target: the bytes are a COF NDJSON file (`import cof`). They are cut into lines by

@@ -1,6 +1,6 @@
 public import DNSWatchModel
 public import Detection
-public import HistoryStore
+public import Store
 
 /// A value given to an investigation (a command-line flag, a query parameter) that is not usable.
 public struct InputError: Error, Sendable, CustomStringConvertible {

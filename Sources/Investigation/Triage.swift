@@ -2,7 +2,7 @@ public import Classification
 import Detection
 import Foundation
 public import DNSWatchModel
-public import HistoryStore
+public import Store
 
 /// A domain of ours seen on the address (or sharing the queried domain's addresses).
 public struct TriageDomain: Sendable, Equatable, Encodable {

@@ -1,7 +1,7 @@
 public import Classification
 public import DNSWatchModel
 public import Foundation
-public import HistoryStore
+public import Store
 
 // The JSON objects of the investigation commands' `--json` and of the server's `/api/v1`: one type and
 // one constructor for each, so the two cannot differ.
@@ -175,7 +175,7 @@ public struct Investigator: Sendable {
 
     /// The domains that resolved into `block` (watched ones, and those of imported records), oldest first,
     /// each with the address's class and the sighting's source.
-    /// `atMost`: see `HistoryStore.domains(resolvingInto:atMost:)`.
+    /// `atMost`: see `SQLiteStore.domains(resolvingInto:atMost:)`.
     public func addresses(in block: CIDR, atMost: Int? = nil) async throws -> [AddressLine] {
         let block = block.unmapped
         let hits = try await store.domains(resolvingInto: block, atMost: atMost)

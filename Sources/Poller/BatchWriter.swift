@@ -2,7 +2,7 @@ import Classification
 import DNSWatchModel
 import Detection
 import Foundation
-import HistoryStore
+import Store
 
 /// Classifications memoised for one batch: a parking provider's few name servers and addresses come
 /// back thousands of times.
@@ -57,7 +57,7 @@ final class ClassificationCache {
 }
 
 /// Writes one resolved batch inside one transaction: spans, per-domain status, state, transitions and
-/// alerts. Lives only for the duration of `HistoryStore.write`.
+/// alerts. Lives only for the duration of `SQLiteStore.write`.
 struct BatchWriter {
     let w: any BatchStoreWriter
     let batch: Poller.Batch

@@ -2,7 +2,7 @@ public import Classification
 import DNSWatchModel
 import Detection
 import Foundation
-public import HistoryStore
+public import Store
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import DNSWatchModel
 import Foundation
-public import HistoryStore
+public import Store
 
 /// One line of passive DNS in the Common Output Format (COF NDJSON), as `dnsdbq -j` writes it (rdata an
 /// array), as CIRCL pDNS answers (rdata a string for one value) and as `dnswatch history --json` writes it

@@ -1,6 +1,6 @@
 import Classification
 import DNSWatchModel
-public import HistoryStore
+public import Store
 
 /// Origin ASNs of addresses: the cache first, then Team Cymru's DNS service (`origin(6).asn.cymru.com`
 /// TXT) through the configured resolvers for what is missing, saved back to the cache. Used by polls and

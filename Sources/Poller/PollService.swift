@@ -1,7 +1,7 @@
 import AsyncAlgorithms
 public import Logging
 public import ServiceLifecycle
-import HistoryStore
+import Store
 
 /// The daemon: polls due domains every tick until graceful shutdown (SIGTERM/SIGINT via ServiceGroup).
 /// A poll under way when shutdown is asked completes and commits; no new poll starts after it.

@@ -3,7 +3,7 @@ public import Classification
 public import DNSWatchModel
 import Detection
 public import Foundation
-public import HistoryStore
+public import Store
 public import Logging
 
 /// How a poll runs.
@@ -71,14 +71,8 @@ public struct Poller: Sendable {
     public let logger: Logger
     public let progress: (@Sendable (PollProgress) -> Void)?
 
-    /// A poll of a SQLite database: the poll lock gives the store.
-    public init(lock: PollLock, engine: any QueryEngine, classifier: Classifier, sinks: [any AlertSink] = [],
-                options: PollOptions = PollOptions(), logger: Logger, progress: (@Sendable (PollProgress) -> Void)? = nil) {
-        self.init(store: lock.store, holding: lock, engine: engine, classifier: classifier, sinks: sinks, options: options,
-                  logger: logger, progress: progress)
-    }
-
-    /// A poll of any store; `holding` is kept alive with the Poller (a lock).
+    /// A poll of any store; `holding` is kept alive with the Poller (SQLite's poll lock, which the composition
+    /// root takes).
     public init(store: any PollStore, holding: (any Sendable)? = nil, engine: any QueryEngine, classifier: Classifier,
                 sinks: [any AlertSink] = [], options: PollOptions = PollOptions(), logger: Logger,
                 progress: (@Sendable (PollProgress) -> Void)? = nil) {

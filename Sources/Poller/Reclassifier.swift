@@ -2,7 +2,7 @@ public import Classification
 import DNSWatchModel
 import Detection
 import Foundation
-public import HistoryStore
+public import Store
 
 /// Re-derives stored classes from the raw answers after the fingerprint data changed:
 /// every span's class and every domain's state view. History (the answers) is not touched, and no
@@ -11,14 +11,10 @@ public struct Reclassifier: Sendable {
     let store: any ReclassifyStore
     /// On SQLite, the poll lock: a reclassification must not interleave with a poll's batches (nil on
     /// PostgreSQL, where pollers share one config and so one classifier).
-    let lock: PollLock?
+    let lock: (any Sendable)?
     let classifier: Classifier
 
-    public init(lock: PollLock, classifier: Classifier) {
-        self.init(store: lock.store, holding: lock, classifier: classifier)
-    }
-
-    public init(store: any ReclassifyStore, holding lock: PollLock?, classifier: Classifier) {
+    public init(store: any ReclassifyStore, holding lock: (any Sendable)?, classifier: Classifier) {
         self.store = store
         self.lock = lock
         self.classifier = classifier

@@ -1,4 +1,5 @@
-public import HistoryStore
+public import SQLiteStore
+public import Store
 import PostgresNIO
 
 extension PostgresStore {
@@ -10,13 +11,13 @@ extension PostgresStore {
     /// Copies every table of a SQLite database into this one, which must hold no data yet (`dnswatch
     /// migrate --from`): all in one transaction, so a failure leaves it empty. Row ids are kept (every
     /// reference stays valid) and the id sequences continue after them.
-    public func copy(from source: HistoryStore) async throws -> CopyReport {
+    public func copy(from source: SQLiteStore) async throws -> CopyReport {
         let tables = try await source.tableNames()
-        let unknown = Set(tables).subtracting(HistoryStore.tablesInCopyOrder).sorted()
+        let unknown = Set(tables).subtracting(SQLiteStore.tablesInCopyOrder).sorted()
         guard unknown.isEmpty else {
             throw Failure("\(source.path) has tables this dnswatch cannot copy: \(unknown.joined(separator: ", ")) (a newer dnswatch made it?)")
         }
-        let order = HistoryStore.tablesInCopyOrder.filter(tables.contains)
+        let order = SQLiteStore.tablesInCopyOrder.filter(tables.contains)
         var sourceColumns: [String: [String]] = [:]
         for table in order { sourceColumns[table] = try await source.columnNames(of: table) }
         let targetTypes = try await columnTypes()

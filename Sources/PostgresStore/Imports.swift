@@ -1,10 +1,11 @@
 public import DNSWatchModel
-public import HistoryStore
+public import SQLiteStore
+public import Store
 import Dispatch
 import PostgresNIO
 import Synchronization
 
-/// `import cof` on PostgreSQL: SQLite's `mergeImported` (HistoryStore's Imports.swift) as a few statements a
+/// `import cof` on PostgreSQL: SQLite's `mergeImported` (SQLiteStore's Imports.swift) as a few statements a
 /// batch: the source, the names not known yet (ids in the records' order), the spans of the source already
 /// stored for the batch's (name, type, rdata), then the new spans with their inverse-index rows and the
 /// widened ones. The records are folded in order in Swift, so a record repeated in one batch merges into

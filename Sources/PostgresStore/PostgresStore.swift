@@ -1,4 +1,5 @@
-import HistoryStore
+import SQLiteStore
+import Store
 public import Logging
 import NIOCore
 import NIOPosix

@@ -1,5 +1,6 @@
 public import DNSWatchModel
-public import HistoryStore
+public import SQLiteStore
+public import Store
 import PostgresNIO
 
 /// The `watch` commands on PostgreSQL: the rules of SQLite's Watchlists.swift (the same counts, the same

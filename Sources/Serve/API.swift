@@ -1,7 +1,7 @@
 import DNSWatchModel
 import Detection
 import Foundation
-import HistoryStore
+import Store
 import HTTPTypes
 import Hummingbird
 import Investigation

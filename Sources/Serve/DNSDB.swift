@@ -1,6 +1,6 @@
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import Store
 import Hummingbird
 import Investigation
 import Logging

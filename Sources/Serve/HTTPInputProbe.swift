@@ -1,5 +1,5 @@
 package import DNSWatchModel
-import HistoryStore
+import Store
 import HTTPTypes
 
 /// For the libFuzzer target `FuzzHTTP` (Fuzz/FuzzHTTP, docs/fuzzing.md): the parsers of a request's path and

@@ -1,5 +1,5 @@
 import Detection
-import HistoryStore
+import Store
 import Hummingbird
 import Prometheus
 import Synchronization
@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Every value comes from the database at scrape time, so `serve` next to polls run by cron in other
 /// processes and `daemon --listen` report the same truth. Counters stay monotonic: a scrape reads only the
-/// polls and alerts with an id above those already counted (`HistoryStore.metricsReading`) and adds them;
+/// polls and alerts with an id above those already counted (`SQLiteStore.metricsReading`) and adds them;
 /// the histogram observes each finished poll once, by id. Labels are closed sets: `result` is answered or
 /// failed, alert `type` and `severity` come from the `AlertType` and `Severity` enums (all 50 pairs exist
 /// from the start, at 0); no domain name is ever a label.

@@ -1,6 +1,6 @@
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import Store
 import Hummingbird
 import HTTPTypes
 import Investigation
@@ -92,7 +92,7 @@ enum TypeQuery: Equatable {
 }
 
 enum PathValue {
-    /// A path segment percent-decoded; at most `HistoryStore`'s longest name and then some.
+    /// A path segment percent-decoded; at most `SQLiteStore`'s longest name and then some.
     static func decode(_ segment: String?, what: String) throws(BadRequest) -> String {
         guard let segment else { throw BadRequest("missing \(what)") }
         guard segment.utf8.count <= 1024 else { throw BadRequest("\(what) too long") }

@@ -1,6 +1,6 @@
 public import Classification
 public import DNSWatchModel
-public import HistoryStore
+public import Store
 public import Hummingbird
 import HummingbirdCore
 import HTTPTypes

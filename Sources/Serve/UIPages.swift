@@ -1,5 +1,5 @@
 import DNSWatchModel
-import HistoryStore
+import Store
 import Investigation
 
 /// The web page's views, rendered on the server from the same data the API serves. Every stored value goes in

@@ -1,6 +1,6 @@
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import Store
 import Investigation
 
 /// A domain's history laid out for drawing: one row per record type and answer (the rdata set, or the status

@@ -2,7 +2,8 @@ import DNSWatchConfig
 public import ArgumentParser
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Poller
 
 /// `dnswatch import`: history from elsewhere.

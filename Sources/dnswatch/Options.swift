@@ -4,7 +4,8 @@ import ArgumentParser
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 import PostgresStore
 import Resolver
@@ -74,7 +75,7 @@ struct StoreOptions: ParsableArguments {
     func location() throws -> Location {
         let value: String
         do {
-            value = try HistoryStore.resolvePath(flag: db)
+            value = try SQLiteStore.resolvePath(flag: db)
         } catch {
             throw CLIError.usage(error.description)
         }
@@ -98,13 +99,13 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the database for a command that writes: created (0600, directories 0700, or the config's
     /// `file_mode`) and migrated on first use.
-    func open(config: Config) throws -> HistoryStore {
+    func open(config: Config) throws -> SQLiteStore {
         let path = try path()
-        return try opening(path) { try HistoryStore(path: path, fileMode: config.fileMode) }
+        return try opening(path) { try SQLiteStore(path: path, fileMode: config.fileMode) }
     }
 
     /// Runs `open`, turning its failure into one sentence and exit 1.
-    private func opening(_ path: String, _ open: () throws -> HistoryStore) throws -> HistoryStore {
+    private func opening(_ path: String, _ open: () throws -> SQLiteStore) throws -> SQLiteStore {
         do {
             return try open()
         } catch let e as StoreError {
@@ -120,13 +121,13 @@ struct StoreOptions: ParsableArguments {
     /// An existing database is opened read-only (nothing written, so a reader with read access only can
     /// use it), unless `cache` asks for a connection that may write (origin-ASN answers looked up by
     /// `--resolver` are saved).
-    func openForReading(cache: Bool = false) throws -> HistoryStore {
+    func openForReading(cache: Bool = false) throws -> SQLiteStore {
         let path = try path()
-        guard HistoryStore.exists(at: path) else {
+        guard SQLiteStore.exists(at: path) else {
             warn("dnswatch: no database at \(path) yet (a writing command such as 'watch import' or 'poll' creates it)")
-            do { return try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
+            do { return try SQLiteStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
         }
-        return try opening(path) { cache ? try HistoryStore(path: path) : try HistoryStore.readOnly(path: path) }
+        return try opening(path) { cache ? try SQLiteStore(path: path) : try SQLiteStore.readOnly(path: path) }
     }
 
     /// Runs `body` with the history of a command that only reads, on either backend: the SQLite file as
@@ -142,8 +143,8 @@ struct StoreOptions: ParsableArguments {
             return try await PostgresStore.withStore(url, logger: Logger(label: label), migrate: false) { store in
                 guard try await store.hasSchema() else {
                     Self.warnNoTables(url)
-                    let empty: HistoryStore
-                    do { empty = try HistoryStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
+                    let empty: SQLiteStore
+                    do { empty = try SQLiteStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
                     return try await body(empty)
                 }
                 let missing = try await store.missingMigrations()

@@ -2,7 +2,8 @@ import DNSWatchConfig
 import ArgumentParser
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Investigation
 import Logging
 import Poller
@@ -248,9 +249,9 @@ struct Daemon: AsyncParsableCommand {
             var services: [any Service] = [service]
             if let (address, auth) = listen {
                 let path = try flags.store.path()
-                let reader: HistoryStore
+                let reader: SQLiteStore
                 do {
-                    reader = try HistoryStore.readOnly(path: path)
+                    reader = try SQLiteStore.readOnly(path: path)
                 } catch {
                     throw CLIError(code: Exit.failure, description: "cannot open the database \(path) for serving: \(error)")
                 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Investigation
 import Logging
 import PostgresStore
@@ -85,9 +86,9 @@ struct Migrate: AsyncParsableCommand {
             guard case .postgres(let url) = try store.location() else {
                 throw CLIError.usage("migrate copies into PostgreSQL: give --db postgresql://USER@HOST/DB (or $DNSWATCH_DB)")
             }
-            guard HistoryStore.exists(at: from) else { throw CLIError(code: Exit.failure, description: "no database at \(from)") }
-            let source: HistoryStore
-            do { source = try HistoryStore.readOnly(path: from) } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
+            guard SQLiteStore.exists(at: from) else { throw CLIError(code: Exit.failure, description: "no database at \(from)") }
+            let source: SQLiteStore
+            do { source = try SQLiteStore.readOnly(path: from) } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
             let report = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.migrate"), migrate: true) {
                 try await $0.copy(from: source)
             }

@@ -4,7 +4,8 @@ import Classification
 import DNSWatchModel
 public import Detection
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Investigation
 import Logging
 import Poller
@@ -137,7 +138,7 @@ struct LookupFlags: ParsableArguments {
         }
     }
 
-    func setup() throws -> (HistoryStore, Classifier, ASNSource) {
+    func setup() throws -> (SQLiteStore, Classifier, ASNSource) {
         let config = try config.load()
         let store = try store.openForReading(cache: !resolvers.isEmpty)
         let resolver = try asnResolver(config)
@@ -477,7 +478,7 @@ struct Reclassify: AsyncParsableCommand {
             switch try store.location() {
             case .sqlite:
                 let lock = try await store.lockPolls(config: cfg, wait: wait)
-                r = try await Reclassifier(lock: lock, classifier: classifier).run()
+                r = try await Reclassifier(store: lock.store, holding: lock, classifier: classifier).run()
             case .postgres(let url):
                 r = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.reclassify"), migrate: true) { pg in
                     try await Reclassifier(store: pg, holding: nil, classifier: classifier).run()

@@ -4,7 +4,8 @@ import DNSWatchConfig
 import DNSWatchModel
 import Foundation
 import Glibc
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 import Serve
 import ServiceLifecycle

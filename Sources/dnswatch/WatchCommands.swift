@@ -2,7 +2,8 @@ import DNSWatchConfig
 public import ArgumentParser
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Investigation
 import Logging
 import PostgresStore

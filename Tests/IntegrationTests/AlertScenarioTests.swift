@@ -1,7 +1,8 @@
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Investigation
 import Poller
 import TestWorlds

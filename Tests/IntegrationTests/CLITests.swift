@@ -1,5 +1,6 @@
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Poller
 import Testing
 import TestSupport
@@ -119,7 +120,7 @@ struct CLI {
     @Test func aSecondPollOnTheSameDatabaseExitsWithAMessage() async throws {
         let cli = try CLI()
         #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
-        let held = try PollLock(store: HistoryStore(path: cli.db), wait: false)
+        let held = try PollLock(store: SQLiteStore(path: cli.db), wait: false)
         let r = try cli.run(["poll", "--resolver", "127.0.0.1:9", "--no-asn"])
         #expect(r.code == 1)
         #expect(r.err.contains("another dnswatch poll is running"))

@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Testing
 import TestSupport
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -266,7 +267,7 @@ extension OperationsTests {
             return ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
         }
 
-        static func watched(_ store: HistoryStore, _ names: [String]) async throws {
+        static func watched(_ store: SQLiteStore, _ names: [String]) async throws {
             _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "feed", kind: .c2), now: 1)
         }
 
@@ -277,7 +278,7 @@ extension OperationsTests {
             chmod(dir.path, 0o755)
             let db = dir.appendingPathComponent("db.sqlite").path
             do {
-                let store = try HistoryStore(path: db)
+                let store = try SQLiteStore(path: db)
                 try await watched(store, ["first.example"])
             }
             return (dir, db)
@@ -297,7 +298,7 @@ extension OperationsTests {
             #expect(first.status == 200 && first.body.contains("first.example"), "\(first); \(server.err)")
             // A poll writes while serve reads the read-only -shm: what it commits is served.
             do {
-                let store = try HistoryStore(path: db)
+                let store = try SQLiteStore(path: db)
                 try await Self.watched(store, ["second.example"])
                 let seen = try await HTTP.get("http://127.0.0.1:\(port)/api/v1/domains")
                 #expect(seen.status == 200 && seen.body.contains("second.example"), "\(seen); \(server.err)")

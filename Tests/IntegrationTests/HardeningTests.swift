@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 import Testing
 import TestSupport
 
@@ -98,7 +99,7 @@ import TestSupport
         #expect(try cli.run(["watch", "add", "a.example", "--list", "l"]).code == 0)
         let alias = cli.workdir.appendingPathComponent("alias.sqlite").path
         try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: cli.db)
-        let held = try PollLock(store: HistoryStore(path: alias), wait: false)
+        let held = try PollLock(store: SQLiteStore(path: alias), wait: false)
         let r = try cli.run(["poll", "--resolver", "127.0.0.1:9", "--timeout", "0.2", "--retries", "0", "--no-asn"])
         #expect(r.code == 1 && r.err.contains("another dnswatch poll is running"), "\(r.code) \(r.err)")
         let dotted = try cli.run(["poll", "--db", cli.workdir.appendingPathComponent("./x/../db.sqlite").path,

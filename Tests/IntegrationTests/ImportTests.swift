@@ -1,7 +1,8 @@
 import DNSWatchModel
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 @testable import Poller
 import Classification
 import TestWorlds
@@ -216,7 +217,7 @@ import TestSupport
     @Test func theImportReadsOnlyTheBytesItChecked() async throws {
         let cli = try CLI()
         let path = try cli.file("growing.json", Self.good + "\n")
-        let store = try HistoryStore(path: cli.db)
+        let store = try SQLiteStore(path: cli.db)
         let importer = COFImport(store: store, classifier: Classifier(fingerprints: try FingerprintSet.embedded()))
         let prepared = try await COFImport.prepare([COFImport.Input(path: path, source: "s")], skipInvalid: false)
         let handle = try #require(FileHandle(forWritingAtPath: path))

@@ -2,7 +2,8 @@ import Classification
 import DNSWatchModel
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 import Poller
 import Resolver
@@ -18,7 +19,7 @@ import Glibc
 final class BulkWorld: @unchecked Sendable {
     let unbound: UnboundServer
     let dbPath: String
-    let store: HistoryStore
+    let store: SQLiteStore
     let classifier: Classifier
     /// The world's scratch directory (the database, files, the background processes' output); `workdir` is its URL.
     let directory: TemporaryDirectory
@@ -33,7 +34,7 @@ final class BulkWorld: @unchecked Sendable {
         directory = try TemporaryDirectory("dnswatch-ops")
         workdir = directory.url
         dbPath = directory.path("db.sqlite")
-        store = try HistoryStore(path: dbPath)
+        store = try SQLiteStore(path: dbPath)
         classifier = Classifier(fingerprints: try FingerprintSet.embedded())
     }
 
@@ -77,7 +78,7 @@ final class BulkWorld: @unchecked Sendable {
         var p = PollOptions()
         p.asnLookups = false
         configure(&p)
-        return Poller(lock: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier, options: p, logger: Logger(label: "ops-test"))
+        return Poller(store: store, holding: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier, options: p, logger: Logger(label: "ops-test"))
     }
 
     /// Common `dnswatch` arguments: this database, this resolver, no ASN lookups.
@@ -98,7 +99,7 @@ final class BulkWorld: @unchecked Sendable {
 
 // MARK: - Reading the database as an auditor
 
-/// A read-only view of a dnswatch database, independent of HistoryStore, to check its invariants.
+/// A read-only view of a dnswatch database, independent of SQLiteStore, to check its invariants.
 struct Audit {
     let queue: DatabaseQueue
 

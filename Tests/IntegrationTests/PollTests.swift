@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Poller
 import TestWorlds
 import Testing

@@ -1,7 +1,8 @@
 import DNSWatchModel
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 import Poller
 import PostgresStore

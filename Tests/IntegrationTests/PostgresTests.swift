@@ -2,7 +2,8 @@ import Alerting
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 import Poller
 import PostgresStore
@@ -415,7 +416,7 @@ final class BackendWorld: @unchecked Sendable {
         let r = try await w.bulk.dnswatch(["migrate", "--from", w.bulk.dbPath, "--db", url])
         #expect(r.code == 0, "\(r.err)")
         let audit = try Audit(w.bulk.dbPath)
-        for table in HistoryStore.tablesInCopyOrder {
+        for table in SQLiteStore.tablesInCopyOrder {
             let rows = try audit.scalar("SELECT count(*) FROM \(table)")
             #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM \(table)") == rows, "\(table)")
             #expect(r.out.contains("\(table) \(rows)\n"), "\(r.out)")

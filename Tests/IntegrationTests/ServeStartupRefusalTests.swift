@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 import Testing
 import TestSupport
 

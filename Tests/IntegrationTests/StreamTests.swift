@@ -2,7 +2,8 @@ import Classification
 import DNSWatchModel
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 import Poller
 import Resolver
@@ -37,7 +38,7 @@ final class TickingClock: Sendable {
         var options = PollOptions()
         options.asnLookups = false
         options.batchSize = 50
-        let poller = Poller(lock: try PollLock(store: world.store, wait: false), engine: resolver, classifier: world.classifier,
+        let poller = Poller(store: world.store, holding: try PollLock(store: world.store, wait: false), engine: resolver, classifier: world.classifier,
                             options: options, logger: Logger(label: "test"))
         let clock = TickingClock()
         let polling = Task { try await poller.poll(clock: { clock.read() }) }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
-import HistoryStore
+import SQLiteStore
+import Store
 import Hummingbird
 import HummingbirdTesting
 import Serve

@@ -1,7 +1,8 @@
 import Alerting
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Hummingbird
 import Poller
 import Serve
@@ -59,7 +60,7 @@ final class APIWorld: SedoWorld, @unchecked Sendable {
 
     /// The server's routes over a read-only connection to the database, as `dnswatch serve` opens it.
     func router() throws -> Router<ServeContext> {
-        DNSWatchServer.router(ServeDependencies(store: try HistoryStore.readOnly(path: dbPath), classifier: classifier))
+        DNSWatchServer.router(ServeDependencies(store: try SQLiteStore.readOnly(path: dbPath), classifier: classifier))
     }
 }
 

@@ -2,7 +2,8 @@ import Classification
 import DNSWatchModel
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -22,7 +23,7 @@ enum RefusalStore {
     /// one span of its given addresses. Returns its path.
     static func sightings(domains: Int, perDomain: Int, extra: [(name: String, addresses: [String])] = []) async throws -> String {
         let path = try TemporaryDirectory("dnswatch-refusal").path("db.sqlite")
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteStore(path: path)
         let names = (1...domains).map { "d\($0).example" } + extra.map(\.name)
         _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "feed", kind: .c2), now: 1)
         let ids = Dictionary(uniqueKeysWithValues: try await store.pollTargets(afterID: 0, limit: names.count + 1).map { ($0.name, $0.domainID) })
@@ -43,7 +44,7 @@ enum RefusalStore {
     /// severity this version knows (activation, critical).
     static func alerted() async throws -> String {
         let path = try TemporaryDirectory("dnswatch-refusal").path("db.sqlite")
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteStore(path: path)
         _ = try await store.addEntries([ListEntry(domain: try DomainName("alerted.example"))], to: ListSpec(name: "feed", kind: .c2), now: 1)
         let id = try #require(try await store.pollTargets(afterID: 0, limit: 10).first?.domainID)
         try await store.write { w in
@@ -63,7 +64,7 @@ enum RefusalStore {
 
     /// The server's routes over a read-only connection to the database, as `dnswatch serve` opens it.
     static func app(_ path: String) throws -> some ApplicationProtocol {
-        let deps = ServeDependencies(store: try HistoryStore.readOnly(path: path), classifier: Classifier(fingerprints: try .embedded()))
+        let deps = ServeDependencies(store: try SQLiteStore.readOnly(path: path), classifier: Classifier(fingerprints: try .embedded()))
         return Application(router: DNSWatchServer.router(deps))
     }
 }

@@ -2,7 +2,8 @@ import Classification
 import DNSWatchModel
 import Foundation
 import GRDB
-import HistoryStore
+import SQLiteStore
+import Store
 import Hummingbird
 import HummingbirdTesting
 import Investigation
@@ -20,7 +21,7 @@ struct AbsurdStore {
 
     init() async throws {
         path = try TemporaryDirectory("dnswatch-absurd").path("db.sqlite")
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteStore(path: path)
         _ = try await store.addEntries(try ["far.example", "past.example"].map { ListEntry(domain: try DomainName($0)) },
                                        to: ListSpec(name: "feed", kind: .c2), now: 1)
         let ids = Dictionary(uniqueKeysWithValues: try await store.pollTargets(afterID: 0, limit: 10).map { ($0.name, $0.domainID) })
@@ -50,7 +51,7 @@ struct AbsurdStore {
     }
 
     func app() throws -> some ApplicationProtocol {
-        let deps = ServeDependencies(store: try HistoryStore.readOnly(path: path), classifier: Classifier(fingerprints: try .embedded()))
+        let deps = ServeDependencies(store: try SQLiteStore.readOnly(path: path), classifier: Classifier(fingerprints: try .embedded()))
         return Application(router: DNSWatchServer.router(deps))
     }
 }
@@ -85,7 +86,7 @@ struct AbsurdStore {
     /// The axis stays within the times dnswatch accepts, whatever is stored; positions stay finite.
     @Test func timelineAxisIsClampedToTheAcceptedRange() async throws {
         let world = try await AbsurdStore()
-        let store = try HistoryStore.readOnly(path: world.path)
+        let store = try SQLiteStore.readOnly(path: world.path)
         var spans: [HistoryLine] = []
         for name in ["far.example", "past.example"] { spans += try await store.history(domain: name).map(HistoryLine.init) }
         #expect(spans.map(\.time_last).contains(.max) && spans.map(\.time_first).contains(.min))

@@ -1,7 +1,8 @@
 import DNSWatchModel
 import Foundation
 import HTTPTypes
-import HistoryStore
+import SQLiteStore
+import Store
 import Hummingbird
 import HummingbirdTesting
 import Poller
@@ -111,14 +112,14 @@ import TestSupport
     @Test func aScrapeOf20000DomainsIsWhole() async throws {
         let dir = try TemporaryDirectory("dnswatch-metrics20k")
         let path = dir.path("db.sqlite")
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteStore(path: path)
         _ = try await store.addEntries(try (0..<20_000).map { ListEntry(domain: try DomainName("d\($0).example")) },
                                        to: ListSpec(name: "big", kind: .c2), now: 1)
         for i in 0..<50 {
             let id = try await store.beginPoll(at: Int64(1000 + i * 300), resolvers: "127.0.0.1")
             try await store.finishPoll(id, at: Int64(1000 + i * 300 + 40))
         }
-        let router = DNSWatchServer.router(ServeDependencies(store: try HistoryStore.readOnly(path: path), classifier: try await APITests.world.value.classifier))
+        let router = DNSWatchServer.router(ServeDependencies(store: try SQLiteStore.readOnly(path: path), classifier: try await APITests.world.value.classifier))
         for scrape in 0..<3 {
             let m = try await MetricsTests.scrape(router)
             #expect(m["dnswatch_watched_domains"]?.value("dnswatch_watched_domains") == 20_000, "scrape \(scrape)")

@@ -1,7 +1,8 @@
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -36,8 +37,8 @@ enum PDNSFixture {
         (3200, [Question(name: "a.example", type: .a): Answer(status: .noerror, rdata: ["192.0.2.1"])]),
     ]
 
-    static func store() async throws -> HistoryStore {
-        let store = try HistoryStore(path: try TemporaryDirectory("dnswatch-pdns").path("db.sqlite"))
+    static func store() async throws -> SQLiteStore {
+        let store = try SQLiteStore(path: try TemporaryDirectory("dnswatch-pdns").path("db.sqlite"))
         let names = ["a.example", "www.a.example", "b.example", "v6.example"]
         _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "t", kind: .c2), now: 100)
         let lock = try PollLock(store: store, wait: false)
@@ -45,7 +46,7 @@ enum PDNSFixture {
         options.asnLookups = false
         let classifier = Classifier(fingerprints: try .embedded())
         for (time, answers) in script {
-            let poller = Poller(lock: lock, engine: ScriptedDNS(timingOut: answers), classifier: classifier, options: options,
+            let poller = Poller(store: lock.store, holding: lock, engine: ScriptedDNS(timingOut: answers), classifier: classifier, options: options,
                                 logger: Logger(label: "pdns-fixture"))
             let summary = try await poller.poll(clock: { time })
             // Every scripted answer was asked and written (a question the poll no longer asks would leave a hole).

@@ -1,6 +1,7 @@
 import Classification
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -70,7 +71,7 @@ import Testing
     /// Keys are checked first, whatever the method: no key 401, a wrong one 403, then HEAD answers and POST is a 405.
     @Test func methodsStillNeedAKey() async throws {
         let fixture = try await UIFixture()
-        let deps = ServeDependencies(store: try HistoryStore.readOnly(path: fixture.path), classifier: Classifier(fingerprints: try .embedded()))
+        let deps = ServeDependencies(store: try SQLiteStore.readOnly(path: fixture.path), classifier: Classifier(fingerprints: try .embedded()))
         let policy = AuthPolicy(keys: [APIKey(name: "alice", key: "k-alice")], metricsOpen: false)
         let app = Application(router: DNSWatchServer.router(deps, auth: policy))
         let key: HTTPFields = [try #require(HTTPField.Name("X-API-Key")): "k-alice"]

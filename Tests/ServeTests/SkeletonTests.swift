@@ -1,4 +1,5 @@
-import HistoryStore
+import SQLiteStore
+import Store
 import Hummingbird
 import HummingbirdTesting
 import Serve
@@ -7,7 +8,7 @@ import Testing
 
 @Suite struct SkeletonTests {
     @Test func anUnknownPathIs404() async throws {
-        let deps = ServeDependencies(store: try HistoryStore.empty(), classifier: Classifier(fingerprints: try .embedded()))
+        let deps = ServeDependencies(store: try SQLiteStore.empty(), classifier: Classifier(fingerprints: try .embedded()))
         let app = Application(router: DNSWatchServer.router(deps))
         try await app.test(.router) { client in
             try await client.execute(uri: "/no/such/path", method: .get) { response in

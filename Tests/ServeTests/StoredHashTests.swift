@@ -1,6 +1,7 @@
 import Classification
 import DNSWatchModel
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 @testable import Poller
 import TestSupport
@@ -18,7 +19,7 @@ import Testing
 /// by the byte 0x1F; stored as the signed 64-bit integer of the same bits).
 @Suite struct StoredHashTests {
     /// The stored answer hash of each watched domain, by name.
-    static func storedHashes(_ store: HistoryStore) async throws -> [String: Int64?] {
+    static func storedHashes(_ store: SQLiteStore) async throws -> [String: Int64?] {
         let targets = try await store.pollTargets(afterID: 0, limit: 100)
         let ids = targets.map(\.domainID)
         let memory = try await store.write { w in try w.pollMemory(domainIDs: ids).mapValues(\.answerHash) }
@@ -27,7 +28,7 @@ import Testing
 
     /// A parked domain as a poll sees it: A at Sedo, no AAAA, Sedo's two name servers.
     @Test func answerHashOfAParkedDomainAsStored() async throws {
-        let store = try HistoryStore(path: try TemporaryDirectory("dnswatch-hash").path("db.sqlite"))
+        let store = try SQLiteStore(path: try TemporaryDirectory("dnswatch-hash").path("db.sqlite"))
         _ = try await store.addEntries([ListEntry(domain: try DomainName("parked.example"))], to: ListSpec(name: "t", kind: .c2), now: 1)
         var options = PollOptions()
         options.asnLookups = false
@@ -36,7 +37,7 @@ import Testing
             Question(name: "parked.example", type: .aaaa): Answer(status: .nodata),
             Question(name: "parked.example", type: .ns): Answer(status: .noerror, rdata: ["ns2.sedoparking.com", "ns1.sedoparking.com"]),
         ])
-        let poller = Poller(lock: try PollLock(store: store, wait: false), engine: engine,
+        let poller = Poller(store: store, holding: try PollLock(store: store, wait: false), engine: engine,
                             classifier: Classifier(fingerprints: try .embedded()), options: options, logger: Logger(label: "t"))
         let summary = try await poller.poll(clock: { 1_790_000_000 })
         #expect(summary.counts.answers == 3, "\(summary.line)")

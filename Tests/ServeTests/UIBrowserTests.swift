@@ -1,7 +1,8 @@
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Hummingbird
 import HummingbirdTesting
 import Serve
@@ -76,7 +77,7 @@ final class PolledWorld: SedoWorld, @unchecked Sendable {
         let world = try await PolledWorld.made()
         let alerts = try await world.store.alerts(domain: "c2.example")
         try #require(alerts.map(\.type) == ["activation"], "the polls raised the activation")
-        let deps = ServeDependencies(store: try HistoryStore.readOnly(path: world.dbPath), classifier: Classifier(fingerprints: try .embedded()))
+        let deps = ServeDependencies(store: try SQLiteStore.readOnly(path: world.dbPath), classifier: Classifier(fingerprints: try .embedded()))
         let app = Application(router: DNSWatchServer.router(deps), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let port = try #require(client.port)
@@ -127,7 +128,7 @@ final class PolledWorld: SedoWorld, @unchecked Sendable {
     @Test func aBrowserAuthenticatesWithHTTPBasic() async throws {
         let chromium = try Chromium()
         let world = try await PolledWorld.made()
-        let deps = ServeDependencies(store: try HistoryStore.readOnly(path: world.dbPath), classifier: Classifier(fingerprints: try .embedded()))
+        let deps = ServeDependencies(store: try SQLiteStore.readOnly(path: world.dbPath), classifier: Classifier(fingerprints: try .embedded()))
         let policy = AuthPolicy(keys: [APIKey(name: "analyst", key: "k-browser-0123456789")], metricsOpen: false)
         let app = Application(router: DNSWatchServer.router(deps, auth: policy), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in

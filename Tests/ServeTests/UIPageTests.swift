@@ -1,7 +1,8 @@
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Hummingbird
 import Investigation
 import HummingbirdTesting
@@ -11,7 +12,7 @@ import TestSupport
 
 /// A store written directly (no poll): the spans, states, lists and alerts the pages draw, some of them hostile.
 struct UIFixture {
-    let store: HistoryStore
+    let store: SQLiteStore
     let path: String
 
     static let t0: Int64 = 1_796_112_000  // 2026-12-01T08:00:00Z
@@ -25,7 +26,7 @@ struct UIFixture {
 
     init() async throws {
         path = try TemporaryDirectory("dnswatch-ui").path("db.sqlite")
-        store = try HistoryStore(path: path)
+        store = try SQLiteStore(path: path)
         _ = try await store.addEntries([ListEntry(domain: try DomainName("c2.example"))], to: ListSpec(name: "ursnif", kind: .c2), now: Self.t0)
         _ = try await store.addEntries([ListEntry(domain: try DomainName("evil.example"), note: Self.hostileNote)],
                                        to: ListSpec(name: Self.hostileList, kind: .c2), now: Self.t0)
@@ -67,7 +68,7 @@ struct UIFixture {
     }
 
     func app() throws -> some ApplicationProtocol {
-        let deps = ServeDependencies(store: try HistoryStore.readOnly(path: path), classifier: Classifier(fingerprints: try .embedded()))
+        let deps = ServeDependencies(store: try SQLiteStore.readOnly(path: path), classifier: Classifier(fingerprints: try .embedded()))
         return Application(router: DNSWatchServer.router(deps))
     }
 }
@@ -114,7 +115,7 @@ extension TestResponse {
     }
 
     @Test func axisLabelsAreRoundUTCTimes() async throws {
-        let store = try HistoryStore(path: try TemporaryDirectory("dnswatch-ui").path("db.sqlite"))
+        let store = try SQLiteStore(path: try TemporaryDirectory("dnswatch-ui").path("db.sqlite"))
         let names = ["day.example", "month.example", "once.example"]
         _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "t", kind: .c2), now: 1)
         let ids = Dictionary(uniqueKeysWithValues: try await store.pollTargets(afterID: 0, limit: 10).map { ($0.name, $0.domainID) })

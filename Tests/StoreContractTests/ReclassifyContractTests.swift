@@ -1,6 +1,7 @@
 import Classification
 import DNSWatchModel
-import HistoryStore
+import SQLiteStore
+import Store
 import Poller
 import Testing
 import TestSupport

@@ -2,7 +2,8 @@ import Alerting
 import Classification
 import DNSWatchModel
 import Foundation
-import HistoryStore
+import SQLiteStore
+import Store
 import Logging
 import Poller
 import PostgresStore
@@ -26,7 +27,7 @@ func withStore<T: Sendable>(_ backend: Backend, _ body: (any ContractStore) asyn
     switch backend {
     case .sqlite:
         let dir = try TemporaryDirectory("dnswatch-contract")
-        return try await body(try HistoryStore(path: dir.path("db.sqlite")))
+        return try await body(try SQLiteStore(path: dir.path("db.sqlite")))
     case .postgresql:
         let url = try PostgresURL(try TestPostgres.freshDatabase(prefix: "contract"))
         return try await PostgresStore.withStore(url, logger: Logger(label: "contract"), migrate: true) { try await body($0) }

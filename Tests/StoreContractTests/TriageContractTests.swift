@@ -1,5 +1,6 @@
 import DNSWatchModel
-import HistoryStore
+import SQLiteStore
+import Store
 import Poller
 import Testing
 import TestSupport

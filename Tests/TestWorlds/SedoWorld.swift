@@ -2,7 +2,8 @@ public import Alerting
 public import Classification
 public import DNSWatchModel
 import Foundation
-public import HistoryStore
+public import SQLiteStore
+public import Store
 import Logging
 public import Poller
 import Resolver
@@ -33,7 +34,7 @@ open class SedoWorld: @unchecked Sendable {
     /// The world's scratch directory; the database is `db.sqlite` in it.
     public let directory: TemporaryDirectory
     public let dbPath: String
-    public let store: HistoryStore
+    public let store: SQLiteStore
     public let classifier: Classifier
     /// The sinks every poll delivers alerts to.
     public let sinks: [any AlertSink]
@@ -46,7 +47,7 @@ open class SedoWorld: @unchecked Sendable {
         unbound = try UnboundServer(localZones: ["example. static", "cymru.com. static"], localData: records + Self.cymruRecords)
         directory = try TemporaryDirectory(prefix)
         dbPath = directory.path("db.sqlite")
-        store = try HistoryStore(path: dbPath)
+        store = try SQLiteStore(path: dbPath)
         self.sinks = sinks
         self.classifier = try classifier ?? Classifier(fingerprints: FingerprintSet.embedded())
     }
@@ -71,7 +72,7 @@ open class SedoWorld: @unchecked Sendable {
         p.batchSize = batch
         p.types = types
         p.dueOnly = due
-        return Poller(lock: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier ?? self.classifier,
+        return Poller(store: store, holding: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier ?? self.classifier,
                       sinks: sinks, options: p, logger: Logger(label: "test"))
     }
 

@@ -1,0 +1,248 @@
+public import DNSWatchModel
+public import Store
+import Foundation
+public import GRDB
+
+/// The operations of one write transaction. Handed out by `SQLiteStore.write`; never escapes it.
+public struct StoreWriter {
+    let db: Database
+
+    // MARK: Spans
+
+    /// The current span of each (domain, rrtype) of these domains, read in one query.
+    public func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan] {
+        var out: [HeadKey: HeadSpan] = [:]
+        out.reserveCapacity(domainIDs.count * 3)
+        for chunk in domainIDs.chunked(500) {
+            let marks = placeholders(chunk.count)
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT h.domain_id, h.rrtype, s.id, s.status, s.rdata, s.class, s.provider
+                FROM heads h JOIN spans s ON s.id = h.span_id WHERE h.domain_id IN (\(marks))
+                """, arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                out[HeadKey(domainID: row[0], rrtype: try row.decode(atIndex: 1))] = HeadSpan(
+                    spanID: row[2], status: try row.decode(atIndex: 3), rdataText: row[4],
+                    class: try row.decode(atIndex: 5), provider: row[6])
+            }
+        }
+        return out
+    }
+
+    /// Extends many spans seen again at the same time, a few hundred per statement.
+    public func extend(spanIDs: [Int64], at time: Int64) throws {
+        for chunk in spanIDs.chunked(500) {
+            let marks = placeholders(chunk.count)
+            var args: StatementArguments = [time]
+            args += StatementArguments(chunk)
+            try db.cachedStatement(sql: "UPDATE spans SET time_last = ?, count = count + 1 WHERE id IN (\(marks))")
+                .execute(arguments: args)
+        }
+    }
+
+    /// Starts many spans at once (multi-row inserts), each becoming the head of its (domain, rrtype):
+    /// the heads are set by one statement for the whole set.
+    public func startSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String?) throws {
+        guard !spans.isEmpty else { return }
+        let before = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM spans") ?? 0
+        for chunk in spans.chunked(50) {
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var args = StatementArguments()
+            for sp in chunk {
+                args += [sp.domainID, sp.rrtype.rawValue, sp.status.rawValue, RdataCodec.encode(sp.rdata), time, time,
+                         sp.class?.rawValue, sp.provider, fingerprintVersion]
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)
+                VALUES \(rows)
+                """).execute(arguments: args)
+        }
+        // Rows of one multi-row insert take consecutive ids in order (INTEGER PRIMARY KEY, max + 1 each):
+        // span k got `before + 1 + k`, checked before its values are indexed under it.
+        let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM spans") ?? 0
+        guard last == before + Int64(spans.count) else {
+            throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "span ids are not consecutive (\(before)+\(spans.count) → \(last))")
+        }
+        let insertValue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO span_values (key, domain_id, span_id) VALUES (?, ?, ?)")
+        for (k, sp) in spans.enumerated() {
+            for key in ValueKey.keys(rrtype: sp.rrtype, status: sp.status, rdata: sp.rdata) {
+                try insertValue.execute(arguments: [Data(key), sp.domainID, before + 1 + Int64(k)])
+            }
+        }
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id)
+            SELECT domain_id, rrtype, max(id) FROM spans WHERE id > ? AND source_id IS NULL GROUP BY domain_id, rrtype
+            """, arguments: [before])
+    }
+
+    /// Every address (A and AAAA) this domain has ever resolved to in dnswatch's own polls (what other
+    /// sensors saw, `import cof`, never makes an address "seen before" for detection).
+    public func addressesEverSeen(domainID: Int64) throws -> Set<String> {
+        var out = Set<String>()
+        for text in try String.fetchAll(db, sql: "SELECT rdata FROM spans WHERE domain_id = ? AND rrtype IN ('A', 'AAAA') AND source_id IS NULL",
+                                        arguments: [domainID]) {
+            out.formUnion(RdataCodec.decode(text))
+        }
+        return out
+    }
+
+    // MARK: Per-domain status
+
+    /// Marks many domains polled at once (multi-row upserts), with the hash of the answers they gave.
+    public func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws {
+        for chunk in domains.chunked(100) {
+            let rows = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var args = StatementArguments()
+            for d in chunk { args += [d.domainID, time, d.nextDue, d.answerHash] }
+            try db.cachedStatement(sql: """
+                INSERT INTO domain_status (domain_id, last_polled, next_due, answer_hash) VALUES \(rows)
+                ON CONFLICT(domain_id) DO UPDATE SET last_polled = excluded.last_polled, next_due = excluded.next_due,
+                    answer_hash = excluded.answer_hash
+                """).execute(arguments: args)
+        }
+    }
+
+    /// The answer hash and stored state of each of these domains (for telling unchanged ones apart).
+    public func pollMemory(domainIDs: [Int64]) throws -> [Int64: (answerHash: Int64?, state: StoredState?)] {
+        var out: [Int64: (answerHash: Int64?, state: StoredState?)] = [:]
+        out.reserveCapacity(domainIDs.count)
+        for chunk in domainIDs.chunked(500) {
+            let marks = placeholders(chunk.count)
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version
+                FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
+                WHERE d.id IN (\(marks))
+                """, arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                let cls: DomainClass? = try row.decode(atIndex: 2)
+                let state = cls.map { StoredState(state: DomainState(class: $0, provider: row[3]), classifierVersion: row[4]) }
+                out[row[0]] = (row[1], state)
+            }
+        }
+        return out
+    }
+
+    /// Extends the current spans of these types of these domains (seen again, unchanged).
+    public func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws {
+        let typeList = types.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        for chunk in domainIDs.chunked(500) {
+            let marks = placeholders(chunk.count)
+            var args: StatementArguments = [time]
+            args += StatementArguments(chunk)
+            try db.execute(sql: """
+                UPDATE spans SET time_last = ?, count = count + 1
+                WHERE id IN (SELECT span_id FROM heads WHERE domain_id IN (\(marks)) AND rrtype IN (\(typeList)))
+                """, arguments: args)
+        }
+    }
+
+    /// Records a failed lookup: counted, remembered per domain, never a span.
+    public func recordFailure(domainID: Int64, rrtype: RRType, kind: FailureKind, at time: Int64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO domain_status (domain_id, last_failure, last_failure_type, last_failure_kind) VALUES (?, ?, ?, ?)
+            ON CONFLICT(domain_id) DO UPDATE SET last_failure = excluded.last_failure,
+                last_failure_type = excluded.last_failure_type, last_failure_kind = excluded.last_failure_kind
+            """).execute(arguments: [domainID, time, rrtype.rawValue, kind.rawValue])
+    }
+
+    // MARK: Polls
+
+    /// Adds to a poll run's counts (called once per committed batch).
+    public func addPollCounts(pollID: Int64, _ c: PollCounts) throws {
+        try db.execute(sql: """
+            UPDATE polls SET domains = domains + ?, queries = queries + ?, answers = answers + ?,
+                failures = failures + ?, changes = changes + ?, alerts = alerts + ? WHERE id = ?
+            """, arguments: [c.domains, c.queries, c.answers, c.failures, c.changes, c.alerts, pollID])
+    }
+
+    // MARK: Domain state, transitions, alerts
+
+    /// Saves a domain's state; a changed class or provider resets `since`.
+    public func saveState(domainID: Int64, _ state: DomainState, at time: Int64, classifierVersion: String?) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO domain_state (domain_id, class, provider, since, updated, fp_version) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(domain_id) DO UPDATE SET
+                since = CASE WHEN domain_state.class IS excluded.class AND domain_state.provider IS excluded.provider
+                             THEN domain_state.since ELSE excluded.since END,
+                class = excluded.class, provider = excluded.provider,
+                updated = excluded.updated, fp_version = excluded.fp_version
+            """).execute(arguments: [domainID, state.class.rawValue, state.provider, time, time, classifierVersion])
+    }
+
+    /// Domain ids with a stored state, after `afterID`, in order, at most `limit`.
+    public func stateDomainIDs(afterID: Int64, limit: Int) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT domain_id FROM domain_state WHERE domain_id > ? ORDER BY domain_id LIMIT ?",
+                           arguments: [afterID, limit])
+    }
+
+    /// Stores a transition with both sides; returns its id.
+    public func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String,
+                                 fromJSON: String, toJSON: String) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO transitions (domain_id, poll_id, time, type, from_view, to_view) VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [domainID, pollID, time, type, fromJSON, toJSON])
+        return db.lastInsertedRowID
+    }
+
+    /// Stores an alert and queues it for each sink. `payload` builds the JSON given the alert's id.
+    public func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind,
+                            type: String, severity: String, severityRank: Int, sinks: [String],
+                            payload: (Int64) throws -> String) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO alerts (transition_id, time, domain, list, kind, type, severity, severity_rank, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')
+            """).execute(arguments: [transitionID, time, domain, list, kind.rawValue, type, severity, severityRank])
+        let id = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE alerts SET payload = ? WHERE id = ?", arguments: [try payload(id), id])
+        for sink in sinks {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO deliveries (alert_id, sink) VALUES (?, ?)")
+                .execute(arguments: [id, sink])
+        }
+        return id
+    }
+
+    // MARK: Origin ASN cache
+
+    /// Saves origin-ASN answers (nil asn: looked up, none known).
+    public func saveASN(_ entries: [ASNEntry], at time: Int64, ttl: Int64) throws {
+        let st = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO asn_cache (address, asn, prefix, country, registry, fetched, expires)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in entries {
+            try st.execute(arguments: [e.address, e.asn, e.prefix, e.country, e.registry, time, time + ttl])
+        }
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+extension StoreWriter {
+    /// Spans with id greater than `afterID`, in id order, at most `limit`.
+    public func rawSpans(afterID: Int64, limit: Int) throws -> [RawSpan] {
+        try RawSpan.fetchAll(db, sql: "SELECT id, domain_id, rrtype, status, rdata FROM spans WHERE id > ? ORDER BY id LIMIT ?",
+                             arguments: [afterID, limit])
+    }
+
+    /// Sets a span's derived class.
+    public func setSpanClass(spanID: Int64, class cls: DomainClass, provider: String?, fingerprintVersion: String) throws {
+        try db.cachedStatement(sql: "UPDATE spans SET class = ?, provider = ?, fp_version = ? WHERE id = ?")
+            .execute(arguments: [cls.rawValue, provider, fingerprintVersion, spanID])
+    }
+
+    /// Cached origin ASNs of many addresses (expired or not: classification uses what was known).
+    public func cachedASNs(_ addresses: [String]) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for chunk in addresses.chunked(500) {
+            let marks = placeholders(chunk.count)
+            let rows = try Row.fetchCursor(db, sql: "SELECT address, asn FROM asn_cache WHERE asn IS NOT NULL AND address IN (\(marks))",
+                                           arguments: StatementArguments(chunk))
+            while let row = try rows.next() { out[row[0]] = row[1] }
+        }
+        return out
+    }
+
+}

@@ -1,0 +1,140 @@
+public import DNSWatchModel
+
+/// The operations of one batch's write transaction, as `BatchWriter` (Poller) uses them: the same calls on
+/// SQLite (`StoreWriter`, inside a GRDB transaction) and on PostgreSQL (`PostgresStore`, inside a fenced
+/// transaction). Synchronous: a backend runs the whole batch off the cooperative pool, on its own thread.
+public protocol BatchStoreWriter {
+    /// The current span of each (domain, rrtype) of these domains.
+    func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan]
+    /// Extends spans seen again at `time`.
+    func extend(spanIDs: [Int64], at time: Int64) throws
+    /// Starts spans, each becoming the head of its (domain, rrtype), with their inverse-index rows.
+    func startSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String?) throws
+    /// Every address this domain resolved to in dnswatch's own polls.
+    func addressesEverSeen(domainID: Int64) throws -> Set<String>
+    /// Marks domains polled, with their next due time and answer hash.
+    func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws
+    /// The answer hash and stored state of these domains.
+    func pollMemory(domainIDs: [Int64]) throws -> [Int64: (answerHash: Int64?, state: StoredState?)]
+    /// Extends the current spans of these types of these domains.
+    func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws
+    /// Records a failed lookup (never a span).
+    func recordFailure(domainID: Int64, rrtype: RRType, kind: FailureKind, at time: Int64) throws
+    /// Adds a committed batch's counts to its poll run.
+    func addPollCounts(pollID: Int64, _ c: PollCounts) throws
+    /// Saves a domain's state; a changed class or provider resets `since`.
+    func saveState(domainID: Int64, _ state: DomainState, at time: Int64, classifierVersion: String?) throws
+    /// Stores a transition; returns its id.
+    func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String, fromJSON: String, toJSON: String) throws -> Int64
+    /// Stores an alert (its payload built from its id) and queues it for each sink key.
+    func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind, type: String,
+                     severity: String, severityRank: Int, sinks: [String], payload: (Int64) throws -> String) throws -> Int64
+    /// Cached origin ASNs of these addresses (expired or not).
+    func cachedASNs(_ addresses: [String]) throws -> [String: Int]
+}
+
+/// Due domains handed to one poller: on SQLite the poll lock covers them; on PostgreSQL they are leased
+/// (`lease` names the claim, which the batch's commit must still hold).
+public struct ClaimedTargets: Sendable {
+    public var targets: [PollTarget]
+    /// The lease token of a PostgreSQL claim; nil on SQLite.
+    public var lease: Int64?
+    public init(targets: [PollTarget], lease: Int64?) {
+        self.targets = targets
+        self.lease = lease
+    }
+}
+
+/// A batch whose lease was lost (expired and claimed by another poller) before it could commit: it was
+/// discarded, and the other poller records those domains.
+public struct LeaseLost: Error, Sendable, CustomStringConvertible {
+    public var domains: Int
+    public init(domains: Int) { self.domains = domains }
+    public var description: String { "lease lost on \(domains) domain(s): the batch was discarded (another poller took them over)" }
+}
+
+/// What a poll needs of the store, on either backend: due work, poll runs, the batch transaction, the
+/// origin-ASN cache and the alert outbox.
+public protocol PollStore: Sendable {
+    /// Brings due times forward where a domain's interval got shorter since it was polled.
+    func clampDueTimes(defaults: PollInterval.Defaults) async throws
+    /// How many domains a poll would visit (for progress).
+    func countTargets(dueAt: Int64?) async throws -> Int
+    /// The next watched domains with id greater than `afterID`, at most `limit` (due by `dueAt` if set),
+    /// claimed for this poller (`poller`) for `lease` seconds where domains are shared.
+    func claimTargets(afterID: Int64, limit: Int, dueAt: Int64?, poller: String, lease: Int64) async throws -> ClaimedTargets
+    /// Starts a poll run of `poller`; returns its id.
+    func beginPoll(at time: Int64, resolvers: String, poller: String) async throws -> Int64
+    /// Marks a poll run finished.
+    func finishPoll(_ id: Int64, at time: Int64) async throws
+    /// How many batch transactions a poll may run at once (SQLite has one writer).
+    var concurrentBatchWrites: Int { get }
+    /// Runs `body` in one transaction that commits only while `claim` still holds its domains (and then
+    /// releases them); throws `LeaseLost` and writes nothing otherwise.
+    func writeBatch<T: Sendable>(_ claim: ClaimedTargets, _ body: @escaping @Sendable (any BatchStoreWriter) throws -> T) async throws -> T
+    /// Cached origin-ASN answers not yet expired at `now`.
+    func cachedASN(_ addresses: [String], now: Int64) async throws -> [String: ASNEntry]
+    /// Saves origin-ASN answers in one transaction: `entries` kept for `ttl` seconds, the addresses with no
+    /// origin known (`none`) for `negativeTTL`.
+    func saveASN(_ entries: [ASNEntry], none: [ASNEntry], at time: Int64, ttl: Int64, negativeTTL: Int64) async throws
+    /// Undelivered alerts for these sink keys, oldest first, claimed for `poller` where several pollers
+    /// share the outbox (no two pollers get the same delivery).
+    func pendingDeliveries(sinks: [String], poller: String) async throws -> [QueuedDelivery]
+    /// Records one delivery attempt (and ends its claim).
+    func recordDelivery(alertID: Int64, sink: String, at time: Int64, error: String?) async throws
+}
+
+/// One poller as `dnswatch pollers` shows it: its name, when it was last seen, how many domains it has
+/// claimed in all, and its last poll run.
+public struct PollerInfo: Sendable, Equatable {
+    public var name: String
+    /// Epoch seconds.
+    public var lastSeen: Int64
+    public var claimed: Int64
+    public var lastPoll: PollRun?
+    public init(name: String, lastSeen: Int64, claimed: Int64, lastPoll: PollRun?) {
+        self.name = name
+        self.lastSeen = lastSeen
+        self.claimed = claimed
+        self.lastPoll = lastPoll
+    }
+}
+
+/// A recorded poll run.
+public struct PollRun: Sendable, Equatable {
+    public var id: Int64
+    public var started: Int64
+    /// Nil for a run that never finished (its process was killed).
+    public var finished: Int64?
+    public var counts: PollCounts
+    public init(id: Int64, started: Int64, finished: Int64?, counts: PollCounts) {
+        self.id = id
+        self.started = started
+        self.finished = finished
+        self.counts = counts
+    }
+}
+
+/// A watched domain as a poll sees it: its id, name and active memberships.
+public struct PollTarget: Sendable, Equatable {
+    public var domainID: Int64
+    public var name: String
+    public var memberships: [Membership]
+    public init(domainID: Int64, name: String, memberships: [Membership]) {
+        self.domainID = domainID
+        self.name = name
+        self.memberships = memberships
+    }
+}
+
+/// A domain's place on a list, with the list's kind and interval.
+public struct Membership: Sendable, Equatable {
+    public var list: String
+    public var kind: ListKind
+    public var interval: Int?
+    public init(list: String, kind: ListKind, interval: Int?) {
+        self.list = list
+        self.kind = kind
+        self.interval = interval
+    }
+}

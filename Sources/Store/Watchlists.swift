@@ -1,0 +1,73 @@
+public import DNSWatchModel
+
+/// What the `watch` commands need of the store, on either backend: adding domains to a list, making the
+/// stored lists equal to a set of files, retiring domains, and listing the active memberships. SQLite
+/// (`SQLiteStore`, Watchlists.swift) and PostgreSQL (`PostgresStore`) give the same counts and rows.
+public protocol WatchlistStore: Sendable {
+    /// Adds entries to a list (creating it), reactivating retired memberships.
+    /// Kind, interval and description are updated where the spec gives them.
+    func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) async throws -> ImportCounts
+    /// Makes the stored lists equal to `lists`: new domains added, removed ones retired (history kept),
+    /// kind / interval / description updated; lists absent from `lists` are retired as a whole.
+    func sync(_ lists: [(ListSpec, [ListEntry])], now: Int64) async throws -> ImportCounts
+    /// Retires domains from one list (`StoreError.unknownList` when there is none of that name), or from
+    /// every list. Returns how many memberships ended.
+    func remove(_ domains: [DomainName], list: String?, now: Int64) async throws -> Int
+    /// Active memberships, ordered by list then domain (by their bytes).
+    func watchedDomains(list: String?) async throws -> [WatchedDomain]
+}
+
+/// A list as declared by a watchlist file or the command line.
+public struct ListSpec: Sendable, Equatable {
+    public var name: String
+    public var kind: ListKind?
+    public var interval: Int?
+    public var description: String?
+    public init(name: String, kind: ListKind? = nil, interval: Int? = nil, description: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.interval = interval
+        self.description = description
+    }
+}
+
+/// A domain to put on a list.
+public struct ListEntry: Sendable, Equatable {
+    public var domain: DomainName
+    public var note: String?
+    public init(domain: DomainName, note: String? = nil) {
+        self.domain = domain
+        self.note = note
+    }
+}
+
+/// What an import or add changed.
+public struct ImportCounts: Sendable, Equatable {
+    public var added = 0
+    public var alreadyPresent = 0
+    public var retired = 0
+    public init() {}
+}
+
+/// One active membership, as `watch list` shows it.
+public struct WatchedDomain: Sendable, Equatable {
+    public var domain: String
+    public var list: String
+    public var kind: ListKind
+    public var interval: Int?
+    public var added: Int64
+    public var note: String?
+    /// When the domain left the list; nil while it is watched.
+    public var retired: Int64? = nil
+
+    public init(domain: String, list: String, kind: ListKind, interval: Int?, added: Int64, note: String?, retired: Int64? = nil) {
+        self.domain = domain
+        self.list = list
+        self.kind = kind
+        self.interval = interval
+        self.added = added
+        self.note = note
+        self.retired = retired
+    }
+
+}
