@@ -82,6 +82,8 @@ public protocol PollStore: Sendable {
     func pendingDeliveries(sinks: [String], poller: String) async throws -> [QueuedDelivery]
     /// Records one delivery attempt (and ends its claim).
     func recordDelivery(alertID: Int64, sink: String, at time: Int64, error: String?) async throws
+    /// The pollers that polled this store (`dnswatch pollers`), by name, each with its last poll run.
+    func pollers() async throws -> [PollerInfo]
 }
 
 /// One poller as `dnswatch pollers` shows it: its name, when it was last seen, how many domains it has
