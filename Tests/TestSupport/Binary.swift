@@ -1,9 +1,11 @@
 public import Foundation
 
 /// The built `dnswatch` executable the tests run, as users and scripts do: next to the test bundle in the
-/// build directory. Computed in one place; missing, a test fails saying how to build it.
+/// build directory, or the file `$DNSWATCH_BINARY` names (another build, e.g. a release's, to run the tests
+/// against). Computed in one place; missing, a test fails saying how to build it.
 public enum DNSWatchBinary {
     public static let url: URL = {
+        if let path = ProcessInfo.processInfo.environment["DNSWATCH_BINARY"] { return URL(fileURLWithPath: path) }
         let dir = Bundle.main.executableURL?.deletingLastPathComponent()
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         return dir.appendingPathComponent("dnswatch")
