@@ -30,6 +30,40 @@ public struct DomainView: Sendable, Equatable, Codable {
     }
 }
 
+extension DomainView {
+    /// The record types a view is made of, in the order their values are taken (TXT never counts).
+    public static let types: [RRType] = [.a, .aaaa, .ns, .cname]
+
+    /// THE rule that makes a domain's view, for a poll and for triage as of a time (docs/detection.md):
+    /// for each of A, AAAA, NS and CNAME the answer current for the domain gives that type's status and,
+    /// when its status is NOERROR, its values, each classified. What is current is the caller's: for a poll,
+    /// this poll's answer of the type, or, when that lookup failed, the last known one (the type's head); the
+    /// view before the poll is the heads alone; triage `--at` passes the spans current at that time.
+    ///
+    /// - Parameters:
+    ///   - current: the answer current for a type; nil: none (never answered).
+    ///   - verdict: the verdict of one value of a type (an address for A and AAAA, a name server for NS,
+    ///     a target for CNAME).
+    public static func derive(current: (RRType) -> (status: AnswerStatus, rdata: [String])?,
+                              verdict: (RRType, String) -> Verdict) -> DomainView {
+        var statuses: [RRType: AnswerStatus] = [:]
+        var addresses: [ClassifiedValue] = [], nameServers: [ClassifiedValue] = [], cnames: [ClassifiedValue] = []
+        for t in types {
+            guard let answer = current(t) else { continue }
+            statuses[t] = answer.status
+            guard answer.status == .noerror else { continue }
+            let values = answer.rdata.map { ClassifiedValue(value: $0, verdict: verdict(t, $0)) }
+            switch t {
+            case .a, .aaaa: addresses += values
+            case .ns: nameServers += values
+            case .cname: cnames += values
+            case .txt: break
+            }
+        }
+        return DomainView(statuses: statuses, addresses: addresses, nameServers: nameServers, cnameTargets: cnames)
+    }
+}
+
 /// A value (address, name server, CNAME target) and its verdict.
 public struct ClassifiedValue: Sendable, Equatable, Codable {
     public var value: String

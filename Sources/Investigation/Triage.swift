@@ -158,25 +158,18 @@ public struct Triage: Sendable {
                       hits: hits.filter { $0.domain != name.value }, own: own, memberships: reads.memberships, limit: limit)
     }
 
-    /// A domain's state from its spans current at a time, classified now, by the rule a poll derives it with.
+    /// A domain's state from its spans current at a time, classified now, by the rule a poll derives it with
+    /// (`DomainView.derive`).
     private func stateAt(current: [RRType: SpanRecord], asnOf: (String) -> Int?, at: Int64) -> DomainState {
-        var statuses: [RRType: AnswerStatus] = [:]
-        var addresses: [ClassifiedValue] = [], nameServers: [ClassifiedValue] = [], cnames: [ClassifiedValue] = []
-        for (type, span) in current {
-            statuses[type] = span.status
-            guard span.status == .noerror else { continue }
-            for v in span.rdata {
-                switch type {
-                case .a, .aaaa:
-                    let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asnOf(v)) } ?? Verdict(class: .unknown, reason: "not an address")
-                    addresses.append(ClassifiedValue(value: v, verdict: verdict))
-                case .ns: nameServers.append(ClassifiedValue(value: v, verdict: classifier.classify(nameServer: v)))
-                case .cname: cnames.append(ClassifiedValue(value: v, verdict: classifier.classify(cnameTarget: v)))
-                case .txt: break
-                }
+        DomainView.derive(current: { current[$0].map { ($0.status, $0.rdata) } }, verdict: { type, value in
+            switch type {
+            case .a, .aaaa:
+                IPAddress(value).map { classifier.classify(address: $0, asn: asnOf(value)) } ?? Verdict(class: .unknown, reason: "not an address")
+            case .ns: classifier.classify(nameServer: value)
+            case .cname: classifier.classify(cnameTarget: value)
+            case .txt: Verdict(class: .unknown, reason: "not part of a view")
             }
-        }
-        return DomainView(statuses: statuses, addresses: addresses, nameServers: nameServers, cnameTargets: cnames).state
+        }).state
     }
 
     /// - Parameter own: for a domain query, the domain's own address history (not counted in the fan-in,
