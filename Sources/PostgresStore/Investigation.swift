@@ -1,5 +1,4 @@
 public import DNSWatchModel
-public import SQLiteStore
 public import Store
 import Logging
 import NIOCore
@@ -163,21 +162,20 @@ extension PostgresStore: InvestigationReading {
         return out
     }
 
-    /// Every membership (retired ones too) of these domains, by domain; a domain's by list name (the
-    /// callers treat them as sets).
+    /// Every membership (retired ones too) of these domains, grouped by `WatchedDomain.byDomain`.
     static func memberships(_ connection: PostgresConnection, logger: Logger, of names: [String]) async throws -> [String: [WatchedDomain]] {
         guard !names.isEmpty else { return [:] }
         let rows = try await connection.query("""
             SELECT d.name, l.name, l.kind, l.interval, m.added, m.note, m.retired
             FROM domains d JOIN memberships m ON m.domain_id = d.id JOIN lists l ON l.id = m.list_id
-            WHERE d.name = ANY(\(names)) ORDER BY d.name COLLATE "C", l.name COLLATE "C"
+            WHERE d.name = ANY(\(names))
             """, logger: logger)
-        var out: [String: [WatchedDomain]] = [:]
+        var out: [WatchedDomain] = []
         for try await (domain, list, kind, interval, added, note, retired) in rows.decode((String, String, String, Int64?, Int64, String?, Int64?).self) {
-            out[domain, default: []].append(WatchedDomain(domain: domain, list: list, kind: try Stored.listKind(kind),
-                                                          interval: interval.map { Int($0) }, added: added, note: note, retired: retired))
+            out.append(WatchedDomain(domain: domain, list: list, kind: try Stored.listKind(kind),
+                                     interval: interval.map { Int($0) }, added: added, note: note, retired: retired))
         }
-        return out
+        return WatchedDomain.byDomain(out)
     }
 
     /// Cached origin-ASN answers not yet expired at `now`, inside the caller's connection (or transaction).

@@ -1,5 +1,4 @@
 public import DNSWatchModel
-public import SQLiteStore
 public import Store
 import PostgresNIO
 
@@ -129,37 +128,41 @@ extension PostgresStore: WatchlistStore {
         try c.query("SELECT id FROM lists WHERE name = \(name)").first.map { try $0.decode(Int64.self) }
     }
 
+    /// A list's id and header, if there is a list of that name.
+    static func list(_ c: SyncConnection, _ name: String) throws -> (id: Int64, header: ListHeader)? {
+        guard let row = try c.query("SELECT id, kind, interval, description FROM lists WHERE name = \(name)").first else { return nil }
+        let (id, kind, interval, description) = try row.decode((Int64, String, Int64?, String?).self)
+        return (id, ListHeader(kind: try Stored.listKind(kind), interval: interval.map { Int($0) }, description: description))
+    }
+
     /// SQLite's `StoreWriter.addEntries`: the list created or its header updated (`replaceHeader`: exactly as
-    /// `spec` says, for sync; else only what it gives); new domains created with their reversed name; each
-    /// domain's membership added, reactivated (retired: `added` is now, the note kept unless a new one is
-    /// given) or counted as already present. A domain given twice counts once, its first entry's note.
+    /// `spec` says, for sync; else only what it gives: `ListSpec.header(over:replacing:)`); new domains created
+    /// with their reversed name; each domain's membership added, reactivated (retired: `added` is now, the note
+    /// kept unless a new one is given) or counted as already present. A domain given twice counts once, its
+    /// first entry's note (`ListEntry.distinct`).
     static func addEntries(_ c: SyncConnection, _ entries: [ListEntry], to spec: ListSpec, now: Int64,
                            replaceHeader: Bool) throws -> (listID: Int64, counts: ImportCounts) {
         let listID: Int64
-        let interval = spec.interval.map { Int64($0) }
-        if let id = try self.listID(c, spec.name) {
+        if let (id, stored) = try self.list(c, spec.name) {
             listID = id
-            if replaceHeader {
+            let header = spec.header(over: stored, replacing: replaceHeader)
+            if header != stored {
                 try c.query("""
-                    UPDATE lists SET kind = \((spec.kind ?? .default).rawValue), interval = \(interval), description = \(spec.description)
+                    UPDATE lists SET kind = \(header.kind.rawValue), interval = \(header.interval.map { Int64($0) }),
+                                     description = \(header.description)
                     WHERE id = \(id)
-                    """)
-            } else {
-                try c.query("""
-                    UPDATE lists SET kind = COALESCE(\(spec.kind?.rawValue), kind), interval = COALESCE(\(interval), interval),
-                                     description = COALESCE(\(spec.description), description) WHERE id = \(id)
                     """)
             }
         } else {
+            let header = spec.header(over: nil, replacing: replaceHeader)
             let rows = try c.query("""
                 INSERT INTO lists (name, kind, interval, description, created)
-                VALUES (\(spec.name), \((spec.kind ?? .default).rawValue), \(interval), \(spec.description), \(now)) RETURNING id
+                VALUES (\(spec.name), \(header.kind.rawValue), \(header.interval.map { Int64($0) }), \(header.description), \(now)) RETURNING id
                 """)
             guard let row = rows.first else { throw Failure("creating list \(spec.name) returned no id") }
             listID = try row.decode(Int64.self)
         }
-        var seen = Set<String>()
-        let unique = entries.filter { seen.insert($0.domain.value).inserted }
+        let unique = ListEntry.distinct(entries)
         guard !unique.isEmpty else { return (listID, ImportCounts()) }
         let names = unique.map(\.domain.value)
         try insertNames(c, names, at: now)

@@ -95,17 +95,15 @@ extension SQLiteStore {
 
     /// `memberships(of:)` inside a read the caller holds.
     static func memberships(_ db: Database, of domains: [String]) throws -> [String: [WatchedDomain]] {
-        var out: [String: [WatchedDomain]] = [:]
+        var rows: [WatchedDomain] = []
         for chunk in domains.chunked(500) {
-            for m in try WatchedDomain.fetchAll(db, sql: """
+            rows += try WatchedDomain.fetchAll(db, sql: """
                 SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
                 FROM domains d JOIN memberships m ON m.domain_id = d.id JOIN lists l ON l.id = m.list_id
                 WHERE d.name IN (\(placeholders(chunk.count)))
-                """, arguments: StatementArguments(Array(chunk))) {
-                out[m.domain, default: []].append(m)
-            }
+                """, arguments: StatementArguments(Array(chunk)))
         }
-        return out
+        return WatchedDomain.byDomain(rows)
     }
 }
 
@@ -114,24 +112,29 @@ extension StoreWriter {
         try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [name])
     }
 
-    /// - Parameter replaceHeader: set kind, interval and description exactly as `spec` says (sync: the file is
-    ///   the truth), instead of only the values it gives (import, add).
+    /// A list's id and header, if there is a list of that name.
+    func list(_ name: String) throws -> (id: Int64, header: ListHeader)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, kind, interval, description FROM lists WHERE name = ?", arguments: [name]) else {
+            return nil
+        }
+        return (row["id"], ListHeader(kind: try row.decode(ListKind.self, forColumn: "kind"), interval: row["interval"], description: row["description"]))
+    }
+
+    /// - Parameter replaceHeader: set kind, interval and description exactly as `spec` says (sync: the file is the
+    ///   truth), instead of only the values it gives (import, add): `ListSpec.header(over:replacing:)`.
     func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64, replaceHeader: Bool = false) throws -> ImportCounts {
         let listID: Int64
-        if let id = try self.listID(spec.name) {
+        if let (id, stored) = try self.list(spec.name) {
             listID = id
-            if replaceHeader {
+            let header = spec.header(over: stored, replacing: replaceHeader)
+            if header != stored {
                 try db.execute(sql: "UPDATE lists SET kind = ?, interval = ?, description = ? WHERE id = ?",
-                               arguments: [(spec.kind ?? .default).rawValue, spec.interval, spec.description, id])
-            } else {
-                try db.execute(sql: """
-                    UPDATE lists SET kind = COALESCE(?, kind), interval = COALESCE(?, interval),
-                                     description = COALESCE(?, description) WHERE id = ?
-                    """, arguments: [spec.kind?.rawValue, spec.interval, spec.description, id])
+                               arguments: [header.kind.rawValue, header.interval, header.description, id])
             }
         } else {
+            let header = spec.header(over: nil, replacing: replaceHeader)
             try db.execute(sql: "INSERT INTO lists (name, kind, interval, description, created) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [spec.name, (spec.kind ?? .default).rawValue, spec.interval, spec.description, now])
+                           arguments: [spec.name, header.kind.rawValue, header.interval, header.description, now])
             listID = db.lastInsertedRowID
         }
         var counts = ImportCounts()
@@ -140,8 +143,7 @@ extension StoreWriter {
         let membership = try db.cachedStatement(sql: "SELECT retired FROM memberships WHERE list_id = ? AND domain_id = ?")
         let insertMembership = try db.cachedStatement(sql: "INSERT INTO memberships (list_id, domain_id, added, note) VALUES (?, ?, ?, ?)")
         let reactivate = try db.cachedStatement(sql: "UPDATE memberships SET retired = NULL, added = ?, note = COALESCE(?, note) WHERE list_id = ? AND domain_id = ?")
-        var seen = Set<String>()
-        for entry in entries where seen.insert(entry.domain.value).inserted {
+        for entry in ListEntry.distinct(entries) {
             try insertDomain.execute(arguments: [entry.domain.value, now, ValueKey.reversedName(entry.domain.value)])
             guard let id = try Int64.fetchOne(selectDomain, arguments: [entry.domain.value]) else { continue }
             if let row = try Row.fetchOne(membership, arguments: [listID, id]) {

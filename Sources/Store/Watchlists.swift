@@ -71,3 +71,44 @@ public struct WatchedDomain: Sendable, Equatable {
     }
 
 }
+
+/// A list's header as stored: its kind, poll interval and description.
+public struct ListHeader: Sendable, Equatable {
+    public var kind: ListKind
+    public var interval: Int?
+    public var description: String?
+    public init(kind: ListKind, interval: Int?, description: String?) {
+        self.kind = kind
+        self.interval = interval
+        self.description = description
+    }
+}
+
+extension ListSpec {
+    /// The header a list has once this spec is applied to it; the rule both backends write:
+    /// a new list (`stored` nil) and a synced one (`replacing`: the file is the truth) take exactly what the
+    /// spec says, a kind it does not name being `ListKind.default`; an add or import to an existing list
+    /// changes only what the spec gives.
+    public func header(over stored: ListHeader?, replacing: Bool) -> ListHeader {
+        guard let stored, !replacing else {
+            return ListHeader(kind: kind ?? .default, interval: interval, description: description)
+        }
+        return ListHeader(kind: kind ?? stored.kind, interval: interval ?? stored.interval, description: description ?? stored.description)
+    }
+}
+
+extension ListEntry {
+    /// The entries to store: each domain once, as its first entry gives it (its note), in their order.
+    public static func distinct(_ entries: [ListEntry]) -> [ListEntry] {
+        var seen = Set<String>()
+        return entries.filter { seen.insert($0.domain.value).inserted }
+    }
+}
+
+extension WatchedDomain {
+    /// Memberships by domain, each domain's ordered by list name (by its bytes): what
+    /// `InvestigationReading.memberships(of:)` returns, from the rows either backend reads.
+    public static func byDomain(_ rows: [WatchedDomain]) -> [String: [WatchedDomain]] {
+        Dictionary(grouping: rows, by: \.domain).mapValues { $0.sorted { Array($0.list.utf8).lexicographicallyPrecedes($1.list.utf8) } }
+    }
+}
