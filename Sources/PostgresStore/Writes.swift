@@ -1,5 +1,4 @@
 public import DNSWatchModel
-import SQLiteStore
 public import Store
 import Logging
 import NIOCore
@@ -105,14 +104,12 @@ extension Bind {
 /// A batch's writes on PostgreSQL: the calls of `BatchStoreWriter` inside the batch's fenced transaction.
 /// Reads are single statements over the whole batch (`= ANY($1)`); states and failures, written per
 /// domain by the caller, are collected and written by `flush()` in multi-row upserts before the commit.
-final class PostgresBatchWriter: ReclassifyWriter {
+final class PostgresBatchWriter: BatchStoreWriter {
     let c: SyncConnection
     private var states: [Int64: (DomainState, Int64, String?)] = [:]
     private var stateOrder: [Int64] = []
     private var failures: [Int64: (RRType, FailureKind, Int64)] = [:]
     private var failureOrder: [Int64] = []
-    /// Span classes set by `setSpanClass`, written by `flush()`.
-    private var spanClasses: [(id: Int64, class: DomainClass, provider: String?, version: String)] = []
     /// Whether this transaction holds the alerts' advisory lock (taken before its first alert id).
     private var alertsLocked = false
     /// The domains whose heads `heads(domainIDs:)` read, and the heads it found: a new span of a (domain,
@@ -296,37 +293,8 @@ final class PostgresBatchWriter: ReclassifyWriter {
         return out
     }
 
-    func rawSpans(afterID: Int64, limit: Int) throws -> [RawSpan] {
-        try c.query("SELECT id, domain_id, rrtype, status, rdata FROM spans WHERE id > \(afterID) ORDER BY id LIMIT \(Int64(limit))").map { row in
-            let (id, domain, rrtype, status, rdata) = try row.decode((Int64, Int64, String, String, String).self)
-            return RawSpan(id: id, domainID: domain, rrtype: try Stored.rrtype(rrtype), status: try Stored.status(status),
-                           rdata: RdataCodec.decode(rdata))
-        }
-    }
-
-    func setSpanClass(spanID: Int64, class cls: DomainClass, provider: String?, fingerprintVersion: String) throws {
-        spanClasses.append((spanID, cls, provider, fingerprintVersion))
-    }
-
-    func stateDomainIDs(afterID: Int64, limit: Int) throws -> [Int64] {
-        try c.query("SELECT domain_id FROM domain_state WHERE domain_id > \(afterID) ORDER BY domain_id LIMIT \(Int64(limit))").map {
-            try $0.decode(Int64.self)
-        }
-    }
-
-    /// Writes the span classes, states and failures collected from the batch, a few thousand rows a statement.
+    /// Writes the states and failures collected from the batch, a few thousand rows a statement.
     func flush() throws {
-        if !spanClasses.isEmpty {
-            try c.query("""
-                UPDATE spans s SET class = u.class, provider = CASE WHEN u.no_provider THEN NULL ELSE u.provider_text END,
-                    fp_version = u.version
-                FROM unnest(\(spanClasses.map(\.id))::bigint[], \(spanClasses.map(\.class.rawValue))::text[],
-                            \(spanClasses.map { $0.provider ?? "" })::text[], \(spanClasses.map { $0.provider == nil })::boolean[],
-                            \(spanClasses.map(\.version))::text[]) AS u(id, class, provider_text, no_provider, version)
-                WHERE s.id = u.id
-                """)
-            spanClasses = []
-        }
         try c.insertRows("INSERT INTO domain_state (domain_id, class, provider, since, updated, fp_version)", """
             ON CONFLICT (domain_id) DO UPDATE SET
                 since = CASE WHEN domain_state.class IS NOT DISTINCT FROM excluded.class
