@@ -30,8 +30,8 @@ public struct Reclassifier: Sendable {
         while true {
             let spans = try await store.reclassifySpans(afterID: after, limit: batch)
             guard let last = spans.last else { break }
-            async let heads = store.reclassifyHeads(domainIDs: Array(Set(spans.map(\.domainID))))
-            async let asn = store.reclassifyASNs(spans.filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata))
+            async let heads = store.heads(domainIDs: Array(Set(spans.map(\.domainID))))
+            async let asn = store.cachedASNs(spans.filter { $0.rrtype == .a || $0.rrtype == .aaaa }.flatMap(\.rdata))
             let derived = Self.spanClasses(spans, heads: try await heads, asn: try await asn, classifier: classifier)
             _ = try await store.applyReclassify(ReclassifyPlan(classifierVersion: classifier.version, at: 0, spanClasses: derived.updates))
             total += spans.count
@@ -50,8 +50,8 @@ public struct Reclassifier: Sendable {
         while true {
             let stored = try await store.reclassifyStates(afterID: after, limit: batch)
             guard let last = stored.last else { break }
-            let heads = try await store.reclassifyHeads(domainIDs: stored.map(\.domainID))
-            let asn = try await store.reclassifyASNs(heads.values.filter { $0.status == .noerror }.flatMap(\.rdata))
+            let heads = try await store.heads(domainIDs: stored.map(\.domainID))
+            let asn = try await store.cachedASNs(heads.values.filter { $0.status == .noerror }.flatMap(\.rdata))
             let updates = Self.states(stored, heads: heads, asn: asn, classifier: classifier)
             if !updates.isEmpty {
                 let written = try await store.applyReclassify(

@@ -35,36 +35,6 @@ extension PostgresStore: ReclassifyStore {
         }
     }
 
-    public func reclassifyHeads(domainIDs: [Int64]) async throws -> [HeadKey: HeadSpan] {
-        guard !domainIDs.isEmpty else { return [:] }
-        return try await connection("reading current spans to reclassify") { connection in
-            let rows = try await connection.query("""
-                SELECT h.domain_id, h.rrtype, s.id, s.status, s.rdata, s.class, s.provider
-                FROM heads h JOIN spans s ON s.id = h.span_id WHERE h.domain_id = ANY(\(domainIDs))
-                """, logger: self.logger)
-            var out: [HeadKey: HeadSpan] = [:]
-            for try await (domain, rrtype, span, status, rdata, cls, provider)
-                in rows.decode((Int64, String, Int64, String, String, String?, String?).self) {
-                out[HeadKey(domainID: domain, rrtype: try Stored.rrtype(rrtype))] = HeadSpan(
-                    spanID: span, status: try Stored.status(status), rdataText: rdata, class: try cls.map(Stored.domainClass),
-                    provider: provider)
-            }
-            return out
-        }
-    }
-
-    public func reclassifyASNs(_ addresses: [String]) async throws -> [String: Int] {
-        guard !addresses.isEmpty else { return [:] }
-        return try await connection("reading cached origin ASNs") { connection in
-            let rows = try await connection.query("""
-                SELECT address, asn FROM asn_cache WHERE asn IS NOT NULL AND address = ANY(\(addresses))
-                """, logger: self.logger)
-            var out: [String: Int] = [:]
-            for try await (address, asn) in rows.decode((String, Int64).self) { out[address] = Int(asn) }
-            return out
-        }
-    }
-
     public func applyReclassify(_ plan: ReclassifyPlan) async throws -> Set<Int64> {
         try await transaction("reclassifying") { connection in
             let spans = plan.spanClasses

@@ -26,14 +26,6 @@ extension SQLiteStore: ReclassifyStore {
         }
     }
 
-    public func reclassifyHeads(domainIDs: [Int64]) async throws -> [HeadKey: HeadSpan] {
-        try await read { db in try StoreWriter(db: db).heads(domainIDs: domainIDs) }
-    }
-
-    public func reclassifyASNs(_ addresses: [String]) async throws -> [String: Int] {
-        try await read { db in try StoreWriter(db: db).cachedASNs(addresses) }
-    }
-
     public func applyReclassify(_ plan: ReclassifyPlan) async throws -> Set<Int64> {
         try await pool.write { db in
             for chunk in plan.spanClasses.chunked(300) {

@@ -61,19 +61,12 @@ public protocol ReclassifyStore: Sendable {
     func reclassifySpans(afterID: Int64, limit: Int) async throws -> [RawSpan]
     /// Domains with a stored state and an id above `afterID`, by id, at most `limit`, with that state.
     func reclassifyStates(afterID: Int64, limit: Int) async throws -> [DomainStateRow]
-    /// The current span of each (domain, rrtype) of these domains.
-    func reclassifyHeads(domainIDs: [Int64]) async throws -> [HeadKey: HeadSpan]
-    /// Cached origin ASNs of these addresses (expired or not: classification uses what was known).
-    func reclassifyASNs(_ addresses: [String]) async throws -> [String: Int]
+    /// The current polled span of each (domain, rrtype) of these domains (as `PollWrites.heads`: one
+    /// implementation).
+    func heads(domainIDs: [Int64]) async throws -> [HeadKey: HeadSpan]
+    /// Cached origin ASNs of these addresses, expired or not (as `PollWrites.cachedASNs`: one implementation).
+    func cachedASNs(_ addresses: [String]) async throws -> [String: Int]
     /// Applies `plan` in one transaction; returns the domains whose state it wrote (those of `plan.states`
     /// whose stored state was still the one read).
     func applyReclassify(_ plan: ReclassifyPlan) async throws -> Set<Int64>
-}
-
-/// Left for the lead's removal: `reclassify`'s former synchronous writer, no longer used by `reclassify`
-/// (still adopted by PostgreSQL's batch writer until its reclassify-only methods go).
-public protocol ReclassifyWriter: BatchStoreWriter {
-    func rawSpans(afterID: Int64, limit: Int) throws -> [RawSpan]
-    func setSpanClass(spanID: Int64, class cls: DomainClass, provider: String?, fingerprintVersion: String) throws
-    func stateDomainIDs(afterID: Int64, limit: Int) throws -> [Int64]
 }
