@@ -168,12 +168,6 @@ public struct StoreWriter {
             """).execute(arguments: [domainID, state.class.rawValue, state.provider, time, time, classifierVersion])
     }
 
-    /// Domain ids with a stored state, after `afterID`, in order, at most `limit`.
-    public func stateDomainIDs(afterID: Int64, limit: Int) throws -> [Int64] {
-        try Int64.fetchAll(db, sql: "SELECT domain_id FROM domain_state WHERE domain_id > ? ORDER BY domain_id LIMIT ?",
-                           arguments: [afterID, limit])
-    }
-
     /// Stores a transition with both sides; returns its id.
     public func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String,
                                  fromJSON: String, toJSON: String) throws -> Int64 {
@@ -221,18 +215,6 @@ extension Array {
 }
 
 extension StoreWriter {
-    /// Spans with id greater than `afterID`, in id order, at most `limit`.
-    public func rawSpans(afterID: Int64, limit: Int) throws -> [RawSpan] {
-        try RawSpan.fetchAll(db, sql: "SELECT id, domain_id, rrtype, status, rdata FROM spans WHERE id > ? ORDER BY id LIMIT ?",
-                             arguments: [afterID, limit])
-    }
-
-    /// Sets a span's derived class.
-    public func setSpanClass(spanID: Int64, class cls: DomainClass, provider: String?, fingerprintVersion: String) throws {
-        try db.cachedStatement(sql: "UPDATE spans SET class = ?, provider = ?, fp_version = ? WHERE id = ?")
-            .execute(arguments: [cls.rawValue, provider, fingerprintVersion, spanID])
-    }
-
     /// Cached origin ASNs of many addresses (expired or not: classification uses what was known).
     public func cachedASNs(_ addresses: [String]) throws -> [String: Int] {
         var out: [String: Int] = [:]
@@ -245,4 +227,130 @@ extension StoreWriter {
         return out
     }
 
+}
+
+// MARK: - A poll's reads and its plan
+
+extension SQLiteStore: PollWrites {
+    public func pollMemory(domainIDs: [Int64]) async throws -> [Int64: PollMemory] {
+        try await read { db in
+            try StoreWriter(db: db).pollMemory(domainIDs: domainIDs).mapValues { PollMemory(answerHash: $0.answerHash, state: $0.state) }
+        }
+    }
+
+    public func heads(domainIDs: [Int64]) async throws -> [HeadKey: HeadSpan] {
+        try await read { db in try StoreWriter(db: db).heads(domainIDs: domainIDs) }
+    }
+
+    public func addressesEverSeen(domainIDs: [Int64]) async throws -> [Int64: Set<String>] {
+        guard !domainIDs.isEmpty else { return [:] }
+        return try await read { db in
+            var out = Dictionary(uniqueKeysWithValues: domainIDs.map { ($0, Set<String>()) })
+            for chunk in domainIDs.chunked(500) {
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT domain_id, rdata FROM spans
+                    WHERE domain_id IN (\(placeholders(chunk.count))) AND rrtype IN ('A', 'AAAA') AND source_id IS NULL
+                    """, arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    out[row[0], default: []].formUnion(RdataCodec.decode(row[1]))
+                }
+            }
+            return out
+        }
+    }
+
+    // cachedASNs: SQLiteStore/Imports.swift (one implementation for the import and the poll).
+
+    /// One GRDB write transaction; SQLite's poll lock (held by the caller) is the claim.
+    public func apply(_ plan: WritePlan, claim: ClaimedTargets) async throws {
+        try await pool.write { db in try StoreWriter(db: db).apply(plan) }
+    }
+}
+
+extension StoreWriter {
+    /// Writes a poll batch's plan (semantics: `WritePlan`), multi-row statements where rows are many.
+    func apply(_ plan: WritePlan) throws {
+        let time = plan.time
+        for chunk in plan.failures.chunked(100) {
+            var args = StatementArguments()
+            for f in chunk { args += [f.domainID, time, f.rrtype.rawValue, f.kind.rawValue] }
+            try db.cachedStatement(sql: """
+                INSERT INTO domain_status (domain_id, last_failure, last_failure_type, last_failure_kind) VALUES \(rows(4, chunk.count))
+                ON CONFLICT(domain_id) DO UPDATE SET last_failure = excluded.last_failure,
+                    last_failure_type = excluded.last_failure_type, last_failure_kind = excluded.last_failure_kind
+                """).execute(arguments: args)
+        }
+        for g in plan.extendHeads { try extendHeads(domainIDs: g.domainIDs, types: g.types, at: time) }
+        for chunk in plan.states.chunked(100) {
+            var args = StatementArguments()
+            for s in chunk { args += [s.domainID, s.state.class.rawValue, s.state.provider, time, time, plan.classifierVersion] }
+            try db.cachedStatement(sql: """
+                INSERT INTO domain_state (domain_id, class, provider, since, updated, fp_version) VALUES \(rows(6, chunk.count))
+                ON CONFLICT(domain_id) DO UPDATE SET
+                    since = CASE WHEN domain_state.class IS excluded.class AND domain_state.provider IS excluded.provider
+                                 THEN domain_state.since ELSE excluded.since END,
+                    class = excluded.class, provider = excluded.provider,
+                    updated = excluded.updated, fp_version = excluded.fp_version
+                """).execute(arguments: args)
+        }
+        for t in plan.transitions {
+            let id = try insertTransition(domainID: t.domainID, pollID: plan.pollID, at: time, type: t.type, fromJSON: t.fromJSON, toJSON: t.toJSON)
+            if let a = t.alert {
+                _ = try insertAlert(transitionID: id, at: time, domain: a.domain, list: a.list, kind: a.kind, type: a.type,
+                                    severity: a.severity, severityRank: a.severityRank, sinks: a.sinks, payload: a.payload)
+            }
+        }
+        try extend(spanIDs: plan.extendSpans, at: time)
+        try startPlannedSpans(plan.startSpans, at: time, fingerprintVersion: plan.classifierVersion)
+        try markPolled(plan.polled.map { ($0.domainID, $0.nextDue, $0.answerHash) }, at: time)
+        try addPollCounts(pollID: plan.pollID, plan.counts)
+    }
+
+    /// Starts spans (at most one per (domain, rrtype), as a plan gives them): multi-row inserts of the spans,
+    /// their inverse-index rows and their heads, which name the new ids directly (no scan of `spans`).
+    private func startPlannedSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String) throws {
+        guard !spans.isEmpty else { return }
+        let before = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM spans") ?? 0
+        for chunk in spans.chunked(50) {
+            var args = StatementArguments()
+            for sp in chunk {
+                args += [sp.domainID, sp.rrtype.rawValue, sp.status.rawValue, RdataCodec.encode(sp.rdata), time, time,
+                         sp.class?.rawValue, sp.provider, fingerprintVersion]
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                """).execute(arguments: args)
+        }
+        // Rows of one multi-row insert take consecutive ids in order (INTEGER PRIMARY KEY, max + 1 each):
+        // span k got `before + 1 + k`, checked before its values and head name it.
+        let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM spans") ?? 0
+        guard last == before + Int64(spans.count) else {
+            throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "span ids are not consecutive (\(before)+\(spans.count) → \(last))")
+        }
+        var values: [(key: [UInt8], domainID: Int64, spanID: Int64)] = []
+        for (k, sp) in spans.enumerated() {
+            for key in ValueKey.keys(rrtype: sp.rrtype, status: sp.status, rdata: sp.rdata) {
+                values.append((key, sp.domainID, before + 1 + Int64(k)))
+            }
+        }
+        for chunk in values.chunked(300) {
+            var args = StatementArguments()
+            for v in chunk { args += [Data(v.key), v.domainID, v.spanID] }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO span_values (key, domain_id, span_id) VALUES \(rows(3, chunk.count))")
+                .execute(arguments: args)
+        }
+        for (n, chunk) in spans.chunked(300).enumerated() {
+            var args = StatementArguments()
+            for (k, sp) in chunk.enumerated() { args += [sp.domainID, sp.rrtype.rawValue, before + 1 + Int64(n * 300 + k)] }
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id) VALUES \(rows(3, chunk.count))")
+                .execute(arguments: args)
+        }
+    }
+}
+
+/// `(?,?,?),(?,?,?)` for a multi-row `VALUES` of `count` rows of `columns` values.
+private func rows(_ columns: Int, _ count: Int) -> String {
+    let row = "(" + placeholders(columns) + ")"
+    return Array(repeating: row, count: count).joined(separator: ",")
 }
