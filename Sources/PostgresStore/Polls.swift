@@ -1,5 +1,4 @@
 public import DNSWatchModel
-public import SQLiteStore
 public import Store
 import Logging
 import PostgresNIO
@@ -180,12 +179,12 @@ extension PostgresStore: PollStore {
                                    .int(time), .int(time + keep)]
             }
         }
-        let values = Array(rows.values)
-        try await blockingTransaction("saving origin ASNs") { c in
-            try c.insertRows("INSERT INTO asn_cache (address, asn, prefix, country, registry, fetched, expires)", """
+        let values = Array(rows.values), logger = self.logger
+        try await transaction("saving origin ASNs") { connection in
+            try await connection.insertRows("INSERT INTO asn_cache (address, asn, prefix, country, registry, fetched, expires)", """
                 ON CONFLICT (address) DO UPDATE SET asn = excluded.asn, prefix = excluded.prefix, country = excluded.country,
                     registry = excluded.registry, fetched = excluded.fetched, expires = excluded.expires
-                """, columns: 7, values)
+                """, columns: 7, values, logger: logger)
         }
     }
 
@@ -262,19 +261,6 @@ extension PostgresStore {
                 out.append(PollerInfo(name: name, lastSeen: seen, claimed: claimed, lastPoll: run))
             }
             return out
-        }
-    }
-}
-
-/// `reclassify` on PostgreSQL: each batch one transaction, through the batch writer (its span classes and
-/// states collected and written together by `flush()`).
-extension PostgresStore: ReclassifyStore {
-    public func reclassifyBatch<T: Sendable>(_ body: @escaping @Sendable (any ReclassifyWriter) throws -> T) async throws -> T {
-        try await blockingTransaction("reclassifying") { c in
-            let writer = PostgresBatchWriter(c)
-            let result = try body(writer)
-            try writer.flush()
-            return result
         }
     }
 }
