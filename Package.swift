@@ -3,7 +3,9 @@ import PackageDescription
 
 // Data flows one way:
 // watchlist files → Watchlists → Poller → Resolver (only importer of CLDNS) → observations →
-// SQLiteStore + Classification → Detection → Alerting; `dnswatch` is a thin CLI on top.
+// Classification → Detection → a write plan through Store's protocols → Alerting. `dnswatch` is a thin CLI
+// on top; DNSWatchApp, its composition root, is the one library that reaches a backend (SQLiteStore: GRDB;
+// PostgresStore: postgres-nio; neither depends on the other).
 //
 // Platform: Linux (Debian 12 and like, glibc): the resolver drives sockets with recvmmsg/sendmmsg and
 // the CLI imports Glibc. No Apple platform is declared because none builds.
@@ -81,18 +83,28 @@ let package = Package(
         ),
         // The PostgreSQL backend (postgres-nio): migrations of its own (migrations/postgresql/*.sql, embedded)
         // under an advisory lock, leased due work with FOR UPDATE SKIP LOCKED, fenced batch commits, bulk
-        // writes with UNNEST, the shared outbox, `pollers` and `migrate --from`. Implements SQLiteStore's
-        // PollStore; SQL for PostgreSQL lives here only.
+        // writes with UNNEST, the shared outbox, `pollers` and the copy of `migrate --from` (from any Store
+        // ExportSource). Implements Store's protocols; SQL for PostgreSQL lives here only. Not SQLiteStore.
         .target(
             name: "PostgresStore",
             dependencies: [
-                "DNSWatchModel", "Store", "SQLiteStore",
+                "DNSWatchModel", "Store",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.embedInCode("migrations")]  // links to migrations/postgresql
+        ),
+        // The composition root: `--db` (a SQLite path or a postgresql:// URL) → a store, handed to a command as
+        // Store's protocols for reading, investigating, writing or polling (the SQLite poll lock held here), and
+        // `migrate --from` wired from SQLite's export to PostgreSQL's copy. The only library that reaches a backend.
+        .target(
+            name: "DNSWatchApp",
+            dependencies: [
+                "DNSWatchModel", "Store", "SQLiteStore", "PostgresStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Domain state, transitions, alert typing and severity (pure logic).
         .target(name: "Detection", dependencies: ["DNSWatchModel"]),
@@ -151,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "dnswatch",
             dependencies: [
-                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "Store", "SQLiteStore", "PostgresStore", "Detection", "Alerting",
+                "DNSWatchModel", "Watchlists", "Resolver", "Classification", "Store", "DNSWatchApp", "Detection", "Alerting",
                 "Poller", "Investigation", "DNSWatchConfig", "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,6 +208,8 @@ let package = Package(
                 "TestWorlds", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "DNSWatchModel"]),
+        // The poll's rules as a pure plan (PollPlanner): answers and stored heads in, a WritePlan out; no database.
+        .testTarget(name: "PollerTests", dependencies: ["Poller", "Store", "Classification", "Detection", "DNSWatchModel"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "TestSupport"]),
         .testTarget(
             name: "ServeTests",

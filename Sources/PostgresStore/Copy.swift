@@ -1,73 +1,71 @@
-public import SQLiteStore
 public import Store
 import PostgresNIO
 
 extension PostgresStore {
-    /// Rows copied per table by `copy(from:)`.
-    public struct CopyReport: Sendable {
-        public var rows: [(table: String, rows: Int)]
-    }
+    /// Rows read from the source per page, and written per multi-row statement.
+    static let copyPageSize = 5000
 
-    /// Copies every table of a SQLite database into this one, which must hold no data yet (`dnswatch
-    /// migrate --from`): all in one transaction, so a failure leaves it empty. Row ids are kept (every
-    /// reference stays valid) and the id sequences continue after them.
-    public func copy(from source: SQLiteStore) async throws -> CopyReport {
-        let tables = try await source.tableNames()
-        let unknown = Set(tables).subtracting(SQLiteStore.tablesInCopyOrder).sorted()
-        guard unknown.isEmpty else {
-            throw Failure("\(source.path) has tables this dnswatch cannot copy: \(unknown.joined(separator: ", ")) (a newer dnswatch made it?)")
-        }
-        let order = SQLiteStore.tablesInCopyOrder.filter(tables.contains)
-        var sourceColumns: [String: [String]] = [:]
-        for table in order { sourceColumns[table] = try await source.columnNames(of: table) }
+    /// Copies every table of `source` (a SQLite database, for `dnswatch migrate --from`) into this one,
+    /// which must hold no data yet: all in one transaction, so a failure leaves it empty. Row ids are kept
+    /// (every reference stays valid) and the id sequences continue after them. The source's pages are read
+    /// as the transaction writes them: the copy holds one page at a time.
+    public func copy(from source: any ExportSource) async throws -> CopyReport {
+        let tables = try await source.exportTables()
         let targetTypes = try await columnTypes()
-        var plan: [(table: String, columns: [String], types: [String])] = []
-        for table in order {
-            let columns = sourceColumns[table] ?? []
+        var plan: [(table: ExportTable, types: [String])] = []
+        for table in tables {
             var types: [String] = []
-            for column in columns {
-                guard let type = targetTypes[table]?[column] else {
-                    throw Failure("\(url): no column \(table).\(column) to copy \(source.path) into")
+            for column in table.columns {
+                guard let type = targetTypes[table.name]?[column] else {
+                    throw Failure("\(url): no column \(table.name).\(column) to copy \(source.exportName) into")
                 }
                 types.append(type)
             }
-            plan.append((table, columns, types))
+            plan.append((table, types))
         }
         let steps = plan
-        return try await blockingTransaction("copying \(source.path)") { c in
-            for (table, _, _) in steps {
-                let rows = try c.query(PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(table))"))
-                if try rows.first?.decode(Bool.self) == true {
-                    throw Failure("\(self.url) is not empty (table \(table) has rows): migrate copies into an empty database only")
+        let logger = self.logger
+        return try await transaction("copying \(source.exportName)") { connection in
+            for (table, _) in steps {
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(table.name))"), logger: logger)
+                for try await exists in rows.decode(Bool.self) where exists {
+                    throw Failure("\(self.url) is not empty (table \(table.name) has rows): migrate copies into an empty database only")
                 }
             }
-            var report = CopyReport(rows: [])
-            for (table, columns, types) in steps {
+            var report = CopyReport()
+            for (table, types) in steps {
                 var copied = 0
-                let head = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", ")))"
-                try source.exportBlocking(table: table, columns: columns) { page in
+                let columns = table.columns
+                let head = "INSERT INTO \(table.name) (\(columns.map { "\"\($0)\"" }.joined(separator: ", ")))"
+                for try await page in source.exportRows(of: table, pageSize: Self.copyPageSize) {
                     let rows = try page.map { row in
-                        try zip(row, zip(columns, types)).map { value, column in try Self.bind(value, type: column.1, at: "\(table).\(column.0)") }
+                        try zip(row, zip(columns, types)).map { value, column in
+                            try Self.bind(value, type: column.1, at: "\(table.name).\(column.0)")
+                        }
                     }
-                    try c.insertRows(head, columns: columns.count, rows)
+                    for statement in try UnnestRows.statements(head, "", columns: columns.count, rows) {
+                        try await connection.query(statement, logger: logger)
+                    }
                     copied += page.count
                 }
-                report.rows.append((table, copied))
+                report.rows.append((table.name, copied))
             }
             // Copied finished polls in id order for /metrics, as a migration numbers those of a database it finds.
-            for statement in PostgresMigrations.numberFinishedPolls { try c.query(PostgresQuery(unsafeSQL: statement)) }
+            for statement in PostgresMigrations.numberFinishedPolls {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
             // Identity columns continue after the copied ids.
-            for table in steps.map(\.table) where (targetTypes[table]?["id"]) != nil {
-                try c.query(PostgresQuery(unsafeSQL: """
-                    SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce((SELECT max(id) FROM \(table)), 0) + 1, false)
-                    """))
+            for (table, _) in steps where (targetTypes[table.name]?["id"]) != nil {
+                try await connection.query(PostgresQuery(unsafeSQL: """
+                    SELECT setval(pg_get_serial_sequence('\(table.name)', 'id'), coalesce((SELECT max(id) FROM \(table.name)), 0) + 1, false)
+                    """), logger: logger)
             }
             // Statistics of the tables that got rows, as after any bulk load: until autovacuum gets to them (a
             // minute or more) the planner would take them for nearly empty, and a claim would sort all domains
             // instead of walking them in id order. An empty table is left unanalyzed: statistics saying "no
             // rows" would make the planner's choice for a large first `watch import` a hundred times slower.
             for (table, rows) in report.rows where rows > 0 {
-                try c.query(PostgresQuery(unsafeSQL: "ANALYZE \(table)"))
+                try await connection.query(PostgresQuery(unsafeSQL: "ANALYZE \(table)"), logger: logger)
             }
             return report
         }
@@ -85,7 +83,7 @@ extension PostgresStore {
         }
     }
 
-    /// A SQLite value as the PostgreSQL column of `type` takes it; a value of another kind is an error.
+    /// A copied value as the PostgreSQL column of `type` takes it; a value of another kind is an error.
     static func bind(_ value: CellValue, type: String, at column: String) throws -> Bind {
         switch (value, type) {
         case (.null, "bytea"): return .bytes(nil)

@@ -1,5 +1,4 @@
 public import DNSWatchModel
-public import SQLiteStore
 public import Store
 import Logging
 import NIOCore

@@ -1,4 +1,3 @@
-import SQLiteStore
 import Store
 public import Logging
 import NIOCore

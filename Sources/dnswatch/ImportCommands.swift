@@ -1,8 +1,8 @@
+import DNSWatchApp
 import DNSWatchConfig
 public import ArgumentParser
 import DNSWatchModel
 import Foundation
-import SQLiteStore
 import Store
 import Poller
 
@@ -72,7 +72,7 @@ extension ImportCommand {
                 let summary: COFImport.Summary
                 do {
                     summary = try await store.writing(config: cfg, label: "dnswatch.import") { db in
-                        try await COFImport(store: db, classifier: classifier).run(prepared, now: now)
+                        try await COFImport(store: db.imports, classifier: classifier).run(prepared, now: now)
                     }
                 } catch let e as COFImport.Changed {
                     throw CLIError.badInput(e.description)

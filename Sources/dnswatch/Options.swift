@@ -1,13 +1,12 @@
+import DNSWatchApp
 import DNSWatchConfig
 import Alerting
 import ArgumentParser
 import Classification
 import DNSWatchModel
 import Foundation
-import SQLiteStore
 import Store
 import Logging
-import PostgresStore
 import Resolver
 import Watchlists
 
@@ -43,6 +42,12 @@ func reporting(_ body: () async throws -> Void) async throws {
     } catch let e as CLIError {
         warn("dnswatch: \(e.description)")
         throw e.code
+    } catch let e as AppFailure {
+        warn("dnswatch: \(e.description)")
+        switch e.kind {
+        case .usage: throw Exit.usage
+        case .failure: throw Exit.failure
+        }
     } catch is CancellationError {
         throw Exit.failure
     } catch {
@@ -51,140 +56,35 @@ func reporting(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// `--db PATH` (else $DNSWATCH_DB, else the XDG data directory).
+/// `--db PATH` (else $DNSWATCH_DB, else the XDG data directory): which database, opened by DNSWatchApp.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The history database (default: $DNSWATCH_DB, else $XDG_DATA_HOME/dnswatch/dnswatch.sqlite).")
     var db: String?
 
     func validate() throws {
         if let db, db.isEmpty { throw ValidationError("--db is empty: name a database file, or leave it out for the default") }
-        // A password in argv is in the process list (ps, /proc) for every local user to read.
-        if let db, PostgresURL.isPostgres(db), PostgresURL.holdsPassword(db) {
-            warn("dnswatch: warning: the --db URL holds a password, which every local user can read in the process list; "
-                + "give it in $PGPASSWORD, a passfile (~/.pgpass, $PGPASSFILE or ?passfile=PATH) or $DNSWATCH_DB instead")
-        }
-    }
-
-    /// Where the history is: a SQLite file, or a PostgreSQL database named by URL.
-    enum Location {
-        case sqlite(String)
-        case postgres(PostgresURL)
+        if let db, let warning = Database.argvWarning(flag: db) { warn("dnswatch: \(warning)") }
     }
 
     /// `--db`, else `$DNSWATCH_DB`, else the default file; an empty one is a usage error, never the default.
-    func location() throws -> Location {
-        let value: String
-        do {
-            value = try SQLiteStore.resolvePath(flag: db)
-        } catch {
-            throw CLIError.usage(error.description)
-        }
-        guard PostgresURL.isPostgres(value) else { return .sqlite(value) }
-        do {
-            return .postgres(try PostgresURL(value))
-        } catch {
-            throw CLIError.usage("--db: \(error.description)")
-        }
+    func database() throws -> Database {
+        try Database(flag: db)
     }
 
-    /// The SQLite database path, for the SQLite side of a command (each command takes its PostgreSQL side
-    /// from `location()` first).
-    func path() throws -> String {
-        switch try location() {
-        case .sqlite(let path): return path
-        case .postgres(let url):
-            throw CLIError(code: Exit.failure, description: "\(url): this needs a SQLite database file")
+    /// Runs `body` with the history of a command that only reads (`Database.reading`), the note of a
+    /// database not created yet on stderr first.
+    func reading<T: Sendable>(_ label: String, creators: String = "'poll' or 'migrate'",
+                              _ body: (Reader) async throws -> T) async throws -> T {
+        try await database().reading(logger: Logger(label: label), creators: creators) { reader in
+            if let note = reader.note { warn("dnswatch: \(note)") }
+            return try await body(reader)
         }
     }
 
-    /// Opens the database for a command that writes: created (0600, directories 0700, or the config's
-    /// `file_mode`) and migrated on first use.
-    func open(config: Config) throws -> SQLiteStore {
-        let path = try path()
-        return try opening(path) { try SQLiteStore(path: path, fileMode: config.fileMode) }
-    }
-
-    /// Runs `open`, turning its failure into one sentence and exit 1.
-    private func opening(_ path: String, _ open: () throws -> SQLiteStore) throws -> SQLiteStore {
-        do {
-            return try open()
-        } catch let e as StoreError {
-            throw CLIError(code: Exit.failure, description: e.description)
-        } catch {
-            throw CLIError(code: Exit.failure, description: "cannot open the database \(path): \(error)")
-        }
-    }
-
-    /// Opens the database for a command that only reads: with no database file, an empty store and a
-    /// note on stderr; no file or directory is ever created.
-    ///
-    /// An existing database is opened read-only (nothing written, so a reader with read access only can
-    /// use it), unless `cache` asks for a connection that may write (origin-ASN answers looked up by
-    /// `--resolver` are saved).
-    func openForReading(cache: Bool = false) throws -> SQLiteStore {
-        let path = try path()
-        guard SQLiteStore.exists(at: path) else {
-            warn("dnswatch: no database at \(path) yet (a writing command such as 'watch import' or 'poll' creates it)")
-            do { return try SQLiteStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
-        }
-        return try opening(path) { cache ? try SQLiteStore(path: path) : try SQLiteStore.readOnly(path: path) }
-    }
-
-    /// Runs `body` with the history of a command that only reads, on either backend: the SQLite file as
-    /// `openForReading()` opens it, or the PostgreSQL database, never migrated by a reader (a wrong URL,
-    /// an unreachable server or a missing database is the store's sentence, exit 1). A PostgreSQL
-    /// database without dnswatch's tables reads as empty, with a note, as a missing SQLite file does; one
-    /// an older dnswatch wrote must be migrated by a writing command first, as a SQLite file.
-    func reading<T: Sendable>(_ label: String, _ body: (any ServeReading) async throws -> T) async throws -> T {
-        switch try location() {
-        case .sqlite:
-            return try await body(try openForReading())
-        case .postgres(let url):
-            return try await PostgresStore.withStore(url, logger: Logger(label: label), migrate: false) { store in
-                guard try await store.hasSchema() else {
-                    Self.warnNoTables(url)
-                    let empty: SQLiteStore
-                    do { empty = try SQLiteStore.empty() } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
-                    return try await body(empty)
-                }
-                let missing = try await store.missingMigrations()
-                guard missing.isEmpty else {
-                    throw CLIError(code: Exit.failure, description: """
-                        the database \(url) was written by an older dnswatch and needs migrating (\(missing.joined(separator: ", "))): \
-                        run a command that writes to it once (poll, watch add)
-                        """)
-                }
-                return try await body(store)
-            }
-        }
-    }
-
-    /// The note of a reading command on a PostgreSQL database no writing command set up yet (`writers`: the
-    /// commands named as creating the tables).
-    static func warnNoTables(_ url: PostgresURL, writers: String = "'poll' or 'migrate'") {
-        warn("dnswatch: no dnswatch tables in \(url) yet (a writing command such as \(writers) creates them)")
-    }
-
-    /// Runs `body` with the store of a command that writes lists or imported history (`watch`, `import cof`),
-    /// on either backend: the SQLite file (created with the config's `file_mode` and migrated on first use)
-    /// or the PostgreSQL database (migrated on first use).
-    func writing<T: Sendable>(config: Config, label: String, _ body: (any WatchlistStore & ImportStore) async throws -> T) async throws -> T {
-        switch try location() {
-        case .sqlite:
-            return try await body(open(config: config))
-        case .postgres(let url):
-            return try await PostgresStore.withStore(url, logger: Logger(label: label), migrate: true) { try await body($0) }
-        }
-    }
-
-    /// Opens the database and takes its poll lock: one poll (or reclassification) at a time per database.
-    func lockPolls(config: Config, wait: Bool) async throws -> PollLock {
-        let store = try open(config: config)
-        do {
-            return try await PollLock.acquire(store: store, wait: wait, fileMode: config.fileMode)
-        } catch let e as PollLock.Failure {
-            throw CLIError(code: Exit.failure, description: e.description)
-        }
+    /// Runs `body` with the store of a command that writes lists or imported history (`watch`, `import
+    /// cof`): created with the config's `file_mode` and migrated on first use.
+    func writing<T: Sendable>(config: Config, label: String, _ body: (Writer) async throws -> T) async throws -> T {
+        try await database().writing(logger: Logger(label: label), fileMode: config.fileMode, body)
     }
 }
 

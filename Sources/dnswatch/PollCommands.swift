@@ -1,13 +1,12 @@
+import DNSWatchApp
 import DNSWatchConfig
 import ArgumentParser
 import DNSWatchModel
 import Foundation
-import SQLiteStore
 import Store
 import Investigation
 import Logging
 import Poller
-import PostgresStore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -63,10 +62,6 @@ struct PollFlags: ParsableArguments {
         return asked.isEmpty ? [.a] : asked
     }
 
-    func makePoller(lock: PollLock, config: Config, dueOnly: Bool, logger: Logger, progress: (@Sendable (PollProgress) -> Void)?) throws -> Poller {
-        try makePoller(store: lock.store, holding: lock, config: config, dueOnly: dueOnly, logger: logger, progress: progress)
-    }
-
     /// A Poller of any store (`holding` stays alive with it: the SQLite poll lock).
     func makePoller(store: any PollStore, holding: (any Sendable)?, config: Config, dueOnly: Bool, logger: Logger,
                     progress: (@Sendable (PollProgress) -> Void)?) throws -> Poller {
@@ -110,24 +105,19 @@ struct Poll: AsyncParsableCommand {
             let line = flags.quiet ? nil : ProgressLine.forStderr()
             var progress: (@Sendable (PollProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
+            let database = try flags.store.database()
             let poller: Poller, summary: PollSummary
-            switch try flags.store.location() {
-            case .sqlite:
-                let lock = try await flags.store.lockPolls(config: config, wait: wait)
-                poller = try flags.makePoller(lock: lock, config: config, dueOnly: due, logger: logger, progress: progress)
-                summary = try await cancellingOnSignals { try await poller.poll() }
-            case .postgres(let url):
-                // Pollers share a PostgreSQL database through leases: no lock to wait for.
-                do {
-                    (poller, summary) = try await PostgresStore.withStore(url, logger: logger, migrate: true) { store in
-                        let poller = try flags.makePoller(store: store, holding: nil, config: config, dueOnly: due, logger: logger,
-                                                          progress: progress)
-                        return (poller, try await cancellingOnSignals { try await poller.poll() })
-                    }
-                } catch let failure as PostgresStore.Failure where failure.lostConnection {
-                    line?.finish()
-                    throw CLIError(code: Exit.failure, description: "\(failure); the batches committed so far are kept")
+            do {
+                // SQLite: the poll lock, held by the poller; PostgreSQL: pollers share the database through leases.
+                (poller, summary) = try await database.polling(logger: logger, fileMode: config.fileMode, wait: wait) { session in
+                    let poller = try flags.makePoller(store: session.polls, holding: session.lock, config: config, dueOnly: due,
+                                                      logger: logger, progress: progress)
+                    return (poller, try await cancellingOnSignals { try await poller.poll() })
                 }
+            } catch {
+                guard let lost = Database.lostConnection(error) else { throw error }
+                line?.finish()
+                throw CLIError(code: Exit.failure, description: "\(lost); the batches committed so far are kept")
             }
             line?.finish()
             if flags.quiet {
@@ -227,41 +217,22 @@ struct Daemon: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
                 }
             }
-            if case .postgres(let url) = try flags.store.location() {
-                try await PostgresStore.withStore(url, logger: logger, migrate: true) { store in
-                    let poller = try flags.makePoller(store: store, holding: nil, config: config, dueOnly: true, logger: logger, progress: nil)
-                    var services: [any Service] = [service(poller)]
-                    if let (address, auth) = listen {
-                        // The server reads through the same pool of connections as the poller writes.
-                        services.append(serving.service(address: address, auth: auth, limits: limits, store: store,
-                                                        classifier: try flags.fingerprints.classifier(config: config),
-                                                        intervals: PollInterval.Defaults(overrides: config.intervals)))
-                    }
-                    let group = ServiceGroup(configuration: .init(
-                        services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-                    try await group.run()
+            let database = try flags.store.database()
+            try await database.polling(logger: logger, fileMode: config.fileMode, wait: false) { session in
+                let poller = try flags.makePoller(store: session.polls, holding: session.lock, config: config, dueOnly: true, logger: logger,
+                                                  progress: nil)
+                var services: [any Service] = [service(poller)]
+                if let (address, auth) = listen {
+                    // SQLite: a read-only connection of its own; PostgreSQL: the poller's pool of connections.
+                    let reader = try session.servingReader()
+                    services.append(serving.service(address: address, auth: auth, limits: limits, store: reader,
+                                                    classifier: try flags.fingerprints.classifier(config: config),
+                                                    intervals: PollInterval.Defaults(overrides: config.intervals)))
                 }
-                return
+                let group = ServiceGroup(configuration: .init(
+                    services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
             }
-            let lock = try await flags.store.lockPolls(config: config, wait: false)
-            let poller = try flags.makePoller(lock: lock, config: config, dueOnly: true, logger: logger, progress: nil)
-            let service = service(poller)
-            var services: [any Service] = [service]
-            if let (address, auth) = listen {
-                let path = try flags.store.path()
-                let reader: SQLiteStore
-                do {
-                    reader = try SQLiteStore.readOnly(path: path)
-                } catch {
-                    throw CLIError(code: Exit.failure, description: "cannot open the database \(path) for serving: \(error)")
-                }
-                let classifier = try flags.fingerprints.classifier(config: config)
-                services.append(serving.service(address: address, auth: auth, limits: limits, store: reader, classifier: classifier,
-                                                intervals: PollInterval.Defaults(overrides: config.intervals)))
-            }
-            let group = ServiceGroup(configuration: .init(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
         }
     }
 }

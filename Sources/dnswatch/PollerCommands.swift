@@ -1,10 +1,9 @@
 import ArgumentParser
+import DNSWatchApp
 import Foundation
-import SQLiteStore
 import Store
 import Investigation
 import Logging
-import PostgresStore
 
 /// `dnswatch pollers`: who polls this database.
 struct Pollers: AsyncParsableCommand {
@@ -17,19 +16,7 @@ struct Pollers: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let pollers: [PollerInfo]
-            switch try store.location() {
-            case .sqlite:
-                pollers = try await store.openForReading().pollers()
-            case .postgres(let url):
-                pollers = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.pollers"), migrate: false) { store in
-                    guard try await store.hasSchema() else {
-                        StoreOptions.warnNoTables(url)
-                        return []
-                    }
-                    return try await store.pollers()
-                }
-            }
+            let pollers = try await store.reading("dnswatch.pollers") { try await $0.pollers() }
             if json {
                 for p in pollers { print(try JSONLine.encode(PollerJSON(p))) }
                 return
@@ -83,15 +70,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            guard case .postgres(let url) = try store.location() else {
-                throw CLIError.usage("migrate copies into PostgreSQL: give --db postgresql://USER@HOST/DB (or $DNSWATCH_DB)")
-            }
-            guard SQLiteStore.exists(at: from) else { throw CLIError(code: Exit.failure, description: "no database at \(from)") }
-            let source: SQLiteStore
-            do { source = try SQLiteStore.readOnly(path: from) } catch { throw CLIError(code: Exit.failure, description: "\(error)") }
-            let report = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.migrate"), migrate: true) {
-                try await $0.copy(from: source)
-            }
+            let report = try await store.database().copying(from: from, logger: Logger(label: "dnswatch.migrate"))
             for (table, rows) in report.rows { print("\(table) \(rows)") }
         }
     }

@@ -1,15 +1,14 @@
+import DNSWatchApp
 import DNSWatchConfig
 public import ArgumentParser
 import Classification
 import DNSWatchModel
 public import Detection
 import Foundation
-import SQLiteStore
 import Store
 import Investigation
 import Logging
 import Poller
-import PostgresStore
 import Resolver
 import Watchlists
 
@@ -42,7 +41,7 @@ struct History: AsyncParsableCommand {
             do { t = try type.map { try RRType.historyType($0) } } catch { throw CLIError.usage("--type: \(error)") }
             let filter = source.map(SourceFilter.init)
             let spans = try await store.reading("dnswatch.history") {
-                try await $0.history(domain: name.value, type: t, since: s, until: u, source: filter)
+                try await $0.history.history(domain: name.value, type: t, since: s, until: u, source: filter)
             }
             guard !spans.isEmpty else {
                 let windowed = s != nil || u != nil || type != nil || source != nil
@@ -74,7 +73,7 @@ struct Alerts: AsyncParsableCommand {
         try await reporting {
             // A stored value this version does not know is an error (exit 1), never shown as if it were fine.
             let from = try epoch(since, flag: "--since")
-            let alerts = try await store.reading("dnswatch.alerts") { try await $0.knownAlerts(since: from, severity: severity) }
+            let alerts = try await store.reading("dnswatch.alerts") { try await $0.history.knownAlerts(since: from, severity: severity) }
             if json {
                 for a in alerts { print(a.payload) }
                 return
@@ -113,36 +112,26 @@ struct LookupFlags: ParsableArguments {
     @Option(name: .customLong("resolver"), help: "Look up missing origin ASNs through this resolver HOST[:PORT] (repeatable).")
     var resolvers: [String] = []
 
-    /// The store, the classifier and the origin-ASN source, as one `Investigator`.
-    func investigator() throws -> Investigator {
-        let (store, classifier, source) = try setup()
-        return Investigator(store: store, classifier: classifier, asns: { try await source.asn(for: $0) }, resolvesASNs: !resolvers.isEmpty)
-    }
-
-    /// Runs `body` with the investigator of the store `--db` names: SQLite (`investigator()`), or PostgreSQL
-    /// (never migrated by this reader; with `--resolver`, origin ASNs missing from the cache are looked up
-    /// and saved to it, as on SQLite).
+    /// Runs `body` with the investigator of the store `--db` names (never migrated by this reader; with
+    /// `--resolver`, origin ASNs missing from the cache are looked up and saved to it).
     func withInvestigator<T: Sendable>(_ body: (Investigator) async throws -> T) async throws -> T {
-        switch try store.location() {
-        case .sqlite:
-            return try await body(try investigator())
-        case .postgres(let url):
-            let config = try config.load()
-            let resolver = try asnResolver(config)
-            return try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.investigation"), migrate: false) { store in
-                let source = ASNSource(lookup: OriginLookup(store: store, engine: resolver))
-                let investigator = Investigator(store: store, classifier: try fingerprints.classifier(config: config),
-                                                asns: { try await source.asn(for: $0) }, resolvesASNs: resolver != nil)
-                return try await body(investigator)
-            }
+        try await withStores { opened, classifier, source in
+            try await body(Investigator(store: opened.reading, classifier: classifier, asns: { try await source.asn(for: $0) },
+                                        resolvesASNs: !resolvers.isEmpty))
         }
     }
 
-    func setup() throws -> (SQLiteStore, Classifier, ASNSource) {
+    /// Runs `body` with the opened store (its note, for a database not created yet, on stderr first), the
+    /// classifier and the origin-ASN source.
+    func withStores<T: Sendable>(_ body: (Investigating, Classifier, ASNSource) async throws -> T) async throws -> T {
         let config = try config.load()
-        let store = try store.openForReading(cache: !resolvers.isEmpty)
+        let database = try store.database()
         let resolver = try asnResolver(config)
-        return (store, try fingerprints.classifier(config: config), ASNSource(lookup: OriginLookup(store: store, engine: resolver)))
+        return try await database.investigating(logger: Logger(label: "dnswatch.investigation"), cache: !resolvers.isEmpty) { opened in
+            if let note = opened.note { warn("dnswatch: \(note)") }
+            let source = ASNSource(lookup: OriginLookup(store: opened.asnCache, engine: resolver))
+            return try await body(opened, try fingerprints.classifier(config: config), source)
+        }
     }
 
     /// The resolver of `--resolver` for origin-ASN lookups (none without it).
@@ -204,7 +193,7 @@ struct Classify: AsyncParsableCommand {
     @Argument(help: "IP addresses or name-server names.") var values: [String]
     @Flag(help: "One JSON object a line.") var json = false
 
-    struct Line: Encodable {
+    struct Line: Encodable, Sendable {
         let value: String, `class`: String
         @NullEncoded var provider: String?
         /// The finer kind of match: parking | marketplace | placeholder, sinkhole | seizure, regdefault.
@@ -216,20 +205,22 @@ struct Classify: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let (_, classifier, asnSource) = try lookup.setup()
-            let ips = values.compactMap(IPAddress.init)
-            let asns = try await asnSource.asn(for: ips)
-            var lines: [Line] = []
-            for v in values {
-                let verdict: Verdict
-                if let ip = IPAddress(v) {
-                    verdict = classifier.classify(address: ip, asn: asns[ip.description])
-                } else {
-                    // A name server, else a CNAME target (parking services' CNAME fingerprints).
-                    verdict = classifier.classify(value: try domainArgument(v).value, asn: nil)
+            let lines = try await lookup.withStores { _, classifier, asnSource in
+                let ips = values.compactMap(IPAddress.init)
+                let asns = try await asnSource.asn(for: ips)
+                var lines: [Line] = []
+                for v in values {
+                    let verdict: Verdict
+                    if let ip = IPAddress(v) {
+                        verdict = classifier.classify(address: ip, asn: asns[ip.description])
+                    } else {
+                        // A name server, else a CNAME target (parking services' CNAME fingerprints).
+                        verdict = classifier.classify(value: try domainArgument(v).value, asn: nil)
+                    }
+                    lines.append(Line(value: v, class: verdict.class.rawValue, provider: verdict.provider, subtype: verdict.subtype,
+                                      reason: verdict.reason, warninglists: verdict.warninglists))
                 }
-                lines.append(Line(value: v, class: verdict.class.rawValue, provider: verdict.provider, subtype: verdict.subtype,
-                                  reason: verdict.reason, warninglists: verdict.warninglists))
+                return lines
             }
             if json {
                 for l in lines { print(try JSONLine.encode(l)) }
@@ -474,15 +465,9 @@ struct Reclassify: AsyncParsableCommand {
         try await reporting {
             let cfg = try config.load()
             let classifier = try fingerprints.classifier(config: cfg)
-            let r: (spans: Int, changedSpans: Int, changedStates: Int)
-            switch try store.location() {
-            case .sqlite:
-                let lock = try await store.lockPolls(config: cfg, wait: wait)
-                r = try await Reclassifier(store: lock.store, holding: lock, classifier: classifier).run()
-            case .postgres(let url):
-                r = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.reclassify"), migrate: true) { pg in
-                    try await Reclassifier(store: pg, holding: nil, classifier: classifier).run()
-                }
+            // SQLite: under the poll lock (a reclassification must not interleave with a poll's batches).
+            let r = try await store.database().polling(logger: Logger(label: "dnswatch.reclassify"), fileMode: cfg.fileMode, wait: wait) { session in
+                try await Reclassifier(store: session.reclassify, holding: session.lock, classifier: classifier).run()
             }
             print("spans \(r.spans), current spans reclassified \(r.changedSpans), domain states changed \(r.changedStates)")
         }

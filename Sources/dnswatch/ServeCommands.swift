@@ -1,10 +1,10 @@
 import ArgumentParser
 import Classification
+import DNSWatchApp
 import DNSWatchConfig
 import DNSWatchModel
 import Foundation
 import Glibc
-import SQLiteStore
 import Store
 import Logging
 import Serve
@@ -127,7 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
             let auth = try listen.policy(for: address, config: config)  // usage errors before the database is opened
             let limits = try listen.limits(config: config)
             try await store.reading("dnswatch.serve") { reader in
-                let service = listen.service(address: address, auth: auth, limits: limits, store: reader, classifier: classifier,
+                let service = listen.service(address: address, auth: auth, limits: limits, store: reader.history, classifier: classifier,
                                              intervals: PollInterval.Defaults(overrides: config.intervals))
                 let group = ServiceGroup(configuration: .init(
                     services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "dnswatch.serve")))

@@ -1,12 +1,11 @@
+import DNSWatchApp
 import DNSWatchConfig
 public import ArgumentParser
 import DNSWatchModel
 import Foundation
-import SQLiteStore
 import Store
 import Investigation
 import Logging
-import PostgresStore
 import Watchlists
 
 struct Watch: AsyncParsableCommand {
@@ -51,7 +50,7 @@ func checkedListName(_ name: String, file: String? = nil) throws -> String {
 extension StoreOptions {
     /// Runs `body` with the store of a `watch` command that writes (`writing`, labelled `dnswatch.watch`).
     func withWatchlists<T: Sendable>(config: Config, _ body: (any WatchlistStore) async throws -> T) async throws -> T {
-        try await writing(config: config, label: "dnswatch.watch") { try await body($0) }
+        try await writing(config: config, label: "dnswatch.watch") { try await body($0.watchlists) }
     }
 }
 
@@ -203,18 +202,8 @@ extension Watch {
 
         func run() async throws {
             try await reporting {
-                let rows: [WatchedDomain]
-                switch try store.location() {
-                case .sqlite:
-                    rows = try await store.openForReading().watchedDomains(list: list)
-                case .postgres(let url):
-                    rows = try await PostgresStore.withStore(url, logger: Logger(label: "dnswatch.watch"), migrate: false) { pg in
-                        guard try await pg.hasSchema() else {
-                            StoreOptions.warnNoTables(url, writers: "'watch import' or 'poll'")
-                            return []
-                        }
-                        return try await pg.watchedDomains(list: list)
-                    }
+                let rows = try await store.reading("dnswatch.watch", creators: "'watch import' or 'poll'") {
+                    try await $0.history.watchedDomains(list: list)
                 }
                 let defaults = PollInterval.Defaults(overrides: try config.load().intervals)
                 if rows.isEmpty {
