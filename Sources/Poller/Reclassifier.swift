@@ -82,13 +82,14 @@ public struct Reclassifier: Sendable {
     }
 
     /// The pure step of a batch of domain states: each domain's state derived again from its current spans
-    /// (as a poll derives it), where it or the classifier version differs from the stored one.
+    /// (the view a poll derives before its answers, `PollPlanner.view`), where it or the classifier version
+    /// differs from the stored one.
     public static func states(_ stored: [DomainStateRow], heads: [HeadKey: HeadSpan], asn: [String: Int],
                               classifier: Classifier) -> [StateUpdate] {
         let cache = ClassificationCache(classifier: classifier, asn: [:])
         cache.add(asn)
         return stored.compactMap { row in
-            let view = BatchWriter.view(domainID: row.domainID, answers: [:], heads: heads, cache: cache)
+            let view = PollPlanner.view(domainID: row.domainID, answers: [:], heads: heads, cache: cache)
             guard row.stored.state != view.state || row.stored.classifierVersion != classifier.version else { return nil }
             return StateUpdate(domainID: row.domainID, stored: row.stored, state: view.state)
         }

@@ -50,7 +50,7 @@ extension PostgresStore: ReclassifyStore {
             }
             let states = plan.states
             guard !states.isEmpty else { return [] }
-            // `since` as a poll's state write (`PostgresBatchWriter.flush`): kept while class and provider stay.
+            // `since` as a poll writes states (`apply(_:claim:)`, Writes.swift): kept while class and provider stay.
             let rows = try await connection.query("""
                 UPDATE domain_state st SET
                     since = CASE WHEN st.class IS NOT DISTINCT FROM u.class AND st.provider IS NOT DISTINCT FROM u.provider

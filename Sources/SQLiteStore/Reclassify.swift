@@ -37,7 +37,7 @@ extension SQLiteStore: ReclassifyStore {
                     UPDATE spans SET class = u.class, provider = u.provider, fp_version = ? FROM u WHERE spans.id = u.id
                     """, arguments: args)
             }
-            // `since` as a poll's state write (`StoreWriter.saveState`): kept while class and provider stay.
+            // `since` as a poll writes states (`apply(_:claim:)`, Writes.swift): kept while class and provider stay.
             var written = Set<Int64>()
             for chunk in plan.states.chunked(150) {
                 var args = StatementArguments()
