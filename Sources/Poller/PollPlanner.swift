@@ -48,6 +48,16 @@ final class ClassificationCache {
         }
     }
 
+    /// The verdict of one value of an answer of `type` (TXT is never classified).
+    func verdict(_ type: RRType, _ v: String) -> Verdict {
+        switch type {
+        case .a, .aaaa: address(v)
+        case .ns: nameServer(v)
+        case .cname: cnameTarget(v)
+        case .txt: Verdict(class: .unknown, reason: "TXT is not classified")
+        }
+    }
+
     func cnameTarget(_ v: String) -> Verdict {
         if let hit = cnames[v] { return hit }
         let verdict = classifier.classify(cnameTarget: v)
@@ -297,33 +307,15 @@ struct PollPlanner {
         return now + Int64(interval) - Poller.jitter(for: target.name, interval: interval, share: options.jitter)
     }
 
-    /// The domain's view now: this poll's answers, and the last known answer of each type that failed now.
-    /// With no answers it is the view before this poll (its current spans), classified the same way, so a
-    /// change of the data files is never taken for a change on the wire.
+    /// The domain's view now (`DomainView.derive`): this poll's answers, and the last known answer of each
+    /// type that failed now. With no answers it is the view before this poll (its current spans), classified
+    /// the same way, so a change of the data files is never taken for a change on the wire.
     static func view(domainID: Int64, answers: [RRType: Answer], heads: [HeadKey: HeadSpan],
                      cache: ClassificationCache) -> DomainView {
-        var statuses: [RRType: AnswerStatus] = [:]
-        var addresses: [ClassifiedValue] = [], nameServers: [ClassifiedValue] = [], cnames: [ClassifiedValue] = []
-        for t in [RRType.a, .aaaa, .ns, .cname] {
-            let current: (status: AnswerStatus, rdata: [String])
-            if let a = answers[t] {
-                current = (a.status, a.status == .noerror ? a.rdata : [])
-            } else if let h = heads[HeadKey(domainID: domainID, rrtype: t)] {
-                current = (h.status, h.rdata)
-            } else {
-                continue
-            }
-            statuses[t] = current.status
-            for v in current.rdata {
-                switch t {
-                case .a, .aaaa: addresses.append(ClassifiedValue(value: v, verdict: cache.address(v)))
-                case .ns: nameServers.append(ClassifiedValue(value: v, verdict: cache.nameServer(v)))
-                case .cname: cnames.append(ClassifiedValue(value: v, verdict: cache.cnameTarget(v)))
-                case .txt: break
-                }
-            }
-        }
-        return DomainView(statuses: statuses, addresses: addresses, nameServers: nameServers, cnameTargets: cnames)
+        DomainView.derive(current: { t in
+            if let a = answers[t] { return (a.status, a.rdata) }
+            return heads[HeadKey(domainID: domainID, rrtype: t)].map { ($0.status, $0.rdata) }
+        }, verdict: cache.verdict)
     }
 
     /// The transition and its one alert (for the list that makes it most severe), queued for each sink.

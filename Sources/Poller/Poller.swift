@@ -229,47 +229,20 @@ public struct Poller: Sendable {
         }
     }
 
+    /// Reads what the batch's plan needs (outside any transaction: the batch's domains are this poller's),
+    /// plans, and has the store apply the plan in one transaction.
     func write(_ batch: Batch, pollID: Int64, now: Int64) async throws -> PollCounts {
-        let classifier = self.classifier
         let planner = PollPlanner(batch: batch, types: options.types, pollID: pollID, now: now, options: options,
                                   classifierVersion: classifier.version, sinkKeys: sinks.map(\.key))
-        // Until every backend applies a plan (`PollWrites`), the plan is made and written in the batch's
-        // transaction through the old writer.
-        return try await store.writeBatch(batch.claim) { w in
-            let memory = try w.pollMemory(domainIDs: batch.targets.map(\.domainID)).mapValues {
-                PollMemory(answerHash: $0.answerHash, state: $0.state)
-            }
-            let sorted = planner.sort(memory: memory)
-            let heads = try w.heads(domainIDs: sorted.changed.map(\.target.domainID))
-            let cache = ClassificationCache(classifier: classifier, asn: batch.asn)
-            cache.add(try w.cachedASNs(planner.addressesToClassify(sorted, heads: heads)))
-            let examined = planner.examine(sorted, heads: heads, cache: cache)
-            var everSeen: [Int64: Set<String>] = [:]
-            for id in PollPlanner.everSeenNeeded(examined) { everSeen[id] = try w.addressesEverSeen(domainID: id) }
-            let plan = try planner.plan(sorted, examined, heads: heads, everSeen: everSeen, cache: cache)
-            try Poller.write(plan, to: w)
-            return plan.counts
-        }
-    }
-
-    /// A plan written through the old writer, in the order it wrote a batch.
-    static func write(_ plan: WritePlan, to w: any BatchStoreWriter) throws {
-        let t = plan.time
-        for f in plan.failures { try w.recordFailure(domainID: f.domainID, rrtype: f.rrtype, kind: f.kind, at: t) }
-        for g in plan.extendHeads { try w.extendHeads(domainIDs: g.domainIDs, types: g.types, at: t) }
-        for s in plan.states { try w.saveState(domainID: s.domainID, s.state, at: t, classifierVersion: plan.classifierVersion) }
-        for tr in plan.transitions {
-            let tid = try w.insertTransition(domainID: tr.domainID, pollID: plan.pollID, at: t, type: tr.type, fromJSON: tr.fromJSON,
-                                             toJSON: tr.toJSON)
-            if let a = tr.alert {
-                _ = try w.insertAlert(transitionID: tid, at: t, domain: a.domain, list: a.list, kind: a.kind, type: a.type,
-                                      severity: a.severity, severityRank: a.severityRank, sinks: a.sinks, payload: a.payload)
-            }
-        }
-        try w.extend(spanIDs: plan.extendSpans, at: t)
-        try w.startSpans(plan.startSpans, at: t, fingerprintVersion: plan.classifierVersion)
-        try w.markPolled(plan.polled.map { ($0.domainID, $0.nextDue, $0.answerHash) }, at: t)
-        try w.addPollCounts(pollID: plan.pollID, plan.counts)
+        let sorted = planner.sort(memory: try await store.pollMemory(domainIDs: batch.targets.map(\.domainID)))
+        let heads = try await store.heads(domainIDs: sorted.changed.map(\.target.domainID))
+        let cache = ClassificationCache(classifier: classifier, asn: batch.asn)
+        cache.add(try await store.cachedASNs(planner.addressesToClassify(sorted, heads: heads)))
+        let examined = planner.examine(sorted, heads: heads, cache: cache)
+        let everSeen = try await store.addressesEverSeen(domainIDs: PollPlanner.everSeenNeeded(examined))
+        let plan = try planner.plan(sorted, examined, heads: heads, everSeen: everSeen, cache: cache)
+        try await store.apply(plan, claim: batch.claim)
+        return plan.counts
     }
 
     /// The sizes of a poll's batches: small first ones, so that resolving starts at once and the pipeline

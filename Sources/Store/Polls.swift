@@ -53,9 +53,9 @@ public struct LeaseLost: Error, Sendable, CustomStringConvertible {
     public var description: String { "lease lost on \(domains) domain(s): the batch was discarded (another poller took them over)" }
 }
 
-/// What a poll needs of the store, on either backend: due work, poll runs, the batch transaction, the
-/// origin-ASN cache and the alert outbox.
-public protocol PollStore: Sendable {
+/// What a poll needs of the store, on either backend: due work, poll runs, the batch's reads and its write
+/// as a plan (`PollWrites`), the origin-ASN cache and the alert outbox.
+public protocol PollStore: PollWrites {
     /// Brings due times forward where a domain's interval got shorter since it was polled.
     func clampDueTimes(defaults: PollInterval.Defaults) async throws
     /// How many domains a poll would visit (for progress).
