@@ -8,14 +8,15 @@ import Glibc
 #endif
 
 /// `dnswatch import cof`: other sensors' passive DNS (COF NDJSON, `COFLine`) stored as spans of their
-/// source, classified as polled spans are, merged per (name, type, rdata set, source) (`mergeImported`).
+/// source, classified as polled spans are, merged per (name, type, rdata set, source) (`ImportPlan.merging`).
 ///
-/// Streaming: files are read line by line and written in batches of `batchSize` records, one write
-/// transaction each, so memory holds one batch whatever the input's size. "Nothing stored on a bad line"
-/// is a first pass that only parses, before any store is opened (`prepare`: standard input is copied to
-/// an unlinked temporary file on the way, at most `spoolLimit` bytes, and read no further than its first
-/// bad line); with `skipInvalid` there is one pass. The work runs on a thread of its own (file reads and
-/// the store's writes block), never on the cooperative pool.
+/// Streaming: files are read chunk by chunk and written in batches of `batchSize` records, one write
+/// transaction each (`ImportStore.importBatch`: reads, the plan, one write), so memory holds one chunk and
+/// one batch whatever the input's size. "Nothing stored on a bad line" is a first pass that only parses,
+/// before any store is opened (`prepare`: standard input is copied to an unlinked temporary file on the
+/// way, at most `spoolLimit` bytes, and read no further than its first bad line); with `skipInvalid` there
+/// is one pass. The import is async throughout: the store through its async interface, the files' blocking
+/// calls through `FileIO`, off the cooperative pool.
 public struct COFImport: Sendable {
     /// A file to read (`-`: standard input) and the source its records are stored under.
     public struct Input: Sendable, Equatable {
@@ -88,7 +89,7 @@ public struct COFImport: Sendable {
     /// descriptor, the second time only as far as the first read went (a line appended in between is not
     /// read); standard input is copied on the first read to an unlinked temporary file of at most
     /// `spoolLimit` bytes and the copy is imported.
-    public final class Prepared: @unchecked Sendable {  // handed from one thread to the next, never shared
+    public final class Prepared: @unchecked Sendable {  // handed from `prepare` to `run`, never shared
         enum Bytes {
             /// A regular file and how many of its bytes were checked (nil: not checked, read to its end).
             case file(RegularFile.Reader, checked: Int?)
@@ -130,38 +131,15 @@ public struct COFImport: Sendable {
     /// `BadLines.kept` bad lines of the files; standard input is read no further than its first bad line),
     /// `SpoolFull` or `RegularFileError`. Touches no store.
     public static func prepare(_ inputs: [Input], skipInvalid: Bool, spoolLimit: Int = COFImport.spoolLimit) async throws -> Prepared {
-        try await onThread { try prepareBlocking(inputs, skipInvalid: skipInvalid, spoolLimit: spoolLimit) }
-    }
-
-    /// Imports what `prepare` opened and checked, in order.
-    public func run(_ prepared: Prepared, now: Int64) async throws -> Summary {
-        try await Self.onThread { try self.runBlocking(prepared, now: now) }
-    }
-
-    /// `prepare` then `run`. Throws `BadLines` (nothing stored) when a line is bad, unless `skipInvalid`.
-    public func run(_ inputs: [Input], skipInvalid: Bool, now: Int64) async throws -> Summary {
-        try await run(Self.prepare(inputs, skipInvalid: skipInvalid), now: now)
-    }
-
-    /// Runs `body` on a thread of its own (file reads and the store's writes block), never on the cooperative pool.
-    private static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.name = "dnswatch-import"
-            thread.start()
-        }
-    }
-
-    /// `prepare` on the caller's thread (which must not be one of the cooperative pool).
-    static func prepareBlocking(_ inputs: [Input], skipInvalid: Bool, spoolLimit: Int) throws -> Prepared {
         var items: [(input: Input, bytes: Prepared.Bytes)] = []
         var standardInputRead = false
         for input in inputs {
             if input.path == "-" {
-                items.append((input, standardInputRead ? .empty : skipInvalid ? .standardInput : .spool(try Spool(limit: spoolLimit))))
+                items.append((input, standardInputRead ? .empty : skipInvalid ? .standardInput : .spool(try await FileIO.run { try Spool(limit: spoolLimit) })))
                 standardInputRead = true
             } else {
-                items.append((input, .file(try RegularFile.Reader(path: input.path), checked: nil)))
+                let path = input.path
+                items.append((input, .file(try await FileIO.run { try RegularFile.Reader(path: path) }, checked: nil)))
             }
         }
         guard !skipInvalid else { return Prepared(items: items, skipInvalid: true) }
@@ -172,16 +150,18 @@ public struct COFImport: Sendable {
             let input = item.input
             switch item.bytes {
             case .file(let reader, _):
-                let length = try LineReader.forEachLine(reader) { number, bytes in
+                var chunks = Chunks(reader)
+                try await chunks.forEachLine({ number, bytes in
                     guard let reason = Self.problem(bytes) else { return }
                     total += 1
                     if bad.count < BadLines.kept { bad.append(BadLine(path: input.path, line: number, reason: reason)) }
-                }
-                try reader.rewind()
-                items[i].bytes = .file(reader, checked: length)
+                })
+                try await FileIO.run { try reader.rewind() }
+                items[i].bytes = .file(reader, checked: chunks.total)
             case .spool(let spool):
+                var chunks = Chunks(RegularFile.Reader(standardInputNamed: input.path))
                 do {
-                    try LineReader.forEachLine(RegularFile.Reader(standardInputNamed: input.path)) { number, bytes in
+                    try await chunks.forEachLine({ number, bytes in
                         if let reason = Self.problem(bytes) {
                             // Standard input is read no further: whatever follows, the import is refused.
                             total += 1
@@ -189,15 +169,20 @@ public struct COFImport: Sendable {
                             throw Stop()
                         }
                         try spool.append(bytes)
-                    }
+                    }, afterChunk: { try await spool.drainIfFull() })
                 } catch is Stop {}
-                try spool.rewind()
+                try await spool.rewind()
             case .standardInput, .empty:
                 break
             }
         }
         guard total == 0 else { throw BadLines(lines: bad, total: total) }
         return Prepared(items: items, skipInvalid: false)
+    }
+
+    /// `prepare` then `run`. Throws `BadLines` (nothing stored) when a line is bad, unless `skipInvalid`.
+    public func run(_ inputs: [Input], skipInvalid: Bool, now: Int64) async throws -> Summary {
+        try await run(Self.prepare(inputs, skipInvalid: skipInvalid), now: now)
     }
 
     /// Why a line (nil: too long) is bad, or nil when it is not (blank, a record or a skipped line).
@@ -207,64 +192,76 @@ public struct COFImport: Sendable {
         return reason
     }
 
-    /// `run` on the caller's thread (which must not be one of the cooperative pool).
-    func runBlocking(_ prepared: Prepared, now: Int64) throws -> Summary {
+    /// Imports what `prepare` opened and checked, in order: batches of `batchSize` records, each stored
+    /// (`store`) before the next chunk of the file is read.
+    public func run(_ prepared: Prepared, now: Int64) async throws -> Summary {
         var summary = Summary()
         for (input, bytes) in prepared.items {
-            var batch: [ImportedRecord] = []
-            batch.reserveCapacity(Self.batchSize)
-            func flush() throws {
-                guard !batch.isEmpty else { return }
-                summary.counts += try store(batch, source: input.source, now: now)
-                batch.removeAll(keepingCapacity: true)
-            }
-            func invalid(_ number: Int, _ reason: String) throws {
-                let line = BadLine(path: input.path, line: number, reason: reason)
-                // Checked good before: the file changed since. What is stored so far stays; this line is not stored.
-                guard prepared.skipInvalid else {
-                    try flush()
-                    throw Changed(line: line)
+            /// Records parsed and not stored yet.
+            var pending: [ImportedRecord] = []
+            /// Stores `pending`'s full batches, and the rest when `all`.
+            func flush(all: Bool) async throws {
+                var start = 0
+                while pending.count - start >= Self.batchSize || (all && start < pending.count) {
+                    let end = min(pending.count, start + Self.batchSize)
+                    summary.counts += try await store(Array(pending[start..<end]), source: input.source, now: now)
+                    start = end
                 }
-                summary.invalidTotal += 1
-                if summary.invalid.count < BadLines.kept { summary.invalid.append(line) }
+                pending.removeFirst(start)
             }
             let each: (Int, ArraySlice<UInt8>?) throws -> Void = { number, bytes in
                 guard let bytes else {
                     summary.read += 1
-                    return try invalid(number, LineReader.tooLong)
+                    return try Self.invalid(input, number, LineReader.tooLong, prepared, &summary)
                 }
                 guard !Self.isBlank(bytes) else { return }
                 summary.read += 1
                 switch COFLine.parse(bytes) {
                 case .record(let r):
-                    batch.append(r)
-                    if batch.count >= Self.batchSize { try flush() }
+                    pending.append(r)
                 case .skipped(let reason):
                     summary.skipped[reason, default: 0] += 1
                 case .invalid(let reason):
-                    try invalid(number, reason)
+                    try Self.invalid(input, number, reason, prepared, &summary)
                 }
             }
+            var chunks: Chunks
             switch bytes {
             case .file(let reader, let checked):
-                try LineReader.forEachLine(reader, limit: checked, each)
+                chunks = Chunks(reader, limit: checked)
             case .spool(let spool):
-                try LineReader.forEachLine(fileDescriptor: spool.fd, name: input.path, each)
+                chunks = Chunks(RegularFile.Reader(fileDescriptor: spool.fd, name: input.path))
             case .standardInput:
-                try LineReader.forEachLine(RegularFile.Reader(standardInputNamed: input.path), each)
+                chunks = Chunks(RegularFile.Reader(standardInputNamed: input.path))
             case .empty:
-                break
+                continue
             }
-            try flush()
+            do {
+                try await chunks.forEachLine(each, afterChunk: { try await flush(all: false) })
+            } catch let changed as Changed {
+                // What is before the changed line is stored; the line is not.
+                try await flush(all: true)
+                throw changed
+            }
+            try await flush(all: true)
         }
         return summary
     }
 
-    /// One batch in one write transaction: classified as a poll classifies its answers (cached origin
-    /// ASNs; never a query), then merged.
-    private func store(_ batch: [ImportedRecord], source: String, now: Int64) throws -> MergeCounts {
+    /// A bad line met by `run`: counted (`skipInvalid`), else `Changed` (checked good before: the file
+    /// changed since).
+    private static func invalid(_ input: Input, _ number: Int, _ reason: String, _ prepared: Prepared, _ summary: inout Summary) throws {
+        let line = BadLine(path: input.path, line: number, reason: reason)
+        guard prepared.skipInvalid else { throw Changed(line: line) }
+        summary.invalidTotal += 1
+        if summary.invalid.count < BadLines.kept { summary.invalid.append(line) }
+    }
+
+    /// One batch: classified as a poll classifies its answers (cached origin ASNs; never a query), merged by
+    /// `ImportPlan.merging` and written in one transaction (`ImportStore.importBatch`).
+    private func store(_ batch: [ImportedRecord], source: String, now: Int64) async throws -> MergeCounts {
         let classifier = self.classifier
-        return try store.importBatchBlocking(batch, source: source, at: now, fingerprintVersion: classifier.version) { asns in
+        return try await store.importBatch(batch, source: source, at: now, fingerprintVersion: classifier.version) { asns in
             let cache = ClassificationCache(classifier: classifier, asn: [:])
             cache.add(asns)
             return { r in SpanClassifier.combine(status: .noerror, verdicts: cache.verdicts(r.rrtype, r.rdata)) }
@@ -293,12 +290,18 @@ public struct COFImport: Sendable {
             self.limit = limit
         }
 
-        /// Appends a good line (and its newline); throws `SpoolFull` past `limit`.
+        /// Appends a good line (and its newline) to what `drainIfFull` writes; throws `SpoolFull` past `limit`.
         func append(_ line: ArraySlice<UInt8>?) throws {
             if let line { buffer += line }
             buffer.append(UInt8(ascii: "\n"))
             guard written + buffer.count <= limit else { throw SpoolFull(limit: limit) }
-            if buffer.count >= 1 << 20 { try drain() }
+        }
+
+        /// Writes what is buffered once it holds 1 MiB (off the cooperative pool).
+        func drainIfFull() async throws {
+            guard buffer.count >= 1 << 20 else { return }
+            let spool = Unchecked(self)
+            try await FileIO.run { try spool.value.drain() }
         }
 
         private func drain() throws {
@@ -315,14 +318,69 @@ public struct COFImport: Sendable {
             buffer.removeAll(keepingCapacity: true)
         }
 
-        /// Writes what is buffered and goes back to the start, for reading `fd`.
-        func rewind() throws {
-            try drain()
-            guard lseek(fd, 0, SEEK_SET) == 0 else {
-                throw RegularFileError(path: "standard input", reason: "cannot read its temporary copy: \(String(cString: strerror(errno)))")
+        /// Writes what is buffered and goes back to the start, for reading `fd` (off the cooperative pool).
+        func rewind() async throws {
+            let spool = Unchecked(self)
+            try await FileIO.run {
+                try spool.value.drain()
+                guard lseek(spool.value.fd, 0, SEEK_SET) == 0 else {
+                    throw RegularFileError(path: "standard input", reason: "cannot read its temporary copy: \(String(cString: strerror(errno)))")
+                }
             }
         }
 
         deinit { close(fd) }
+    }
+}
+
+/// Where the import's blocking file calls run (a read of a regular file, or of standard input, which waits
+/// for its writer; the spool's writes; opening a file): a global dispatch queue, while the calling task is
+/// suspended. Never the cooperative pool, and no thread of dnswatch's own; the store is reached through its
+/// async interface only.
+enum FileIO {
+    static func run<T>(_ body: @escaping () throws -> T) async throws -> T {
+        let work = Unchecked(body)
+        let result: Unchecked<Result<T, any Error>> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: Unchecked(Result { try work.value() })) }
+        }
+        return try result.value.get()
+    }
+}
+
+/// A value handed to `FileIO`'s queue and back while its task waits: used by one of them at a time.
+struct Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// A file's chunks (64 KB), each read through `FileIO`, cut into lines as `LineReader` cuts them.
+struct Chunks {
+    private let reader: Unchecked<RegularFile.Reader>
+    private let limit: Int?
+    /// The bytes read so far.
+    private(set) var total = 0
+
+    /// `reader` from where it is, at most `limit` bytes when given.
+    init(_ reader: RegularFile.Reader, limit: Int? = nil) {
+        self.reader = Unchecked(reader)
+        self.limit = limit
+    }
+
+    /// Calls `body` with each line's number and bytes (nil: too long), as `LineReader.forEachLine` does,
+    /// and `afterChunk` once the lines of each chunk (and the last line) are handed out.
+    mutating func forEachLine(_ body: (Int, ArraySlice<UInt8>?) throws -> Void, afterChunk: () async throws -> Void = {}) async throws {
+        var splitter = LineReader.Splitter()
+        while true {
+            let want = limit.map { Swift.min($0 - total, 64 * 1024) } ?? 64 * 1024
+            if want <= 0 { break }
+            let reader = self.reader
+            let chunk = try await FileIO.run { try reader.value.read(max: want) }
+            if chunk.isEmpty { break }
+            total += chunk.count
+            try splitter.feed(chunk[...], body)
+            try await afterChunk()
+        }
+        try splitter.finish(body)
+        try await afterChunk()
     }
 }

@@ -1,141 +1,127 @@
 public import DNSWatchModel
-public import SQLiteStore
 public import Store
-import Dispatch
+import NIOCore
 import PostgresNIO
-import Synchronization
 
-/// `import cof` on PostgreSQL: SQLite's `mergeImported` (SQLiteStore's Imports.swift) as a few statements a
-/// batch: the source, the names not known yet (ids in the records' order), the spans of the source already
-/// stored for the batch's (name, type, rdata), then the new spans with their inverse-index rows and the
-/// widened ones. The records are folded in order in Swift, so a record repeated in one batch merges into
-/// the span its first occurrence made, and the counts are SQLite's.
+/// `import cof` on PostgreSQL: the SQL of `ImportStore` (the merge rule is `ImportPlan.merging`, in Store),
+/// a few multi-row statements a batch, with ids in the plan's order (as SQLite's inserts take them).
 extension PostgresStore: ImportStore {
-    public func importBatchBlocking(_ records: [ImportedRecord], source: String, at time: Int64, fingerprintVersion: String?,
-                                    classify: @escaping @Sendable ([String: Int]) -> (ImportedRecord) -> DomainState) throws -> MergeCounts {
-        // The import runs on its own thread (COFImport): it waits here for the transaction, which runs on the
-        // connection's event loop and a thread of NIO's pool, never on this thread or the cooperative pool.
-        let outcome = Mutex<Result<MergeCounts, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let result: Result<MergeCounts, any Error>
-            do {
-                result = .success(try await blockingTransaction("importing records of \(source)") { c in
-                    try Self.merge(c, records, source: source, at: time, fingerprintVersion: fingerprintVersion, classify: classify)
-                })
-            } catch {
-                result = .failure(error)
+    public func importSource(named name: String, at time: Int64) async throws -> Int64 {
+        try await connection("storing the source \(name)") { [logger] c in
+            try await c.query("INSERT INTO sources (name, created) VALUES (\(name), \(time)) ON CONFLICT (name) DO NOTHING", logger: logger)
+            for try await id in try await c.query("SELECT id FROM sources WHERE name = \(name)", logger: logger).decode(Int64.self) {
+                return id
             }
-            outcome.withLock { $0 = result }
-            done.signal()
+            throw Failure("source \(name) was not stored")
         }
-        done.wait()
-        guard let result = outcome.withLock({ $0 }) else { throw Failure("\(url): an import batch ended without a result") }
-        return try result.get()
     }
 
-    /// A (name, type, rdata) of one source: one span.
-    private struct SpanKey: Hashable {
-        var domainID: Int64
-        var rrtype: RRType
-        var rdata: String
-    }
-
-    /// The span a key has after the records so far: stored (`id`) or new, and whether it must be written.
-    private struct Folded {
-        var id: Int64?
-        var first: Int64, last: Int64, count: Int
-        var state: DomainState?
-        var values: [String]
-        var dirty: Bool
-    }
-
-    static func merge(_ c: SyncConnection, _ records: [ImportedRecord], source: String, at time: Int64, fingerprintVersion: String?,
-                      classify: ([String: Int]) -> (ImportedRecord) -> DomainState) throws -> MergeCounts {
-        var counts = MergeCounts()
-        guard !records.isEmpty else { return counts }
-        try c.query("INSERT INTO sources (name, created) VALUES (\(source), \(time)) ON CONFLICT (name) DO NOTHING")
-        guard let sourceID = try c.query("SELECT id FROM sources WHERE name = \(source)").first?.decode(Int64.self) else {
-            throw Failure("source \(source) was not stored")
+    public func importedSpans(matching keys: [ImportKey], sourceID: Int64) async throws -> [StoredImportSpan] {
+        guard !keys.isEmpty else { return [] }
+        return try await connection("reading the imported spans of a batch") { [logger] c in
+            let rows = try await c.query("""
+                SELECT k.i, s.id, s.time_first, s.time_last, s.count
+                FROM unnest(\(keys.map(\.domain))::text[], \(keys.map(\.rrtype.rawValue))::text[], \(keys.map(\.rdata))::text[])
+                    WITH ORDINALITY AS k(name, rrtype, rdata, i)
+                JOIN domains d ON d.name = k.name
+                JOIN spans s ON s.domain_id = d.id AND s.rrtype = k.rrtype AND s.rdata = k.rdata AND s.source_id = \(sourceID)
+                """, logger: logger)
+            var out: [StoredImportSpan] = []
+            for try await (i, id, first, last, count) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) {
+                guard i >= 1, i <= keys.count else { throw Failure("a span was read for a key not asked for (\(i))") }
+                out.append(StoredImportSpan(id: id, key: keys[Int(i) - 1], timeFirst: first, timeLast: last, count: Int(count)))
+            }
+            return out
         }
-        // Names in the records' order, those not known yet inserted in that order (as SQLite inserts them).
+    }
+
+    /// (Also `PollWrites.cachedASNs`: one implementation.)
+    public func cachedASNs(_ addresses: [String]) async throws -> [String: Int] {
+        guard !addresses.isEmpty else { return [:] }
+        return try await connection("reading cached origin ASNs") { [logger] c in
+            var out: [String: Int] = [:]
+            let rows = try await c.query("SELECT address, asn FROM asn_cache WHERE asn IS NOT NULL AND address = ANY(\(addresses))", logger: logger)
+            for try await (address, asn) in rows.decode((String, Int64).self) { out[address] = Int(asn) }
+            return out
+        }
+    }
+
+    public func applyImport(_ plan: ImportPlan) async throws {
+        guard !plan.create.isEmpty || !plan.widen.isEmpty else { return }
+        try await transaction("importing records") { [logger] c in
+            if !plan.create.isEmpty { try await Self.create(c, plan, logger: logger) }
+            if !plan.widen.isEmpty {
+                // Widened in SQL: a concurrent import's wider times or larger count are kept.
+                let w = plan.widen
+                try await c.query("""
+                    UPDATE spans s SET time_first = LEAST(s.time_first, w.first), time_last = GREATEST(s.time_last, w.last),
+                                       count = GREATEST(s.count, w.count)
+                    FROM unnest(\(w.map(\.id))::bigint[], \(w.map(\.timeFirst))::bigint[], \(w.map(\.timeLast))::bigint[],
+                                \(w.map { Int64($0.count) })::bigint[]) AS w(id, first, last, count)
+                    WHERE s.id = w.id
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// The plan's new spans: their names not stored yet (ids in the plan's order), the spans (ids taken in
+    /// the plan's order), their values in the inverse index.
+    private static func create(_ c: PostgresConnection, _ plan: ImportPlan, logger: Logger) async throws {
+        let spans = plan.create
         var seen = Set<String>(), names: [String] = []
-        for r in records where seen.insert(r.domain).inserted { names.append(r.domain) }
-        try insertNames(c, names, at: time)
-        var ids: [String: Int64] = [:]
-        for row in try c.query("SELECT name, id FROM domains WHERE name = ANY(\(names))") {
-            let (name, id) = try row.decode((String, Int64).self)
-            ids[name] = id
+        for s in spans where seen.insert(s.key.domain).inserted { names.append(s.key.domain) }
+        try await c.query("""
+            INSERT INTO domains (name, created, rname)
+            SELECT v.name, \(plan.time), v.rname
+            FROM unnest(\(names)::text[], \(names.map(ValueKey.reversedName))::text[]) WITH ORDINALITY AS v(name, rname, i)
+            WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.name = v.name)
+            ORDER BY v.i
+            ON CONFLICT (name) DO NOTHING
+            """, logger: logger)
+        var ids: [Int64] = []
+        for try await id in try await c.query("SELECT nextval('spans_id_seq') FROM generate_series(1, \(Int64(spans.count)))",
+                                              logger: logger).decode(Int64.self) {
+            ids.append(id)
         }
-        var keys: [SpanKey] = []
-        keys.reserveCapacity(records.count)
-        for r in records {
-            guard let id = ids[r.domain] else { throw Failure("domain \(r.domain) was not stored") }
-            keys.append(SpanKey(domainID: id, rrtype: r.rrtype, rdata: RdataCodec.encode(r.rdata)))
-        }
-        // The spans of this source already stored for these keys (the partial unique index spans_imported).
-        var spans: [SpanKey: Folded] = [:]
-        let distinct = Array(Set(keys))
-        for row in try c.query("""
-            SELECT s.id, s.domain_id, s.rrtype, s.rdata, s.time_first, s.time_last, s.count
-            FROM unnest(\(distinct.map(\.domainID))::bigint[], \(distinct.map(\.rrtype.rawValue))::text[], \(distinct.map(\.rdata))::text[])
-                AS k(domain_id, rrtype, rdata)
-            JOIN spans s ON s.domain_id = k.domain_id AND s.rrtype = k.rrtype AND s.rdata = k.rdata AND s.source_id = \(sourceID)
-            """) {
-            let (id, domain, rrtype, rdata, first, last, count) = try row.decode((Int64, Int64, String, String, Int64, Int64, Int64).self)
-            spans[SpanKey(domainID: domain, rrtype: try Stored.rrtype(rrtype), rdata: rdata)] =
-                Folded(id: id, first: first, last: last, count: Int(count), state: nil, values: [], dirty: false)
-        }
-        let classifier = classify(try PostgresBatchWriter(c).cachedASNs(ImportedRecord.addresses(of: records)))
-        var order: [SpanKey] = []
-        for (r, key) in zip(records, keys) {
-            if var span = spans[key] {
-                counts.merged += 1
-                let merged = (min(span.first, r.timeFirst), max(span.last, r.timeLast), max(span.count, r.count))
-                guard merged != (span.first, span.last, span.count) else { continue }
-                counts.changed += 1
-                (span.first, span.last, span.count) = merged
-                span.dirty = true
-                spans[key] = span
-            } else {
-                counts.imported += 1
-                spans[key] = Folded(id: nil, first: r.timeFirst, last: r.timeLast, count: r.count, state: classifier(r), values: r.rdata,
-                                    dirty: true)
-                order.append(key)
+        guard ids.count == spans.count else { throw Failure("\(spans.count) span ids were asked for, \(ids.count) given") }
+        // Widened, not inserted, when another import of the source stored the span since the plan's read.
+        let written = try await c.query("""
+            INSERT INTO spans (id, domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version, source_id)
+            SELECT v.id, d.id, v.rrtype, 'NOERROR', v.rdata, v.first, v.last, v.count, v.class,
+                   CASE WHEN v.no_provider THEN NULL ELSE v.provider END, \(plan.fingerprintVersion)::text, \(plan.sourceID)
+            FROM unnest(\(ids)::bigint[], \(spans.map(\.key.domain))::text[], \(spans.map(\.key.rrtype.rawValue))::text[],
+                        \(spans.map(\.key.rdata))::text[], \(spans.map(\.timeFirst))::bigint[], \(spans.map(\.timeLast))::bigint[],
+                        \(spans.map { Int64($0.count) })::bigint[], \(spans.map(\.state.class.rawValue))::text[],
+                        \(spans.map { $0.state.provider ?? "" })::text[], \(spans.map { $0.state.provider == nil })::boolean[])
+                AS v(id, name, rrtype, rdata, first, last, count, class, provider, no_provider)
+            JOIN domains d ON d.name = v.name
+            ORDER BY v.id
+            ON CONFLICT (domain_id, rrtype, rdata, source_id) WHERE source_id IS NOT NULL DO UPDATE SET
+                time_first = LEAST(spans.time_first, EXCLUDED.time_first), time_last = GREATEST(spans.time_last, EXCLUDED.time_last),
+                count = GREATEST(spans.count, EXCLUDED.count)
+            RETURNING 1
+            """, logger: logger)
+        var count = 0
+        for try await _ in written { count += 1 }
+        guard count == spans.count else { throw Failure("\(spans.count) imported spans were to be written, \(count) were") }
+        // Each new span's values, by its key (the span inserted, or the one another import stored).
+        var keys: [ByteBuffer] = [], valueNames: [String] = [], types: [String] = [], rdatas: [String] = []
+        for s in spans {
+            for value in ValueKey.keys(rrtype: s.key.rrtype, status: .noerror, rdata: s.values) {
+                keys.append(ByteBuffer(bytes: value))
+                valueNames.append(s.key.domain)
+                types.append(s.key.rrtype.rawValue)
+                rdatas.append(s.key.rdata)
             }
         }
-        // New spans, ids in the records' order (as SQLite's inserts take them), and their inverse-index rows.
-        if !order.isEmpty {
-            var newIDs: [Int64] = []
-            for row in try c.query("SELECT nextval('spans_id_seq') FROM generate_series(1, \(Int64(order.count)))") {
-                newIDs.append(try row.decode(Int64.self))
-            }
-            var rows: [[Bind]] = [], values: [[Bind]] = []
-            for (id, key) in zip(newIDs, order) {
-                guard let span = spans[key] else { continue }
-                rows.append([.int(id), .int(key.domainID), .text(key.rrtype.rawValue), .text(AnswerStatus.noerror.rawValue), .text(key.rdata),
-                             .int(span.first), .int(span.last),
-                             .int(Int64(span.count)), .text(span.state?.class.rawValue), .text(span.state?.provider), .text(fingerprintVersion),
-                             .int(sourceID)])
-                for value in ValueKey.keys(rrtype: key.rrtype, status: .noerror, rdata: span.values) {
-                    values.append([.bytes(value), .int(key.domainID), .int(id)])
-                }
-            }
-            try c.insertRows(
-                "INSERT INTO spans (id, domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version, source_id)",
-                columns: 12, rows)
-            try c.insertRows("INSERT INTO span_values (key, domain_id, span_id)", "ON CONFLICT DO NOTHING", columns: 3, values)
-        }
-        // Stored spans the batch widened.
-        let widened = spans.values.filter { $0.dirty && $0.id != nil }
-        if !widened.isEmpty {
-            try c.query("""
-                UPDATE spans s SET time_first = w.first, time_last = w.last, count = w.count
-                FROM unnest(\(widened.compactMap(\.id))::bigint[], \(widened.map(\.first))::bigint[], \(widened.map(\.last))::bigint[],
-                            \(widened.map { Int64($0.count) })::bigint[]) AS w(id, first, last, count)
-                WHERE s.id = w.id
-                """)
-        }
-        return counts
+        guard !keys.isEmpty else { return }
+        try await c.query("""
+            INSERT INTO span_values (key, domain_id, span_id)
+            SELECT v.key, s.domain_id, s.id
+            FROM unnest(\(keys)::bytea[], \(valueNames)::text[], \(types)::text[], \(rdatas)::text[]) AS v(key, name, rrtype, rdata)
+            JOIN domains d ON d.name = v.name
+            JOIN spans s ON s.domain_id = d.id AND s.rrtype = v.rrtype AND s.rdata = v.rdata AND s.source_id = \(plan.sourceID)
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
     }
 }

@@ -15,15 +15,13 @@ import Testing
     /// peer.example A 192.0.2.1; sensor-y saw a.example A 192.0.2.1 too.
     func get(_ uri: String, _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
         let store = try await PDNSFixture.store()
-        try await store.write { w in
-            let x = try w.source(named: "sensor-x", at: 10), y = try w.source(named: "sensor-y", at: 10)
-            _ = try w.mergeImported([
-                ImportedRecord(domain: "a.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 500, timeLast: 4000, count: 40),
-                ImportedRecord(domain: "peer.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 600, timeLast: 700, count: 2),
-            ], sourceID: x, at: 10, fingerprintVersion: nil)
-            _ = try w.mergeImported([ImportedRecord(domain: "a.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 800, timeLast: 900, count: 7)],
-                                    sourceID: y, at: 10, fingerprintVersion: nil)
-        }
+        let unknown: ([String: Int]) -> (ImportedRecord) -> DomainState = { _ in { _ in DomainState(class: .unknown) } }
+        _ = try await store.importBatch([
+            ImportedRecord(domain: "a.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 500, timeLast: 4000, count: 40),
+            ImportedRecord(domain: "peer.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 600, timeLast: 700, count: 2),
+        ], source: "sensor-x", at: 10, fingerprintVersion: nil, classify: unknown)
+        _ = try await store.importBatch([ImportedRecord(domain: "a.example", rrtype: .a, rdata: ["192.0.2.1"], timeFirst: 800, timeLast: 900, count: 7)],
+                                        source: "sensor-y", at: 10, fingerprintVersion: nil, classify: unknown)
         let deps = ServeDependencies(store: store, classifier: Classifier(fingerprints: try .embedded()))
         let app = Application(router: DNSWatchServer.router(deps, auth: .open))
         try await app.test(.router) { client in

@@ -56,4 +56,42 @@ import TestWorlds
             await #expect(try store.history(domain: "c2.example", type: .a, since: nil, until: nil, source: nil) == all)
         }
     }
+
+    /// A plan is made from a read outside the write's transaction: a second import of the same source that
+    /// wrote in between (on PostgreSQL, or an import without the poll lock on SQLite) is kept, neither lost
+    /// nor a failure. Two imports that both read no span both create it: one span, the earliest first, the
+    /// latest last and the largest count of both; a widening planned from an older read keeps the wider
+    /// times and larger count written since.
+    @Test(arguments: Backend.allCases)
+    func aPlanFromAnOlderReadKeepsWhatAnotherImportWroteSince(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let source = try await store.importSource(named: "sensor", at: 10)
+            #expect(try await store.importSource(named: "sensor", at: 20) == source, "a source is created once")
+            func record(_ first: Int64, _ last: Int64, _ count: Int) -> ImportedRecord {
+                ImportedRecord(domain: "x.example", rrtype: .a, rdata: ["192.0.2.7"], timeFirst: first, timeLast: last, count: count)
+            }
+            let key = ImportKey(record(0, 0, 0))
+            func plan(_ r: ImportedRecord, _ read: [StoredImportSpan]) -> ImportPlan {
+                ImportPlan.merging([r], into: read, sourceID: source, at: 30, fingerprintVersion: nil) { _ in DomainState(class: .unknown) }
+            }
+            func stored() async throws -> [[Int64]] {
+                try await store.importedSpans(matching: [key], sourceID: source).map { [$0.timeFirst, $0.timeLast, Int64($0.count)] }
+            }
+            let readA = try await store.importedSpans(matching: [key], sourceID: source)
+            let readB = try await store.importedSpans(matching: [key], sourceID: source)
+            #expect(readA.isEmpty && readB.isEmpty)
+            try await store.applyImport(plan(record(500, 900, 12), readA))
+            try await store.applyImport(plan(record(400, 800, 20), readB))
+            #expect(try await stored() == [[400, 900, 20]])
+
+            let older = try await store.importedSpans(matching: [key], sourceID: source)
+            try await store.applyImport(plan(record(300, 850, 30), try await store.importedSpans(matching: [key], sourceID: source)))
+            try await store.applyImport(plan(record(450, 1000, 5), older))
+            #expect(try await stored() == [[300, 1000, 30]])
+
+            await #expect(try store.history(domain: "x.example", type: nil, since: nil, until: nil, source: nil).map(\.source) == ["sensor"])
+            let hits = try await store.domains(resolvingInto: CIDR("192.0.2.7")!, atMost: nil)
+            #expect(hits.map(\.domain) == ["x.example"], "one span, its value in the inverse index once: \(hits)")
+        }
+    }
 }
