@@ -1,6 +1,5 @@
 import FuzzSupport
 import DNSWatchModel
-import SQLiteStore
 import Store
 import Poller
 
