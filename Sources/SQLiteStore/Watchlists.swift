@@ -75,18 +75,6 @@ extension SQLiteStore {
         }
     }
 
-    /// Every membership a domain ever had, retired ones too (for investigations: a removed C&C domain
-    /// is still C&C history).
-    public func allMemberships() async throws -> [WatchedDomain] {
-        try await read { db in
-            try WatchedDomain.fetchAll(db, sql: """
-                SELECT d.name AS domain, l.name AS list, l.kind, l.interval, m.added, m.note, m.retired
-                FROM memberships m JOIN lists l ON l.id = m.list_id JOIN domains d ON d.id = m.domain_id
-                ORDER BY l.name, d.name
-                """)
-        }
-    }
-
     /// Every membership (retired ones too) of these domains, by domain: one indexed read per few hundred
     /// names, never the whole table.
     public func memberships(of domains: [String]) async throws -> [String: [WatchedDomain]] {
