@@ -66,13 +66,6 @@ final class ClassificationCache {
     }
 }
 
-/// The view rule under its old name, for `Reclassifier` (which re-derives states from the current spans).
-enum BatchWriter {
-    static func view(domainID: Int64, answers: [RRType: Answer], heads: [HeadKey: HeadSpan], cache: ClassificationCache) -> DomainView {
-        PollPlanner.view(domainID: domainID, answers: answers, heads: heads, cache: cache)
-    }
-}
-
 /// Decides everything one resolved batch writes — spans, per-domain status, state, transitions, alerts,
 /// counts — as a `WritePlan`, from the batch's answers and what the store held before (read through
 /// `PollWrites` outside any transaction). Pure: no store access. The steps, each followed by a read:
