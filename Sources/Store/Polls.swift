@@ -1,8 +1,8 @@
 public import DNSWatchModel
 
-/// The operations of one batch's write transaction, as `BatchWriter` (Poller) uses them: the same calls on
-/// SQLite (`StoreWriter`, inside a GRDB transaction) and on PostgreSQL (`PostgresStore`, inside a fenced
-/// transaction). Synchronous: a backend runs the whole batch off the cooperative pool, on its own thread.
+/// The old synchronous operations of one batch's write transaction: SQLite (`StoreWriter`, inside a GRDB
+/// transaction) and PostgreSQL (`PostgresStore`, inside a fenced transaction). The Poller no longer uses
+/// them (it applies a `WritePlan` through `PollWrites`); kept until nothing does.
 public protocol BatchStoreWriter {
     /// The current span of each (domain, rrtype) of these domains.
     func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan]
@@ -70,7 +70,8 @@ public protocol PollStore: PollWrites {
     /// How many batch transactions a poll may run at once (SQLite has one writer).
     var concurrentBatchWrites: Int { get }
     /// Runs `body` in one transaction that commits only while `claim` still holds its domains (and then
-    /// releases them); throws `LeaseLost` and writes nothing otherwise.
+    /// releases them); throws `LeaseLost` and writes nothing otherwise. (The old write path: the Poller
+    /// uses `apply(_:claim:)`.)
     func writeBatch<T: Sendable>(_ claim: ClaimedTargets, _ body: @escaping @Sendable (any BatchStoreWriter) throws -> T) async throws -> T
     /// Cached origin-ASN answers not yet expired at `now`.
     func cachedASN(_ addresses: [String], now: Int64) async throws -> [String: ASNEntry]
