@@ -48,16 +48,17 @@ public final class PollLock: Sendable {
         self.fd = fd
     }
 
-    /// Takes the lock from async code: with `wait`, the blocking wait for another poll to end happens on
-    /// a thread of its own, never on the cooperative pool.
+    /// How often `acquire` with `wait` tries the lock again while another poll holds it.
+    public static let retryInterval: Duration = .milliseconds(100)
+
+    /// Takes the lock from async code: with `wait`, tried again every `retryInterval` (a non-blocking
+    /// flock each time: no thread blocks, and a cancelled task stops waiting) until the other poll ends.
     public static func acquire(store: SQLiteStore, wait: Bool, fileMode: mode_t = SQLiteStore.defaultFileMode) async throws -> PollLock {
-        do {
-            return try PollLock(store: store, wait: false, fileMode: fileMode)
-        } catch Failure.busy where wait {
-            return try await withCheckedThrowingContinuation { continuation in
-                Thread {
-                    continuation.resume(with: Result { try PollLock(store: store, wait: true, fileMode: fileMode) })
-                }.start()
+        while true {
+            do {
+                return try PollLock(store: store, wait: false, fileMode: fileMode)
+            } catch Failure.busy where wait {
+                try await Task.sleep(for: retryInterval)
             }
         }
     }
