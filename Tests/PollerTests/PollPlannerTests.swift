@@ -131,4 +131,20 @@ import Testing
         #expect(plan.states.isEmpty && plan.transitions.isEmpty)
         #expect(plan.counts.failures == 3 && plan.counts.answers == 0 && plan.counts.domains == 1)
     }
+
+    @Test func aFreshOriginTakesTheFullPathAndAnUnaskedNameIsOnlyMarkedPolled() throws {
+        let classifier = try Self.classifier.get()
+        var batch = Self.batch(Self.before)
+        batch.freshASN = ["45.0.121.9"]
+        let onion = PollTarget(domainID: 8, name: "x.onion", memberships: [Membership(list: "watch", kind: .c2, interval: 600)])
+        batch.unasked = [onion]
+        let plan = try Self.planner(batch, version: classifier.version)
+            .plan(memory: try Self.memory(classifier), heads: Self.heads, cachedASNs: [:], everSeen: [:], classifier: classifier)
+        // Same answers, but the address's origin was learnt again: its heads are compared, not extended blind.
+        #expect(plan.extendHeads.isEmpty)
+        #expect(plan.extendSpans == [11, 12, 13] && plan.startSpans.isEmpty)
+        #expect(plan.polled.map(\.domainID) == [7, 8])
+        #expect(plan.polled.last == PolledDomain(domainID: 8, nextDue: Self.now + 600, answerHash: nil))
+        #expect(plan.counts.domains == 1 && plan.counts.changes == 0)
+    }
 }
