@@ -1,5 +1,6 @@
 public import DNSWatchModel
 public import Store
+import Logging
 import PostgresNIO
 
 /// The `watch` commands on PostgreSQL: the rules of SQLite's Watchlists.swift (the same counts, the same
@@ -12,51 +13,60 @@ extension PostgresStore: WatchlistStore {
     static let watchlistLockKey: Int64 = 0x646E_7377_6C69_7374
 
     public func addEntries(_ entries: [ListEntry], to spec: ListSpec, now: Int64) async throws -> ImportCounts {
-        try await blockingTransaction("adding domains to list \(spec.name)") { c in
-            try Self.lockWatchlists(c)
-            return try Self.addEntries(c, entries, to: spec, now: now, replaceHeader: false).counts
+        try await transaction("adding domains to list \(spec.name)") { [logger] c in
+            try await Self.lockWatchlists(c, logger)
+            return try await Self.addEntries(c, logger, entries, to: spec, now: now, replaceHeader: false).counts
         }
     }
 
     public func sync(_ lists: [(ListSpec, [ListEntry])], now: Int64) async throws -> ImportCounts {
-        try await blockingTransaction("syncing lists") { c in
-            try Self.lockWatchlists(c)
+        try await transaction("syncing lists") { [logger] c in
+            try await Self.lockWatchlists(c, logger)
             var total = ImportCounts()
             var keep: [String] = []
             for (spec, entries) in lists {
                 keep.append(spec.name)
-                let (listID, counts) = try Self.addEntries(c, entries, to: spec, now: now, replaceHeader: true)
+                let (listID, counts) = try await Self.addEntries(c, logger, entries, to: spec, now: now, replaceHeader: true)
                 total.added += counts.added
                 total.alreadyPresent += counts.alreadyPresent
                 // The list's active domains the file no longer has.
-                total.retired += try Self.changed(c.query("""
-                    UPDATE memberships m SET retired = \(now) FROM domains d
-                    WHERE d.id = m.domain_id AND m.list_id = \(listID) AND m.retired IS NULL
-                      AND d.name <> ALL(\(entries.map(\.domain.value)))
+                total.retired += Int(try await Self.single(c, logger, "retiring memberships", """
+                    WITH changed AS (
+                        UPDATE memberships m SET retired = \(now) FROM domains d
+                        WHERE d.id = m.domain_id AND m.list_id = \(listID) AND m.retired IS NULL
+                          AND d.name <> ALL(\(entries.map(\.domain.value)))
+                        RETURNING 1)
+                    SELECT count(*) FROM changed
                     """))
             }
             // Lists without a file, as a whole.
-            total.retired += try Self.changed(c.query("""
-                UPDATE memberships SET retired = \(now)
-                WHERE retired IS NULL AND list_id IN (SELECT id FROM lists WHERE name <> ALL(\(keep)))
+            total.retired += Int(try await Self.single(c, logger, "retiring memberships", """
+                WITH changed AS (
+                    UPDATE memberships SET retired = \(now)
+                    WHERE retired IS NULL AND list_id IN (SELECT id FROM lists WHERE name <> ALL(\(keep)))
+                    RETURNING 1)
+                SELECT count(*) FROM changed
                 """))
             return total
         }
     }
 
     public func remove(_ domains: [DomainName], list: String?, now: Int64) async throws -> Int {
-        try await blockingTransaction("removing domains") { c in
-            try Self.lockWatchlists(c)
+        try await transaction("removing domains") { [logger] c in
+            try await Self.lockWatchlists(c, logger)
             var listID: Int64?
             if let list {
-                guard let id = try Self.listID(c, list) else { throw StoreError.unknownList(list) }
+                guard let (id, _) = try await Self.list(c, logger, list) else { throw StoreError.unknownList(list) }
                 listID = id
             }
             // One statement: a name given twice ends its membership once, as the per-name updates on SQLite do.
-            return try Self.changed(c.query("""
-                UPDATE memberships SET retired = \(now)
-                WHERE retired IS NULL AND domain_id IN (SELECT id FROM domains WHERE name = ANY(\(domains.map(\.value))))
-                  AND (CAST(\(listID) AS BIGINT) IS NULL OR list_id = \(listID))
+            return Int(try await Self.single(c, logger, "removing domains", """
+                WITH changed AS (
+                    UPDATE memberships SET retired = \(now)
+                    WHERE retired IS NULL AND domain_id IN (SELECT id FROM domains WHERE name = ANY(\(domains.map(\.value))))
+                      AND (CAST(\(listID) AS BIGINT) IS NULL OR list_id = \(listID))
+                    RETURNING 1)
+                SELECT count(*) FROM changed
                 """))
         }
     }
@@ -102,37 +112,36 @@ extension PostgresStore: WatchlistStore {
 
     // MARK: Inside a watchlist transaction
 
-    static func lockWatchlists(_ c: SyncConnection) throws {
-        try c.query("SELECT pg_advisory_xact_lock(\(watchlistLockKey))")
+    static func lockWatchlists(_ c: PostgresConnection, _ logger: Logger) async throws {
+        try await c.query("SELECT pg_advisory_xact_lock(\(watchlistLockKey))", logger: logger)
     }
 
     /// Inserts the names not stored yet, in the given order (ids follow it, as on SQLite's inserts one by
     /// one; an existing name uses up no id). Names are distinct.
-    static func insertNames(_ c: SyncConnection, _ names: [String], at time: Int64) throws {
-        try c.query("""
+    static func insertNames(_ c: PostgresConnection, _ logger: Logger, _ names: [String], at time: Int64) async throws {
+        try await c.query("""
             INSERT INTO domains (name, created, rname)
             SELECT v.name, \(time), v.rname FROM unnest(\(names)::text[], \(names.map(ValueKey.reversedName))::text[]) WITH ORDINALITY AS v(name, rname, i)
             WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.name = v.name)
             ORDER BY v.i
             ON CONFLICT (name) DO NOTHING
-            """)
+            """, logger: logger)
     }
 
-    /// The rows an INSERT or UPDATE wrote (its command tag always says).
-    static func changed(_ result: PostgresQueryResult) throws -> Int {
-        guard let n = result.metadata.rows else { throw Failure("an update reported no row count") }
-        return n
-    }
-
-    static func listID(_ c: SyncConnection, _ name: String) throws -> Int64? {
-        try c.query("SELECT id FROM lists WHERE name = \(name)").first.map { try $0.decode(Int64.self) }
+    /// The one integer a statement returns: an id (`RETURNING id`) or a count (`WITH changed AS (...
+    /// RETURNING 1) SELECT count(*) FROM changed`: the rows an INSERT or UPDATE wrote).
+    static func single(_ c: PostgresConnection, _ logger: Logger, _ what: String, _ query: PostgresQuery) async throws -> Int64 {
+        for try await n in try await c.query(query, logger: logger).decode(Int64.self) { return n }
+        throw Failure("\(what) returned no row")
     }
 
     /// A list's id and header, if there is a list of that name.
-    static func list(_ c: SyncConnection, _ name: String) throws -> (id: Int64, header: ListHeader)? {
-        guard let row = try c.query("SELECT id, kind, interval, description FROM lists WHERE name = \(name)").first else { return nil }
-        let (id, kind, interval, description) = try row.decode((Int64, String, Int64?, String?).self)
-        return (id, ListHeader(kind: try Stored.listKind(kind), interval: interval.map { Int($0) }, description: description))
+    static func list(_ c: PostgresConnection, _ logger: Logger, _ name: String) async throws -> (id: Int64, header: ListHeader)? {
+        let rows = try await c.query("SELECT id, kind, interval, description FROM lists WHERE name = \(name)", logger: logger)
+        for try await (id, kind, interval, description) in rows.decode((Int64, String, Int64?, String?).self) {
+            return (id, ListHeader(kind: try Stored.listKind(kind), interval: interval.map { Int($0) }, description: description))
+        }
+        return nil
     }
 
     /// SQLite's `StoreWriter.addEntries`: the list created or its header updated (`replaceHeader`: exactly as
@@ -140,35 +149,34 @@ extension PostgresStore: WatchlistStore {
     /// with their reversed name; each domain's membership added, reactivated (retired: `added` is now, the note
     /// kept unless a new one is given) or counted as already present. A domain given twice counts once, its
     /// first entry's note (`ListEntry.distinct`).
-    static func addEntries(_ c: SyncConnection, _ entries: [ListEntry], to spec: ListSpec, now: Int64,
-                           replaceHeader: Bool) throws -> (listID: Int64, counts: ImportCounts) {
+    static func addEntries(_ c: PostgresConnection, _ logger: Logger, _ entries: [ListEntry], to spec: ListSpec, now: Int64,
+                           replaceHeader: Bool) async throws -> (listID: Int64, counts: ImportCounts) {
         let listID: Int64
-        if let (id, stored) = try self.list(c, spec.name) {
+        if let (id, stored) = try await self.list(c, logger, spec.name) {
             listID = id
             let header = spec.header(over: stored, replacing: replaceHeader)
             if header != stored {
-                try c.query("""
+                try await c.query("""
                     UPDATE lists SET kind = \(header.kind.rawValue), interval = \(header.interval.map { Int64($0) }),
                                      description = \(header.description)
                     WHERE id = \(id)
-                    """)
+                    """, logger: logger)
             }
         } else {
             let header = spec.header(over: nil, replacing: replaceHeader)
-            let rows = try c.query("""
+            listID = try await single(c, logger, "creating list \(spec.name)", """
                 INSERT INTO lists (name, kind, interval, description, created)
                 VALUES (\(spec.name), \(header.kind.rawValue), \(header.interval.map { Int64($0) }), \(header.description), \(now)) RETURNING id
                 """)
-            guard let row = rows.first else { throw Failure("creating list \(spec.name) returned no id") }
-            listID = try row.decode(Int64.self)
         }
         let unique = ListEntry.distinct(entries)
         guard !unique.isEmpty else { return (listID, ImportCounts()) }
         let names = unique.map(\.domain.value)
-        try insertNames(c, names, at: now)
+        try await insertNames(c, logger, names, at: now)
         // Each membership added, or reactivated where retired (`added` anew, the note kept unless one is
         // given); an active one is left as it is and is not counted by the statement.
-        let added = try changed(c.query("""
+        let added = Int(try await single(c, logger, "adding memberships", """
+            WITH changed AS (
             INSERT INTO memberships (list_id, domain_id, added, note)
             SELECT \(listID), d.id, \(now), CASE WHEN v.given THEN v.note END
             FROM unnest(\(names)::text[], \(unique.map { $0.note ?? "" })::text[], \(unique.map { $0.note != nil })::boolean[]) AS v(name, note, given)
@@ -176,6 +184,8 @@ extension PostgresStore: WatchlistStore {
             ON CONFLICT (list_id, domain_id) DO UPDATE SET retired = NULL, added = excluded.added,
                 note = COALESCE(excluded.note, memberships.note)
             WHERE memberships.retired IS NOT NULL
+            RETURNING 1)
+            SELECT count(*) FROM changed
             """))
         // Every name is a domain by now (domains are never deleted): the others were already present.
         var counts = ImportCounts()
