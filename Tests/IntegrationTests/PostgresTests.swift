@@ -284,16 +284,14 @@ final class BackendWorld: @unchecked Sendable {
             #expect(takeover.targets.count == 20, "the slow poller's 4 s lease did not run out within 60 s")
             let taken = takeover
             // The first poller's commit comes too late: nothing of it is written.
-            await #expect(throws: LeaseLost.self) {
-                try await store.writeBatch(claim) { w in
-                    try w.markPolled(claim.targets.map { ($0.domainID, 1, 1) }, at: 1)
-                }
+            let run = try await store.beginPoll(at: 1, resolvers: "r", poller: "slow")
+            func polled(_ c: ClaimedTargets) -> WritePlan {
+                WritePlan(pollID: run, time: 1, classifierVersion: "v", polled: c.targets.map { PolledDomain(domainID: $0.domainID, nextDue: 1, answerHash: 1) })
             }
+            await #expect(throws: LeaseLost.self) { try await store.apply(polled(claim), claim: claim) }
             #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == 0)
             // The new holder's commit goes through and releases the lease.
-            try await store.writeBatch(taken) { w in
-                try w.markPolled(taken.targets.map { ($0.domainID, 1, 1) }, at: 1)
-            }
+            try await store.apply(polled(taken), claim: taken)
             #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM domain_status") == 20)
             #expect(try TestPostgres.scalar(url, "SELECT count(*) FROM claims") == 0)
         }
