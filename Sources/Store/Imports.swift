@@ -33,9 +33,11 @@ extension ImportStore {
     public func importBatch(_ records: [ImportedRecord], source: String, at time: Int64, fingerprintVersion: String?,
                             classify: ([String: Int]) -> (ImportedRecord) -> DomainState) async throws -> MergeCounts {
         guard !records.isEmpty else { return MergeCounts() }
+        // The two reads at once (neither waits for the other).
+        async let asns = cachedASNs(ImportedRecord.addresses(of: records))
         let sourceID = try await importSource(named: source, at: time)
         let stored = try await importedSpans(matching: Array(Set(records.map(ImportKey.init))), sourceID: sourceID)
-        let classifier = classify(try await cachedASNs(ImportedRecord.addresses(of: records)))
+        let classifier = classify(try await asns)
         let plan = ImportPlan.merging(records, into: stored, sourceID: sourceID, at: time, fingerprintVersion: fingerprintVersion,
                                       classify: classifier)
         try await applyImport(plan)

@@ -94,4 +94,41 @@ import TestWorlds
             #expect(hits.map(\.domain) == ["x.example"], "one span, its value in the inverse index once: \(hits)")
         }
     }
+
+    /// A new imported span is classified as a poll classifies an answer, from the origin ASNs cached for its
+    /// addresses (expired or not: what was known; an import never asks): an address of Sedo's AS is parked at
+    /// Sedo, one cached without an AS is unknown. A merged record keeps its span's class.
+    @Test(arguments: Backend.allCases)
+    func importedSpansAreClassifiedFromTheCachedOriginASNs(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.saveASN([ASNEntry(address: "45.0.200.9", asn: 47846)], none: [ASNEntry(address: "45.0.200.10", asn: nil)],
+                                    at: 10, ttl: 5, negativeTTL: 5)
+            let dir = try TemporaryDirectory("dnswatch-contract-cof-asn")
+            let importer = COFImport(store: store, classifier: try embeddedClassifier.get())
+            let file = try dir.write("asn.json", [
+                #"{"count":2,"time_first":500,"time_last":900,"rrname":"p.example.","rrtype":"A","rdata":["45.0.200.9"]}"#,
+                #"{"count":2,"time_first":500,"time_last":900,"rrname":"u.example.","rrtype":"A","rdata":["45.0.200.10"]}"#,
+            ].joined(separator: "\n") + "\n")
+            let first = try await importer.run([COFImport.Input(path: file, source: "sensor")], skipInvalid: false, now: 2000)
+            #expect(first.counts == MergeCounts(imported: 2, merged: 0, changed: 0))
+            func classes() async throws -> [String] {
+                var out: [String] = []
+                for name in ["p.example", "u.example"] {
+                    for s in try await store.history(domain: name, type: .a, since: nil, until: nil, source: nil) {
+                        out.append("\(name) \(s.class?.rawValue ?? "-") \(s.provider ?? "-") \(s.timeFirst)-\(s.timeLast)")
+                    }
+                }
+                return out
+            }
+            #expect(try await classes() == ["p.example parked Sedo 500-900", "u.example unknown - 500-900"])
+
+            // The AS of 45.0.200.10 becomes known: a record that merges into its span keeps the span's class.
+            try await store.saveASN([ASNEntry(address: "45.0.200.10", asn: 47846)], none: [], at: 3000, ttl: 5, negativeTTL: 5)
+            let later = try dir.write("later.json",
+                                      #"{"count":3,"time_first":400,"time_last":900,"rrname":"u.example.","rrtype":"A","rdata":["45.0.200.10"]}"# + "\n")
+            let again = try await importer.run([COFImport.Input(path: later, source: "sensor")], skipInvalid: false, now: 4000)
+            #expect(again.counts == MergeCounts(imported: 0, merged: 1, changed: 1))
+            #expect(try await classes() == ["p.example parked Sedo 500-900", "u.example unknown - 400-900"])
+        }
+    }
 }
