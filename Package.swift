@@ -182,10 +182,12 @@ let package = Package(
             path: "Tests/TestSupport"),
         // The tests' one scripted DNS world (SedoWorld: Unbound, a fresh store, a poller wired like the CLI's)
         // and the sink that records alerts (CaptureSink), shared by IntegrationTests, ServeTests and StoreContractTests.
+        // A library like any other: it sees the store through Store's protocols and reaches no backend (the
+        // test targets that subclass SedoWorld open the store and give the lock).
         .target(
             name: "TestWorlds",
             dependencies: [
-                "Poller", "Store", "SQLiteStore", "Resolver", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
+                "Poller", "Store", "Resolver", "Classification", "Alerting", "DNSWatchModel", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestWorlds"),

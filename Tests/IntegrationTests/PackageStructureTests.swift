@@ -4,9 +4,9 @@ import TestSupport
 
 /// The package's layering as `swift package dump-package` states it (the manifest, not the code): only
 /// the SQLite backend uses GRDB and only the PostgreSQL backend PostgresNIO, neither backend depends on the
-/// other, the storage interfaces on neither, and only the composition root (`DNSWatchApp`) among the
-/// product's targets reaches a backend at all. Test targets, and the test helpers under Tests/, may use
-/// anything.
+/// other, the storage interfaces on neither, and only the composition root (`DNSWatchApp`) reaches a
+/// backend at all among every target that is not a test target: the helper libraries under Tests/
+/// (TestWorlds, TestSupport) count like any other library. Only test targets may use anything.
 @Suite struct PackageStructureTests {
     /// One target of the manifest: its name, kind and the targets and products it names.
     struct Target {
@@ -17,8 +17,8 @@ import TestSupport
         /// (package identity, product) pairs, the identity lowercased as SwiftPM does.
         var products: [(package: String, product: String)]
 
-        /// A test target, or a helper target under Tests/.
-        var isTest: Bool { type == "test" || (path?.hasPrefix("Tests/") ?? false) }
+        /// A test target (`.testTarget`). A library under Tests/ is not one: it is a library like any other.
+        var isTest: Bool { type == "test" }
         func uses(package: String) -> Bool { products.contains { $0.package == package } }
     }
 
@@ -82,12 +82,14 @@ import TestSupport
         #expect(targets[Self.store]?.products.isEmpty == true, "Store uses no package: \(targets[Self.store]?.products.map(\.product) ?? [])")
     }
 
-    /// Only the composition root depends on a backend, and no other library reaches one through it: the
-    /// CLI reaches them through the root alone.
+    /// Only the composition root depends on a backend, and no other library reaches one through it, the
+    /// test helpers' libraries (TestWorlds, TestSupport) included: the CLI reaches them through the root alone.
     @Test func onlyTheCompositionRootReachesABackend() async throws {
         let targets = try await Self.manifest()
         let backends: Set = [Self.sqlite, Self.postgres]
         let product = targets.values.filter { !$0.isTest && !backends.contains($0.name) }
+        let counted = Set(product.filter { $0.type == "regular" }.map(\.name))
+        #expect(counted.isSuperset(of: ["TestWorlds", "TestSupport"]), "the libraries under Tests/ are counted: \(counted.sorted())")
         let direct = product.filter { !backends.isDisjoint(with: $0.targets) }.map(\.name).sorted()
         #expect(direct == [Self.root], "depend on a backend directly")
         let libraries = product.filter { $0.type == "regular" && !Self.reach($0.name, in: targets).isDisjoint(with: backends) }

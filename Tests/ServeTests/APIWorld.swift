@@ -20,14 +20,14 @@ struct RefusingSink: AlertSink {
 /// A database made by real polls of the shared Sedo world: `parked.example` on Sedo's parking (then moved to a
 /// host of its own, raising an alert), `host.example` on a documentation address, `gone.example` NXDOMAIN.
 /// Its polls deliver to a sink that refuses everything, so their alerts stay in the outbox.
-final class APIWorld: SedoWorld, @unchecked Sendable {
+final class APIWorld: SedoWorld<SQLiteStore>, @unchecked Sendable {
     static let hostA = "192.0.2.10"
     static let t1: Int64 = 1_790_000_000, t2: Int64 = 1_790_003_600
 
     init() throws {
-        try super.init(records: SedoWorld.parkedRecords("parked.example") + [
+        try super.init(records: APIWorld.parkedRecords("parked.example") + [
             "host.example. 300 IN A \(APIWorld.hostA)", "host.example. 300 IN NS ns1.host.example.",
-        ], sinks: [RefusingSink()], prefix: "dnswatch-api")
+        ], sinks: [RefusingSink()], prefix: "dnswatch-api", open: { try SQLiteStore(path: $0) }, holding: { try PollLock(store: $0, wait: false) })
     }
 
     /// Two polls an hour apart; between them parked.example leaves the parking for a host of its own.

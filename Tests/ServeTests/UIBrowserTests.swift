@@ -51,14 +51,15 @@ struct Chromium {
 
 /// A database made by real polls of the shared Sedo world: c2.example parked at Sedo every six hours for a day,
 /// then on a new host.
-final class PolledWorld: SedoWorld, @unchecked Sendable {
+final class PolledWorld: SedoWorld<SQLiteStore>, @unchecked Sendable {
     static let t0: Int64 = 1_796_112_000  // 2026-12-01T08:00:00Z
     static let hour: Int64 = 3600
     // Routable and in no fingerprint (203.0.113.0/24 would be dormant: a documentation range).
     static let newA = "45.0.121.77"
 
     private init() throws {
-        try super.init(records: SedoWorld.parkedRecords("c2.example"), prefix: "dnswatch-ui-world")
+        try super.init(records: PolledWorld.parkedRecords("c2.example"), prefix: "dnswatch-ui-world",
+                       open: { try SQLiteStore(path: $0) }, holding: { try PollLock(store: $0, wait: false) })
     }
 
     static func made() async throws -> PolledWorld {

@@ -2,7 +2,6 @@ public import Alerting
 public import Classification
 public import DNSWatchModel
 import Foundation
-public import SQLiteStore
 public import Store
 import Logging
 public import Poller
@@ -11,14 +10,17 @@ public import TestSupport
 
 /// The tests' one scripted DNS world: a real Unbound on loopback serving `example.` (static) with the
 /// records a test gives, and Team Cymru's origin TXT for Sedo's parking address (so the poll's ASN lookup
-/// finds AS47846); a fresh SQLite database in a temporary directory; and a poller wired like the CLI's
+/// finds AS47846); a fresh database in a temporary directory; and a poller wired like the CLI's
 /// (`dnswatch poll`: the resolver, the embedded fingerprints, the sinks). The usual story is a name parked
 /// at Sedo (`parkedRecords`) that later moves to a host of its own (`move`).
 ///
-/// Callers that need more (a capturing sink, a peer's import, the server's routes) subclass it.
-open class SedoWorld: @unchecked Sendable {
+/// The world knows its store through Store's protocols only: which backend, and the lock a poll holds, are
+/// the subclass's (a test target, e.g. `SedoWorld<SQLiteStore>` opening the file with SQLiteStore and
+/// holding its PollLock), so this library reaches no backend. Callers that need more (a capturing sink, a
+/// peer's import, the server's routes) subclass it.
+open class SedoWorld<Backend: PollStore & WatchlistStore>: @unchecked Sendable {
     /// Sedo's parking address (AS47846, 91.195.240.0/23).
-    public static let sedoA = "91.195.240.94"
+    public static var sedoA: String { "91.195.240.94" }
 
     /// A name parked at Sedo: its two parking name servers and the parking address.
     public static func parkedRecords(_ name: String) -> [String] {
@@ -26,15 +28,18 @@ open class SedoWorld: @unchecked Sendable {
     }
 
     /// Team Cymru's answer for `sedoA`'s origin (`dig TXT 94.240.195.91.origin.asn.cymru.com`).
-    public static let cymruRecords = [
-        "94.240.195.91.origin.asn.cymru.com. 300 IN TXT \"47846 | 91.195.240.0/23 | DE | ripencc | 2009-04-08\"",
-    ]
+    public static var cymruRecords: [String] {
+        ["94.240.195.91.origin.asn.cymru.com. 300 IN TXT \"47846 | 91.195.240.0/23 | DE | ripencc | 2009-04-08\""]
+    }
 
     public let unbound: UnboundServer
     /// The world's scratch directory; the database is `db.sqlite` in it.
     public let directory: TemporaryDirectory
     public let dbPath: String
-    public let store: SQLiteStore
+    /// The database at `dbPath`, as the subclass opened it.
+    public let store: Backend
+    /// What a poll holds while it runs (SQLite's poll lock), taken anew for each poller.
+    private let holding: @Sendable (Backend) throws -> (any Sendable)?
     public let classifier: Classifier
     /// The sinks every poll delivers alerts to.
     public let sinks: [any AlertSink]
@@ -42,12 +47,15 @@ open class SedoWorld: @unchecked Sendable {
     private var _summaries: [PollSummary] = []
 
     /// `records` are Unbound `local-data` lines under `example.`; `classifier` defaults to the embedded
-    /// fingerprints with no owned infrastructure.
-    public init(records: [String], sinks: [any AlertSink] = [], classifier: Classifier? = nil, prefix: String = "dnswatch-world") throws {
+    /// fingerprints with no owned infrastructure. `open` opens (creating) the database at the path it is
+    /// given; `holding` gives what a poller of that store holds while it polls (nil: nothing).
+    public init(records: [String], sinks: [any AlertSink] = [], classifier: Classifier? = nil, prefix: String = "dnswatch-world",
+                open: (String) throws -> Backend, holding: @escaping @Sendable (Backend) throws -> (any Sendable)?) throws {
         unbound = try UnboundServer(localZones: ["example. static", "cymru.com. static"], localData: records + Self.cymruRecords)
         directory = try TemporaryDirectory(prefix)
         dbPath = directory.path("db.sqlite")
-        store = try SQLiteStore(path: dbPath)
+        store = try open(dbPath)
+        self.holding = holding
         self.sinks = sinks
         self.classifier = try classifier ?? Classifier(fingerprints: FingerprintSet.embedded())
     }
@@ -72,7 +80,7 @@ open class SedoWorld: @unchecked Sendable {
         p.batchSize = batch
         p.types = types
         p.dueOnly = due
-        return Poller(store: store, holding: try PollLock(store: store, wait: false), engine: resolver, classifier: classifier ?? self.classifier,
+        return Poller(store: store, holding: try holding(store), engine: resolver, classifier: classifier ?? self.classifier,
                       sinks: sinks, options: p, logger: Logger(label: "test"))
     }
 
