@@ -19,27 +19,13 @@ extension SQLiteStore {
                 JOIN lists l ON l.id = m.list_id
                 ORDER BY d.id, l.name
                 """, arguments: [afterID, dueAt, dueAt, limit])
-            var out: [PollTarget] = []
-            out.reserveCapacity(limit)
-            // A few lists for thousands of domains: each list's membership is decoded once.
-            var lists: [Int64: Membership] = [:]
+            var out = PollTargetRows(capacity: limit)
             while let row = try rows.next() {
-                let id: Int64 = row[0]
-                let listID: Int64 = row[2]
-                let m: Membership
-                if let known = lists[listID] {
-                    m = known
-                } else {
-                    m = Membership(list: row["list"], kind: try row.decode(ListKind.self, forColumn: "kind"), interval: row["interval"])
-                    lists[listID] = m
-                }
-                if out.last?.domainID == id {
-                    out[out.count - 1].memberships.append(m)
-                } else {
-                    out.append(PollTarget(domainID: id, name: row[1], memberships: [m]))
+                try out.add(domainID: row[0], name: { row[1] }, listID: row[2]) {
+                    Membership(list: row["list"], kind: try row.decode(ListKind.self, forColumn: "kind"), interval: row["interval"])
                 }
             }
-            return out
+            return out.targets
         }
     }
 

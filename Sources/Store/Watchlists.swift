@@ -112,3 +112,32 @@ extension WatchedDomain {
         Dictionary(grouping: rows, by: \.domain).mapValues { $0.sorted { Array($0.list.utf8).lexicographicallyPrecedes($1.list.utf8) } }
     }
 }
+
+/// Poll targets from the rows a claim reads, one per (domain, active list), ordered by domain id and then
+/// list name (bytes): one target per domain with its memberships in row order; each list's membership is
+/// decoded once (a few lists for thousands of domains). Both backends group through it.
+public struct PollTargetRows {
+    public private(set) var targets: [PollTarget] = []
+    private var lists: [Int64: Membership] = [:]
+
+    public init(capacity: Int = 0) {
+        targets.reserveCapacity(capacity)
+    }
+
+    /// Adds one row: domain `domainID` (`name`) on list `listID`, whose membership `membership` decodes
+    /// (called for the first row of each list only).
+    public mutating func add(domainID: Int64, name: () -> String, listID: Int64, membership: () throws -> Membership) rethrows {
+        let m: Membership
+        if let known = lists[listID] {
+            m = known
+        } else {
+            m = try membership()
+            lists[listID] = m
+        }
+        if targets.last?.domainID == domainID {
+            targets[targets.count - 1].memberships.append(m)
+        } else {
+            targets.append(PollTarget(domainID: domainID, name: name(), memberships: [m]))
+        }
+    }
+}

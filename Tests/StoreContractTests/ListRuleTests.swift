@@ -41,6 +41,23 @@ import TestSupport
         #expect(grouped.mapValues { $0.map(\.list) } == ["a.example": ["Alpha", "alpha", "beta"], "b.example": ["x"]])
     }
 
+    @Test func claimRowsBecomeOneTargetPerDomainEachListDecodedOnce() {
+        var decoded: [Int64] = []
+        var rows = PollTargetRows()
+        for (domain, name, list) in [(Int64(3), "a.example", Int64(10)), (3, "a.example", 11), (5, "b.example", 10)] {
+            rows.add(domainID: domain, name: { name }, listID: list) {
+                decoded.append(list)
+                return Membership(list: "l\(list)", kind: list == 10 ? .c2 : .owned, interval: nil)
+            }
+        }
+        #expect(rows.targets == [
+            PollTarget(domainID: 3, name: "a.example", memberships: [Membership(list: "l10", kind: .c2, interval: nil),
+                                                                      Membership(list: "l11", kind: .owned, interval: nil)]),
+            PollTarget(domainID: 5, name: "b.example", memberships: [Membership(list: "l10", kind: .c2, interval: nil)]),
+        ])
+        #expect(decoded == [10, 11])
+    }
+
     /// Both backends apply the header rule: a sync without a kind makes the list c2 again; an add keeps it.
     @Test(arguments: Backend.allCases)
     func bothBackendsWriteTheHeaderRule(backend: Backend) async throws {
