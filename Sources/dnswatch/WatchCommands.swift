@@ -141,7 +141,7 @@ extension Watch {
                     }
                 }
                 let lists = parsed.map { f in
-                    (ListSpec(name: f.name, kind: f.header.kind ?? .default, interval: f.header.interval, description: f.header.description),
+                    (ListSpec(name: f.name, kind: f.header.kind, interval: f.header.interval, description: f.header.description),
                      f.entries.map { ListEntry(domain: $0.domain, note: $0.note) })
                 }
                 let c = try await store.withWatchlists(config: config.load()) { try await $0.sync(lists, now: Int64(Date().timeIntervalSince1970)) }
