@@ -15,7 +15,7 @@ extension SQLiteStore {
                 args += sourceArgs
             }
             return try SpanRecord.fetchAll(db, sql: """
-                SELECT d.name AS domain, s.*, \(SpanRecord.sourceColumn) FROM spans s JOIN domains d ON d.id = s.domain_id
+                SELECT d.name AS domain, s.*, \(SpanRecord.sourceColumn) FROM spans_seen s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = ? AND (? IS NULL OR s.rrtype = ?)
                   AND (? IS NULL OR s.time_last >= ?) AND (? IS NULL OR s.time_first <= ?)\(sourceSQL)
                 ORDER BY s.time_first, s.id

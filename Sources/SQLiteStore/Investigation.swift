@@ -77,7 +77,7 @@ extension SQLiteStore {
             : "EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id)"
         return """
             SELECT v.key, d.name AS domain, s.*, \(SpanRecord.sourceColumn), \(current) AS current
-            FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
+            FROM span_values v JOIN spans_seen s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
             WHERE v.key >= ? AND v.key <= ?\(at ? " AND s.time_first <= ?" : "")
             """
     }
@@ -85,7 +85,7 @@ extension SQLiteStore {
     /// The spans of `count` domains by name, oldest first per domain; with `at`, only those first seen by then.
     static func historySQL(_ count: Int, at: Bool) -> String {
         """
-        SELECT d.name AS domain, s.*, \(SpanRecord.sourceColumn) FROM domains d JOIN spans s ON s.domain_id = d.id
+        SELECT d.name AS domain, s.*, \(SpanRecord.sourceColumn) FROM domains d JOIN spans_seen s ON s.domain_id = d.id
         WHERE d.name IN (\(placeholders(count)))\(at ? " AND s.time_first <= ?" : "") ORDER BY d.name, s.time_first, s.id
         """
     }

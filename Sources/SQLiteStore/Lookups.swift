@@ -39,7 +39,7 @@ extension SQLiteStore {
                 let marks = placeholders(domains.count)
                 let names = Dictionary(uniqueKeysWithValues: domains.map { ($0[0] as Int64, ($0[1] as String, $0[2] as String)) })
                 var spans = try Row.fetchAll(db, sql: """
-                    SELECT s.domain_id, s.*, \(SpanRecord.sourceColumn) FROM spans s
+                    SELECT s.domain_id, s.*, \(SpanRecord.sourceColumn) FROM spans_seen s
                     WHERE s.domain_id IN (\(marks)) AND s.status = 'NOERROR'\(typeSQL) AND \(fenceSQL)
                     """, arguments: spanArgs).map { row in
                     (rname: names[row[0]]?.1 ?? "", span: try SpanRecord(row: row, domain: names[row[0]]?.0 ?? ""))
@@ -60,7 +60,7 @@ extension SQLiteStore {
                     var args = keyArgs
                     var sql = """
                         SELECT v.key, v.domain_id, v.span_id, d.name AS domain, s.*, \(SpanRecord.sourceColumn), EXISTS (SELECT 1 FROM heads h WHERE h.span_id = s.id) AS current
-                        FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
+                        FROM span_values v JOIN spans_seen s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id
                         WHERE \(keyCondition)
                         """
                     if let type {

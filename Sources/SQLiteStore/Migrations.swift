@@ -13,6 +13,7 @@ public enum Migrations {
         ("0005_inverse_index", String(decoding: PackageResources._005_inverse_index_sql, as: UTF8.self)),
         ("0006_sources", String(decoding: PackageResources._006_sources_sql, as: UTF8.self)),
         ("0007_pollers", String(decoding: PackageResources._007_pollers_sql, as: UTF8.self)),
+        ("0008_head_sightings", String(decoding: PackageResources._008_head_sightings_sql, as: UTF8.self)),
     ]
 
     /// Steps that SQL alone cannot do, run right after a file's SQL in the same transaction: they fill what

@@ -34,8 +34,14 @@ public struct StoreWriter {
             let marks = placeholders(chunk.count)
             var args: StatementArguments = [time]
             args += StatementArguments(chunk)
-            try db.cachedStatement(sql: "UPDATE spans SET time_last = ?, count = count + 1 WHERE id IN (\(marks))")
+            // A current span's sighting is its narrow head's (migration 0008); a span that is no head, which
+            // a poll never extends, in place.
+            try db.cachedStatement(sql: "UPDATE heads SET time_last = ?, extra = extra + 1 WHERE span_id IN (\(marks))")
                 .execute(arguments: args)
+            try db.cachedStatement(sql: """
+                UPDATE spans SET time_last = ?, count = count + 1
+                WHERE id IN (\(marks)) AND NOT EXISTS (SELECT 1 FROM heads h WHERE h.span_id = spans.id)
+                """).execute(arguments: args)
         }
     }
 
@@ -68,6 +74,13 @@ public struct StoreWriter {
                 try insertValue.execute(arguments: [Data(key), sp.domainID, before + 1 + Int64(k)])
             }
         }
+        // The replaced heads' sightings are folded into their spans first (the replacement resets them).
+        try db.execute(sql: """
+            UPDATE spans SET time_last = h.time_last, count = spans.count + h.extra
+            FROM heads h JOIN (SELECT DISTINCT domain_id, rrtype FROM spans WHERE id > ? AND source_id IS NULL) n
+                ON n.domain_id = h.domain_id AND n.rrtype = h.rrtype
+            WHERE spans.id = h.span_id AND h.time_last IS NOT NULL
+            """, arguments: [before])
         try db.execute(sql: """
             INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id)
             SELECT domain_id, rrtype, max(id) FROM spans WHERE id > ? AND source_id IS NULL GROUP BY domain_id, rrtype
@@ -128,9 +141,9 @@ public struct StoreWriter {
             let marks = placeholders(chunk.count)
             var args: StatementArguments = [time]
             args += StatementArguments(chunk)
+            // One update of the narrow heads rows by their primary key (migration 0008), not of the spans.
             try db.execute(sql: """
-                UPDATE spans SET time_last = ?, count = count + 1
-                WHERE id IN (SELECT span_id FROM heads WHERE domain_id IN (\(marks)) AND rrtype IN (\(typeList)))
+                UPDATE heads SET time_last = ?, extra = extra + 1 WHERE domain_id IN (\(marks)) AND rrtype IN (\(typeList))
                 """, arguments: args)
         }
     }
@@ -340,11 +353,21 @@ extension StoreWriter {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO span_values (key, domain_id, span_id) VALUES \(rows(3, chunk.count))")
                 .execute(arguments: args)
         }
+        // A replaced head's sighting (migration 0008) is folded into its span, then the head names the new
+        // span with no sighting of its own: one statement per chunk.
         for (n, chunk) in spans.chunked(300).enumerated() {
             var args = StatementArguments()
             for (k, sp) in chunk.enumerated() { args += [sp.domainID, sp.rrtype.rawValue, before + 1 + Int64(n * 300 + k)] }
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id) VALUES \(rows(3, chunk.count))")
-                .execute(arguments: args)
+            try db.cachedStatement(sql: """
+                WITH r(domain_id, rrtype, span_id) AS (VALUES \(rows(3, chunk.count)))
+                UPDATE spans SET time_last = h.time_last, count = spans.count + h.extra
+                FROM heads h JOIN r ON h.domain_id = r.domain_id AND h.rrtype = r.rrtype
+                WHERE spans.id = h.span_id AND h.time_last IS NOT NULL
+                """).execute(arguments: args)
+            try db.cachedStatement(sql: """
+                INSERT INTO heads (domain_id, rrtype, span_id) VALUES \(rows(3, chunk.count))
+                ON CONFLICT(domain_id, rrtype) DO UPDATE SET span_id = excluded.span_id, time_last = NULL, extra = 0
+                """).execute(arguments: args)
         }
     }
 }

@@ -85,7 +85,7 @@ extension OperationsTests {
             let reader = try DatabaseQueue(path: w.dbPath, configuration: config)
             let seenBefore = try reader.inDatabase { db -> Int in
                 try db.execute(sql: "BEGIN DEFERRED")
-                return try Int.fetchOne(db, sql: "SELECT sum(count) FROM spans") ?? -1
+                return try Int.fetchOne(db, sql: "SELECT sum(count) FROM spans_seen") ?? -1
             }
             #expect(seenBefore == 3 * Self.domains)
             // Meanwhile other readers come and go: `dnswatch history` in a loop, in other processes.
@@ -114,9 +114,9 @@ extension OperationsTests {
 
             // The held snapshot still shows the database as it was; after it ends, the new poll is visible.
             let (held, fresh) = try reader.inDatabase { db -> (Int, Int) in
-                let held = try Int.fetchOne(db, sql: "SELECT sum(count) FROM spans") ?? -1
+                let held = try Int.fetchOne(db, sql: "SELECT sum(count) FROM spans_seen") ?? -1
                 try db.execute(sql: "COMMIT")
-                return (held, try Int.fetchOne(db, sql: "SELECT sum(count) FROM spans") ?? -1)
+                return (held, try Int.fetchOne(db, sql: "SELECT sum(count) FROM spans_seen") ?? -1)
             }
             #expect(held == 3 * Self.domains, "the reader's snapshot held")
             #expect(fresh == 6 * Self.domains)

@@ -32,7 +32,7 @@ extension OperationsTests {
             // The polls did happen: one span per (domain, type), seen by every poll.
             let audit = try Audit(w.dbPath)
             #expect(try audit.scalar("SELECT count(*) FROM spans") == 3 * n)
-            #expect(try audit.scalar("SELECT count(*) FROM spans WHERE count = \(polls + 1) AND time_last = \(t0 + Int64(polls) * 3600)") == 3 * n)
+            #expect(try audit.scalar("SELECT count(*) FROM spans_seen WHERE count = \(polls + 1) AND time_last = \(t0 + Int64(polls) * 3600)") == 3 * n)
         }
     }
 }

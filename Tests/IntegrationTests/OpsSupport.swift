@@ -135,7 +135,7 @@ struct Audit {
             try Row.fetchAll(db, sql: """
                 SELECT d.id, d.name, count(s.id), count(DISTINCT s.rrtype), min(s.count), max(s.count),
                        count(DISTINCT s.time_last), max(s.time_last), st.last_polled
-                FROM domains d LEFT JOIN spans s ON s.domain_id = d.id LEFT JOIN domain_status st ON st.domain_id = d.id
+                FROM domains d LEFT JOIN spans_seen s ON s.domain_id = d.id LEFT JOIN domain_status st ON st.domain_id = d.id
                 GROUP BY d.id ORDER BY d.id
                 """).map {
                 DomainRow(id: $0[0], name: $0[1], spans: $0[2], pairs: $0[3], minCount: $0[4], maxCount: $0[5],
@@ -163,7 +163,7 @@ struct Audit {
         try queue.read { db in
             var p = SpanProblems()
             p.overlapping = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM spans a JOIN spans b
+                SELECT count(*) FROM spans_seen a JOIN spans_seen b
                   ON b.domain_id = a.domain_id AND b.rrtype = a.rrtype AND b.id > a.id
                  AND a.time_first <= b.time_last AND b.time_first <= a.time_last
                 """) ?? -1
@@ -176,7 +176,7 @@ struct Audit {
                 SELECT count(*) FROM (SELECT DISTINCT domain_id, rrtype FROM spans) x
                 WHERE NOT EXISTS (SELECT 1 FROM heads h WHERE h.domain_id = x.domain_id AND h.rrtype = x.rrtype)
                 """) ?? -1
-            p.malformed = try Int.fetchOne(db, sql: "SELECT count(*) FROM spans WHERE time_first > time_last OR count < 1") ?? -1
+            p.malformed = try Int.fetchOne(db, sql: "SELECT count(*) FROM spans_seen WHERE time_first > time_last OR count < 1") ?? -1
             return p
         }
     }

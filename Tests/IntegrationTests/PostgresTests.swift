@@ -71,7 +71,7 @@ final class BackendWorld: @unchecked Sendable {
         if let url {
             return try TestPostgres.scalar(url, "SELECT count(*) FROM \(table == "spans" ? "spans_seen" : table) WHERE \(condition)")
         }
-        let sql = "SELECT count(*) FROM \(table) WHERE \(condition)"
+        let sql = "SELECT count(*) FROM \(table == "spans" ? "spans_seen" : table) WHERE \(condition)"
         return try Audit(bulk.dbPath).scalar(sql)
     }
 }

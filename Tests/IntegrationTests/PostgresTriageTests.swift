@@ -24,7 +24,7 @@ import TestSupport
         try await w.bulk.watch(["c2.example"], list: "ursnif", kind: .c2)
         try await w.bulk.watch(["d0.r.example", "d1.r.example"], list: "ours", kind: .owned)
         _ = try await w.poller(w.bulk.store).poll()
-        let firstPoll = Int64(try Audit(w.bulk.dbPath).scalar("SELECT max(time_last) FROM spans"))
+        let firstPoll = Int64(try Audit(w.bulk.dbPath).scalar("SELECT max(time_last) FROM spans_seen"))
         try await Task.sleep(for: .milliseconds(1100))
         try w.bulk.unbound.removeLocalData(["c2.example"])
         try w.bulk.unbound.addLocalData(["c2.example. 300 IN A \(BulkWorld.liveA)", "c2.example. 300 IN NS ns1.r.example."])

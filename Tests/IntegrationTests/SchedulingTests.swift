@@ -18,7 +18,7 @@ extension OperationsTests {
             try audit.queue.read { db in
                 var out: [String: Int] = [:]
                 for row in try Row.fetchAll(db, sql: """
-                    SELECT d.name, sum(s.count) FROM spans s JOIN domains d ON d.id = s.domain_id WHERE s.rrtype = 'A' GROUP BY d.id
+                    SELECT d.name, sum(s.count) FROM spans_seen s JOIN domains d ON d.id = s.domain_id WHERE s.rrtype = 'A' GROUP BY d.id
                     """) { out[row[0]] = row[1] }
                 return out
             }
@@ -85,7 +85,7 @@ extension OperationsTests {
             #expect(counts == expectedCount)
             #expect(fast.allSatisfy { counts[$0] == 4 } && gone.allSatisfy { counts[$0] == 3 } && slow.allSatisfy { counts[$0] == 2 })
             // The same history for the other types: one span each, polled as often as A.
-            let perType = try audit.scalar("SELECT count(*) FROM (SELECT domain_id FROM spans GROUP BY domain_id HAVING count(*) = 3 AND min(count) = max(count))")
+            let perType = try audit.scalar("SELECT count(*) FROM (SELECT domain_id FROM spans_seen GROUP BY domain_id HAVING count(*) = 3 AND min(count) = max(count))")
             #expect(perType == fast.count + slow.count + gone.count)
             let polls = try audit.polls()
             // A poll with nothing due records no run.

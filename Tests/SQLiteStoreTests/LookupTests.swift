@@ -43,7 +43,7 @@ import Testing
         let plans = try await store.read { db -> [String] in
             var out: [String] = []
             for sql in [
-                "SELECT * FROM span_values v JOIN spans s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id WHERE v.key >= x'04' AND v.key <= x'05' ORDER BY v.key, v.domain_id, v.span_id",
+                "SELECT * FROM span_values v JOIN spans_seen s ON s.id = v.span_id JOIN domains d ON d.id = s.domain_id WHERE v.key >= x'04' AND v.key <= x'05' ORDER BY v.key, v.domain_id, v.span_id",
                 "SELECT * FROM span_values v WHERE v.key = x'04' AND (v.domain_id, v.span_id) > (1, 1) ORDER BY v.key, v.domain_id, v.span_id",
                 "SELECT 1 FROM heads h WHERE h.span_id = 1",
                 "SELECT id FROM domains WHERE rname >= 'example.' AND rname < 'example/'",
