@@ -65,26 +65,15 @@ extension PostgresStore: PollStore {
                 JOIN memberships m ON m.domain_id = p.id AND m.retired IS NULL JOIN lists l ON l.id = m.list_id
                 ORDER BY p.id, l.name COLLATE "C"
                 """, binds: binds), logger: logger)
-            var targets: [PollTarget] = []
-            targets.reserveCapacity(limit)
-            var lists: [Int64: Membership] = [:]
+            var targets = PollTargetRows(capacity: limit)
             var token: Int64?
             for try await (id, name, listID, list, kind, interval, lease) in rows.decode((Int64, String, Int64, String, String, Int64?, Int64).self) {
                 token = lease
-                let m: Membership
-                if let known = lists[listID] {
-                    m = known
-                } else {
-                    m = Membership(list: list, kind: try Stored.listKind(kind), interval: interval.map { Int($0) })
-                    lists[listID] = m
-                }
-                if targets.last?.domainID == id {
-                    targets[targets.count - 1].memberships.append(m)
-                } else {
-                    targets.append(PollTarget(domainID: id, name: name, memberships: [m]))
+                try targets.add(domainID: id, name: { name }, listID: listID) {
+                    Membership(list: list, kind: try Stored.listKind(kind), interval: interval.map { Int($0) })
                 }
             }
-            return ClaimedTargets(targets: targets, lease: token)
+            return ClaimedTargets(targets: targets.targets, lease: token)
         }
     }
 
@@ -188,12 +177,19 @@ extension PostgresStore: PollStore {
         }
     }
 
+    /// The transaction-level lock of claiming deliveries ("dnsoutbx" in ASCII): one claim at a time.
+    static let deliveriesLockKey: Int64 = 0x646E_736F_7574_6278
+
     /// Claims the pending deliveries of these sink keys for `poller` and returns them, oldest first. A sink
     /// with a delivery claimed by another poller (whose claim has not expired) is left to that poller, so
-    /// one sink's alerts go out from one poller, in order.
+    /// one sink's alerts go out from one poller, in order. Claims are made one at a time (an advisory lock
+    /// held to the commit): the statement after it reads every earlier claim committed, where two claims at
+    /// once would each miss the other's and split a sink's queue between them.
     public func pendingDeliveries(sinks: [String], poller: String) async throws -> [QueuedDelivery] {
         guard !sinks.isEmpty else { return [] }
+        let logger = self.logger
         return try await transaction("claiming pending deliveries") { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.deliveriesLockKey))", logger: logger)
             let rows = try await connection.query("""
                 WITH picked AS (
                     SELECT p.alert_id, p.sink FROM deliveries p
@@ -233,15 +229,18 @@ extension PostgresStore: PollStore {
 }
 
 extension PostgresStore {
-    /// Every poller that claimed work here, by name, with its last poll run.
+    /// Every poller with a poll run here, by name (`PollerInfo`): last seen at its runs' latest time (the
+    /// poll's clock), the domains it claimed in all (`pollers.claimed`: a discarded batch's too), its last run.
     public func pollers() async throws -> [PollerInfo] {
         try await connection("reading pollers") { connection in
             var out: [PollerInfo] = []
             let rows = try await connection.query("""
-                SELECT w.name, CAST(extract(epoch FROM w.last_seen) AS BIGINT), w.claimed,
+                SELECT r.poller, r.seen, coalesce(w.claimed, 0),
                        p.id, p.started, p.finished, p.domains, p.queries, p.answers, p.failures, p.changes, p.alerts
-                FROM pollers w LEFT JOIN LATERAL (SELECT * FROM polls WHERE poller = w.name ORDER BY id DESC LIMIT 1) p ON true
-                ORDER BY w.name
+                FROM (SELECT poller, max(coalesce(finished, started)) AS seen, max(id) AS last FROM polls
+                      WHERE poller IS NOT NULL GROUP BY poller) r
+                JOIN polls p ON p.id = r.last LEFT JOIN pollers w ON w.name = r.poller
+                ORDER BY r.poller COLLATE "C"
                 """, logger: self.logger)
             for try await row in rows {
                 let columns = row.makeRandomAccess()

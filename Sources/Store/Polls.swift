@@ -88,10 +88,11 @@ public protocol PollStore: PollWrites {
 }
 
 /// One poller as `dnswatch pollers` shows it: its name, when it was last seen, how many domains it has
-/// claimed in all, and its last poll run.
+/// claimed in all, and its last poll run. Listed: every poller with a recorded poll run (a poll that
+/// found nothing due records none), on either backend.
 public struct PollerInfo: Sendable, Equatable {
     public var name: String
-    /// Epoch seconds.
+    /// The latest time of its runs (a finish, or an unfinished run's start), on the poll's clock; epoch seconds.
     public var lastSeen: Int64
     public var claimed: Int64
     public var lastPoll: PollRun?

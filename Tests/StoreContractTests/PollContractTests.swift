@@ -9,11 +9,14 @@ import Testing
 import TestSupport
 import TestWorlds
 
-/// One poll of `store` at `t` by the poller named `name` (otherwise as `poll` in StoreContract.swift).
+/// One poll of `store` at `t` by the poller named `name`, of the due domains only if `due` (otherwise as
+/// `poll` in StoreContract.swift).
 @discardableResult
-func poll(_ store: any ContractStore, _ engine: any QueryEngine, by name: String, at t: Int64, lease: Int64 = 600) async throws -> PollSummary {
+func poll(_ store: any ContractStore, _ engine: any QueryEngine, by name: String, at t: Int64, due: Bool = false,
+          lease: Int64 = 600) async throws -> PollSummary {
     var o = PollOptions()
     o.asnLookups = false
+    o.dueOnly = due
     o.jitter = 0
     o.poller = name
     o.lease = lease
@@ -121,9 +124,11 @@ func poll(_ store: any ContractStore, _ engine: any QueryEngine, by name: String
         }
     }
 
-    /// `pollers` lists each poller that polled, by name: the domains it polled in all and its last run;
-    /// a run that was begun and never finished (its process killed) is its last run, unfinished, and is
-    /// counted by the metrics only once finished.
+    /// `pollers` lists each poller that recorded a poll run, by name: when it was last seen (its runs'
+    /// latest time, a finish or an unfinished run's start, on the poll's clock), the domains it polled in
+    /// all and its last run; a poll that found nothing due records no run and lists no one; a run that was
+    /// begun and never finished (its process killed) is its last run, unfinished, and is counted by the
+    /// metrics only once finished.
     @Test(arguments: Backend.allCases)
     func pollersShowEachPollerWithItsDomainsAndLastRun(backend: Backend) async throws {
         try await withStore(backend) { store in
@@ -147,6 +152,7 @@ func poll(_ store: any ContractStore, _ engine: any QueryEngine, by name: String
             let pollers = try await store.pollers()
             #expect(pollers.map(\.name) == ["alpha", "beta"])
             #expect(pollers.map(\.claimed) == [4, 2], "alpha polled both domains twice")
+            #expect(pollers.map(\.lastSeen) == [300, 200], "the time of each one's last run, on the poll's clock")
             #expect(pollers.map(\.lastPoll) == [PollRun(id: third.pollID, started: 300, finished: 300, counts: steady),
                                                 PollRun(id: second.pollID, started: 200, finished: 200, counts: steady)])
 
@@ -156,12 +162,19 @@ func poll(_ store: any ContractStore, _ engine: any QueryEngine, by name: String
             #expect(polled.map(\.queries) == [6, 6, 6] && polled.map(\.answers) == [5, 5, 5] && polled.map(\.failures) == [1, 1, 1])
             let cursor = try #require(polled.last?.id)
 
+            let idle = try await poll(store, dns, by: "gamma", at: 350, due: true)
+            #expect(idle.pollID == 0, "nothing due at 350")
+            await #expect(try store.pollers().map(\.name) == ["alpha", "beta"], "a poller that found nothing due is not listed")
+            await #expect(try store.pollers().map(\.lastSeen) == [300, 200], "nor is anyone seen again by it")
+
             let killed = try await store.beginPoll(at: 400, resolvers: "scripted", poller: "beta")
             #expect(killed > third.pollID)
             await #expect(try store.pollers().last?.lastPoll == PollRun(id: killed, started: 400, finished: nil, counts: PollCounts()))
+            await #expect(try store.pollers().map(\.lastSeen) == [300, 400], "an unfinished run: seen when it started")
             await #expect(try store.metricsReading(afterPoll: cursor, afterAlert: 0).polls.isEmpty, "not finished: not counted")
             try await store.finishPoll(killed, at: 450)
             await #expect(try store.pollers().last?.lastPoll == PollRun(id: killed, started: 400, finished: 450, counts: PollCounts()))
+            await #expect(try store.pollers().map(\.lastSeen) == [300, 450])
             let late = try await store.metricsReading(afterPoll: cursor, afterAlert: 0).polls
             #expect(late.map(\.started) == [400] && late.map(\.finished) == [450] && late.map(\.queries) == [0])
             await #expect(try store.pollers().map(\.claimed) == [4, 2], "a run claims nothing by itself")
@@ -246,7 +259,9 @@ final class HeldDNS: QueryEngine {
             #expect(theirs.lease != nil && theirs.lease != mine.lease)
             let again = try await store.claimTargets(afterID: 0, limit: 10, dueAt: nil, poller: "one", lease: 600)
             #expect(again.targets.isEmpty, "not even to the same poller: a claim is a lease, not a name")
-            await #expect(try store.pollers().map(\.claimed) == [2, 1])
+            await #expect(try store.pollers().isEmpty, "listed once they record a poll run")
+            for name in ["two", "one"] { _ = try await store.beginPoll(at: 10, resolvers: "contract", poller: name) }
+            await #expect(try store.pollers().map(\.claimed) == [2, 1], "the domains each claimed, run or not")
         }
     }
 }
