@@ -148,7 +148,7 @@ func releaseClaims(_ store: any ContractStore, sinks: [String]) async throws {
             let sinks = ["s1", "s2", "s3"]
             _ = try await twoAlerts(store, sinks: sinks.map(downSink))
             try await releaseClaims(store, sinks: sinks)
-            for round in 0..<20 {
+            for round in 0..<200 {  // enough rounds that two claims at the same moment happen
                 async let a = store.pendingDeliveries(sinks: sinks, poller: "a")
                 async let b = store.pendingDeliveries(sinks: sinks, poller: "b")
                 let (ga, gb) = try await (a, b)
