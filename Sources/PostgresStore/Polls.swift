@@ -230,14 +230,16 @@ extension PostgresStore: PollStore {
 
 extension PostgresStore {
     /// Every poller with a poll run here, by name (`PollerInfo`): last seen at its runs' latest time (the
-    /// poll's clock), the domains it claimed in all (`pollers.claimed`: a discarded batch's too), its last run.
+    /// poll's clock), the domains it claimed in all (`pollers.claimed`: a discarded batch's too; for runs
+    /// copied by `migrate --from`, whose claims were never recorded here, the domains they polled, as on
+    /// SQLite), its last run.
     public func pollers() async throws -> [PollerInfo] {
         try await connection("reading pollers") { connection in
             var out: [PollerInfo] = []
             let rows = try await connection.query("""
-                SELECT r.poller, r.seen, coalesce(w.claimed, 0),
+                SELECT r.poller, r.seen, coalesce(w.claimed, r.polled),
                        p.id, p.started, p.finished, p.domains, p.queries, p.answers, p.failures, p.changes, p.alerts
-                FROM (SELECT poller, max(coalesce(finished, started)) AS seen, max(id) AS last FROM polls
+                FROM (SELECT poller, max(coalesce(finished, started)) AS seen, max(id) AS last, sum(domains)::bigint AS polled FROM polls
                       WHERE poller IS NOT NULL GROUP BY poller) r
                 JOIN polls p ON p.id = r.last LEFT JOIN pollers w ON w.name = r.poller
                 ORDER BY r.poller COLLATE "C"
