@@ -98,25 +98,6 @@ extension PostgresStore: PollStore {
         }
     }
 
-    /// The batch's transaction, fenced: it commits only if its claim is still there and unexpired when it is
-    /// released (deleted), the last statement; a claim that expired (and may have been taken over: a new
-    /// claim deletes expired ones first) throws `LeaseLost` and the whole batch is rolled back.
-    public func writeBatch<T: Sendable>(_ claim: ClaimedTargets, _ body: @escaping @Sendable (any BatchStoreWriter) throws -> T) async throws -> T {
-        let ids = claim.targets.map(\.domainID)
-        guard let token = claim.lease else { throw PostgresStore.Failure("\(url): a batch without a lease") }
-        return try await blockingTransaction("writing a batch") { c in
-            let writer = PostgresBatchWriter(c)
-            let result = try body(writer)
-            try writer.flush()
-            // The fence, last: the claim is released only while it is live, before the commit. A claimer
-            // deleting it as expired meanwhile either waits for this row lock (and then finds it gone, and
-            // these domains polled) or deleted it first (and this deletes nothing: the batch rolls back).
-            let released = try c.query("DELETE FROM claims WHERE token = \(token) AND until > clock_timestamp()")
-            guard released.metadata.rows == 1 else { throw LeaseLost(domains: ids.count) }
-            return result
-        }
-    }
-
     public func clampDueTimes(defaults: PollInterval.Defaults) async throws {
         try await transaction("bringing due times forward") { connection in
             let logger = self.logger
@@ -168,7 +149,8 @@ extension PostgresStore: PollStore {
                                    .int(time), .int(time + keep)]
             }
         }
-        let values = Array(rows.values), logger = self.logger
+        // In address order: two pollers saving overlapping addresses lock their rows in the same order (no deadlock).
+        let values = rows.keys.sorted().compactMap { rows[$0] }, logger = self.logger
         try await transaction("saving origin ASNs") { connection in
             try await connection.insertRows("INSERT INTO asn_cache (address, asn, prefix, country, registry, fetched, expires)", """
                 ON CONFLICT (address) DO UPDATE SET asn = excluded.asn, prefix = excluded.prefix, country = excluded.country,

@@ -208,15 +208,6 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs the synchronous `body` (a batch writer) in one transaction on a thread of NIO's pool, off the
-    /// cooperative pool: it drives the connection with blocking waits, as GRDB drives SQLite on its queue.
-    func blockingTransaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SyncConnection) throws -> T) async throws -> T {
-        let logger = self.logger
-        return try await transaction(what) { connection in
-            try await NIOThreadPool.singleton.runIfActive { try body(SyncConnection(connection: connection, logger: logger)) }
-        }
-    }
-
     /// Why connecting failed, for each address tried: "127.0.0.1 port 5432: connection refused".
     static func explain(_ error: NIOConnectionError) -> String {
         var reasons: [String] = error.connectionErrors.map { failure in
@@ -246,17 +237,5 @@ public final class PostgresStore: Sendable {
             }
         }
         return "\(error)"
-    }
-}
-
-/// A connection driven synchronously from a thread that is not an event loop (one batch's transaction).
-struct SyncConnection: @unchecked Sendable {
-    let connection: PostgresConnection
-    let logger: Logger
-
-    /// Runs `query`, waiting for its rows.
-    @discardableResult
-    func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
-        try connection.query(query, logger: logger).wait()
     }
 }

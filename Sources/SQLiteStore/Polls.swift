@@ -92,8 +92,6 @@ extension SQLiteStore {
     }
 }
 
-extension StoreWriter: BatchStoreWriter {}
-
 extension SQLiteStore: PollStore {
     /// SQLite has one writer: batches are written one after another.
     public var concurrentBatchWrites: Int { 1 }
@@ -105,10 +103,6 @@ extension SQLiteStore: PollStore {
 
     public func beginPoll(at time: Int64, resolvers: String, poller: String) async throws -> Int64 {
         try await beginPoll(at: time, resolvers: resolvers, poller: Optional(poller))
-    }
-
-    public func writeBatch<T: Sendable>(_ claim: ClaimedTargets, _ body: @escaping @Sendable (any BatchStoreWriter) throws -> T) async throws -> T {
-        try await write { w in try body(w) }
     }
 
     public func saveASN(_ entries: [ASNEntry], none: [ASNEntry], at time: Int64, ttl: Int64, negativeTTL: Int64) async throws {

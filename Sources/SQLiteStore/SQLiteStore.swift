@@ -265,12 +265,6 @@ public final class SQLiteStore: Sendable {
         try await pool.write { db in try body(StoreWriter(db: db)) }
     }
 
-    /// `write` for a caller on a thread of its own (`import cof` reads its input on one): the call blocks
-    /// until the transaction is done, so it must never run on the cooperative pool.
-    public func writeBlocking<T>(_ body: (StoreWriter) throws -> T) throws -> T {
-        try pool.write { db in try body(StoreWriter(db: db)) }
-    }
-
     /// Runs `body` on a reader (WAL: never blocked by the poll's writes), off the cooperative pool.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(body)

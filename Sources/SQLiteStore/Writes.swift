@@ -87,17 +87,6 @@ public struct StoreWriter {
             """, arguments: [before])
     }
 
-    /// Every address (A and AAAA) this domain has ever resolved to in dnswatch's own polls (what other
-    /// sensors saw, `import cof`, never makes an address "seen before" for detection).
-    public func addressesEverSeen(domainID: Int64) throws -> Set<String> {
-        var out = Set<String>()
-        for text in try String.fetchAll(db, sql: "SELECT rdata FROM spans WHERE domain_id = ? AND rrtype IN ('A', 'AAAA') AND source_id IS NULL",
-                                        arguments: [domainID]) {
-            out.formUnion(RdataCodec.decode(text))
-        }
-        return out
-    }
-
     // MARK: Per-domain status
 
     /// Marks many domains polled at once (multi-row upserts), with the hash of the answers they gave.
@@ -146,15 +135,6 @@ public struct StoreWriter {
                 UPDATE heads SET time_last = ?, extra = extra + 1 WHERE domain_id IN (\(marks)) AND rrtype IN (\(typeList))
                 """, arguments: args)
         }
-    }
-
-    /// Records a failed lookup: counted, remembered per domain, never a span.
-    public func recordFailure(domainID: Int64, rrtype: RRType, kind: FailureKind, at time: Int64) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO domain_status (domain_id, last_failure, last_failure_type, last_failure_kind) VALUES (?, ?, ?, ?)
-            ON CONFLICT(domain_id) DO UPDATE SET last_failure = excluded.last_failure,
-                last_failure_type = excluded.last_failure_type, last_failure_kind = excluded.last_failure_kind
-            """).execute(arguments: [domainID, time, rrtype.rawValue, kind.rawValue])
     }
 
     // MARK: Polls

@@ -1,38 +1,5 @@
 public import DNSWatchModel
 
-/// The old synchronous operations of one batch's write transaction: SQLite (`StoreWriter`, inside a GRDB
-/// transaction) and PostgreSQL (`PostgresStore`, inside a fenced transaction). The Poller no longer uses
-/// them (it applies a `WritePlan` through `PollWrites`); kept until nothing does.
-public protocol BatchStoreWriter {
-    /// The current span of each (domain, rrtype) of these domains.
-    func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan]
-    /// Extends spans seen again at `time`.
-    func extend(spanIDs: [Int64], at time: Int64) throws
-    /// Starts spans, each becoming the head of its (domain, rrtype), with their inverse-index rows.
-    func startSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String?) throws
-    /// Every address this domain resolved to in dnswatch's own polls.
-    func addressesEverSeen(domainID: Int64) throws -> Set<String>
-    /// Marks domains polled, with their next due time and answer hash.
-    func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws
-    /// The answer hash and stored state of these domains.
-    func pollMemory(domainIDs: [Int64]) throws -> [Int64: (answerHash: Int64?, state: StoredState?)]
-    /// Extends the current spans of these types of these domains.
-    func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws
-    /// Records a failed lookup (never a span).
-    func recordFailure(domainID: Int64, rrtype: RRType, kind: FailureKind, at time: Int64) throws
-    /// Adds a committed batch's counts to its poll run.
-    func addPollCounts(pollID: Int64, _ c: PollCounts) throws
-    /// Saves a domain's state; a changed class or provider resets `since`.
-    func saveState(domainID: Int64, _ state: DomainState, at time: Int64, classifierVersion: String?) throws
-    /// Stores a transition; returns its id.
-    func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String, fromJSON: String, toJSON: String) throws -> Int64
-    /// Stores an alert (its payload built from its id) and queues it for each sink key.
-    func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind, type: String,
-                     severity: String, severityRank: Int, sinks: [String], payload: (Int64) throws -> String) throws -> Int64
-    /// Cached origin ASNs of these addresses (expired or not).
-    func cachedASNs(_ addresses: [String]) throws -> [String: Int]
-}
-
 /// Due domains handed to one poller: on SQLite the poll lock covers them; on PostgreSQL they are leased
 /// (`lease` names the claim, which the batch's commit must still hold).
 public struct ClaimedTargets: Sendable {
@@ -69,10 +36,6 @@ public protocol PollStore: PollWrites {
     func finishPoll(_ id: Int64, at time: Int64) async throws
     /// How many batch transactions a poll may run at once (SQLite has one writer).
     var concurrentBatchWrites: Int { get }
-    /// Runs `body` in one transaction that commits only while `claim` still holds its domains (and then
-    /// releases them); throws `LeaseLost` and writes nothing otherwise. (The old write path: the Poller
-    /// uses `apply(_:claim:)`.)
-    func writeBatch<T: Sendable>(_ claim: ClaimedTargets, _ body: @escaping @Sendable (any BatchStoreWriter) throws -> T) async throws -> T
     /// Cached origin-ASN answers not yet expired at `now`.
     func cachedASN(_ addresses: [String], now: Int64) async throws -> [String: ASNEntry]
     /// Saves origin-ASN answers in one transaction: `entries` kept for `ttl` seconds, the addresses with no

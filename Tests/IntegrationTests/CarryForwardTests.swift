@@ -69,13 +69,9 @@ import TestSupport
         expected["pollers"] = nil
         expectSame(reads, expected, "PostgreSQL after migrate --from the release's SQLite file")
         if pollers.copied != .array([]) {
-            // Known since 31c1c99: PostgreSQL's pollers() takes `claimed` from its pollers table, which
-            // migrate does not fill (0), SQLite sums its runs' domains (12). When fixed, this fails with
-            // "known issue was not recorded": drop the withKnownIssue then.
-            withKnownIssue("after migrate --from, PostgreSQL's pollers show claimed 0 where the SQLite file's show the domains its runs polled") {
-                expectSame(["pollers": pollers.copied ?? .null], ["pollers": pollers.file ?? .null],
-                           "PostgreSQL's pollers after migrate --from the release's SQLite file")
-            }
+            // Since d80c6e0 PostgreSQL counts a copied poller's claimed domains from its runs, as SQLite does.
+            expectSame(["pollers": pollers.copied ?? .null], ["pollers": pollers.file ?? .null],
+                       "PostgreSQL's pollers after migrate --from the release's SQLite file")
         }
         // The copied history goes on as the SQLite file's would.
         try await carryForward(world, db: url, expected: expected, backend: .postgresql, readFirst: false)
