@@ -313,23 +313,7 @@ final class CarryWorld: @unchecked Sendable {
             lock.withLock { unexpected.append("\(what) at poll \(current)") }
             return [DNSTestWire.reply(to: query, rcode: 5)]
         }
-        func record(_ owner: String, _ value: String) -> DNSTestWire.Record {
-            switch q.type {
-            case 1: return .a(owner, value)
-            case 28: return .aaaa(owner, value)
-            default: return .ns(owner, value)
-            }
-        }
-        let soa = DNSTestWire.soa(q.name)
-        switch reply {
-        case .records(let values): return [DNSTestWire.reply(to: query, answers: values.map { record(q.name, $0) })]
-        case .chain(let target, let values):
-            return [DNSTestWire.reply(to: query, answers: [.cname(q.name, target)] + values.map { record(target, $0) })]
-        case .nodata: return [DNSTestWire.reply(to: query, authority: [soa])]
-        case .nxdomain: return [DNSTestWire.reply(to: query, rcode: 3, authority: [soa])]
-        case .servfail: return [DNSTestWire.reply(to: query, rcode: 2)]
-        case .silent: return []
-        }
+        return reply.replies(to: query, name: q.name, type: q.type)
     }
 
     func run(_ args: [String]) async throws -> ChildResult {

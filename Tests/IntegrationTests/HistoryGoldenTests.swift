@@ -312,23 +312,7 @@ final class GoldenWorld: @unchecked Sendable {
             lock.withLock { unexpected.append("\(what) at poll \(current)") }
             return [DNSTestWire.reply(to: query, rcode: 5)]
         }
-        func record(_ owner: String, _ value: String) -> DNSTestWire.Record {
-            switch q.type {
-            case 1: return .a(owner, value)
-            case 28: return .aaaa(owner, value)
-            default: return .ns(owner, value)
-            }
-        }
-        let soa = DNSTestWire.soa(q.name)
-        switch reply {
-        case .records(let values): return [DNSTestWire.reply(to: query, answers: values.map { record(q.name, $0) })]
-        case .chain(let target, let values):
-            return [DNSTestWire.reply(to: query, answers: [.cname(q.name, target)] + values.map { record(target, $0) })]
-        case .nodata: return [DNSTestWire.reply(to: query, authority: [soa])]
-        case .nxdomain: return [DNSTestWire.reply(to: query, rcode: 3, authority: [soa])]
-        case .servfail: return [DNSTestWire.reply(to: query, rcode: 2)]
-        case .silent: return []
-        }
+        return reply.replies(to: query, name: q.name, type: q.type)
     }
 
     func run(_ args: [String]) async throws -> ChildResult {
@@ -590,6 +574,30 @@ indirect enum JSONValue: Codable, Equatable, Sendable {
             return out
         default:
             return expected == actual ? [] : ["\(path): expected \(expected.compact), got \(actual.compact)"]
+        }
+    }
+}
+
+extension GoldenReply {
+    /// The datagrams that answer `query` (for `name` and `type`: A, AAAA or NS) with this reply: the one
+    /// way the golden and carry-forward worlds' scripted servers answer.
+    func replies(to query: [UInt8], name: String, type: UInt16) -> [[UInt8]] {
+        func record(_ owner: String, _ value: String) -> DNSTestWire.Record {
+            switch type {
+            case 1: return .a(owner, value)
+            case 28: return .aaaa(owner, value)
+            default: return .ns(owner, value)
+            }
+        }
+        let soa = DNSTestWire.soa(name)
+        switch self {
+        case .records(let values): return [DNSTestWire.reply(to: query, answers: values.map { record(name, $0) })]
+        case .chain(let target, let values):
+            return [DNSTestWire.reply(to: query, answers: [.cname(name, target)] + values.map { record(target, $0) })]
+        case .nodata: return [DNSTestWire.reply(to: query, authority: [soa])]
+        case .nxdomain: return [DNSTestWire.reply(to: query, rcode: 3, authority: [soa])]
+        case .servfail: return [DNSTestWire.reply(to: query, rcode: 2)]
+        case .silent: return []
         }
     }
 }
