@@ -162,7 +162,7 @@ extension PostgresStore: PollWrites {
         guard !domainIDs.isEmpty else { return [:] }
         let logger = self.logger
         return try await connection("reading the addresses the batch's domains had") { connection in
-            var out = Dictionary(uniqueKeysWithValues: domainIDs.map { ($0, Set<String>()) })
+            var out = Dictionary(domainIDs.map { ($0, Set<String>()) }, uniquingKeysWith: { first, _ in first })  // an id given twice is asked once
             let rows = try await connection.query("""
                 SELECT domain_id, rdata FROM spans
                 WHERE domain_id = ANY(\(domainIDs)) AND rrtype IN ('A', 'AAAA') AND source_id IS NULL

@@ -180,6 +180,25 @@ func poll(_ store: any ContractStore, _ engine: any QueryEngine, by name: String
             await #expect(try store.pollers().map(\.claimed) == [4, 2], "a run claims nothing by itself")
         }
     }
+
+    /// The addresses a domain ever held in dnswatch's own polls, read for a batch: an id asked twice is
+    /// answered once (a caller's duplicate is no crash), a domain never polled has none.
+    @Test(arguments: Backend.allCases)
+    func addressesEverSeenAnswersEachDomainOnce(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await watch(store, ["moved.example", "never.example"])
+            let dns = ScriptedDNS()
+            dns.set("moved.example", .a, ["192.0.2.1"])
+            try await poll(store, dns, at: 100)
+            dns.set("moved.example", .a, ["192.0.2.2"])
+            try await poll(store, dns, at: 5000)
+            let claim = try await store.claimTargets(afterID: 0, limit: 10, dueAt: nil, poller: "contract", lease: 600)
+            let ids = Dictionary(uniqueKeysWithValues: claim.targets.map { ($0.name, $0.domainID) })
+            let moved = try #require(ids["moved.example"]), never = try #require(ids["never.example"])
+            let seen = try await store.addressesEverSeen(domainIDs: [moved, never, moved])
+            #expect(seen == [moved: ["192.0.2.1", "192.0.2.2"], never: []])
+        }
+    }
 }
 
 /// An engine that answers as `script` does, but holds every answer until `release()`; `asked` turns true
