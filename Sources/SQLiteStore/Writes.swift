@@ -104,8 +104,8 @@ public struct StoreWriter {
     }
 
     /// The answer hash and stored state of each of these domains (for telling unchanged ones apart).
-    public func pollMemory(domainIDs: [Int64]) throws -> [Int64: (answerHash: Int64?, state: StoredState?)] {
-        var out: [Int64: (answerHash: Int64?, state: StoredState?)] = [:]
+    public func pollMemory(domainIDs: [Int64]) throws -> [Int64: PollMemory] {
+        var out: [Int64: PollMemory] = [:]
         out.reserveCapacity(domainIDs.count)
         for chunk in domainIDs.chunked(500) {
             let marks = placeholders(chunk.count)
@@ -117,7 +117,7 @@ public struct StoreWriter {
             while let row = try rows.next() {
                 let cls: DomainClass? = try row.decode(atIndex: 2)
                 let state = cls.map { StoredState(state: DomainState(class: $0, provider: row[3]), classifierVersion: row[4]) }
-                out[row[0]] = (row[1], state)
+                out[row[0]] = PollMemory(answerHash: row[1], state: state)
             }
         }
         return out
@@ -227,7 +227,7 @@ extension StoreWriter {
 extension SQLiteStore: PollWrites {
     public func pollMemory(domainIDs: [Int64]) async throws -> [Int64: PollMemory] {
         try await read { db in
-            try StoreWriter(db: db).pollMemory(domainIDs: domainIDs).mapValues { PollMemory(answerHash: $0.answerHash, state: $0.state) }
+            try StoreWriter(db: db).pollMemory(domainIDs: domainIDs)
         }
     }
 
