@@ -3,6 +3,7 @@ public import Store
 public import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,8 @@ import Glibc
 public final class SQLiteStore: Sendable {
     public let path: String
     let pool: any DatabaseWriter
+    /// Why the last checkpoint queued after a poll batch failed, until the next batch reports it (`apply`).
+    let checkpointFailure = Mutex<(any Error)?>(nil)
 
     /// Mode of the files dnswatch creates (database, its -wal and -shm, the poll lock): owner only
     /// unless the config's `file_mode` says otherwise (`FileModes`, the one rule).
@@ -249,9 +252,16 @@ public final class SQLiteStore: Sendable {
         try await pool.read { db in try Migrations.migrator().appliedMigrations(db) }
     }
 
-    /// `PRAGMA integrity_check` (the first line: "ok" when sound).
+    /// `PRAGMA integrity_check` (its first line: "ok" when sound), then `PRAGMA foreign_key_check` (a poll's
+    /// write checks no foreign key row by row): "ok", or the first problem found.
     public func integrityCheck() async throws -> String {
-        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+        try await pool.read { db in
+            let integrity = try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer"
+            guard integrity == "ok" else { return integrity }
+            guard let row = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") else { return "ok" }
+            let table: String = row[0], rowid: Int64? = row[1], parent: String = row[2]
+            return "foreign key: row \(rowid.map(String.init) ?? "?") of \(table) names no row of \(parent)"
+        }
     }
 
     /// Folds the WAL back into the main file (used before measuring the file's size).

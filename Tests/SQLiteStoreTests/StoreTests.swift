@@ -15,6 +15,22 @@ func temporaryDatabase() throws -> String {
     try TemporaryDirectory("dnswatch-store").path("db.sqlite")
 }
 
+/// A poll's write checks no foreign key row by row (SQLiteStore's `apply`); `integrityCheck`, which the
+/// contract suite runs after every SQLite test, finds a row whose parent is missing.
+@Suite struct IntegrityCheckTests {
+    @Test func aRowWithoutItsParentIsFound() async throws {
+        let path = try temporaryDatabase()
+        let store = try SQLiteStore(path: path)
+        await #expect(try store.integrityCheck() == "ok")
+        var config = Configuration()
+        config.foreignKeysEnabled = false  // as a write without the check would leave it
+        try await DatabaseQueue(path: path, configuration: config).write { db in
+            try db.execute(sql: "INSERT INTO domain_status (domain_id, last_polled) VALUES (999, 0)")
+        }
+        await #expect(try store.integrityCheck() == "foreign key: row 999 of domain_status names no row of domains")
+    }
+}
+
 @Suite struct MigrationTests {
     @Test func freshDatabaseGetsEveryMigrationInWAL() async throws {
         let store = try SQLiteStore(path: try temporaryDatabase())

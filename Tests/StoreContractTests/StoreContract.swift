@@ -22,12 +22,17 @@ import TestWorlds
 /// Every interface of the store that a command uses; both backends implement all of them.
 typealias ContractStore = PollStore & WatchlistStore & ServeReading & ImportStore & ReclassifyStore
 
-/// Runs `body` with a fresh, migrated, empty store of `backend`.
+/// Runs `body` with a fresh, migrated, empty store of `backend`. On SQLite, whatever `body` wrote must then
+/// pass `integrityCheck` (which includes `PRAGMA foreign_key_check`: a poll's write checks no foreign key
+/// row by row, SQLiteStore's `apply`).
 func withStore<T: Sendable>(_ backend: Backend, _ body: (any ContractStore) async throws -> T) async throws -> T {
     switch backend {
     case .sqlite:
         let dir = try TemporaryDirectory("dnswatch-contract")
-        return try await body(try SQLiteStore(path: dir.path("db.sqlite")))
+        let store = try SQLiteStore(path: dir.path("db.sqlite"))
+        let result = try await body(store)
+        #expect(try await store.integrityCheck() == "ok")
+        return result
     case .postgresql:
         let url = try PostgresURL(try TestPostgres.freshDatabase(prefix: "contract"))
         return try await PostgresStore.withStore(url, logger: Logger(label: "contract"), migrate: true) { try await body($0) }
