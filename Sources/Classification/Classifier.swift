@@ -241,6 +241,23 @@ public struct Classifier: Sendable {
         return v
     }
 
+    /// Whether the values of `type` are classified: A and AAAA (addresses), NS and CNAME (names); not TXT.
+    public static func classifies(_ type: RRType) -> Bool {
+        type != .txt
+    }
+
+    /// The verdict of one value of an answer of `type`: the one mapping of record types to rules, for a
+    /// poll's spans and views and for triage's state at a time. `asn`: the origin ASN of an address.
+    public func classify(_ type: RRType, value: String, asn: Int?) -> Verdict {
+        switch type {
+        case .a, .aaaa:
+            IPAddress(value).map { classify(address: $0, asn: asn) } ?? Verdict(class: .unknown, reason: "not an address")
+        case .ns: classify(nameServer: value)
+        case .cname: classify(cnameTarget: value)
+        case .txt: Verdict(class: .unknown, reason: "TXT is not classified")
+        }
+    }
+
     /// For `dnswatch classify`: an IP address is classified as an address; anything else as a name server,
     /// and, if no name-server fingerprint matched, as a CNAME target.
     public func classify(value: String, asn: Int?) -> Verdict {

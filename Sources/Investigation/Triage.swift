@@ -162,13 +162,7 @@ public struct Triage: Sendable {
     /// (`DomainView.derive`).
     private func stateAt(current: [RRType: SpanRecord], asnOf: (String) -> Int?, at: Int64) -> DomainState {
         DomainView.derive(current: { current[$0].map { ($0.status, $0.rdata) } }, verdict: { type, value in
-            switch type {
-            case .a, .aaaa:
-                IPAddress(value).map { classifier.classify(address: $0, asn: asnOf(value)) } ?? Verdict(class: .unknown, reason: "not an address")
-            case .ns: classifier.classify(nameServer: value)
-            case .cname: classifier.classify(cnameTarget: value)
-            case .txt: Verdict(class: .unknown, reason: "not part of a view")
-            }
+            classifier.classify(type, value: value, asn: asnOf(value))
         }).state
     }
 

@@ -9,9 +9,13 @@ import Store
 final class ClassificationCache {
     private let classifier: Classifier
     private var asn: [String: Int]
-    private var addresses: [String: Verdict] = [:]
-    private var nameServers: [String: Verdict] = [:]
-    private var cnames: [String: Verdict] = [:]
+    /// Verdicts by value; A and AAAA share one key space (an address is an address).
+    private var verdicts: [Key: Verdict] = [:]
+
+    private struct Key: Hashable {
+        var type: RRType
+        var value: String
+    }
 
     init(classifier: Classifier, asn: [String: ASNEntry]) {
         self.classifier = classifier
@@ -23,45 +27,17 @@ final class ClassificationCache {
         asn.merge(more) { old, _ in old }
     }
 
-    func address(_ v: String) -> Verdict {
-        if let hit = addresses[v] { return hit }
-        let verdict = IPAddress(v).map { classifier.classify(address: $0, asn: asn[v]) }
-            ?? Verdict(class: .unknown, reason: "not an address")
-        addresses[v] = verdict
-        return verdict
-    }
-
-    func nameServer(_ v: String) -> Verdict {
-        if let hit = nameServers[v] { return hit }
-        let verdict = classifier.classify(nameServer: v)
-        nameServers[v] = verdict
-        return verdict
-    }
-
-    /// The verdicts of one answer's values, by record type.
+    /// The verdicts of one answer's values (none for a type that is not classified).
     func verdicts(_ type: RRType, _ rdata: [String]) -> [Verdict] {
-        switch type {
-        case .a, .aaaa: rdata.map(address)
-        case .ns: rdata.map(nameServer)
-        case .cname: rdata.map(cnameTarget)
-        case .txt: []
-        }
+        Classifier.classifies(type) ? rdata.map { verdict(type, $0) } : []
     }
 
-    /// The verdict of one value of an answer of `type` (TXT is never classified).
+    /// The verdict of one value of an answer of `type` (`Classifier.classify(_:value:asn:)`), once a batch.
     func verdict(_ type: RRType, _ v: String) -> Verdict {
-        switch type {
-        case .a, .aaaa: address(v)
-        case .ns: nameServer(v)
-        case .cname: cnameTarget(v)
-        case .txt: Verdict(class: .unknown, reason: "TXT is not classified")
-        }
-    }
-
-    func cnameTarget(_ v: String) -> Verdict {
-        if let hit = cnames[v] { return hit }
-        let verdict = classifier.classify(cnameTarget: v)
-        cnames[v] = verdict
+        let key = Key(type: type == .aaaa ? .a : type, value: v)
+        if let hit = verdicts[key] { return hit }
+        let verdict = classifier.classify(type, value: v, asn: asn[v])
+        verdicts[key] = verdict
         return verdict
     }
 }
