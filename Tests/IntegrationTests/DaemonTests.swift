@@ -46,16 +46,23 @@ extension OperationsTests {
                 (FileManager.default.contents(atPath: attempts).map { String(decoding: $0, as: UTF8.self) } ?? "")
                     .split(separator: "\n").count
             }
+            var seededRun: Int64?
             if c.moment == .idle {
                 let sink = try w.file("failing-sink.sh", lines: ["#!/bin/sh", "cat >/dev/null", "echo attempt >> '\(attempts)'", "exit 1"])
                 chmod(sink, 0o755)
                 let names = BulkWorld.names(1)
                 let domainID = try #require(try await w.store.pollTargets(afterID: 0, limit: 1).first { $0.name == names[0] }?.domainID)
-                try await w.store.write { writer in
-                    let tr = try writer.insertTransition(domainID: domainID, pollID: nil, at: 1, type: "activation", fromJSON: "{}", toJSON: "{}")
-                    _ = try writer.insertAlert(transitionID: tr, at: 1, domain: names[0], list: "c2", kind: .c2, type: "activation",
-                                               severity: "critical", severityRank: 4, sinks: ["command:\(sink)"]) { id in #"{"id":\#(id)}"# }
-                }
+                // Queued as a poll queues it: a plan applied by the store, in a run of its own (left out of the
+                // daemon's runs checked below).
+                let run = try await w.store.beginPoll(at: 1, resolvers: "fixture")
+                let alert = PlannedAlert(domain: names[0], list: "c2", kind: .c2, type: "activation", severity: "critical",
+                                         severityRank: 4, sinks: ["command:\(sink)"]) { id in #"{"id":\#(id)}"# }
+                let plan = WritePlan(pollID: run, time: 1, classifierVersion: "fixture", transitions: [
+                    PlannedTransition(domainID: domainID, type: "activation", fromJSON: "{}", toJSON: "{}", alert: alert),
+                ])
+                try await w.store.apply(plan, claim: ClaimedTargets(targets: [], lease: nil))
+                try await w.store.finishPoll(run, at: 1)
+                seededRun = run
                 args += ["--no-stdout-alerts", "--alert-command", sink]
             }
             let daemon = try Background(args, workdir: w.workdir)
@@ -81,7 +88,8 @@ extension OperationsTests {
                 try #require(ticked, "no tick retried the queued alert: \(attemptCount()) attempts; \(daemon.err)")
                 #expect(daemon.outLines.count == 1 && daemon.isRunning, "idle ticks are silent: \(daemon.out)")
             }
-            let atSignal = try audit.polls()
+            let seeded = seededRun
+            let atSignal = try audit.polls().filter { $0.id != seeded }
             let signalled = Date()
             daemon.signal(c.signal)
             // Ended by itself (a generous bound only ends a hang); how soon is a figure, not a check.
@@ -89,7 +97,7 @@ extension OperationsTests {
             let took = end.map { $0.ended.timeIntervalSince(signalled) } ?? -1
             figure("daemon \(c): exit \(end.map { String($0.status) } ?? "none") \(String(format: "%.2f", took)) s after the signal; at the signal: \(atSignal.last.map(String.init(describing:)) ?? "no poll")")
             #expect(end?.status == 0 && end?.signalled == false, "\(c): exit \(String(describing: end)); \(daemon.err)")
-            let polls = try audit.polls()
+            let polls = try audit.polls().filter { $0.id != seeded }
             #expect(!polls.isEmpty && polls.allSatisfy { $0.finished != nil }, "every run finished: \(polls)")
             #expect(polls.count == atSignal.count, "no poll began after the signal: \(polls)")
             // The poll under way at the signal completed: it went on past what it had at the signal, and

@@ -11,9 +11,9 @@ import Serve
 import Testing
 import TestSupport
 
-/// Databases for the refusals docs/api.md, docs/serve.md and docs/web.md promise, written through the
-/// store's writer as polls write them, then tampered with by SQL where the promise is about stored values
-/// this version does not know (as another version, or a hand, could leave them).
+/// Databases for the refusals docs/api.md, docs/serve.md and docs/web.md promise, written as polls write them
+/// (`WritePlan`s applied by the store: `PlannedHistory`), then tampered with by SQL where the promise is about
+/// stored values this version does not know (as another version, or a hand, could leave them).
 enum RefusalStore {
     /// The `n`-th address (from 1) of 10.0.0.0/8.
     static func address(_ n: Int) -> String { "10.\(n >> 16 & 255).\(n >> 8 & 255).\(n & 255)" }
@@ -36,7 +36,9 @@ enum RefusalStore {
         for e in extra {
             spans.append(NewSpan(domainID: try #require(ids[e.name]), rrtype: .a, status: .noerror, rdata: e.addresses, class: .unknown, provider: nil))
         }
-        try await store.write { [spans] w in try w.startSpans(spans, at: 1_000, fingerprintVersion: nil) }
+        let history = try await PlannedHistory(store, at: 1_000)
+        try await history.write(at: 1_000, start: spans)
+        try await history.finish(at: 1_000)
         return path
     }
 
@@ -47,13 +49,12 @@ enum RefusalStore {
         let store = try SQLiteStore(path: path)
         _ = try await store.addEntries([ListEntry(domain: try DomainName("alerted.example"))], to: ListSpec(name: "feed", kind: .c2), now: 1)
         let id = try #require(try await store.pollTargets(afterID: 0, limit: 10).first?.domainID)
-        try await store.write { w in
-            try w.startSpans([NewSpan(domainID: id, rrtype: .a, status: .noerror, rdata: ["192.0.2.9"], class: .unknown, provider: nil)],
-                             at: 1_000, fingerprintVersion: nil)
-            let tr = try w.insertTransition(domainID: id, pollID: nil, at: 1_000, type: "activation", fromJSON: "{}", toJSON: "{}")
-            _ = try w.insertAlert(transitionID: tr, at: 1_000, domain: "alerted.example", list: "feed", kind: .c2, type: "activation",
-                                  severity: "critical", severityRank: 4, sinks: []) { id in #"{"id":\#(id),"message":"alerted.example"}"# }
-        }
+        let history = try await PlannedHistory(store, at: 1_000)
+        let activation = PlannedHistory.transition(domainID: id, domain: "alerted.example", list: "feed", type: "activation",
+                                                   severity: "critical", severityRank: 4) { id in #"{"id":\#(id),"message":"alerted.example"}"# }
+        try await history.write(at: 1_000, start: [NewSpan(domainID: id, rrtype: .a, status: .noerror, rdata: ["192.0.2.9"], class: .unknown, provider: nil)],
+                                transitions: [activation])
+        try await history.finish(at: 1_000)
         return path
     }
 

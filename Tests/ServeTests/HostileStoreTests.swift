@@ -26,19 +26,22 @@ struct AbsurdStore {
                                        to: ListSpec(name: "feed", kind: .c2), now: 1)
         let ids = Dictionary(uniqueKeysWithValues: try await store.pollTargets(afterID: 0, limit: 10).map { ($0.name, $0.domainID) })
         let far = try #require(ids["far.example"]), past = try #require(ids["past.example"])
-        try await store.write { w in
-            // far.example: the same answer twice (two spans aggregated into one passive-DNS object), another between.
-            for (i, rdata) in [Self.address, "192.0.2.10", Self.address].enumerated() {
-                try w.startSpans([NewSpan(domainID: far, rrtype: .a, status: .noerror, rdata: [rdata], class: .unknown, provider: nil)],
-                                 at: Int64(1000 * (i + 1)), fingerprintVersion: nil)
-            }
-            try w.startSpans([NewSpan(domainID: past, rrtype: .a, status: .noerror, rdata: [Self.address], class: .unknown, provider: nil)],
-                             at: 5000, fingerprintVersion: nil)
-            let tr = try w.insertTransition(domainID: far, pollID: nil, at: 1000, type: "activation", fromJSON: "{}", toJSON: "{}")
-            _ = try w.insertAlert(transitionID: tr, at: 1000, domain: "far.example", list: "feed", kind: .c2, type: "activation",
-                                  severity: "critical", severityRank: 4, sinks: []) { id in #"{"id":\#(id),"message":"far.example"}"# }
+        // Written as polls write (one plan per write time, `PlannedHistory`); then the hostile values below.
+        let history = try await PlannedHistory(store, at: 1000)
+        // far.example: the same answer twice (two spans aggregated into one passive-DNS object), another between.
+        for (i, rdata) in [Self.address, "192.0.2.10", Self.address].enumerated() {
+            let activation = i == 0 ? [PlannedHistory.transition(domainID: far, domain: "far.example", list: "feed", type: "activation",
+                                                                 severity: "critical", severityRank: 4) { id in
+                #"{"id":\#(id),"message":"far.example"}"#
+            }] : []
+            try await history.write(at: Int64(1000 * (i + 1)),
+                                    start: [NewSpan(domainID: far, rrtype: .a, status: .noerror, rdata: [rdata], class: .unknown, provider: nil)],
+                                    transitions: activation)
         }
-        // Written directly, as no writer of dnswatch's would: the ends of Int64.
+        try await history.write(at: 5000, start: [NewSpan(domainID: past, rrtype: .a, status: .noerror, rdata: [Self.address], class: .unknown, provider: nil)])
+        try await history.finish(at: 5000)
+        // Written directly by SQL, as no writer of dnswatch's would: the ends of Int64 (a plan's spans start at
+        // count 1 and grow by one a sighting, at its clock's times; no poll reaches these).
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: """
                 UPDATE spans SET time_first = 0, time_last = 9223372036854775807, count = 9223372036854775807

@@ -22,7 +22,7 @@ import Testing
     static func storedHashes(_ store: SQLiteStore) async throws -> [String: Int64?] {
         let targets = try await store.pollTargets(afterID: 0, limit: 100)
         let ids = targets.map(\.domainID)
-        let memory = try await store.write { w in try w.pollMemory(domainIDs: ids).mapValues(\.answerHash) }
+        let memory = try await store.pollMemory(domainIDs: ids).mapValues(\.answerHash)
         return Dictionary(uniqueKeysWithValues: targets.map { ($0.name, memory[$0.domainID] ?? nil) })
     }
 

@@ -10,7 +10,8 @@ import HummingbirdTesting
 import Testing
 import TestSupport
 
-/// A store written directly (no poll): the spans, states, lists and alerts the pages draw, some of them hostile.
+/// A store written as polls write it, from plans made by hand (`PlannedHistory`, no resolver): the spans, states,
+/// lists and alerts the pages draw, some of them hostile.
 struct UIFixture {
     let store: SQLiteStore
     let path: String
@@ -33,38 +34,37 @@ struct UIFixture {
         let ids = Dictionary(uniqueKeysWithValues: try await store.pollTargets(afterID: 0, limit: 10).map { ($0.name, $0.domainID) })
         let c2 = try #require(ids["c2.example"]), evil = try #require(ids["evil.example"])
         let t0 = Self.t0, h = Self.hour
-        try await store.write { w in
-            // c2.example: parked at Sedo for 18 hours, then on a new host.
-            try w.startSpans([
-                NewSpan(domainID: c2, rrtype: .a, status: .noerror, rdata: ["91.195.240.94"], class: .parked, provider: "Sedo"),
-                NewSpan(domainID: c2, rrtype: .ns, status: .noerror, rdata: ["ns1.sedoparking.com", "ns2.sedoparking.com"], class: .parked, provider: "Sedo"),
-                NewSpan(domainID: c2, rrtype: .aaaa, status: .nodata, rdata: [], class: .nodata, provider: nil),
-            ], at: t0, fingerprintVersion: nil)
-            let heads = try w.heads(domainIDs: [c2]).values.map(\.spanID)
-            try w.extend(spanIDs: heads, at: t0 + 18 * h)
-            try w.startSpans([
-                NewSpan(domainID: c2, rrtype: .a, status: .noerror, rdata: ["45.0.121.77"], class: .unknown, provider: nil),
-                NewSpan(domainID: c2, rrtype: .ns, status: .noerror, rdata: ["ns1.bulletproof.example"], class: .unknown, provider: nil),
-            ], at: t0 + 24 * h, fingerprintVersion: nil)
-            try w.extend(spanIDs: try w.heads(domainIDs: [c2]).values.map(\.spanID), at: t0 + 36 * h)
-            try w.saveState(domainID: c2, DomainState(class: .unknown), at: t0 + 24 * h, classifierVersion: nil)
-            let tr = try w.insertTransition(domainID: c2, pollID: nil, at: t0 + 24 * h, type: "activation", fromJSON: "{}", toJSON: "{}")
-            _ = try w.insertAlert(transitionID: tr, at: t0 + 24 * h, domain: "c2.example", list: "ursnif", kind: .c2, type: "activation",
-                                  severity: "critical", severityRank: 4, sinks: []) { id in
-                #"{"id":\#(id),"message":"c2.example: parked (Sedo) → unknown (A 45.0.121.77)"}"#
-            }
-            // evil.example: every stored value hostile.
-            try w.startSpans([
-                NewSpan(domainID: evil, rrtype: .txt, status: .noerror, rdata: [Self.hostileTXT, Self.hostileTXT2], class: .unknown,
-                        provider: Self.hostileProvider),
-                NewSpan(domainID: evil, rrtype: .a, status: .noerror, rdata: ["192.0.2.66"], class: .sinkhole, provider: Self.hostileProvider),
-            ], at: t0, fingerprintVersion: nil)
-            try w.saveState(domainID: evil, DomainState(class: .sinkhole, provider: Self.hostileProvider), at: t0, classifierVersion: nil)
-            let tr2 = try w.insertTransition(domainID: evil, pollID: nil, at: t0 + h, type: "sinkholed", fromJSON: "{}", toJSON: "{}")
-            let message = String(decoding: try JSONSerialization.data(withJSONObject: ["message": Self.hostileMessage]), as: UTF8.self)
-            _ = try w.insertAlert(transitionID: tr2, at: t0 + h, domain: "evil.example", list: Self.hostileList, kind: .c2, type: "sinkholed",
-                                  severity: "high", severityRank: 3, sinks: []) { _ in message }
+        // Written as polls write (one plan per write time, `PlannedHistory`), in the order that gives the ids
+        // (spans, transitions, alerts) c2.example's first.
+        let history = try await PlannedHistory(store, at: t0)
+        // c2.example: parked at Sedo for 18 hours, then on a new host.
+        try await history.write(at: t0, start: [
+            NewSpan(domainID: c2, rrtype: .a, status: .noerror, rdata: ["91.195.240.94"], class: .parked, provider: "Sedo"),
+            NewSpan(domainID: c2, rrtype: .ns, status: .noerror, rdata: ["ns1.sedoparking.com", "ns2.sedoparking.com"], class: .parked, provider: "Sedo"),
+            NewSpan(domainID: c2, rrtype: .aaaa, status: .nodata, rdata: [], class: .nodata, provider: nil),
+        ])
+        try await history.write(at: t0 + 18 * h, extend: [ExtendHeads(domainIDs: [c2], types: [.a, .ns, .aaaa])])
+        let activation = PlannedHistory.transition(domainID: c2, domain: "c2.example", list: "ursnif", type: "activation",
+                                                   severity: "critical", severityRank: 4) { id in
+            #"{"id":\#(id),"message":"c2.example: parked (Sedo) → unknown (A 45.0.121.77)"}"#
         }
+        try await history.write(at: t0 + 24 * h, start: [
+            NewSpan(domainID: c2, rrtype: .a, status: .noerror, rdata: ["45.0.121.77"], class: .unknown, provider: nil),
+            NewSpan(domainID: c2, rrtype: .ns, status: .noerror, rdata: ["ns1.bulletproof.example"], class: .unknown, provider: nil),
+        ], states: [PlannedState(domainID: c2, state: DomainState(class: .unknown))], transitions: [activation])
+        try await history.write(at: t0 + 36 * h, extend: [ExtendHeads(domainIDs: [c2], types: [.a, .ns, .aaaa])])
+        // evil.example: every stored value hostile.
+        try await history.write(at: t0, start: [
+            NewSpan(domainID: evil, rrtype: .txt, status: .noerror, rdata: [Self.hostileTXT, Self.hostileTXT2], class: .unknown,
+                    provider: Self.hostileProvider),
+            NewSpan(domainID: evil, rrtype: .a, status: .noerror, rdata: ["192.0.2.66"], class: .sinkhole, provider: Self.hostileProvider),
+        ], states: [PlannedState(domainID: evil, state: DomainState(class: .sinkhole, provider: Self.hostileProvider))])
+        let message = String(decoding: try JSONSerialization.data(withJSONObject: ["message": Self.hostileMessage]), as: UTF8.self)
+        try await history.write(at: t0 + h, transitions: [
+            PlannedHistory.transition(domainID: evil, domain: "evil.example", list: Self.hostileList, type: "sinkholed",
+                                      severity: "high", severityRank: 3) { _ in message },
+        ])
+        try await history.finish(at: t0 + 36 * h)
     }
 
     func app() throws -> some ApplicationProtocol {
@@ -120,13 +120,11 @@ extension TestResponse {
         _ = try await store.addEntries(try names.map { ListEntry(domain: try DomainName($0)) }, to: ListSpec(name: "t", kind: .c2), now: 1)
         let ids = Dictionary(uniqueKeysWithValues: try await store.pollTargets(afterID: 0, limit: 10).map { ($0.name, $0.domainID) })
         let t0 = UIFixture.t0
+        let history = try await PlannedHistory(store, at: t0)
         for (name, last) in [("day.example", t0 + 36 * 3600), ("month.example", t0 + 40 * 86_400), ("once.example", t0)] {
             let id = try #require(ids[name])
-            try await store.write { w in
-                try w.startSpans([NewSpan(domainID: id, rrtype: .a, status: .noerror, rdata: ["192.0.2.1"], class: .unknown, provider: nil)],
-                                 at: t0, fingerprintVersion: nil)
-                if last > t0 { try w.extend(spanIDs: try w.heads(domainIDs: [id]).values.map(\.spanID), at: last) }
-            }
+            try await history.write(at: t0, start: [NewSpan(domainID: id, rrtype: .a, status: .noerror, rdata: ["192.0.2.1"], class: .unknown, provider: nil)])
+            if last > t0 { try await history.write(at: last, extend: [ExtendHeads(domainIDs: [id], types: [.a])]) }
         }
         func timeline(_ name: String) async throws -> Timeline {
             Timeline(spans: try await store.history(domain: name).map(HistoryLine.init), alerts: [])
@@ -313,11 +311,10 @@ extension TestResponse {
         let f = try await UIFixture()
         _ = try await f.store.addEntries([ListEntry(domain: try DomainName("flux.example"))], to: ListSpec(name: "flux", kind: .c2), now: 1)
         let id = try #require(try await f.store.pollTargets(afterID: 0, limit: 10).first { $0.name == "flux.example" }?.domainID)
-        try await f.store.write { w in
-            for i in 0..<3000 {
-                try w.startSpans([NewSpan(domainID: id, rrtype: .a, status: .noerror, rdata: ["198.18.\(i / 250).\(i % 250)"], class: .unknown, provider: nil)],
-                                 at: UIFixture.t0 + Int64(i) * 60, fingerprintVersion: nil)
-            }
+        let history = try await PlannedHistory(f.store, at: UIFixture.t0)
+        for i in 0..<3000 {  // a new answer each minute: one plan each (a plan starts one span per domain and type)
+            try await history.write(at: UIFixture.t0 + Int64(i) * 60,
+                                    start: [NewSpan(domainID: id, rrtype: .a, status: .noerror, rdata: ["198.18.\(i / 250).\(i % 250)"], class: .unknown, provider: nil)])
         }
         try await get(try f.app(), "/ui/domain/flux.example") { r in
             #expect(r.status == .ok)
