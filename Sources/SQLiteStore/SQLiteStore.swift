@@ -270,8 +270,9 @@ public final class SQLiteStore: Sendable {
     }
 
     /// Runs `body` in one write transaction: all or nothing. GRDB runs it on its writer's own dispatch
-    /// queue, so the caller's task is suspended, never a thread of the cooperative pool blocked.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
+    /// queue, so the caller's task is suspended, never a thread of the cooperative pool blocked. Internal:
+    /// the store's own methods use it; a poll's history is written only by `apply(_:claim:)`.
+    func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
         try await pool.write { db in try body(StoreWriter(db: db)) }
     }
 

@@ -1,17 +1,17 @@
-public import DNSWatchModel
+import DNSWatchModel
 public import Store
 import Foundation
-public import GRDB
+import GRDB
 import Synchronization
 
 /// The operations of one write transaction. Handed out by `SQLiteStore.write`; never escapes it.
-public struct StoreWriter {
+struct StoreWriter {
     let db: Database
 
     // MARK: Spans
 
     /// The current span of each (domain, rrtype) of these domains, read in one query.
-    public func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan] {
+    func heads(domainIDs: [Int64]) throws -> [HeadKey: HeadSpan] {
         var out: [HeadKey: HeadSpan] = [:]
         out.reserveCapacity(domainIDs.count * 3)
         for chunk in domainIDs.chunked(500) {
@@ -30,7 +30,7 @@ public struct StoreWriter {
     }
 
     /// Extends many spans seen again at the same time, a few hundred per statement.
-    public func extend(spanIDs: [Int64], at time: Int64) throws {
+    private func extend(spanIDs: [Int64], at time: Int64) throws {
         for chunk in spanIDs.chunked(500) {
             let marks = placeholders(chunk.count)
             var args: StatementArguments = [time]
@@ -46,52 +46,10 @@ public struct StoreWriter {
         }
     }
 
-    /// Starts many spans at once (multi-row inserts), each becoming the head of its (domain, rrtype):
-    /// the heads are set by one statement for the whole set.
-    public func startSpans(_ spans: [NewSpan], at time: Int64, fingerprintVersion: String?) throws {
-        guard !spans.isEmpty else { return }
-        let before = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM spans") ?? 0
-        for chunk in spans.chunked(50) {
-            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            var args = StatementArguments()
-            for sp in chunk {
-                args += [sp.domainID, sp.rrtype.rawValue, sp.status.rawValue, RdataCodec.encode(sp.rdata), time, time,
-                         sp.class?.rawValue, sp.provider, fingerprintVersion]
-            }
-            try db.cachedStatement(sql: """
-                INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)
-                VALUES \(rows)
-                """).execute(arguments: args)
-        }
-        // Rows of one multi-row insert take consecutive ids in order (INTEGER PRIMARY KEY, max + 1 each):
-        // span k got `before + 1 + k`, checked before its values are indexed under it.
-        let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM spans") ?? 0
-        guard last == before + Int64(spans.count) else {
-            throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "span ids are not consecutive (\(before)+\(spans.count) → \(last))")
-        }
-        let insertValue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO span_values (key, domain_id, span_id) VALUES (?, ?, ?)")
-        for (k, sp) in spans.enumerated() {
-            for key in ValueKey.keys(rrtype: sp.rrtype, status: sp.status, rdata: sp.rdata) {
-                try insertValue.execute(arguments: [Data(key), sp.domainID, before + 1 + Int64(k)])
-            }
-        }
-        // The replaced heads' sightings are folded into their spans first (the replacement resets them).
-        try db.execute(sql: """
-            UPDATE spans SET time_last = h.time_last, count = spans.count + h.extra
-            FROM heads h JOIN (SELECT DISTINCT domain_id, rrtype FROM spans WHERE id > ? AND source_id IS NULL) n
-                ON n.domain_id = h.domain_id AND n.rrtype = h.rrtype
-            WHERE spans.id = h.span_id AND h.time_last IS NOT NULL
-            """, arguments: [before])
-        try db.execute(sql: """
-            INSERT OR REPLACE INTO heads (domain_id, rrtype, span_id)
-            SELECT domain_id, rrtype, max(id) FROM spans WHERE id > ? AND source_id IS NULL GROUP BY domain_id, rrtype
-            """, arguments: [before])
-    }
-
     // MARK: Per-domain status
 
     /// Marks many domains polled at once (multi-row upserts), with the hash of the answers they gave.
-    public func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws {
+    private func markPolled(_ domains: [(domainID: Int64, nextDue: Int64?, answerHash: Int64?)], at time: Int64) throws {
         for chunk in domains.chunked(100) {
             let rows = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             var args = StatementArguments()
@@ -105,7 +63,7 @@ public struct StoreWriter {
     }
 
     /// The answer hash and stored state of each of these domains (for telling unchanged ones apart).
-    public func pollMemory(domainIDs: [Int64]) throws -> [Int64: PollMemory] {
+    func pollMemory(domainIDs: [Int64]) throws -> [Int64: PollMemory] {
         var out: [Int64: PollMemory] = [:]
         out.reserveCapacity(domainIDs.count)
         for chunk in domainIDs.chunked(500) {
@@ -125,7 +83,7 @@ public struct StoreWriter {
     }
 
     /// Extends the current spans of these types of these domains (seen again, unchanged).
-    public func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws {
+    private func extendHeads(domainIDs: [Int64], types: [RRType], at time: Int64) throws {
         let typeList = types.map { "'\($0.rawValue)'" }.joined(separator: ",")
         for chunk in domainIDs.chunked(500) {
             let marks = placeholders(chunk.count)
@@ -141,7 +99,7 @@ public struct StoreWriter {
     // MARK: Polls
 
     /// Adds to a poll run's counts (called once per committed batch).
-    public func addPollCounts(pollID: Int64, _ c: PollCounts) throws {
+    private func addPollCounts(pollID: Int64, _ c: PollCounts) throws {
         try db.execute(sql: """
             UPDATE polls SET domains = domains + ?, queries = queries + ?, answers = answers + ?,
                 failures = failures + ?, changes = changes + ?, alerts = alerts + ? WHERE id = ?
@@ -150,21 +108,9 @@ public struct StoreWriter {
 
     // MARK: Domain state, transitions, alerts
 
-    /// Saves a domain's state; a changed class or provider resets `since`.
-    public func saveState(domainID: Int64, _ state: DomainState, at time: Int64, classifierVersion: String?) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO domain_state (domain_id, class, provider, since, updated, fp_version) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(domain_id) DO UPDATE SET
-                since = CASE WHEN domain_state.class IS excluded.class AND domain_state.provider IS excluded.provider
-                             THEN domain_state.since ELSE excluded.since END,
-                class = excluded.class, provider = excluded.provider,
-                updated = excluded.updated, fp_version = excluded.fp_version
-            """).execute(arguments: [domainID, state.class.rawValue, state.provider, time, time, classifierVersion])
-    }
-
     /// Stores a transition with both sides; returns its id.
-    public func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String,
-                                 fromJSON: String, toJSON: String) throws -> Int64 {
+    private func insertTransition(domainID: Int64, pollID: Int64?, at time: Int64, type: String,
+                                  fromJSON: String, toJSON: String) throws -> Int64 {
         try db.cachedStatement(sql: """
             INSERT INTO transitions (domain_id, poll_id, time, type, from_view, to_view) VALUES (?, ?, ?, ?, ?, ?)
             """).execute(arguments: [domainID, pollID, time, type, fromJSON, toJSON])
@@ -172,9 +118,9 @@ public struct StoreWriter {
     }
 
     /// Stores an alert and queues it for each sink. `payload` builds the JSON given the alert's id.
-    public func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind,
-                            type: String, severity: String, severityRank: Int, sinks: [String],
-                            payload: (Int64) throws -> String) throws -> Int64 {
+    private func insertAlert(transitionID: Int64, at time: Int64, domain: String, list: String, kind: ListKind,
+                             type: String, severity: String, severityRank: Int, sinks: [String],
+                             payload: (Int64) throws -> String) throws -> Int64 {
         try db.cachedStatement(sql: """
             INSERT INTO alerts (transition_id, time, domain, list, kind, type, severity, severity_rank, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')
@@ -191,7 +137,7 @@ public struct StoreWriter {
     // MARK: Origin ASN cache
 
     /// Saves origin-ASN answers (nil asn: looked up, none known).
-    public func saveASN(_ entries: [ASNEntry], at time: Int64, ttl: Int64) throws {
+    func saveASN(_ entries: [ASNEntry], at time: Int64, ttl: Int64) throws {
         let st = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO asn_cache (address, asn, prefix, country, registry, fetched, expires)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -206,21 +152,6 @@ extension Array {
     func chunked(_ size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
-}
-
-extension StoreWriter {
-    /// Cached origin ASNs of many addresses (expired or not: classification uses what was known).
-    public func cachedASNs(_ addresses: [String]) throws -> [String: Int] {
-        var out: [String: Int] = [:]
-        for chunk in addresses.chunked(500) {
-            let marks = placeholders(chunk.count)
-            let rows = try Row.fetchCursor(db, sql: "SELECT address, asn FROM asn_cache WHERE asn IS NOT NULL AND address IN (\(marks))",
-                                           arguments: StatementArguments(chunk))
-            while let row = try rows.next() { out[row[0]] = row[1] }
-        }
-        return out
-    }
-
 }
 
 // MARK: - A poll's reads and its plan
