@@ -1,5 +1,5 @@
 public import DNSWatchModel
-public import Store
+import Store
 public import GRDB
 
 // Enum columns are stored as their raw text. Decoded with `Row.decode(_:forColumn:)`, a value this

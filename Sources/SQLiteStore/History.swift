@@ -1,6 +1,6 @@
 public import DNSWatchModel
 public import Store
-public import GRDB
+import GRDB
 
 extension SQLiteStore {
     /// The spans of a domain, oldest first, overlapping [since, until]: polled and imported ones (each with

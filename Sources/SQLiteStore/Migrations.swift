@@ -1,4 +1,4 @@
-public import Store
+import Store
 public import GRDB
 
 /// The schema migrations, embedded from `migrations/*.sql` at build time (`.embedInCode`), so the

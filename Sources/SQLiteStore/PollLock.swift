@@ -1,5 +1,5 @@
 import DNSWatchModel
-public import Store
+import Store
 public import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 public import DNSWatchModel
 public import Store
-public import GRDB
+import GRDB
 
 extension SQLiteStore {
     /// Adds entries to a list (creating it), reactivating retired memberships.

@@ -1,6 +1,6 @@
 import DNSWatchApp
 import DNSWatchConfig
-public import ArgumentParser
+import ArgumentParser
 import DNSWatchModel
 import Foundation
 import Store

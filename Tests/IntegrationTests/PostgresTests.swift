@@ -451,7 +451,7 @@ final class BackendWorld: @unchecked Sendable {
                 #expect(!r.err.contains("s3cr3t") && !r.out.contains("s3cr3t"), "\(args[0]): \(r.err)")
             }
         }
-        let fromEnvironment = try await Background(["pollers"], workdir: w.bulk.workdir, environment: ["DNSWATCH_DB": dbs[2]])
+        let fromEnvironment = try Background(["pollers"], workdir: w.bulk.workdir, environment: ["DNSWATCH_DB": dbs[2]])
         let end = try await fromEnvironment.wait(timeout: 30)
         #expect(end?.status == 1 && !fromEnvironment.err.contains("s3cr3t"), "\(fromEnvironment.err)")
         #expect(fromEnvironment.err.contains("cannot connect to postgresql://user@127.0.0.1:\(port)/x") && !fromEnvironment.err.contains("warning"),
