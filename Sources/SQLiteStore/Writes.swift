@@ -190,9 +190,9 @@ extension SQLiteStore: PollWrites {
     ///
     /// Foreign keys are not checked in it. Every id of a plan was read in this poll under the poll lock, and
     /// dnswatch deletes no domain and no span, so the check (a lookup of the parent row for each span, index
-    /// row, head and status row inserted: a quarter of a first poll's write) cannot fail;
-    /// `PollContractTests` runs `PRAGMA foreign_key_check` after polls. SQLite ignores the pragma inside a
-    /// transaction, so it is set around it, and back on whatever happens.
+    /// row, head and status row inserted: a quarter of a first poll's write) cannot fail; `integrityCheck`
+    /// runs `PRAGMA foreign_key_check`, and the contract suite runs it after every SQLite case. SQLite
+    /// ignores the pragma inside a transaction, so it is set around it, and back on whatever happens.
     ///
     /// Nor is the WAL checkpointed in the batch's commit (SQLite's automatic checkpoint, at 1,000 pages,
     /// would copy pages back into the database file there, a tenth of a first poll's write): a passive
@@ -202,16 +202,14 @@ extension SQLiteStore: PollWrites {
         if let failure = checkpointFailure.withLock({ f in defer { f = nil }; return f }) { throw failure }
         try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0")
-            do {
+            let written = Result {
                 try db.inTransaction {
                     try StoreWriter(db: db).apply(plan)
                     return .commit
                 }
-            } catch {
-                try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 1000")
-                throw error
             }
             try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 1000")
+            try written.get()
         }
         pool.asyncWriteWithoutTransaction { [self] db in
             do {
