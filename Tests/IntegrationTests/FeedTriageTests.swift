@@ -81,11 +81,12 @@ import TestSupport
         #expect(by["45.0.121.0/24"]?["class"] as? String == "unknown" && by["45.0.121.0/24"]?["fan_in"] as? Int == 2)
         #expect((by["45.0.121.0/24"]?["domains"] as? [String])?.sorted() == ["c2.example", "mover.example"])
         #expect(by["45.0.121.0/24"]?["verdict"] as? String == "malicious-history")
-        #expect(by["never.example"]?["verdict"] as? String == "unknown")
+        #expect(by["never.example"]?["verdict"] as? String == "no-history" && by["never.example"]?["class"] as? String == "unseen")
         // The summary on stderr.
         #expect(r.err.contains("triaged 8 distinct values from 11 indicators (2 duplicates, skipped url-path 1)"), "\(r.err)")
         #expect(r.err.contains("verdicts: ") && r.err.contains("malicious-history 5"), "\(r.err)")
         #expect(r.err.contains("classes: ") && r.err.contains("parked 2"), "\(r.err)")
+        #expect(r.err.contains("no-history 1") && r.err.contains("unseen 1"), "the value nothing has seen is counted: \(r.err)")
         // Batches of one give the same lines as batches of 500.
         let small = try cli.run(["triage", "--file", path, "--json", "--batch", "1"])
         #expect(small.out == r.out)
@@ -140,9 +141,11 @@ import TestSupport
         #expect(try details(["45.0.121.20", "--at", "1500"])["fan_in"] as? Int == 0)
         #expect(try details(["45.0.121.20", "--at", "2000"])["fan_in"] as? Int == 1)
         #expect(try details(["45.0.121.20", "--at", "1970-01-01T00:33:20Z"])["fan_in"] as? Int == 1, "ISO 8601 too")
-        // Before the first poll nothing was known.
+        // Before the first poll nothing was known: a C&C name of ours is still one, anything else has no history.
         let before = try details(["mover.example", "--at", "500"])
-        #expect(before["verdict"] as? String == "unknown" && before["fan_in"] as? Int == 0)
+        #expect(before["verdict"] as? String == "suspicious" && before["class"] as? String == "unseen" && before["fan_in"] as? Int == 0, "\(before)")
+        let nothing = try details(["45.0.121.10", "--at", "500"])
+        #expect(nothing["verdict"] as? String == "no-history" && nothing["fan_in"] as? Int == 0, "\(nothing)")
         // A domain's state as of then: c2.example live on .77 at 1500 → its own C&C history.
         #expect(try details(["c2.example", "--at", "1500"])["verdict"] as? String == "malicious-history")
         // --at on a feed: the same as single triage with --at.

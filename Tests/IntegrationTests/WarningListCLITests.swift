@@ -75,7 +75,7 @@ import TestSupport
         #expect((dns["warninglists"] as? [[String: Any]])?.count == 2, "public-dns-v4 and vpn-ipv4")
         // An annotating list changes no verdict.
         let vpn = try CLI.json(try cli.run(["triage", "1.116.0.1", "--json"] + lists, environment: env(cli)).out)
-        #expect(vpn["verdict"] as? String == "unknown" && (vpn["reason"] as? String)?.contains("vpn-ipv4") == true, "\(vpn)")
+        #expect(vpn["verdict"] as? String == "no-history" && (vpn["reason"] as? String)?.contains("vpn-ipv4") == true, "\(vpn)")
         // ip --json carries the lists of the address.
         let ip = try cli.run(["ip", "104.16.1.1", "--json"] + lists, environment: env(cli)).lines.map(CLI.json)
         #expect(ip.count == 1 && ip.first?["class"] as? String == "shared")
@@ -173,7 +173,7 @@ import TestSupport
         #expect(!vpnOnly.isEmpty)
         for address in vpnOnly.sorted().prefix(20) {
             let o = try #require(objects[address])
-            #expect(o["class"] as? String != "shared" && o["verdict"] as? String == "unknown", "\(address): \(o)")
+            #expect(o["class"] as? String != "shared" && o["verdict"] as? String == "no-history", "\(address): \(o)")
             #expect((o["warninglists"] as? [[String: Any]])?.contains { $0["name"] as? String == "vpn-ipv4" } == true)
         }
         #expect(r.err.contains("shared"), "the summary counts the class: \(r.err)")
