@@ -284,7 +284,7 @@ public struct Triage: Sendable {
             $0.kinds.contains(ListKind.c2.rawValue) && !["parked", "sinkhole", "dormant"].contains($0.class ?? "unknown")
         }
         let known: DomainClass? = if case .known(let c) = cls { c } else { nil }
-        let now = known.map { "now \(DomainState(class: $0, provider: provider))" } ?? "no record of it\(when)"
+        let now = known.map { "now \(DomainState(class: $0, provider: provider))" } ?? (seen ? "no record holds it\(when)" : "no record of it")
         let v: TriageReport.Verdict
         var reason: String
         switch known {

@@ -87,6 +87,11 @@ import TestWorlds
             let other = try await triage(store, "expired.example")
             #expect(other.class == "parked" && other.verdict == "likely-false-positive", "\(other)")
 
+            // Watched but not polled yet: a C&C name all the same.
+            try await watch(store, ["unpolled.example"], list: "ursnif", kind: .c2)
+            let unpolled = try await triage(store, "unpolled.example")
+            #expect(unpolled.class == "unseen" && unpolled.verdict == "suspicious", "\(unpolled)")
+            #expect(unpolled.reason.hasPrefix("a C&C name (list ursnif), never live (no record of it): "), "\(unpolled.reason)")
             // Removed from its list, a C&C name is still one.
             _ = try await store.remove([try DomainName("parked.example")], list: "ursnif", now: 400)
             await #expect(try triage(store, "parked.example").verdict == "suspicious")
