@@ -24,6 +24,8 @@ public struct NoHistory: ServeReading {
     public func alerts(domain: String) async throws -> [StoredAlert] { [] }
     public func latestAlerts(limit: Int) async throws -> [StoredAlert] { [] }
     public func state(of domain: String) async throws -> DomainState? { nil }
+    public func watchedStates(_ filter: WatchedFilter) async throws -> [WatchedState] { [] }
+    public func alerts(_ filter: AlertFilter) async throws -> [StoredAlert] { [] }
     public func metricsReading(afterPoll: Int64, afterAlert: Int64) async throws -> MetricsReading {
         MetricsReading(polls: [], alerts: [], outboxPending: 0, watchedDomains: 0)
     }
