@@ -2,6 +2,7 @@ import DNSWatchApp
 import DNSWatchConfig
 public import ArgumentParser
 import DNSWatchModel
+import Detection
 import Foundation
 import Store
 import Investigation
@@ -194,34 +195,90 @@ extension Watch {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the watched domains.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the watched domains, with each one's state, last poll, next due time and last alert.",
+            discussion: """
+                STATE is the domain's class (with the provider for parked, sinkhole and shared), or 'unpolled' while it \
+                has none (never polled, or no poll of it got an answer). NEXT DUE is as the last poll set it ('-': \
+                never polled, due at the next poll); LAST ALERT the domain's latest alert, of whichever list.
+                """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var config: ConfigOptions
         @Option(help: "Only this list.") var list: String?
-        @Flag(help: "One JSON object a line: domain, list, kind, interval (seconds), added (epoch seconds).") var json = false
+        @Option(help: ArgumentHelp("Only domains in this state: \(StateFilter.names.joined(separator: ", ")).", valueName: "state"))
+        var state: String?
+        @Flag(help: """
+            One JSON object a line: domain, list, kind, interval (seconds), added, state, class, provider, last_polled, \
+            next_due (epoch seconds or null), last_alert ({id, time, type, severity} or null).
+            """) var json = false
 
         func run() async throws {
             try await reporting {
+                let wanted = try state.map { name in
+                    guard let s = StateFilter(name: name) else {
+                        throw CLIError.usage("--state: '\(VisibleText.escape(name))' is not one of \(StateFilter.names.joined(separator: ", "))")
+                    }
+                    return s
+                }
                 let rows = try await store.reading("dnswatch.watch", creators: "'watch import' or 'poll'") {
-                    try await $0.history.watchedDomains(list: list)
+                    try await $0.history.watchedStates(WatchedFilter(list: list, state: wanted))
                 }
                 let defaults = PollInterval.Defaults(overrides: try config.load().intervals)
+                for r in rows {
+                    // A last alert of a type or severity this version does not know is refused, as `alerts` refuses it.
+                    if let a = r.lastAlert { _ = try KnownAlert(id: a.id, type: a.type, severity: a.severity, rank: a.severityRank) }
+                }
                 if rows.isEmpty {
-                    warn("dnswatch: no watched domains\(list.map { " on \($0)" } ?? "")")
+                    let on = list.map { " on \($0)" } ?? ""
+                    warn("dnswatch: no watched domains\(on)\(state.map { " in state \($0)" } ?? "")")
                     return
                 }
                 if json {
                     for r in rows {
-                        print(try JSONLine.encode(WatchedLine(r, defaults: defaults)))
+                        print(try JSONLine.encode(WatchedStateLine(r, defaults: defaults)))
                     }
                 } else {
-                    print(table(["DOMAIN", "LIST", "KIND", "INTERVAL", "ADDED", "NOTE"], rows.map {
-                        [$0.domain, $0.list, $0.kind.rawValue, DurationParser.format(defaults.interval(listInterval: $0.interval, kind: $0.kind)),
-                         isoTime($0.added), $0.note ?? ""]
+                    print(table(["DOMAIN", "LIST", "KIND", "INTERVAL", "ADDED", "STATE", "LAST POLLED", "NEXT DUE", "LAST ALERT", "NOTE"], rows.map { r in
+                        let m = r.membership
+                        return [m.domain, m.list, m.kind.rawValue, DurationParser.format(defaults.interval(listInterval: m.interval, kind: m.kind)),
+                                isoTime(m.added), r.state?.description ?? StateFilter.unpolledName, r.lastPolled.map(isoTime) ?? "-",
+                                r.nextDue.map(isoTime) ?? "-", r.lastAlert.map { "\(isoTime($0.time)) \($0.type)" } ?? "-", m.note ?? ""]
                     }))
                 }
             }
         }
+    }
+}
+
+/// One line of `watch list --json`: the membership's fields (`WatchedLine`, as `/api/v1/domains` writes
+/// them), then the domain's `state` (the name `--state` takes), `class` (null while unpolled), `provider`,
+/// `last_polled`, `next_due` and `last_alert`.
+struct WatchedStateLine: Encodable {
+    let membership: WatchedLine
+    let row: WatchedState
+
+    init(_ row: WatchedState, defaults: PollInterval.Defaults) {
+        membership = WatchedLine(row.membership, defaults: defaults)
+        self.row = row
+    }
+
+    struct LastAlert: Encodable {
+        let id: Int64, time: Int64, type: String, severity: String
+    }
+
+    enum Keys: String, CodingKey {
+        case state, `class`, provider, last_polled, next_due, last_alert
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try membership.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(row.stateName, forKey: .state)
+        try c.encode(row.state?.class.rawValue, forKey: .class)
+        try c.encode(row.state?.provider, forKey: .provider)
+        try c.encode(row.lastPolled, forKey: .last_polled)
+        try c.encode(row.nextDue, forKey: .next_due)
+        try c.encode(row.lastAlert.map { LastAlert(id: $0.id, time: $0.time, type: $0.type, severity: $0.severity) }, forKey: .last_alert)
     }
 }
 

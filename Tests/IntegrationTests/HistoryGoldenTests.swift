@@ -378,7 +378,7 @@ final class GoldenWorld: @unchecked Sendable {
         let dump: JSONValue = .object([
             "answers": GoldenScript.rendered,
             "polls": .array(summaries),
-            "watch_list": .array(try await lines(["watch", "list", "--db", db, "--config", config, "--json"])),
+            "watch_list": .array(try await lines(["watch", "list", "--db", db, "--config", config, "--json"]).map(GoldenFile.nextDueAfterLastPoll)),
             "domains": .object(domains),
             "alerts": .array(try await lines(["alerts", "--db", db, "--json"])),
             "delivered": .array(delivered),
@@ -452,6 +452,14 @@ struct GoldenWindows {
 enum GoldenFile {
     /// Keys of the fixture that say where it comes from (not compared).
     static let provenanceKeys = ["about", "recorded_with"]
+
+    /// A `watch list --json` line with `next_due` as seconds after `last_polled` (`"+N"`: the interval less the
+    /// domain's jitter), a time after every step of the replay.
+    static func nextDueAfterLastPoll(_ line: JSONValue) -> JSONValue {
+        guard case .object(var o) = line, case .int(let due)? = o["next_due"], case .int(let polled)? = o["last_polled"] else { return line }
+        o["next_due"] = .string("+\(due - polled)")
+        return .object(o)
+    }
 
     static func figures(_ dump: JSONValue) -> String {
         guard case .object(let d) = dump, case .array(let polls)? = d["polls"], case .object(let domains)? = d["domains"],
