@@ -156,7 +156,7 @@ let package = Package(
         .target(
             name: "DNSWatchConfig",
             dependencies: [
-                "DNSWatchModel", "Alerting", "Classification", "Resolver",
+                "DNSWatchModel", "Alerting", "Classification", "Detection", "Resolver",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),

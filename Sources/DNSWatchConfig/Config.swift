@@ -1,6 +1,7 @@
 public import DNSWatchModel
 public import Foundation
 import Alerting
+public import Detection
 public import Classification
 import Resolver
 import TOMLKit
@@ -10,6 +11,14 @@ import TOMLKit
 public struct Config: Sendable {
     public init() {}
     public var resolvers: [String] = []
+    /// `resolvers.system`: false refuses the fallback to /etc/resolv.conf when no resolver is given.
+    public var systemResolvers: Bool?
+    /// `[damping]` and `[damping.KIND]`: flap damping per kind of list (a kind not given: the defaults).
+    public var damping: [ListKind: FlapDamping] = [:]
+    /// `confirmation.pause`: with one resolver, the wait before asking again to confirm a change (seconds).
+    public var confirmPause: Double?
+    /// The longest `confirmation.pause`, in seconds.
+    public static let confirmPauseRange: ClosedRange<Double> = 0...60
     public var timeout: Double?
     public var retries: Int?
     public var maxInFlight: Int?
@@ -91,14 +100,15 @@ public struct Config: Sendable {
         let r = Reader(path: path)
         var c = Config()
         try r.section(root, "", allowed: ["resolvers", "poll", "intervals", "alerts", "owned", "fingerprints", "daemon", "file_mode",
-                                          "warninglists", "warninglist_actions", "serve"])
+                                          "warninglists", "warninglist_actions", "serve", "damping", "confirmation"])
         if let v = root["file_mode"] {
             let mode: mode_t? = v.string.flatMap { mode_t($0, radix: 8) } ?? v.int.map { mode_t(truncatingIfNeeded: $0) }
             guard let mode, Config.fileModes.contains(mode) else { throw r.bad("file_mode", "expected \"0600\" or \"0640\"") }
             c.fileMode = mode
         }
         if let s = try r.table(root, "resolvers") {
-            try r.section(s, "resolvers", allowed: ["servers", "timeout", "retries", "max_in_flight", "qps"])
+            try r.section(s, "resolvers", allowed: ["servers", "timeout", "retries", "max_in_flight", "qps", "system"])
+            c.systemResolvers = try r.bool(s, "resolvers.system")
             if let servers = try r.strings(s, "resolvers.servers") {
                 // An empty list never falls back to /etc/resolv.conf silently: leaving the key out does.
                 guard !servers.isEmpty else {
@@ -134,6 +144,23 @@ public struct Config: Sendable {
                     c.intervals[k] = d
                 }
             }
+        }
+        if let s = try r.table(root, "damping") {
+            let figures = ["penalty", "suppress", "reuse", "half_life", "max_suppress"]
+            try r.section(s, "damping", allowed: figures + ListKind.allCases.map(\.rawValue))
+            let all = try r.damping(s, "damping", over: .defaults)
+            for k in ListKind.allCases {
+                if let t = try r.table(s, k.rawValue) {
+                    try r.section(t, "damping.\(k.rawValue)", allowed: figures)
+                    c.damping[k] = try r.damping(t, "damping.\(k.rawValue)", over: all)
+                } else if all != .defaults {
+                    c.damping[k] = all
+                }
+            }
+        }
+        if let s = try r.table(root, "confirmation") {
+            try r.section(s, "confirmation", allowed: ["pause"])
+            c.confirmPause = try r.seconds(s, "confirmation.pause", in: Config.confirmPauseRange)
         }
         if let s = try r.table(root, "daemon") {
             try r.section(s, "daemon", allowed: ["tick"])
@@ -267,6 +294,19 @@ public struct Config: Sendable {
                 throw bad(key, "\(value) s is out of range (\(range.lowerBound) s to \(range.upperBound) s)")
             }
             return value
+        }
+
+        /// The flap-damping figures of table `t` (named `name`) over `base`.
+        func damping(_ t: TOMLTable, _ name: String, over base: FlapDamping) throws -> FlapDamping {
+            var d = base
+            let figure = 1...1_000_000
+            if let v = try int(t, "\(name).penalty", in: figure) { d.penalty = Double(v) }
+            if let v = try int(t, "\(name).suppress", in: figure) { d.suppress = Double(v) }
+            if let v = try int(t, "\(name).reuse", in: figure) { d.reuse = Double(v) }
+            if let v = try duration(t, "\(name).half_life", in: 60...30 * 86400) { d.halfLife = Int64(v) }
+            if let v = try duration(t, "\(name).max_suppress", in: 60...30 * 86400) { d.maxSuppress = Int64(v) }
+            if let why = d.problem { throw bad(name, why) }
+            return d
         }
 
         /// A duration: a string such as "90s", "1h", or a number of seconds, within `range`.

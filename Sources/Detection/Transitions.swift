@@ -1,6 +1,8 @@
 public import DNSWatchModel
 
-/// Alert types, in the contract's order of precedence (the first that applies names the alert).
+/// Alert types: those of a transition, in the contract's order of precedence (the first that applies
+/// names the alert), then the two that say how far alerts can be trusted (`flapping`: flap damping holds
+/// the domain's alerts back; `disagreement`: resolvers have disagreed on a change for several polls).
 public enum AlertType: String, Sendable, Codable, CaseIterable {
     case sinkholed
     case registered
@@ -12,6 +14,8 @@ public enum AlertType: String, Sendable, Codable, CaseIterable {
     case newIP = "new-ip"
     case nsChange = "ns-change"
     case changed
+    case flapping
+    case disagreement
 }
 
 /// A change worth an alert, with both sides.

@@ -14,6 +14,9 @@ public struct HistoryLine: Encodable, Sendable, Equatable {
     @NullEncoded public var provider: String?
     /// The source of an imported record (`import cof`); null for dnswatch's own polls.
     @NullEncoded public var source: String?
+    /// The resolver (`HOST:PORT`) whose answer started the span; null for imported records (and for spans
+    /// polled before dnswatch recorded it).
+    @NullEncoded public var resolver: String?
 
     public init(_ span: SpanRecord) {
         rrname = span.domain + "."
@@ -26,6 +29,7 @@ public struct HistoryLine: Encodable, Sendable, Equatable {
         `class` = span.class?.rawValue
         provider = span.provider
         source = span.source
+        resolver = span.resolver
     }
 }
 

@@ -41,16 +41,27 @@ struct AlertPayload: Encodable {
     var message: String
     var details: [String]
     var new_addresses: [String]
+    /// The resolvers (`HOST:PORT`) that gave or confirmed the answers behind the alert.
+    var resolvers: [String]
+    /// For the transition an alert about alerting stands for (`flapping`, `disagreement`): its own type.
+    var transition: String?
+    /// For `disagreement`: what each look said.
+    var observations: [ResolverObservation]?
 
+    /// The alert of transition `t`, of `type` (the transition's own unless said); `note` ends the message.
     static func make(id: Int64, time: Int64, domain: String, membership: (list: String, kind: ListKind),
-                     severity: Severity, transition t: Transition) -> AlertPayload {
+                     severity: Severity, transition t: Transition, type: AlertType? = nil, note: String? = nil,
+                     resolvers: [String] = [], observations: [ResolverObservation]? = nil) -> AlertPayload {
+        let type = type ?? t.type
         let from = AlertSide(view: t.from, rrtype: t.rrtype), to = AlertSide(view: t.to, rrtype: t.rrtype)
         let state = t.from.state == t.to.state ? "still \(t.to.state)" : "\(t.from.state) → \(t.to.state)"
         let others = t.details.filter { !$0.hasPrefix("state ") }
-        let message = (["\(domain): \(t.type.rawValue): \(state)"] + others).joined(separator: "; ")
+        let head = type == t.type ? "\(domain): \(type.rawValue): \(state)" : "\(domain): \(type.rawValue) (\(t.type.rawValue)): \(state)"
+        let message = ([head] + others + (note.map { [$0] } ?? [])).joined(separator: "; ")
         return AlertPayload(id: id, time: time, domain: domain, list: membership.list, kind: membership.kind.rawValue,
-                            type: t.type.rawValue, severity: severity.rawValue, rrtype: t.rrtype.rawValue,
-                            from: from, to: to, message: message, details: t.details, new_addresses: t.newAddresses)
+                            type: type.rawValue, severity: severity.rawValue, rrtype: t.rrtype.rawValue,
+                            from: from, to: to, message: message, details: t.details, new_addresses: t.newAddresses,
+                            resolvers: resolvers, transition: type == t.type ? nil : t.type.rawValue, observations: observations)
     }
 
     func json() throws -> String {

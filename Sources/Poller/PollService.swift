@@ -19,7 +19,7 @@ public struct PollService: Service {
     }
 
     public func run() async throws {
-        logger.info("daemon started", metadata: ["tick": "\(tick)"])
+        logger.info("daemon started", metadata: ["tick": "\(tick)", "resolvers": "\(poller.engine.resolverDescription)"])
         try await pollOnce()
         for await _ in AsyncTimerSequence(interval: tick, clock: .continuous).cancelOnGracefulShutdown() {
             if Task.isShuttingDownGracefully { break }

@@ -1,7 +1,7 @@
 public import Alerting
 public import Classification
 public import DNSWatchModel
-import Detection
+public import Detection
 public import Foundation
 public import Store
 public import Logging
@@ -28,6 +28,10 @@ public struct PollOptions: Sendable {
     public var poller = PollOptions.hostName
     /// How long a claim on due domains lasts where several pollers share the store (`--lease`, seconds).
     public var lease: Int64 = 600
+    /// Flap damping per kind of list (a kind not given: `FlapDamping.defaults`).
+    public var damping: [ListKind: FlapDamping] = [:]
+    /// With one resolver, how long to wait before asking again to confirm a change (seconds).
+    public var confirmPause: Double = 1
     public init() {}
 
     /// The machine's host name, the default poller name.
@@ -42,6 +46,8 @@ public struct PollSummary: Sendable, Equatable {
     /// Every query of the poll failed to get any answer (exit 69).
     public var resolverUnavailable: Bool { counts.queries > 0 && counts.answers == 0 }
     public var deliveryFailures: Int
+    /// The resolvers asked (`HOST:PORT`).
+    public var resolvers: [String] = []
 
     public var line: String {
         let c = counts
@@ -107,7 +113,8 @@ public struct Poller: Sendable {
         guard !upcoming.targets.isEmpty else {
             // Nothing due: no poll run to record, but queued alerts still get their retry.
             let failures = try await deliverOutbox(now: clock())
-            return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
+            return PollSummary(pollID: 0, counts: PollCounts(), seconds: Date().timeIntervalSince(started), deliveryFailures: failures,
+                               resolvers: engine.resolverNames)
         }
         let pollID = try await store.beginPoll(at: now, resolvers: engine.resolverDescription, poller: options.poller)
         let logger = self.logger
@@ -158,7 +165,8 @@ public struct Poller: Sendable {
         }
         try await store.finishPoll(pollID, at: clock())
         let failures = try await deliverOutbox(now: clock())
-        return PollSummary(pollID: pollID, counts: counts, seconds: Date().timeIntervalSince(started), deliveryFailures: failures)
+        return PollSummary(pollID: pollID, counts: counts, seconds: Date().timeIntervalSince(started), deliveryFailures: failures,
+                           resolvers: engine.resolverNames)
     }
 
     // MARK: Resolution
@@ -240,9 +248,58 @@ public struct Poller: Sendable {
         cache.add(try await store.cachedASNs(planner.addressesToClassify(sorted, heads: heads)))
         let examined = planner.examine(sorted, heads: heads, cache: cache)
         let everSeen = try await store.addressesEverSeen(domainIDs: PollPlanner.everSeenNeeded(examined))
-        let plan = try planner.plan(sorted, examined, heads: heads, everSeen: everSeen, cache: cache)
+        let changes = try planner.transitions(examined, everSeen: everSeen)
+        let confirmations = try await confirm(PollPlanner.toConfirm(examined, transitions: changes), of: examined, cache: cache, now: now)
+        let plan = try planner.plan(sorted, examined, heads: heads, everSeen: everSeen, cache: cache, confirmations: confirmations)
         try await store.apply(plan, claim: batch.claim)
         return plan.counts
+    }
+
+    /// The looks again at the domains `ids` (docs/detection.md, "Confirmation"): all of their questions asked
+    /// of each resolver on its own, at once, or with one resolver, of it again after `confirmPause`. The
+    /// origin ASNs of addresses only the looks again gave are looked up (or read from the cache) into
+    /// `cache` before the planner classifies them.
+    func confirm(_ ids: [Int64], of examined: [PollPlanner.Examined], cache: ClassificationCache,
+                 now: Int64) async throws -> [Int64: Confirmation] {
+        guard !ids.isEmpty else { return [:] }
+        let byID = Dictionary(examined.map { ($0.target.domainID, $0) }, uniquingKeysWith: { first, _ in first })
+        var questions: [Question] = [], owners: [Int64] = []
+        for id in ids {
+            guard let e = byID[id] else { continue }
+            for type in options.types {
+                questions.append(Question(name: e.target.name, type: type))
+                owners.append(id)
+            }
+        }
+        let perResolver = try await engine.lookAgain(questions, pause: options.confirmPause)
+        var out: [Int64: Confirmation] = Dictionary(uniqueKeysWithValues: ids.map { ($0, Confirmation(looks: [])) })
+        var addresses = Set<String>()
+        for resolutions in perResolver {
+            var answers: [Int64: [RRType: Answer]] = [:], servers: [Int64: [RRType: String]] = [:]
+            for (r, id) in zip(resolutions, owners) {
+                guard let a = r.outcome.answer else { continue }
+                answers[id, default: [:]][r.question.type] = a
+                servers[id, default: [:]][r.question.type] = r.server
+                if r.question.type == .a || r.question.type == .aaaa, a.status == .noerror { addresses.formUnion(a.rdata) }
+            }
+            // A resolver that answered none of a domain's questions gives no look at it.
+            for (id, a) in answers {
+                let (withChain, chainServers) = PollPlanner.withChain(a, servers[id] ?? [:])
+                out[id]?.looks.append(Look(answers: withChain, servers: chainServers))
+            }
+        }
+        let unknown = addresses.filter { !cache.knowsASN(of: $0) }.sorted()
+        if !unknown.isEmpty {
+            if options.asnLookups {
+                var lookup = OriginLookup(store: store, engine: engine)
+                lookup.ttl = options.asnTTL
+                lookup.negativeTTL = options.asnNegativeTTL
+                cache.add(try await lookup.lookUp(unknown, now: now).entries.compactMapValues(\.asn))
+            } else {
+                cache.add(try await store.cachedASNs(unknown))
+            }
+        }
+        return out
     }
 
     /// The sizes of a poll's batches: small first ones, so that resolving starts at once and the pipeline

@@ -21,7 +21,7 @@ extension PostgresStore: HistoryReading {
                 binds.append(name)
             }
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                SELECT d.name, \(Self.spanColumns)
+                SELECT d.name, \(Self.spanColumns), s.resolver
                 FROM spans_seen s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = $1 AND (CAST($2 AS TEXT) IS NULL OR s.rrtype = $2)
                   AND (CAST($3 AS BIGINT) IS NULL OR s.time_last >= $3) AND (CAST($4 AS BIGINT) IS NULL OR s.time_first <= $4)\(sourceSQL)
@@ -30,7 +30,9 @@ extension PostgresStore: HistoryReading {
             var out: [SpanRecord] = []
             for try await row in rows {
                 let c = row.makeRandomAccess()
-                out.append(try Self.span(c, at: 1, domain: try c[0].decode(String.self)))
+                var span = try Self.span(c, at: 1, domain: try c[0].decode(String.self))
+                span.resolver = try c[12].decode(String?.self)
+                out.append(span)
             }
             return out
         }

@@ -13,6 +13,7 @@ enum PostgresMigrations {
         ("0002_metrics_order", String(decoding: PackageResources._002_metrics_order_sql, as: UTF8.self)),
         ("0003_head_sightings", String(decoding: PackageResources._003_head_sightings_sql, as: UTF8.self)),
         ("0004_claims", String(decoding: PackageResources._004_claims_sql, as: UTF8.self)),
+        ("0005_trust", String(decoding: PackageResources._005_trust_sql, as: UTF8.self)),
     ]
 
     /// The advisory lock every dnswatch process takes to migrate (any fixed 64-bit number; this one spells

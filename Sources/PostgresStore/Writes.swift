@@ -120,13 +120,24 @@ extension PostgresStore: PollWrites {
             var out: [Int64: PollMemory] = [:]
             out.reserveCapacity(domainIDs.count)
             let rows = try await connection.query("""
-                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version
+                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version, al.penalty, al.penalty_time, al.suppressed_since,
+                       al.alerted_view, al.disagreement_polls, al.disagreement_alerted, al.unconfirmed
                 FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
+                LEFT JOIN domain_alerting al ON al.domain_id = d.id
                 WHERE d.id = ANY(\(domainIDs))
                 """, logger: logger)
-            for try await (id, hash, cls, provider, version) in rows.decode((Int64, Int64?, String?, String?, String?).self) {
-                let state = try cls.map { StoredState(state: DomainState(class: try Stored.domainClass($0), provider: provider), classifierVersion: version) }
-                out[id] = PollMemory(answerHash: hash, state: state)
+            for try await row in rows {
+                let c = row.makeRandomAccess()
+                let id = try c[0].decode(Int64.self), provider = try c[3].decode(String?.self), version = try c[4].decode(String?.self)
+                let state = try c[2].decode(String?.self).map {
+                    StoredState(state: DomainState(class: try Stored.domainClass($0), provider: provider), classifierVersion: version)
+                }
+                let alerting = try c[5].decode(Int64?.self).map { penalty in
+                    AlertingMemory(penalty: Double(penalty), penaltyTime: try c[6].decode(Int64.self), suppressedSince: try c[7].decode(Int64?.self),
+                                   alertedViewJSON: try c[8].decode(String?.self), disagreementPolls: Int(try c[9].decode(Int32.self)),
+                                   disagreementAlerted: try c[10].decode(Int32.self) != 0, unconfirmedJSON: try c[11].decode(String?.self))
+                }
+                out[id] = PollMemory(answerHash: try c[1].decode(Int64?.self), state: state, alerting: alerting)
             }
             return out
         }
@@ -211,6 +222,7 @@ private struct PlanWriter {
         try await failures()
         try await polled()
         try await states()
+        try await alerting()
         try await transitions()
         try await connection.query("""
             UPDATE polls SET domains = domains + \(Int64(plan.counts.domains)), queries = queries + \(Int64(plan.counts.queries)),
@@ -250,11 +262,12 @@ private struct PlanWriter {
         var ids = try await nextIDs("spans_id_seq", spans.count)
         ids.sort()
         try await connection.insertRows(
-            "INSERT INTO spans (id, domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)",
-            columns: 11,
+            "INSERT INTO spans (id, domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version, resolver)",
+            columns: 12,
             zip(ids, spans).map { id, sp in
                 [.int(id), .int(sp.domainID), .text(sp.rrtype.rawValue), .text(sp.status.rawValue), .text(RdataCodec.encode(sp.rdata)),
-                 .int(time), .int(time), .int(1), .text(sp.class?.rawValue), .text(sp.provider), .text(plan.classifierVersion)]
+                 .int(time), .int(time), .int(1), .text(sp.class?.rawValue), .text(sp.provider), .text(plan.classifierVersion),
+                 .text(sp.resolver)]
             }, logger: logger)
         var values: [[Bind]] = []
         var heads: [HeadKey: Int64] = [:]
@@ -316,6 +329,24 @@ private struct PlanWriter {
             """, columns: 6, plan.states.map { s in
                 [.int(s.domainID), .text(s.state.class.rawValue), .text(s.state.provider), .int(time), .int(time), .text(plan.classifierVersion)]
             }, logger: logger)
+    }
+
+    /// Alerting memories, each row replaced whole (a handful a batch: the domains whose change was damped or
+    /// not confirmed).
+    private func alerting() async throws {
+        for a in plan.alerting {
+            let m = a.memory
+            try await connection.query("""
+                INSERT INTO domain_alerting (domain_id, penalty, penalty_time, suppressed_since, alerted_view, disagreement_polls,
+                                             disagreement_alerted, unconfirmed)
+                VALUES (\(a.domainID), \(Int64(m.penalty.rounded())), \(m.penaltyTime), \(m.suppressedSince), \(m.alertedViewJSON),
+                        \(Int32(m.disagreementPolls)), \(Int32(m.disagreementAlerted ? 1 : 0)), \(m.unconfirmedJSON))
+                ON CONFLICT (domain_id) DO UPDATE SET penalty = excluded.penalty, penalty_time = excluded.penalty_time,
+                    suppressed_since = excluded.suppressed_since, alerted_view = excluded.alerted_view,
+                    disagreement_polls = excluded.disagreement_polls, disagreement_alerted = excluded.disagreement_alerted,
+                    unconfirmed = excluded.unconfirmed
+                """, logger: logger)
+        }
     }
 
     /// Transitions, then their alerts (payloads built from the alerts' ids) and one delivery per sink key.

@@ -8,7 +8,7 @@ extension SQLiteStore: ExportSource {
     /// A test checks it against the tables the migrations create, so a new table cannot be left behind.
     public static let tablesInCopyOrder = [
         "lists", "domains", "memberships", "sources", "polls", "spans", "heads", "domain_status", "span_values",
-        "domain_state", "transitions", "alerts", "deliveries", "asn_cache",
+        "domain_state", "domain_alerting", "transitions", "alerts", "deliveries", "asn_cache",
     ]
 
     public var exportName: String { path }

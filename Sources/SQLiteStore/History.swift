@@ -14,12 +14,19 @@ extension SQLiteStore {
                 sourceSQL = " AND " + condition
                 args += sourceArgs
             }
-            return try SpanRecord.fetchAll(db, sql: """
+            let rows = try Row.fetchCursor(db, sql: """
                 SELECT d.name AS domain, s.*, \(SpanRecord.sourceColumn) FROM spans_seen s JOIN domains d ON d.id = s.domain_id
                 WHERE d.name = ? AND (? IS NULL OR s.rrtype = ?)
                   AND (? IS NULL OR s.time_last >= ?) AND (? IS NULL OR s.time_first <= ?)\(sourceSQL)
                 ORDER BY s.time_first, s.id
                 """, arguments: args)
+            var out: [SpanRecord] = []
+            while let row = try rows.next() {
+                var span = try SpanRecord(row: row)
+                span.resolver = row["resolver"]
+                out.append(span)
+            }
+            return out
         }
     }
 

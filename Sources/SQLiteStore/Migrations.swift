@@ -14,6 +14,7 @@ public enum Migrations {
         ("0006_sources", String(decoding: PackageResources._006_sources_sql, as: UTF8.self)),
         ("0007_pollers", String(decoding: PackageResources._007_pollers_sql, as: UTF8.self)),
         ("0008_head_sightings", String(decoding: PackageResources._008_head_sightings_sql, as: UTF8.self)),
+        ("0009_trust", String(decoding: PackageResources._009_trust_sql, as: UTF8.self)),
     ]
 
     /// Steps that SQL alone cannot do, run right after a file's SQL in the same transaction: they fill what

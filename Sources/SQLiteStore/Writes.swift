@@ -69,14 +69,21 @@ struct StoreWriter {
         for chunk in domainIDs.chunked(500) {
             let marks = placeholders(chunk.count)
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version
+                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version, al.penalty, al.penalty_time, al.suppressed_since,
+                       al.alerted_view, al.disagreement_polls, al.disagreement_alerted, al.unconfirmed
                 FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
+                LEFT JOIN domain_alerting al ON al.domain_id = d.id
                 WHERE d.id IN (\(marks))
                 """, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
                 let cls: DomainClass? = try row.decode(atIndex: 2)
                 let state = cls.map { StoredState(state: DomainState(class: $0, provider: row[3]), classifierVersion: row[4]) }
-                out[row[0]] = PollMemory(answerHash: row[1], state: state)
+                let penalty: Int64? = row[5]
+                let alerting = penalty.map {
+                    AlertingMemory(penalty: Double($0), penaltyTime: row[6], suppressedSince: row[7], alertedViewJSON: row[8],
+                                   disagreementPolls: row[9], disagreementAlerted: row[10], unconfirmedJSON: row[11])
+                }
+                out[row[0]] = PollMemory(answerHash: row[1], state: state, alerting: alerting)
             }
         }
         return out
@@ -247,6 +254,14 @@ extension StoreWriter {
                     updated = excluded.updated, fp_version = excluded.fp_version
                 """).execute(arguments: args)
         }
+        for a in plan.alerting {
+            let m = a.memory
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO domain_alerting (domain_id, penalty, penalty_time, suppressed_since, alerted_view,
+                    disagreement_polls, disagreement_alerted, unconfirmed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [a.domainID, Int64(m.penalty.rounded()), m.penaltyTime, m.suppressedSince, m.alertedViewJSON,
+                                          m.disagreementPolls, m.disagreementAlerted, m.unconfirmedJSON])
+        }
         for t in plan.transitions {
             let id = try insertTransition(domainID: t.domainID, pollID: plan.pollID, at: time, type: t.type, fromJSON: t.fromJSON, toJSON: t.toJSON)
             if let a = t.alert {
@@ -269,11 +284,11 @@ extension StoreWriter {
             var args = StatementArguments()
             for sp in chunk {
                 args += [sp.domainID, sp.rrtype.rawValue, sp.status.rawValue, RdataCodec.encode(sp.rdata), time, time,
-                         sp.class?.rawValue, sp.provider, fingerprintVersion]
+                         sp.class?.rawValue, sp.provider, fingerprintVersion, sp.resolver]
             }
             try db.cachedStatement(sql: """
-                INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                INSERT INTO spans (domain_id, rrtype, status, rdata, time_first, time_last, count, class, provider, fp_version, resolver)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
                 """).execute(arguments: args)
         }
         // Rows of one multi-row insert take consecutive ids in order (INTEGER PRIMARY KEY, max + 1 each):

@@ -32,6 +32,9 @@ public struct SpanRecord: Sendable, Equatable {
     public var provider: String?
     /// The source an imported record came from (`import cof`); nil for dnswatch's own polls.
     public var source: String?
+    /// The resolver (`HOST:PORT`) whose answer started the span; nil for imported records and for spans written
+    /// before dnswatch recorded it. Read by `history` only (the other reads leave it nil).
+    public var resolver: String?
 
     /// Sources in order: dnswatch's own polls (nil) first, then by name.
     public static func sourceOrder(_ a: String?, _ b: String?) -> Bool {
@@ -45,7 +48,7 @@ public struct SpanRecord: Sendable, Equatable {
 
     /// `source` is its source's name, nil for dnswatch's own polls.
     public init(id: Int64, domain: String, rrtype: RRType, status: AnswerStatus, rdata: [String], timeFirst: Int64, timeLast: Int64,
-                count: Int, class: DomainClass?, provider: String?, source: String?) {
+                count: Int, class: DomainClass?, provider: String?, source: String?, resolver: String? = nil) {
         self.id = id
         self.domain = domain
         self.rrtype = rrtype
@@ -57,6 +60,7 @@ public struct SpanRecord: Sendable, Equatable {
         self.class = `class`
         self.provider = provider
         self.source = source
+        self.resolver = resolver
     }
 }
 

@@ -8,13 +8,17 @@ public struct NewSpan: Sendable {
     public var rdata: [String]
     public var `class`: DomainClass?
     public var provider: String?
-    public init(domainID: Int64, rrtype: RRType, status: AnswerStatus, rdata: [String], class cls: DomainClass?, provider: String?) {
+    /// The resolver (`HOST:PORT`) whose answer starts the span (`spans.resolver`).
+    public var resolver: String?
+    public init(domainID: Int64, rrtype: RRType, status: AnswerStatus, rdata: [String], class cls: DomainClass?, provider: String?,
+                resolver: String? = nil) {
         self.domainID = domainID
         self.rrtype = rrtype
         self.status = status
         self.rdata = rdata
         self.class = cls
         self.provider = provider
+        self.resolver = resolver
     }
 }
 
@@ -122,13 +126,57 @@ public struct RawSpan: Sendable {
 
 /// What a poll remembers of a domain between polls: the hash of its last answers and its stored state.
 public struct PollMemory: Sendable, Equatable {
-    /// `domain_status.answer_hash`; nil when never polled (or polled without an answer).
+    /// `domain_status.answer_hash`; nil when never polled (or polled without an answer, or when its last
+    /// change was not confirmed).
     public var answerHash: Int64?
     /// `domain_state`; nil before the domain's first complete view.
     public var state: StoredState?
-    public init(answerHash: Int64?, state: StoredState?) {
+    /// `domain_alerting`; nil when there is nothing to remember.
+    public var alerting: AlertingMemory?
+    public init(answerHash: Int64?, state: StoredState?, alerting: AlertingMemory? = nil) {
         self.answerHash = answerHash
         self.state = state
+        self.alerting = alerting
+    }
+}
+
+/// What a poll remembers of a domain's alerting between polls (`domain_alerting`): its flap-damping penalty
+/// and suppression, and the resolvers' disagreement over a change. The rules that read and write it are
+/// Detection's `FlapDamping` and Poller's `PollPlanner`; the store keeps it as given.
+public struct AlertingMemory: Sendable, Equatable {
+    /// The damping penalty as of `penaltyTime` (it decays from there); stored rounded to a whole number.
+    public var penalty: Double
+    public var penaltyTime: Int64
+    /// When alerts began to be held back; nil while the domain alerts.
+    public var suppressedSince: Int64?
+    /// The view last alerted before suppression began (JSON, as a transition's `to_view`).
+    public var alertedViewJSON: String?
+    /// Polls in a row whose change the resolvers did not confirm.
+    public var disagreementPolls: Int
+    /// Whether those polls raised their `disagreement` alert.
+    public var disagreementAlerted: Bool
+    /// The last unconfirmed observation (JSON: `UnconfirmedObservation`).
+    public var unconfirmedJSON: String?
+
+    public init(penalty: Double = 0, penaltyTime: Int64 = 0, suppressedSince: Int64? = nil, alertedViewJSON: String? = nil,
+                disagreementPolls: Int = 0, disagreementAlerted: Bool = false, unconfirmedJSON: String? = nil) {
+        self.penalty = penalty
+        self.penaltyTime = penaltyTime
+        self.suppressedSince = suppressedSince
+        self.alertedViewJSON = alertedViewJSON
+        self.disagreementPolls = disagreementPolls
+        self.disagreementAlerted = disagreementAlerted
+        self.unconfirmedJSON = unconfirmedJSON
+    }
+}
+
+/// A domain's alerting memory to save (the row replaced whole).
+public struct PlannedAlerting: Sendable, Equatable {
+    public var domainID: Int64
+    public var memory: AlertingMemory
+    public init(domainID: Int64, memory: AlertingMemory) {
+        self.domainID = domainID
+        self.memory = memory
     }
 }
 
@@ -260,6 +308,8 @@ public struct WritePlan: Sendable {
     /// Domains polled: `domain_status` gets `last_polled = time`, `next_due`, `answer_hash` (the row
     /// created if missing; its failure columns kept). At most one per domain.
     public var polled: [PolledDomain]
+    /// Alerting memories to save, at most one per domain: the `domain_alerting` row replaced whole.
+    public var alerting: [PlannedAlerting] = []
     /// Added to the poll run's counts (`polls` row `pollID`).
     public var counts: PollCounts
 

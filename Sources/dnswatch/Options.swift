@@ -126,6 +126,10 @@ struct ResolverFlags: ParsableArguments {
     @Option(help: "Queries per second per resolver (0: no cap).")
     var qps: Int?
 
+    @Flag(name: .customLong("no-system-resolvers"),
+          help: "Refuse to fall back to /etc/resolv.conf when no resolver is given (exit 64): watched names go only to resolvers chosen for them.")
+    var noSystemResolvers = false
+
     func validate() throws {
         typealias L = ResolverOptions.Limits
         _ = try timeoutSeconds()
@@ -161,7 +165,14 @@ struct ResolverFlags: ParsableArguments {
         let texts = resolvers.isEmpty ? config.resolvers : resolvers
         let endpoints: [ResolverEndpoint]
         if texts.isEmpty {
+            guard !noSystemResolvers, config.systemResolvers != false else {
+                let why = noSystemResolvers ? "--no-system-resolvers" : "resolvers.system = false"
+                throw CLIError.usage("no resolver given (--resolver, or [resolvers] servers in the config), and the fallback to /etc/resolv.conf is refused (\(why))")
+            }
             endpoints = try ResolverEndpoint.systemResolvers()
+            // Watched names are often malicious: say where they go when nobody chose it.
+            let names = endpoints.map(\.description).joined(separator: ", ")
+            warn("dnswatch: no resolver given: asking /etc/resolv.conf's \(names) (--no-system-resolvers refuses this)")
         } else {
             endpoints = try resolverEndpoints(texts)
         }

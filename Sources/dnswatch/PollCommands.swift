@@ -73,6 +73,8 @@ struct PollFlags: ParsableArguments {
         o.asnLookups = !noASN && (config.asn ?? true)
         if let b = config.batch { o.batchSize = b }
         o.defaultIntervals = PollInterval.Defaults(overrides: config.intervals)
+        o.damping = config.damping
+        if let p = config.confirmPause { o.confirmPause = p }
         return Poller(store: store, holding: holding, engine: try resolver.makeResolver(config: config),
                       classifier: try fingerprints.classifier(config: config), sinks: try sinks.sinks(config: config),
                       options: o, logger: logger, progress: progress)
@@ -136,7 +138,10 @@ struct Poll: AsyncParsableCommand {
 
 struct SummaryJSON: Encodable {
     let poll: Int64, domains: Int, queries: Int, answers: Int, failures: Int, changes: Int, alerts: Int, seconds: Double
+    /// The resolvers asked (`HOST:PORT`), in the order given.
+    let resolvers: [String]
     init(_ s: PollSummary) {
+        resolvers = s.resolvers
         poll = s.pollID
         domains = s.counts.domains
         queries = s.counts.queries

@@ -78,9 +78,15 @@ struct ListenFlags: ParsableArguments {
             } catch {
                 throw CLIError.usage("\(named) \(file): \(error)")
             }
-            var info = stat()
-            if stat(file, &info) == 0, info.st_mode & 0o077 != 0 {
-                warn("dnswatch: warning: the key file \(file) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            // (FileManager, not stat(2): the compiler has taken `stat` for a member of another module here.)
+            let mode: Int
+            do {
+                mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+            } catch {
+                throw CLIError.usage("\(named) \(file): its mode cannot be read: \(error.localizedDescription)")
+            }
+            if mode & 0o077 != 0 {
+                warn("dnswatch: warning: the key file \(file) can be read by others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it")
             }
         } else if let key = environment[ListenFlags.keyVariable] {
             let trimmed = key.trimmingCharacters(in: .whitespacesAndNewlines)

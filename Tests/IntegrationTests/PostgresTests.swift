@@ -325,7 +325,7 @@ final class BackendWorld: @unchecked Sendable {
             }
             try await group.waitForAll()
         }
-        #expect(try TestPostgres.psql(url.description, "SELECT id FROM dnswatch_migrations ORDER BY id") == ["0001_schema", "0002_metrics_order", "0003_head_sightings", "0004_claims"])
+        #expect(try TestPostgres.psql(url.description, "SELECT id FROM dnswatch_migrations ORDER BY id") == ["0001_schema", "0002_metrics_order", "0003_head_sightings", "0004_claims", "0005_trust"])
     }
 
     @Test func aPollerKilledMidPollLeavesItsDomainsToAnotherAfterItsLease() async throws {

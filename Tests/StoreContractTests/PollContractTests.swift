@@ -201,6 +201,40 @@ func poll(_ store: any ContractStore, _ engine: any QueryEngine, by name: String
     }
 }
 
+extension PollContractTests {
+    /// A domain's alerting memory (`domain_alerting`) is stored as a plan gives it and read back with the
+    /// poll memory: here a domain that flips between two parking providers on every poll, held back by flap
+    /// damping at its third change.
+    @Test(arguments: Backend.allCases)
+    func theAlertingMemoryOfAFlappingDomainIsKeptBetweenPolls(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await watch(store, ["flap.example"])
+            let dns = ScriptedDNS()
+            func park(_ provider: String) {
+                dns.set("flap.example", .a, [provider == "Sedo" ? "91.195.240.94" : "199.59.243.220"])
+                dns.set("flap.example", .ns, provider == "Sedo" ? ["ns1.sedoparking.com", "ns2.sedoparking.com"] : ["ns1.bodis.com", "ns2.bodis.com"])
+            }
+            park("Sedo")
+            dns.set("flap.example", .aaaa, [])
+            try await poll(store, dns, at: 100)
+            var alerts: [Int] = []
+            for (t, provider) in [(200, "Bodis"), (300, "Sedo"), (400, "Bodis"), (500, "Sedo")] {
+                park(provider)
+                alerts.append(try await poll(store, dns, at: Int64(t)).counts.alerts)
+            }
+            #expect(alerts == [1, 1, 1, 0], "parked, parked, flapping, then held back")
+            // (Claimed only now: on PostgreSQL a claim leases the domain away from the polls.)
+            let claim = try await store.claimTargets(afterID: 0, limit: 10, dueAt: nil, poller: "contract", lease: 600)
+            let id = try #require(claim.targets.first?.domainID)
+            let memory = try #require(try await store.pollMemory(domainIDs: [id])[id]?.alerting)
+            #expect(memory.suppressedSince == 400 && memory.penaltyTime == 500)
+            #expect(memory.penalty > 3900 && memory.penalty < 4000, "four changes within seconds: about 4000 (\(memory.penalty))")
+            #expect(memory.alertedViewJSON?.contains("sedoparking") == true, "the view last alerted: Sedo")
+            #expect(memory.disagreementPolls == 0 && !memory.disagreementAlerted && memory.unconfirmedJSON == nil)
+        }
+    }
+}
+
 /// An engine that answers as `script` does, but holds every answer until `release()`; `asked` turns true
 /// when the first question arrives.
 final class HeldDNS: QueryEngine {
