@@ -193,7 +193,7 @@ let package = Package(
             path: "Tests/TestWorlds"),
         .testTarget(name: "ModelTests", dependencies: ["DNSWatchModel"]),
         .testTarget(name: "WatchlistsTests", dependencies: ["Watchlists", "DNSWatchModel", "TestSupport"]),
-        .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel", "TestSupport"]),
+        .testTarget(name: "ConfigParsingTests", dependencies: ["DNSWatchConfig", "DNSWatchModel", "Detection", "TestSupport"]),
         .testTarget(
             name: "ResolverTests",
             dependencies: ["Resolver", "DNSWatchModel", "TestSupport", .product(name: "Logging", package: "swift-log")]),

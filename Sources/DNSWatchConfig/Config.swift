@@ -153,7 +153,7 @@ public struct Config: Sendable {
                 if let t = try r.table(s, k.rawValue) {
                     try r.section(t, "damping.\(k.rawValue)", allowed: figures)
                     c.damping[k] = try r.damping(t, "damping.\(k.rawValue)", over: all)
-                } else if all != .defaults {
+                } else {
                     c.damping[k] = all
                 }
             }

@@ -1,5 +1,6 @@
 import DNSWatchConfig
 import DNSWatchModel
+import Detection
 import Foundation
 import Testing
 import TestSupport
@@ -42,6 +43,20 @@ import TestSupport
         #expect(!c.ownedCIDRs.isEmpty && !c.ownedNameServers.isEmpty && !c.warningListActions.isEmpty)
         #expect(c.serveListen != nil && c.serveAPIKeys != nil && c.serveMaxConnections != nil && c.serveIdleTimeout != nil)
         #expect(c.alertFile == root.path + "/var/log/dnswatch/alerts.ndjson", "paths are read as written")
+        #expect(c.systemResolvers != nil && c.confirmPause != nil)
+        #expect(c.damping[.owned]?.suppress == 5000 && c.damping[.c2] == .defaults, "\(c.damping)")
+    }
+
+    /// `[damping]` sets every kind's figures, `[damping.KIND]` one kind's over it; figures that cannot damp
+    /// are refused with the table's name.
+    @Test func dampingFiguresPerKind() throws {
+        let c = try Config.parse("[damping]\nhalf_life = \"2h\"\n[damping.expired]\nsuppress = 4000\n", path: "c.toml")
+        #expect(c.damping[.c2]?.halfLife == 7200 && c.damping[.c2]?.suppress == 2500)
+        #expect(c.damping[.expired]?.halfLife == 7200 && c.damping[.expired]?.suppress == 4000)
+        #expect(configFailure("[damping]\nsuppress = 700\n") == "c.toml: damping: suppress must be more than reuse")
+        #expect(configFailure("[damping.c2]\nhalf = 1\n")?.contains("damping.c2") == true)
+        #expect(configFailure("[confirmation]\npause = \"2m\"\n")?.contains("confirmation.pause") == true)
+        #expect(configFailure("[resolvers]\nsystem = \"no\"\n") == "c.toml: resolvers.system: expected true or false")
     }
 
     /// `[resolvers] max_in_flight` and `qps` are read as given (the CLI's `--max-in-flight`/`--qps`
