@@ -234,6 +234,10 @@ struct Daemon: AsyncParsableCommand {
                                                     classifier: try flags.fingerprints.classifier(config: config),
                                                     intervals: PollInterval.Defaults(overrides: config.intervals)))
                 }
+                // The start line names where watched names will go.
+                if !quiet {
+                    warn("dnswatch: daemon started: due domains every \(DurationParser.format(tickSeconds)) through \(poller.engine.resolverNames.joined(separator: ", "))")
+                }
                 let group = ServiceGroup(configuration: .init(
                     services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()

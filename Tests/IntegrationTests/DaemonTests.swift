@@ -97,6 +97,7 @@ extension OperationsTests {
             let took = end.map { $0.ended.timeIntervalSince(signalled) } ?? -1
             figure("daemon \(c): exit \(end.map { String($0.status) } ?? "none") \(String(format: "%.2f", took)) s after the signal; at the signal: \(atSignal.last.map(String.init(describing:)) ?? "no poll")")
             #expect(end?.status == 0 && end?.signalled == false, "\(c): exit \(String(describing: end)); \(daemon.err)")
+            #expect(daemon.err.contains("daemon started: due domains every 1s through 127.0.0.1:"), "the start line names the resolvers: \(daemon.err)")
             let polls = try audit.polls().filter { $0.id != seeded }
             #expect(!polls.isEmpty && polls.allSatisfy { $0.finished != nil }, "every run finished: \(polls)")
             #expect(polls.count == atSignal.count, "no poll began after the signal: \(polls)")
