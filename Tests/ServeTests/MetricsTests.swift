@@ -72,7 +72,7 @@ import TestSupport
         }
         let alertTotal = m["dnswatch_alerts"]?.samples.filter { $0.name == "dnswatch_alerts_total" }.reduce(0) { $0 + $1.value }
         #expect(alertTotal == Double(alerts.count))
-        #expect(m["dnswatch_alerts"]?.samples.filter { $0.name == "dnswatch_alerts_total" }.count == 50, "10 types × 5 severities")
+        #expect(m["dnswatch_alerts"]?.samples.filter { $0.name == "dnswatch_alerts_total" }.count == 60, "12 types (flapping and disagreement too) × 5 severities")
         #expect(m["dnswatch_poll_duration_seconds"]?.type == "histogram")
         #expect(m["dnswatch_poll_duration_seconds"]?.value("dnswatch_poll_duration_seconds_count") == 2)
         #expect(m["dnswatch_poll_duration_seconds"]?.value("dnswatch_poll_duration_seconds_bucket", ["le": "+Inf"]) == 2)
