@@ -26,6 +26,7 @@ public struct NoHistory: ServeReading {
     public func state(of domain: String) async throws -> DomainState? { nil }
     public func watchedStates(_ filter: WatchedFilter) async throws -> [WatchedState] { [] }
     public func alerts(_ filter: AlertFilter) async throws -> [StoredAlert] { [] }
+    public func explainReads(domain: String, transitions: Int) async throws -> ExplainReads? { nil }
     public func metricsReading(afterPoll: Int64, afterAlert: Int64) async throws -> MetricsReading {
         MetricsReading(polls: [], alerts: [], outboxPending: 0, watchedDomains: 0)
     }

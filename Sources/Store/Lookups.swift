@@ -138,7 +138,7 @@ public struct ValueKeyRange: Sendable, Hashable {
 /// What `serve` (and `daemon --listen`) reads, on either backend: the passive-DNS lookups, the REST API's
 /// and the web page's reads, and `/metrics`. SQLite (`SQLiteStore`) and PostgreSQL (`PostgresStore`) give
 /// the same rows in the same order, so that every endpoint answers the same bytes from both.
-public protocol ServeReading: HistoryReading, InvestigationReading, FindingReading {
+public protocol ServeReading: HistoryReading, InvestigationReading, FindingReading, ExplainReading {
     /// The NOERROR spans of the names that match, with a record type or any, inside the fence, in
     /// `SpanRecord.rrsetOrder`; each page is whole domains (`SpanRecord.rrsetDomainsPerPage`).
     func rrsetSpans(_ name: NameMatch, type: RRType?, fence: TimeFence, pageSize: Int) -> LookupPages<SpanRecord>
