@@ -128,11 +128,14 @@ public struct Classifier: Sendable {
         let info = lists.lists[id]
         let cls: DomainClass = action == .sinkhole ? .sinkhole : .parked
         let reason = "\(subject) is on warning list \(info.name) (\(info.description), version \(info.version))"
-        guard let shared else { return Verdict(class: cls, provider: provider ?? info.name, reason: reason, subtype: "warninglist") }
+        let evidence = Self.evidence(list: info)
+        guard let shared else {
+            return Verdict(class: cls, provider: provider ?? info.name, reason: reason, subtype: "warninglist", evidence: evidence)
+        }
         return Verdict(class: .unknown,
                        reason: "weak \(action == .sinkhole ? "sinkhole" : "parking") match (shared cloud \(shared.cidr), \(shared.operatorName)): "
                            + "\(reason); counts only if the name servers or a CNAME agree",
-                       subtype: "warninglist", weakProvider: provider ?? info.name)
+                       subtype: "warninglist", weakProvider: provider ?? info.name, evidence: evidence)
     }
 
     /// The longest-prefix match among entries of the wanted categories; for equal prefixes the later entry.
@@ -156,7 +159,8 @@ public struct Classifier: Sendable {
             reason: "weak \(what) match (shared cloud \(shared.cidr), \(shared.operatorName)): \(strong.reason); "
                 + "counts only if the name servers or a CNAME agree",
             subtype: fp.category.rawValue,
-            weakProvider: fp.provider
+            weakProvider: fp.provider,
+            evidence: strong.evidence
         )
     }
 
@@ -222,7 +226,8 @@ public struct Classifier: Sendable {
         guard let lists = warningLists, let id = listed.first(where: { lists.action(ofList: $0) == .shared }) else { return nil }
         let info = lists.lists[id]
         var v = Verdict(class: .shared, provider: info.name,
-                        reason: "\(subject) is on warning list \(info.name) (\(info.description), version \(info.version)): shared infrastructure")
+                        reason: "\(subject) is on warning list \(info.name) (\(info.description), version \(info.version)): shared infrastructure",
+                        evidence: Self.evidence(list: info))
         if let weak {
             v.reason += "; " + weak.reason
             v.subtype = weak.subtype
@@ -281,16 +286,22 @@ public struct Classifier: Sendable {
     private func verdict(for id: Int, subject: String) -> Verdict {
         let fp = fingerprints.entries[id]
         let matched = subject == fp.value ? fp.label : "\(subject) matches \(fp.label)"
+        let evidence = Evidence(kind: .fingerprint, match: fp.label, source: fp.source)
         switch fp.category {
         case .regdefault:
             return Verdict(
                 class: .unknown, provider: fp.provider,
                 reason: "registrar default name servers of \(fp.provider) (\(fp.label), source \(fp.source)): not parking by themselves",
-                subtype: fp.category.rawValue)
+                subtype: fp.category.rawValue, evidence: evidence)
         default:
             return Verdict(class: fp.category.domainClass, provider: fp.provider,
-                           reason: "\(matched): \(fp.attribution)", subtype: fp.category.rawValue)
+                           reason: "\(matched): \(fp.attribution)", subtype: fp.category.rawValue, evidence: evidence)
         }
+    }
+
+    /// The evidence of a warning list's verdict.
+    private static func evidence(list info: WarningListInfo) -> Evidence {
+        Evidence(kind: .warninglist, match: info.name, source: "\(info.description), version \(info.version)")
     }
 }
 

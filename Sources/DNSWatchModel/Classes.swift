@@ -54,15 +54,44 @@ public struct Verdict: Sendable, Hashable, Codable {
     public var weakProvider: String?
     /// Every warning list that matched the value, whatever it does (nil: none, or no lists loaded).
     public var warninglists: [WarningListHit]?
+    /// The fingerprint entry or warning list that gave the class (nil: neither did). Not encoded: a stored
+    /// view keeps its verdicts as before, and `explain` classifies the current values again to show it.
+    public var evidence: Evidence?
+
+    enum CodingKeys: String, CodingKey {
+        case `class`, provider, reason, subtype, weakProvider, warninglists
+    }
 
     public init(class: DomainClass, provider: String? = nil, reason: String, subtype: String? = nil,
-                weakProvider: String? = nil, warninglists: [WarningListHit]? = nil) {
+                weakProvider: String? = nil, warninglists: [WarningListHit]? = nil, evidence: Evidence? = nil) {
         self.class = `class`
         self.provider = provider
         self.reason = reason
         self.subtype = subtype
         self.weakProvider = weakProvider
         self.warninglists = warninglists
+        self.evidence = evidence
+    }
+}
+
+/// What matched a value: a fingerprint entry (`ns *.sedoparking.com`, its source keys) or a warning list (its
+/// name, and its description and version).
+public struct Evidence: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case fingerprint
+        case warninglist
+    }
+
+    public var kind: Kind
+    /// The fingerprint entry as `KIND VALUE` (`ns *.sedoparking.com`), or the warning list's name.
+    public var match: String
+    /// The fingerprint's source keys (data/README.md), or the warning list's description and version.
+    public var source: String
+
+    public init(kind: Kind, match: String, source: String) {
+        self.kind = kind
+        self.match = match
+        self.source = source
     }
 }
 

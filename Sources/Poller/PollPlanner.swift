@@ -401,9 +401,7 @@ struct PollPlanner {
 
     /// A domain's flap damping: that of its first kind of list in the order c2, owned, expired.
     func damping(_ target: PollTarget) -> FlapDamping {
-        let kinds = Set(target.memberships.map(\.kind))
-        let kind = [ListKind.c2, .owned, .expired].first(where: kinds.contains) ?? .c2
-        return options.damping[kind] ?? .defaults
+        FlapDamping.of(kinds: target.memberships.map(\.kind), in: options.damping)
     }
 
     /// The resolvers behind answers, sorted, once each.

@@ -12,7 +12,7 @@ struct DNSWatch: AsyncParsableCommand {
         discussion: "Queries go only to the configured recursive resolvers, and they reveal your interest in the watched domains to those resolvers.",
         version: "dnswatch \(BuildInfo.version) (\(BuildInfo.commit))",  // VERSION and the commit, from Plugins/BuildInfo
         subcommands: [Watch.self, Poll.self, Daemon.self, History.self, Alerts.self, IP.self, TriageCommand.self,
-                      Classify.self, Providers.self, Reclassify.self, ImportCommand.self, ServeCommand.self, Pollers.self,
+                      Classify.self, Explain.self, Providers.self, Reclassify.self, ImportCommand.self, ServeCommand.self, Pollers.self,
                       Migrate.self]
     )
 
