@@ -1,5 +1,6 @@
 public import Classification
 public import DNSWatchModel
+public import Detection
 public import Store
 public import Hummingbird
 import HummingbirdCore
@@ -31,11 +32,16 @@ public struct ServeDependencies: Sendable {
     public let investigator: Investigator
     /// The config's default poll intervals (the intervals `/api/v1/domains` shows, as `watch list --json`).
     public let intervals: PollInterval.Defaults
+    /// What the domain view's "Explain" section says (with the config's `[damping]` figures per kind).
+    public let explainer: Explainer
 
-    public init(store: any ServeReading, classifier: Classifier, intervals: PollInterval.Defaults = .init()) {
+    /// `damping`: the config's figures per kind of list (empty: the defaults, as a config without `[damping]`).
+    public init(store: any ServeReading, classifier: Classifier, intervals: PollInterval.Defaults = .init(),
+                damping: [ListKind: FlapDamping] = [:]) {
         self.store = store
         self.intervals = intervals
         investigator = Investigator(store: store, classifier: classifier, asns: Investigator.cachedASNs(store))
+        explainer = Explainer(store: store, classifier: classifier, asns: Investigator.cachedASNs(store), damping: damping)
     }
 }
 

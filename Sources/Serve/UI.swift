@@ -4,6 +4,7 @@ import Store
 import HTTPTypes
 import Hummingbird
 import Investigation
+import Detection
 
 /// The web page (docs/web.md): `/` (search, latest alerts), `/ui/search?q=` (to the view of what was typed),
 /// `/ui/domain/{name}` (the domain's timeline) and `/ui/ip/{address | prefix with '/' or ','}` (an address's
@@ -165,9 +166,18 @@ enum UIRoutes {
         let alerts = try await deps.store.alerts(domain: name.value)
         let state = try await deps.store.state(of: name.value)
         let lists = try await deps.store.memberships(of: [name.value])[name.value] ?? []
+        // A stored value this version cannot read is said in the Explain section; the rest of the page stands.
+        var explanation: Explanation?, problem: String?
+        do {
+            explanation = try await deps.explainer.explain(name.value, now: Int64(Date().timeIntervalSince1970))
+        } catch let e as ExplainError {
+            problem = e.description
+        } catch let e as UnknownAlertError {
+            problem = e.description
+        }
         return UIPages.domain(UIPages.DomainView(
             name: name.value, state: state, lists: lists, timeline: Timeline(spans: lines, alerts: alerts),
-            spans: Array(lines.suffix(UIPages.maxTableRows)), alerts: alerts))
+            spans: Array(lines.suffix(UIPages.maxTableRows)), alerts: alerts, explanation: explanation, explainProblem: problem))
     }
 
     // MARK: - Responses

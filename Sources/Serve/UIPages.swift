@@ -1,6 +1,7 @@
 import DNSWatchModel
 import Store
 import Investigation
+import Detection
 
 /// The web page's views, rendered on the server from the same data the API serves. Every stored value goes in
 /// through `HTML` interpolation (escaped); every time is shown in UTC.
@@ -69,6 +70,10 @@ enum UIPages {
         /// The spans for the table, oldest first (at most `maxTableRows`, the latest).
         let spans: [HistoryLine]
         let alerts: [StoredAlert]
+        /// What `explain` says of the domain (nil: dnswatch does not know it).
+        let explanation: Explanation?
+        /// Why there is no explanation: a stored value this version cannot read (nil: none).
+        let explainProblem: String?
     }
 
     static func domain(_ v: DomainView) -> HTML {
@@ -95,6 +100,8 @@ enum UIPages {
             <dt>Alerts</dt><dd>\(v.alerts.count)</dd>
             <dt>Lists</dt><dd>\(v.lists.isEmpty ? "none" : Array(Set(v.lists.map { "\($0.list) (\($0.kind.rawValue))" })).sorted().joined(separator: ", "))</dd>
             </dl>
+            \(v.explanation.map(explain) ?? .empty)
+            \(v.explainProblem.map { "<h2>Explain</h2><p class=\"note\" id=\"explain-problem\">Cannot explain \(v.name): \($0)</p>" as HTML } ?? .empty)
             <h2>Timeline</h2>
             \(timeline(t))
             \(lists(v.lists))
@@ -231,6 +238,48 @@ enum UIPages {
             \(HTML(joining: rows))
             <div class="tl-marks">\(HTML(joining: marks))</div>
             </div>
+            """
+    }
+
+    /// The "Explain" section: what `dnswatch explain` says (docs/triage.md, "Explaining a domain").
+    static func explain(_ e: Explanation) -> HTML {
+        let rows = e.answers.flatMap { a -> [HTML] in
+            guard !a.values.isEmpty else {
+                return ["<tr class=\"explained\" data-rrtype=\"\(a.rrtype.rawValue)\"><td>\(a.rrtype.rawValue)</td><td>\(a.status.rawValue)</td><td></td><td></td><td></td></tr>"]
+            }
+            return a.values.map { v -> HTML in
+                let evidence = v.verdict.evidence.map { "\($0.kind.rawValue) \($0.match) (source \($0.source))" } ?? v.verdict.reason
+                return """
+                    <tr class="explained" data-rrtype="\(a.rrtype.rawValue)" data-value="\(v.value)" data-evidence-kind="\(v.verdict.evidence?.kind.rawValue ?? "")">\
+                    <td>\(a.rrtype.rawValue)</td><td class="rdata">\(v.value)</td><td>\(pill(v.verdict.class.rawValue))</td>\
+                    <td>\(v.verdict.provider ?? v.verdict.weakProvider ?? "")</td><td class="evidence">\(truncated(evidence, 500))</td></tr>
+                    """
+            }
+        }
+        let d = e.damping
+        let damping: HTML = """
+            <span id="damping" data-suppressed="\(d.suppressed ? "true" : "false")" data-penalty="\(Int(d.penalty))">penalty \(Int(d.penalty)) now \
+            (\(d.kind.rawValue): suppress at \(Int(d.figures.suppress)), reuse below \(Int(d.figures.reuse))); \
+            \(d.suppressedSince.map { "alerts held back since \(shownTime($0))" } ?? "alerting")</span>
+            """
+        let unconfirmed: HTML = e.unconfirmed.map { u in
+            "<dt>Unconfirmed</dt><dd id=\"unconfirmed\">\(shownTime(u.time)): \(truncated(u.summary, 1000)) (disagreement over \(e.disagreementPolls) poll(s))</dd>"
+        } ?? .empty
+        let failure: HTML = e.status.lastFailure.map { t in
+            "<dt>Last failure</dt><dd>\(shownTime(t)) \(e.status.lastFailureType ?? "") \(e.status.lastFailureKind ?? "")</dd>"
+        } ?? .empty
+        return """
+            <h2>Explain</h2>
+            <table id="explain"><thead><tr><th>Type</th><th>Value</th><th>Class</th><th>Provider</th><th>Evidence</th></tr></thead>
+            <tbody>\(HTML(joining: rows))</tbody></table>
+            <dl class="facts">
+            <dt>State since</dt><dd>\(e.state.map { shownTime($0.since) } ?? "none yet")</dd>
+            <dt>Flap damping</dt><dd>\(damping)</dd>
+            \(unconfirmed)
+            <dt>Last polled</dt><dd>\(e.status.lastPolled.map(shownTime) ?? "never")</dd>
+            <dt>Next due</dt><dd id="next-due">\(e.status.nextDue.map(shownTime) ?? "at the next poll")</dd>
+            \(failure)
+            </dl>
             """
     }
 

@@ -232,7 +232,7 @@ struct Daemon: AsyncParsableCommand {
                     let reader = try session.servingReader()
                     services.append(serving.service(address: address, auth: auth, limits: limits, store: reader,
                                                     classifier: try flags.fingerprints.classifier(config: config),
-                                                    intervals: PollInterval.Defaults(overrides: config.intervals)))
+                                                    intervals: PollInterval.Defaults(overrides: config.intervals), damping: config.damping))
                 }
                 // The start line names where watched names will go.
                 if !quiet {

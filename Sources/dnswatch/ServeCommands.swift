@@ -3,6 +3,7 @@ import Classification
 import DNSWatchApp
 import DNSWatchConfig
 import DNSWatchModel
+import Detection
 import Foundation
 import Glibc
 import Store
@@ -101,10 +102,10 @@ struct ListenFlags: ParsableArguments {
 
     /// The server's Service over its own read-only connection to `path`.
     func service(address: ListenAddress, auth: AuthPolicy, limits: ConnectionLimits, store: any ServeReading, classifier: Classifier,
-                 intervals: PollInterval.Defaults) -> any Service {
+                 intervals: PollInterval.Defaults, damping: [ListKind: FlapDamping]) -> any Service {
         var logger = Logger(label: "dnswatch.serve")
         if ProcessInfo.processInfo.environment["DNSWATCH_LOG_LEVEL"] == nil { logger.logLevel = .info }
-        let deps = ServeDependencies(store: store, classifier: classifier, intervals: intervals)
+        let deps = ServeDependencies(store: store, classifier: classifier, intervals: intervals, damping: damping)
         let keys = auth.requiresKeys ? "\(auth.keys.count) API key\(auth.keys.count == 1 ? "" : "s")" : "no API keys (loopback only)"
         return DNSWatchServer.application(deps, listen: address, auth: auth, limits: limits, logger: logger) { port in
             let shown = address.host.contains(":") ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"
@@ -134,7 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
             let limits = try listen.limits(config: config)
             try await store.reading("dnswatch.serve") { reader in
                 let service = listen.service(address: address, auth: auth, limits: limits, store: reader.history, classifier: classifier,
-                                             intervals: PollInterval.Defaults(overrides: config.intervals))
+                                             intervals: PollInterval.Defaults(overrides: config.intervals), damping: config.damping)
                 let group = ServiceGroup(configuration: .init(
                     services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "dnswatch.serve")))
                 try await group.run()

@@ -189,6 +189,38 @@ extension TestResponse {
         }
     }
 
+    /// The domain view's "Explain" section says what `dnswatch explain` says: each current value with what matched
+    /// it (Sedo's fingerprint for a parked domain's name servers), the damping, the next due time.
+    @Test func domainViewExplainsTheState() async throws {
+        let path = try TemporaryDirectory("dnswatch-ui").path("db.sqlite")
+        let store = try SQLiteStore(path: path)
+        _ = try await store.addEntries([ListEntry(domain: try DomainName("park.example"))], to: ListSpec(name: "ursnif", kind: .c2), now: 1)
+        let id = try #require(try await store.pollTargets(afterID: 0, limit: 10).first?.domainID)
+        let t0 = UIFixture.t0
+        let history = try await PlannedHistory(store, at: t0)
+        try await history.write(at: t0, start: [
+            NewSpan(domainID: id, rrtype: .a, status: .noerror, rdata: ["91.195.240.94"], class: .parked, provider: "Sedo"),
+            NewSpan(domainID: id, rrtype: .ns, status: .noerror, rdata: ["ns1.sedoparking.com", "ns2.sedoparking.com"], class: .parked, provider: "Sedo"),
+            NewSpan(domainID: id, rrtype: .aaaa, status: .nodata, rdata: [], class: .nodata, provider: nil),
+        ], states: [PlannedState(domainID: id, state: DomainState(class: .parked, provider: "Sedo"))])
+        try await history.finish(at: t0)
+        let deps = ServeDependencies(store: try SQLiteStore.readOnly(path: path), classifier: Classifier(fingerprints: try .embedded()))
+        try await get(Application(router: DNSWatchServer.router(deps)), "/ui/domain/park.example") { r in
+            #expect(r.status == .ok)
+            Self.expectSelfContained(r.text)
+            #expect(r.text.contains("<h2>Explain</h2>"))
+            let rows = DOM.elements(r.text, class: "explained")
+            #expect(rows.map { $0["data-rrtype"] } == ["A", "AAAA", "NS", "NS"], "\(rows)")
+            let ns = rows.filter { $0["data-rrtype"] == "NS" }
+            #expect(ns.map { $0["data-value"] } == ["ns1.sedoparking.com", "ns2.sedoparking.com"])
+            #expect(ns.allSatisfy { $0["data-evidence-kind"] == "fingerprint" }, "\(ns)")
+            #expect(r.text.contains("sedoparking.com (source "), "the fingerprint entry and its source")
+            let damping = try #require(DOM.elements(r.text).first { $0["id"] == "damping" })
+            #expect(damping["data-suppressed"] == "false" && damping["data-penalty"] == "0")
+            #expect(DOM.elements(r.text).contains { $0["id"] == "next-due" })
+        }
+    }
+
     @Test func everyStoredValueIsEscaped() async throws {
         let f = try await UIFixture()
         for uri in ["/ui/domain/evil.example", "/", "/ui/ip/192.0.2.66", "/ui/ip/192.0.2.0/24"] {
