@@ -81,4 +81,44 @@ import TestSupport
         let unknown = try run(["explain", "nobody.example"])
         #expect(unknown.code == 1 && unknown.out.isEmpty && unknown.err.contains("does not know nobody.example"), "\(unknown.err)")
     }
+
+    /// Two resolvers, one of which answers NXDOMAIN once for a parked domain: the change is not confirmed,
+    /// and `explain` shows the unconfirmed observation (each resolver's answer) and the disagreement count.
+    @Test(arguments: Backend.allCases)
+    func explainsAnUnconfirmedObservation(backend: Backend) async throws {
+        let start = Self.records("lie.example", Self.sedo)
+        let a = try UnboundServer(localZones: ["example. static"], localData: start)
+        let b = try UnboundServer(localZones: ["example. static"], localData: start)
+        defer { a.stop(); b.stop() }
+        let cli = try CLI()
+        let db = backend == .sqlite ? cli.db : try TestPostgres.freshDatabase(prefix: "explain")
+        func run(_ args: [String]) throws -> ChildResult { try cli.run(args + ["--db", db]) }
+        let config = try cli.file("dnswatch.toml", """
+            [resolvers]
+            servers = ["\(a.endpoint)", "\(b.endpoint)"]
+            timeout = "1s"
+            max_in_flight = 1
+            [poll]
+            asn = false
+            [alerts]
+            stdout = false
+            """)
+        #expect(try run(["watch", "add", "lie.example", "--list", "ursnif", "--kind", "c2"]).code == 0)
+        #expect(try run(["poll", "--config", config]).code == 0)
+        try a.removeLocalData(["lie.example"])                          // resolver a lies: NXDOMAIN
+        let r = try run(["poll", "--config", config])
+        #expect(r.code == 0, "\(r.err)")
+        let out = try run(["explain", "lie.example", "--json"])
+        #expect(out.code == 0, "\(out.err)")
+        let e = try CLI.json(out.out.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect((e["state"] as? [String: Any])?["class"] as? String == "parked", "the state stays: \(e)")
+        let unconfirmed = try #require(e["unconfirmed"] as? [String: Any], "\(e)")
+        #expect((unconfirmed["from"] as? [String: Any])?["provider"] as? String == "Sedo")
+        let observations = try #require(unconfirmed["observations"] as? [[String: Any]])
+        let resolvers = Set(observations.flatMap { $0["resolvers"] as? [String] ?? [] })
+        #expect(resolvers == [a.endpoint, b.endpoint], "each resolver's answer: \(observations)")
+        #expect((unconfirmed["summary"] as? String)?.contains("nxdomain") == true, "\(unconfirmed)")
+        #expect(e["disagreement_polls"] as? Int == 1)
+        #expect((e["alerts"] as? [Any])?.isEmpty == true && (e["transitions"] as? [Any])?.isEmpty == true, "no alert, no transition")
+    }
 }
