@@ -37,7 +37,9 @@ struct Explain: AsyncParsableCommand {
                 let explainer = Explainer(store: history, classifier: classifier, asns: Investigator.cachedASNs(history), damping: config.damping)
                 return try await explainer.explain(name, now: now)
             }
-            guard let explanation else { throw CLIError(code: Exit.failure, description: "dnswatch does not know \(name): it was never watched and has no imported record") }
+            guard let explanation else {
+                throw CLIError(code: Exit.failure, description: "\(name) is not known: it was never watched and has no imported record")
+            }
             if json {
                 print(try JSONLine.encode(ExplainOutput(explanation)))
             } else {

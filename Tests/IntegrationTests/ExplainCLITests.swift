@@ -79,7 +79,7 @@ import TestSupport
         let text = try run(["explain", "flap.example"])
         #expect(text.code == 0 && text.out.contains("EVIDENCE") && text.out.contains("alerts held back since"), "\(text.out)")
         let unknown = try run(["explain", "nobody.example"])
-        #expect(unknown.code == 1 && unknown.out.isEmpty && unknown.err.contains("does not know nobody.example"), "\(unknown.err)")
+        #expect(unknown.code == 1 && unknown.out.isEmpty && unknown.err.contains("dnswatch: nobody.example is not known: it was never watched"), "\(unknown.err)")
     }
 
     /// Two resolvers, one of which answers NXDOMAIN once for a parked domain: the change is not confirmed,
