@@ -45,7 +45,7 @@ final class ScrapedMetrics: Sendable {
     init(store: any ServeReading) {
         self.store = store
         func name(_ n: String, _ help: String) -> MetricNameDescriptor {
-            MetricNameDescriptor(metricName: n, helpText: help)
+            MetricNameDescriptor(metricName: n, unitName: "", helpText: help)  // the unit is in the name already
         }
         polls = registry.makeCounter(descriptor: name("dnswatch_polls_total", "Poll runs finished."))
         let queries = name("dnswatch_queries_total", "DNS queries of finished polls (origin-ASN lookups included), by result: answered or failed.")

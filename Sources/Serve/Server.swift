@@ -7,7 +7,6 @@ import HummingbirdCore
 import HTTPTypes
 public import Investigation
 public import Logging
-import DNSWatchModel
 public import ServiceLifecycle
 
 /// The request context of every route: Hummingbird's core storage, and the name of the key that
