@@ -208,20 +208,7 @@ extension PollContractTests {
     @Test(arguments: Backend.allCases)
     func theAlertingMemoryOfAFlappingDomainIsKeptBetweenPolls(backend: Backend) async throws {
         try await withStore(backend) { store in
-            try await watch(store, ["flap.example"])
-            let dns = ScriptedDNS()
-            func park(_ provider: String) {
-                dns.set("flap.example", .a, [provider == "Sedo" ? "91.195.240.94" : "199.59.243.220"])
-                dns.set("flap.example", .ns, provider == "Sedo" ? ["ns1.sedoparking.com", "ns2.sedoparking.com"] : ["ns1.bodis.com", "ns2.bodis.com"])
-            }
-            park("Sedo")
-            dns.set("flap.example", .aaaa, [])
-            try await poll(store, dns, at: 100)
-            var alerts: [Int] = []
-            for (t, provider) in [(200, "Bodis"), (300, "Sedo"), (400, "Bodis"), (500, "Sedo")] {
-                park(provider)
-                alerts.append(try await poll(store, dns, at: Int64(t)).counts.alerts)
-            }
+            let alerts = try await pollFlapping(store)
             #expect(alerts == [1, 1, 1, 0], "parked, parked, flapping, then held back")
             // (Claimed only now: on PostgreSQL a claim leases the domain away from the polls.)
             let claim = try await store.claimTargets(afterID: 0, limit: 10, dueAt: nil, poller: "contract", lease: 600)
@@ -233,6 +220,26 @@ extension PollContractTests {
             #expect(memory.disagreementPolls == 0 && !memory.disagreementAlerted && memory.unconfirmedJSON == nil)
         }
     }
+}
+
+/// Watches flap.example and polls it 5 times (at 100, 200, ... 500), parked at Sedo, then at Bodis, Sedo,
+/// Bodis, Sedo: the alerts of the last 4 polls (the first is the baseline).
+func pollFlapping(_ store: any ContractStore) async throws -> [Int] {
+    try await watch(store, ["flap.example"])
+    let dns = ScriptedDNS()
+    func park(_ provider: String) {
+        dns.set("flap.example", .a, [provider == "Sedo" ? "91.195.240.94" : "199.59.243.220"])
+        dns.set("flap.example", .ns, provider == "Sedo" ? ["ns1.sedoparking.com", "ns2.sedoparking.com"] : ["ns1.bodis.com", "ns2.bodis.com"])
+    }
+    park("Sedo")
+    dns.set("flap.example", .aaaa, [])
+    try await poll(store, dns, at: 100)
+    var alerts: [Int] = []
+    for (t, provider) in [(200, "Bodis"), (300, "Sedo"), (400, "Bodis"), (500, "Sedo")] {
+        park(provider)
+        alerts.append(try await poll(store, dns, at: Int64(t)).counts.alerts)
+    }
+    return alerts
 }
 
 /// An engine that answers as `script` does, but holds every answer until `release()`; `asked` turns true
