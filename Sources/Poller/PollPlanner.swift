@@ -233,18 +233,18 @@ struct PollPlanner {
             && (t.type != .newIP || !look.addressSet.subtracting(seen).isEmpty)
     }
 
-    /// The write plan. `everSeen` holds (at least) the domains of `everSeenNeeded(examined)`; `confirmations`
-    /// the looks again at each domain of `toConfirm` (a missing one is a bug of the caller).
+    /// The write plan. `everSeen` holds (at least) the domains of `everSeenNeeded(examined)`; `transitions`
+    /// those of `transitions(_:everSeen:)`; `confirmations` the looks again at each domain of `toConfirm` (a
+    /// missing one is a bug of the caller).
     func plan(_ s: Sorted, _ examined: [Examined], heads: [HeadKey: HeadSpan], everSeen: [Int64: Set<String>],
-              cache: ClassificationCache, confirmations: [Int64: Confirmation]) throws -> WritePlan {
+              cache: ClassificationCache, transitions: [Int64: Transition], confirmations: [Int64: Confirmation]) throws -> WritePlan {
         var plan = WritePlan(pollID: pollID, time: now, classifierVersion: classifierVersion, extendHeads: s.unchanged,
                              failures: s.failures, polled: s.polled, counts: s.counts)
         let polledIndex = Dictionary(plan.polled.enumerated().map { ($1.domainID, $0) }, uniquingKeysWith: { first, _ in first })
         for e in examined {
             let id = e.target.domainID
             let seen = try self.seen(e, everSeen: everSeen)
-            let detected = e.complete && e.previous != nil && e.previous != e.view
-                ? TransitionDetector.detect(previous: e.previous!, current: e.view, everSeen: seen) : nil
+            let detected = transitions[id]
             // A change is alerted only once resolvers agree on it (docs/detection.md, "Confirmation").
             if detected != nil || (e.alerting?.disagreementPolls ?? 0) > 0 {
                 guard let c = confirmations[id] else { throw MissingConfirmation(domainID: id) }
@@ -277,15 +277,15 @@ struct PollPlanner {
                 if memory.suppressedSince != nil {
                     let (decision, next) = damping(e.target).step(memory.dampingState, now: now, transition: false)
                     memory.dampingState = next
-                    if decision == .endSuppression, let t = try catchUp(e, memory: memory, seen: seen) {
-                        plan.transitions.append(try transition(t, for: e.target, resolvers: PollPlanner.resolvers([e.servers])))
-                        plan.counts.alerts += 1
+                    if decision == .endSuppression {
+                        if let t = try catchUp(e, memory: memory, seen: seen) {
+                            plan.transitions.append(try transition(t, for: e.target, resolvers: PollPlanner.resolvers([e.servers])))
+                            plan.counts.alerts += 1
+                        }
+                        memory.alertedViewJSON = nil
                     }
-                    if decision == .endSuppression { memory.alertedViewJSON = nil }
                 }
-                memory.disagreementPolls = 0
-                memory.disagreementAlerted = false
-                memory.unconfirmedJSON = nil
+                memory.resolversAgree()
                 plan.alerting.append(PlannedAlerting(domainID: id, memory: memory))
             }
         }
@@ -326,9 +326,7 @@ struct PollPlanner {
         var memory = e.alerting ?? AlertingMemory(penaltyTime: now)
         let (decision, next) = damping(e.target).step(memory.dampingState, now: now, transition: true)
         memory.dampingState = next
-        memory.disagreementPolls = 0
-        memory.disagreementAlerted = false
-        memory.unconfirmedJSON = nil
+        memory.resolversAgree()
         var planned = try transition(t, for: e.target, resolvers: resolvers)
         switch decision {
         case .alert:
@@ -371,7 +369,7 @@ struct PollPlanner {
                 + looks.map { ResolverObservation(view: $0.1, resolvers: PollPlanner.resolvers([$0.0.servers]), role: .again) })
         memory.unconfirmedJSON = String(decoding: try PollPlanner.encoder.encode(observation), as: UTF8.self)
         // The change the alert names: the poll's, or the first look that differs from the domain's state.
-        let change = try t ?? e.previous.flatMap { previous in
+        let change = t ?? e.previous.flatMap { previous in
             looks.lazy.compactMap { TransitionDetector.detect(previous: previous, current: $0.1, everSeen: seen) }.first
         }
         if memory.disagreementPolls >= PollPlanner.disagreementPolls && !memory.disagreementAlerted, let change {
@@ -419,11 +417,13 @@ struct PollPlanner {
         let wanted = Set(addressesToClassify(s, heads: heads))
         cache.add(cachedASNs.filter { wanted.contains($0.key) })
         let examined = examine(s, heads: heads, cache: cache)
+        let transitions = try self.transitions(examined, everSeen: everSeen)
         // Without confirmations given, each domain's second look is its first (every change confirmed).
         let own = Dictionary(uniqueKeysWithValues: examined.map {
             ($0.target.domainID, Confirmation(looks: [Look(answers: $0.answers, servers: $0.servers)]))
         })
-        return try plan(s, examined, heads: heads, everSeen: everSeen, cache: cache, confirmations: confirmations ?? own)
+        return try plan(s, examined, heads: heads, everSeen: everSeen, cache: cache, transitions: transitions,
+                        confirmations: confirmations ?? own)
     }
 
     /// This poll's answers by type (CNAME from the address answers' chain); failures counted and recorded
@@ -540,6 +540,13 @@ extension AlertingMemory {
     /// A domain to examine in every poll, changed or not: its alerts are held back (damping may end), or
     /// resolvers disagreed on its last change.
     var needsExamination: Bool { suppressedSince != nil || disagreementPolls > 0 }
+
+    /// Resolvers agree on the domain again (or confirmed its change): no disagreement to remember.
+    mutating func resolversAgree() {
+        disagreementPolls = 0
+        disagreementAlerted = false
+        unconfirmedJSON = nil
+    }
 
     var dampingState: FlapDamping.State {
         get { FlapDamping.State(figure: penalty, time: penaltyTime, suppressedSince: suppressedSince) }

@@ -208,14 +208,19 @@ public struct Poller: Sendable {
         // Without lookups the cache is read when writing, only for the domains whose answers changed.
         var origins = OriginLookup.Result()
         if options.asnLookups {
-            var lookup = OriginLookup(store: store, engine: engine)
-            lookup.ttl = options.asnTTL
-            lookup.negativeTTL = options.asnNegativeTTL
-            origins = try await lookup.lookUp(Array(addresses), now: now)
+            origins = try await originLookup(store: store, engine: engine, options: options).lookUp(Array(addresses), now: now)
         }
         return Batch(claim: claim, targets: targets, unasked: unasked, resolutions: resolutions, asn: origins.entries,
                      asnQueries: origins.queries, asnAnswers: origins.answers, freshASN: origins.fresh,
                      asnUnknown: origins.failed, resolveSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// The origin-ASN lookup of a poll: through `engine`, cached in `store` for the poll's TTLs.
+    static func originLookup(store: any PollStore, engine: any QueryEngine, options: PollOptions) -> OriginLookup {
+        var lookup = OriginLookup(store: store, engine: engine)
+        lookup.ttl = options.asnTTL
+        lookup.negativeTTL = options.asnNegativeTTL
+        return lookup
     }
 
     // MARK: Writing a batch
@@ -250,7 +255,8 @@ public struct Poller: Sendable {
         let everSeen = try await store.addressesEverSeen(domainIDs: PollPlanner.everSeenNeeded(examined))
         let changes = try planner.transitions(examined, everSeen: everSeen)
         let confirmations = try await confirm(PollPlanner.toConfirm(examined, transitions: changes), of: examined, cache: cache, now: now)
-        let plan = try planner.plan(sorted, examined, heads: heads, everSeen: everSeen, cache: cache, confirmations: confirmations)
+        let plan = try planner.plan(sorted, examined, heads: heads, everSeen: everSeen, cache: cache, transitions: changes,
+                                    confirmations: confirmations)
         try await store.apply(plan, claim: batch.claim)
         return plan.counts
     }
@@ -291,9 +297,7 @@ public struct Poller: Sendable {
         let unknown = addresses.filter { !cache.knowsASN(of: $0) }.sorted()
         if !unknown.isEmpty {
             if options.asnLookups {
-                var lookup = OriginLookup(store: store, engine: engine)
-                lookup.ttl = options.asnTTL
-                lookup.negativeTTL = options.asnNegativeTTL
+                let lookup = Poller.originLookup(store: store, engine: engine, options: options)
                 cache.add(try await lookup.lookUp(unknown, now: now).entries.compactMapValues(\.asn))
             } else {
                 cache.add(try await store.cachedASNs(unknown))
