@@ -1,4 +1,3 @@
-public import DNSWatchModel
 import Glibc
 
 /// Route-flap damping (RFC 2439) applied to a domain's transitions: each transition adds `penalty` to the

@@ -43,14 +43,9 @@ extension PostgresStore: ExplainReading {
         }
         var alerting: AlertingMemory?
         for try await row in try await connection.query("""
-            SELECT penalty, penalty_time, suppressed_since, alerted_view, disagreement_polls, disagreement_alerted, unconfirmed
-            FROM domain_alerting WHERE domain_id = \(id)
+            SELECT \(unescaped: Stored.alertingColumns) FROM domain_alerting al WHERE al.domain_id = \(id)
             """, logger: logger) {
-            let c = row.makeRandomAccess()
-            alerting = AlertingMemory(penalty: Double(try c[0].decode(Int64.self)), penaltyTime: try c[1].decode(Int64.self),
-                                      suppressedSince: try c[2].decode(Int64?.self), alertedViewJSON: try c[3].decode(String?.self),
-                                      disagreementPolls: Int(try c[4].decode(Int32.self)), disagreementAlerted: try c[5].decode(Int32.self) != 0,
-                                      unconfirmedJSON: try c[6].decode(String?.self))
+            alerting = try Stored.alerting(row.makeRandomAccess(), at: 0)
         }
         var status = PollingStatus()
         for try await (polled, due, failure, failureType, failureKind) in try await connection.query("""

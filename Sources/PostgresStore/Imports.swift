@@ -1,4 +1,4 @@
-public import DNSWatchModel
+import DNSWatchModel
 public import Store
 import NIOCore
 import PostgresNIO

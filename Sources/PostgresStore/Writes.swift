@@ -1,4 +1,4 @@
-public import DNSWatchModel
+import DNSWatchModel
 public import Store
 import Logging
 import NIOCore
@@ -96,6 +96,21 @@ extension Bind {
 
 /// Stored text back to its type: an unknown value is an error, never a default.
 enum Stored {
+    /// The columns of `domain_alerting` (as `al`) that `alerting(_:at:)` reads, in its order.
+    static let alertingColumns = """
+        al.penalty, al.penalty_time, al.suppressed_since, al.alerted_view, al.disagreement_polls, al.disagreement_alerted, al.unconfirmed
+        """
+
+    /// A domain's alerting memory from the `alertingColumns` of a row, starting at column `i`; nil when the
+    /// domain has no `domain_alerting` row (a NULL penalty: a LEFT JOIN found none).
+    static func alerting(_ c: PostgresRandomAccessRow, at i: Int) throws -> AlertingMemory? {
+        try c[i].decode(Int64?.self).map { penalty in
+            AlertingMemory(penalty: Double(penalty), penaltyTime: try c[i + 1].decode(Int64.self), suppressedSince: try c[i + 2].decode(Int64?.self),
+                           alertedViewJSON: try c[i + 3].decode(String?.self), disagreementPolls: Int(try c[i + 4].decode(Int32.self)),
+                           disagreementAlerted: try c[i + 5].decode(Int32.self) != 0, unconfirmedJSON: try c[i + 6].decode(String?.self))
+        }
+    }
+
     static func rrtype(_ s: String) throws -> RRType { try known(s, "record type") }
     static func status(_ s: String) throws -> AnswerStatus { try known(s, "answer status") }
     static func domainClass(_ s: String) throws -> DomainClass { try known(s, "class") }
@@ -120,8 +135,7 @@ extension PostgresStore: PollWrites {
             var out: [Int64: PollMemory] = [:]
             out.reserveCapacity(domainIDs.count)
             let rows = try await connection.query("""
-                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version, al.penalty, al.penalty_time, al.suppressed_since,
-                       al.alerted_view, al.disagreement_polls, al.disagreement_alerted, al.unconfirmed
+                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version, \(unescaped: Stored.alertingColumns)
                 FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
                 LEFT JOIN domain_alerting al ON al.domain_id = d.id
                 WHERE d.id = ANY(\(domainIDs))
@@ -132,12 +146,7 @@ extension PostgresStore: PollWrites {
                 let state = try c[2].decode(String?.self).map {
                     StoredState(state: DomainState(class: try Stored.domainClass($0), provider: provider), classifierVersion: version)
                 }
-                let alerting = try c[5].decode(Int64?.self).map { penalty in
-                    AlertingMemory(penalty: Double(penalty), penaltyTime: try c[6].decode(Int64.self), suppressedSince: try c[7].decode(Int64?.self),
-                                   alertedViewJSON: try c[8].decode(String?.self), disagreementPolls: Int(try c[9].decode(Int32.self)),
-                                   disagreementAlerted: try c[10].decode(Int32.self) != 0, unconfirmedJSON: try c[11].decode(String?.self))
-                }
-                out[id] = PollMemory(answerHash: try c[1].decode(Int64?.self), state: state, alerting: alerting)
+                out[id] = PollMemory(answerHash: try c[1].decode(Int64?.self), state: state, alerting: try Stored.alerting(c, at: 5))
             }
             return out
         }

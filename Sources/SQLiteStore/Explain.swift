@@ -23,13 +23,8 @@ extension SQLiteStore: ExplainReading {
                 """, arguments: [id, transitions]).map {
                 StoredTransition(id: $0["id"], time: $0["time"], type: $0["type"], fromViewJSON: $0["from_view"], toViewJSON: $0["to_view"])
             }
-            let alerting = try Row.fetchOne(db, sql: """
-                SELECT penalty, penalty_time, suppressed_since, alerted_view, disagreement_polls, disagreement_alerted, unconfirmed
-                FROM domain_alerting WHERE domain_id = ?
-                """, arguments: [id]).map { row in
-                AlertingMemory(penalty: Double(row[0] as Int64), penaltyTime: row[1], suppressedSince: row[2], alertedViewJSON: row[3],
-                               disagreementPolls: row[4], disagreementAlerted: row[5], unconfirmedJSON: row[6])
-            }
+            let alerting = try Row.fetchOne(db, sql: "SELECT \(AlertingMemory.columns) FROM domain_alerting al WHERE al.domain_id = ?",
+                                            arguments: [id]).flatMap { AlertingMemory(row: $0, at: 0) }
             let status = try Row.fetchOne(db, sql: """
                 SELECT last_polled, next_due, last_failure, last_failure_type, last_failure_kind FROM domain_status WHERE domain_id = ?
                 """, arguments: [id]).map { row in

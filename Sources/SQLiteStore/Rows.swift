@@ -109,3 +109,18 @@ extension RawSpan: FetchableRecord {
                   status: try row.decode(forColumn: "status"), rdata: RdataCodec.decode(row["rdata"]))
     }
 }
+
+extension AlertingMemory {
+    /// The columns of `domain_alerting` (as `al`) that `init?(row:at:)` reads, in its order.
+    static let columns = """
+        al.penalty, al.penalty_time, al.suppressed_since, al.alerted_view, al.disagreement_polls, al.disagreement_alerted, al.unconfirmed
+        """
+
+    /// From the `columns` of `row`, starting at column `i`; nil when the domain has no `domain_alerting` row
+    /// (a NULL penalty: a LEFT JOIN found none).
+    init?(row: Row, at i: Int) {
+        guard let penalty = row[i] as Int64? else { return nil }
+        self.init(penalty: Double(penalty), penaltyTime: row[i + 1], suppressedSince: row[i + 2], alertedViewJSON: row[i + 3],
+                  disagreementPolls: row[i + 4], disagreementAlerted: row[i + 5], unconfirmedJSON: row[i + 6])
+    }
+}

@@ -69,8 +69,7 @@ struct StoreWriter {
         for chunk in domainIDs.chunked(500) {
             let marks = placeholders(chunk.count)
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version, al.penalty, al.penalty_time, al.suppressed_since,
-                       al.alerted_view, al.disagreement_polls, al.disagreement_alerted, al.unconfirmed
+                SELECT d.id, ds.answer_hash, st.class, st.provider, st.fp_version, \(AlertingMemory.columns)
                 FROM domains d LEFT JOIN domain_status ds ON ds.domain_id = d.id LEFT JOIN domain_state st ON st.domain_id = d.id
                 LEFT JOIN domain_alerting al ON al.domain_id = d.id
                 WHERE d.id IN (\(marks))
@@ -78,12 +77,7 @@ struct StoreWriter {
             while let row = try rows.next() {
                 let cls: DomainClass? = try row.decode(atIndex: 2)
                 let state = cls.map { StoredState(state: DomainState(class: $0, provider: row[3]), classifierVersion: row[4]) }
-                let penalty: Int64? = row[5]
-                let alerting = penalty.map {
-                    AlertingMemory(penalty: Double($0), penaltyTime: row[6], suppressedSince: row[7], alertedViewJSON: row[8],
-                                   disagreementPolls: row[9], disagreementAlerted: row[10], unconfirmedJSON: row[11])
-                }
-                out[row[0]] = PollMemory(answerHash: row[1], state: state, alerting: alerting)
+                out[row[0]] = PollMemory(answerHash: row[1], state: state, alerting: AlertingMemory(row: row, at: 5))
             }
         }
         return out

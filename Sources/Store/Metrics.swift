@@ -1,4 +1,4 @@
-public import DNSWatchModel
+import DNSWatchModel
 
 /// A finished poll run, as `/metrics` counts it: once, by id.
 public struct FinishedPoll: Sendable, Equatable {

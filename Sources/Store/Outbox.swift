@@ -1,4 +1,4 @@
-public import DNSWatchModel
+import DNSWatchModel
 
 /// An alert waiting for one sink.
 public struct QueuedDelivery: Sendable, Equatable {

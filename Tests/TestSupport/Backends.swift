@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Testing
 
 /// The two store backends, the argument of every test that runs on both (StoreContractTests, the
